@@ -1,0 +1,181 @@
+//! `contrastive-lab bench`: training steps/s per method on the chosen device, at the sizes of
+//! the PyTorch reference (MLP 64→256→256, BN projector →64, batch 256), and PyTorch's own
+//! steps/s on the same model and batch when torch is installed.
+
+use super::BenchArgs;
+use crate::config::{DatasetKind, Method, RunConfig};
+use crate::error::{LabError, Result};
+use crate::train::{DeviceChoice, Session, TrainDevice, device};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+const WARMUP: usize = 10;
+
+/// One measured case.
+#[derive(Clone, Debug)]
+pub struct BenchResult {
+    pub method: Method,
+    pub dataset: DatasetKind,
+    pub device: &'static str,
+    pub batch: usize,
+    pub steps_per_s: f64,
+}
+
+impl BenchResult {
+    /// `bench <method> <dataset> device=<d> batch=<b> steps_per_s=<x>`
+    pub fn line(&self) -> String {
+        format!(
+            "bench {} {} device={} batch={} steps_per_s={:.1}",
+            self.method, self.dataset, self.device, self.batch, self.steps_per_s
+        )
+    }
+}
+
+/// The reference sizes: digits are 64-dimensional like the torch script's inputs.
+pub fn bench_config(method: Method, batch: usize) -> RunConfig {
+    let mut c = RunConfig::for_method(method);
+    c.dataset = if method == Method::Clip {
+        DatasetKind::Shapes
+    } else {
+        DatasetKind::Digits
+    };
+    c.hidden_dim = 256;
+    c.feature_dim = 256;
+    c.out_dim = 64;
+    c.lambda = 1.0 / 64.0;
+    c.batch_size = batch;
+    c.projector_bn = true;
+    c.probe_size = 200;
+    c
+}
+
+pub fn measure(
+    method: Method,
+    batch: usize,
+    steps: usize,
+    dev: &TrainDevice,
+) -> Result<BenchResult> {
+    let config = bench_config(method, batch);
+    let dataset = config.dataset.clone();
+    let mut session = Session::new(config, dev.clone())?;
+    for _ in 0..WARMUP {
+        session
+            .step()?
+            .map_err(|i| crate::cli::run::incident_error(&i))?;
+    }
+    let start = Instant::now();
+    for _ in 0..steps {
+        session
+            .step()?
+            .map_err(|i| crate::cli::run::incident_error(&i))?;
+    }
+    Ok(BenchResult {
+        method,
+        dataset,
+        device: dev.short,
+        batch,
+        steps_per_s: steps as f64 / start.elapsed().as_secs_f64().max(1e-9),
+    })
+}
+
+/// `../shared/bench/torch_reference.py`, looked up from the working directory and the crate.
+pub fn torch_script() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("CONTRASTIVE_LAB_TORCH_REFERENCE") {
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
+    }
+    let rel = PathBuf::from("../shared/bench/torch_reference.py");
+    [
+        std::env::current_dir().ok().map(|d| d.join(&rel)),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&rel)),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.is_file())
+}
+
+pub fn torch_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import torch"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// PyTorch's steps/s for `method` at the same sizes, if the script and torch are there.
+pub fn torch_steps_per_s(
+    script: &PathBuf,
+    method: Method,
+    batch: usize,
+    steps: usize,
+) -> Result<f64> {
+    let out = Command::new("python3")
+        .arg(script)
+        .args(["--method", method.name()])
+        .args(["--batch", &batch.to_string()])
+        .args(["--in-dim", "64", "--hidden", "256", "--out", "64"])
+        .args(["--steps", &steps.to_string(), "--threads", "2"])
+        .output()
+        .map_err(|e| LabError::Device(format!("could not start python3: {e}")))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .find_map(|w| w.strip_prefix("steps_per_s="))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            LabError::Device(format!(
+                "torch reference printed no steps_per_s: {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ))
+        })
+}
+
+pub fn execute(args: &BenchArgs) -> Result<Vec<String>> {
+    let choice: DeviceChoice = args.device.parse()?;
+    let dev = device::select(choice)?;
+    let methods: Vec<Method> = match &args.methods {
+        Some(list) => list
+            .split(',')
+            .map(|m| m.parse())
+            .collect::<Result<Vec<_>>>()?,
+        None => Method::ALL.to_vec(),
+    };
+    println!("# device: {}", dev.label);
+    if dev.software {
+        println!(
+            "# note: {} is a software adapter (e.g. Mesa's lavapipe): expect it to be far slower than `--device cpu`",
+            dev.label
+        );
+    }
+    let torch = (!args.no_torch && torch_available())
+        .then(torch_script)
+        .flatten();
+    if !args.no_torch && torch.is_none() {
+        println!(
+            "# PyTorch comparison skipped (needs `pip install torch` and ../shared/bench/torch_reference.py)"
+        );
+    }
+    let mut lines = Vec::new();
+    for method in methods {
+        let result = measure(method, args.batch, args.steps, &dev)?;
+        println!("{}", result.line());
+        lines.push(result.line());
+        let comparable = matches!(method, Method::SimClr | Method::SimSiam | Method::Byol);
+        if let (Some(script), true) = (&torch, comparable) {
+            match torch_steps_per_s(script, method, args.batch, args.steps.max(50)) {
+                Ok(t) => {
+                    let line = format!(
+                        "ratio {} ours/torch={:.2} (torch steps_per_s={t:.1}, target ≥ 1.5)",
+                        method,
+                        result.steps_per_s / t
+                    );
+                    println!("{line}");
+                    lines.push(line);
+                }
+                Err(e) => println!("# torch {method}: {e}"),
+            }
+        }
+    }
+    Ok(lines)
+}

@@ -1,0 +1,97 @@
+//! The command line. `run` trains headless to files, `bench` measures steps/s (and compares
+//! with PyTorch when it is installed), `settings` lists every `--set` key.
+
+pub mod bench;
+pub mod run;
+
+use crate::config::SETTINGS;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "contrastive-lab",
+    version,
+    about = "See contrastive and self-supervised learning happen",
+    long_about = "Trains a small encoder with a self-supervised method and measures collapse.\n\
+                  Without a subcommand it runs the default experiment with progress and a summary."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<CliCommand>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CliCommand {
+    /// Train headless and write metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv.
+    Run(RunArgs),
+    /// Training steps/s of every method on the chosen device (and PyTorch's, when installed).
+    Bench(BenchArgs),
+    /// List every setting `--set` accepts, with what it does.
+    Settings,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct RunArgs {
+    /// simclr | moco | clip | byol | simsiam | barlow | dino
+    #[arg(long)]
+    pub method: Option<String>,
+    /// blobs | shapes | digits
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Training steps.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Output directory.
+    #[arg(long, default_value = "runs/latest")]
+    pub out: PathBuf,
+    /// Seed of data, augmentation and initialisation.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// A config file (TOML `key = value`, e.g. a run's config.toml).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Override a setting: `--set temperature=0.1` (repeatable; see `contrastive-lab settings`).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// auto | cpu | wgpu
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// No progress bar or summary.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// auto | cpu | wgpu
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Timed steps per case (after a warm-up).
+    #[arg(long, default_value_t = 100)]
+    pub steps: usize,
+    /// Comma-separated methods (default: all seven).
+    #[arg(long)]
+    pub methods: Option<String>,
+    /// Batch size.
+    #[arg(long, default_value_t = 256)]
+    pub batch: usize,
+    /// Skip the PyTorch comparison even when torch is installed.
+    #[arg(long)]
+    pub no_torch: bool,
+}
+
+pub fn settings_text() -> String {
+    let width = SETTINGS.iter().map(|s| s.key.len()).max().unwrap_or(0);
+    SETTINGS
+        .iter()
+        .map(|s| {
+            let apply = match s.apply {
+                crate::config::Apply::Live => "live   ",
+                crate::config::Apply::Rebuild => "rebuild",
+            };
+            format!("{:width$}  {apply}  {}", s.key, s.help)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,190 @@
+//! `contrastive-lab run`: one experiment, headless, to files.
+
+use super::RunArgs;
+use crate::config::RunConfig;
+use crate::error::{LabError, Result};
+use crate::export;
+use crate::train::{DeviceChoice, Incident, Session, Snapshot, device};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::time::Instant;
+
+/// The config `args` describe: a config file (or the method's defaults), then the explicit
+/// flags, then every `--set`, in order.
+pub fn config_from_args(args: &RunArgs) -> Result<RunConfig> {
+    let mut config = match (&args.config, &args.method) {
+        (Some(path), _) => RunConfig::load(path)?,
+        (None, Some(m)) => RunConfig::for_method(m.parse()?),
+        (None, None) => RunConfig::default(),
+    };
+    if let Some(m) = &args.method {
+        config.set("method", m)?;
+    }
+    if let Some(d) = &args.dataset {
+        config.set("dataset", d)?;
+    }
+    if let Some(s) = args.steps {
+        config.set("steps", &s.to_string())?;
+    }
+    if let Some(s) = args.seed {
+        config.set("seed", &s.to_string())?;
+    }
+    for pair in &args.set {
+        config.set_pair(pair)?;
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+/// What a finished run reports.
+#[derive(Debug)]
+pub struct RunSummary {
+    pub config: RunConfig,
+    pub snapshots: Vec<Snapshot>,
+    pub incident: Option<Incident>,
+    pub device: String,
+    pub seconds: f64,
+}
+
+impl RunSummary {
+    pub fn last(&self) -> Option<&Snapshot> {
+        self.snapshots.last()
+    }
+
+    pub fn first(&self) -> Option<&Snapshot> {
+        self.snapshots.first()
+    }
+}
+
+/// Train `config` for `config.steps` steps on `session`, snapshotting every `snapshot_every`
+/// steps (and at step 0, the random-encoder baseline). Stops at a non-finite loss.
+pub fn train(
+    session: &mut Session,
+    progress: Option<&ProgressBar>,
+) -> Result<(Vec<Snapshot>, Option<Incident>)> {
+    session.measure_initial_loss()?;
+    let mut snapshots = vec![session.snapshot()?];
+    let steps = session.config().steps;
+    while session.step_count() < steps {
+        match session.step()? {
+            Ok(loss) => {
+                let step = session.step_count();
+                if step.is_multiple_of(session.config().snapshot_every.max(1)) || step == steps {
+                    let snap = session.snapshot()?;
+                    if let Some(pb) = progress {
+                        pb.set_message(format!(
+                            "loss {:.4}  knn {:.3}  std·√d {:.2}",
+                            snap.loss,
+                            snap.diagnostics.knn_acc,
+                            snap.diagnostics.std / snap.diagnostics.std_ref.max(1e-12)
+                        ));
+                    }
+                    snapshots.push(snap);
+                } else if let Some(pb) = progress {
+                    pb.set_message(format!("loss {loss:.4}"));
+                }
+                if let Some(pb) = progress {
+                    pb.set_position(step as u64);
+                }
+            }
+            Err(incident) => return Ok((snapshots, Some(incident))),
+        }
+    }
+    Ok((snapshots, None))
+}
+
+pub fn execute(args: &RunArgs) -> Result<RunSummary> {
+    let config = config_from_args(args)?;
+    let choice: DeviceChoice = args.device.parse()?;
+    let dev = device::select(choice)?;
+    let device_label = dev.label.clone();
+    let mut session = Session::new(config.clone(), dev)?;
+    let progress = (!args.quiet).then(|| {
+        let pb = ProgressBar::new(config.steps as u64);
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        pb
+    });
+    if !args.quiet {
+        eprintln!(
+            "training {} on {} for {} steps on {device_label}",
+            config.method, config.dataset, config.steps
+        );
+    }
+    let start = Instant::now();
+    let (snapshots, incident) = train(&mut session, progress.as_ref())?;
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    export::write_run(
+        &args.out,
+        session.config(),
+        &snapshots,
+        session.events(),
+        session.probe(),
+        session.source().as_ref(),
+    )?;
+    Ok(RunSummary {
+        config: session.config().clone(),
+        snapshots,
+        incident,
+        device: device_label,
+        seconds,
+    })
+}
+
+pub fn summary_text(s: &RunSummary, out: &std::path::Path) -> String {
+    let mut lines = vec![format!(
+        "{} on {}: {} steps in {:.1} s on {}",
+        s.config.method,
+        s.config.dataset,
+        s.last().map(|l| l.step).unwrap_or(0),
+        s.seconds,
+        s.device
+    )];
+    if let (Some(first), Some(last)) = (s.first(), s.last()) {
+        let (a, b) = (&first.diagnostics, &last.diagnostics);
+        lines.push(format!(
+            "  loss          {:>9.4} → {:.4}",
+            first.loss, last.loss
+        ));
+        lines.push(format!(
+            "  kNN accuracy  {:>9.3} → {:.3}   (random-encoder baseline → trained)",
+            a.knn_acc, b.knn_acc
+        ));
+        lines.push(format!(
+            "  std·√d        {:>9.3} → {:.3}   (1 = spread over the sphere, 0 = collapsed)",
+            a.std / a.std_ref,
+            b.std / b.std_ref
+        ));
+        lines.push(format!(
+            "  alignment     {:>9.3} → {:.3}",
+            a.alignment, b.alignment
+        ));
+        lines.push(format!(
+            "  uniformity    {:>9.3} → {:.3}",
+            a.uniformity, b.uniformity
+        ));
+        lines.push(format!(
+            "  RankMe        {:>9.2} → {:.2}",
+            a.rankme, b.rankme
+        ));
+        for (k, v) in &last.extras {
+            lines.push(format!("  {k:<13} {:>9} → {v:.4}", ""));
+        }
+    }
+    lines.push(format!(
+        "  wrote {}/{{metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv}}",
+        out.display()
+    ));
+    lines.join("\n")
+}
+
+/// The error a run ends with when training hit a non-finite loss.
+pub fn incident_error(incident: &Incident) -> LabError {
+    LabError::Diverged(format!("{incident}; lower `lr` (e.g. --set lr=0.001)"))
+}

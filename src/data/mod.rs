@@ -1,0 +1,189 @@
+//! Datasets that teach: every one is generated or shipped (nothing downloads), comes with the
+//! augmentations that define what is nuisance, and a fixed labelled probe set for diagnostics.
+
+pub mod augment;
+pub mod blobs;
+pub mod digits;
+pub mod probe;
+pub mod shapes;
+
+use crate::config::{DatasetKind, Method, RunConfig};
+use crate::error::{LabError, Result};
+use crate::rng::Rng;
+use std::sync::Arc;
+
+pub use probe::Probe;
+
+/// What one sample looks like to the encoder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    Vector {
+        dim: usize,
+    },
+    Image {
+        channels: usize,
+        height: usize,
+        width: usize,
+    },
+}
+
+impl InputKind {
+    /// Length of one flattened sample.
+    pub fn len(self) -> usize {
+        match self {
+            InputKind::Vector { dim } => dim,
+            InputKind::Image {
+                channels,
+                height,
+                width,
+            } => channels * height * width,
+        }
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A finite labelled dataset with its augmentation.
+pub trait Source: Send + Sync {
+    fn name(&self) -> String;
+    fn input(&self) -> InputKind;
+    fn class_names(&self) -> &[String];
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The clean sample `i`, flattened (`[input.len()]`).
+    fn base(&self, i: usize) -> &[f32];
+    fn label(&self, i: usize) -> usize;
+    /// One random view of sample `i` at augmentation strength `strength`.
+    fn view(&self, i: usize, rng: &mut Rng, strength: f32) -> Vec<f32>;
+    /// The second modality (CLIP): a caption encoding of sample `i`, if the set is paired.
+    fn caption(&self, _i: usize, _rng: &mut Rng, _strength: f32) -> Option<Vec<f32>> {
+        None
+    }
+    /// Length of one caption encoding (0 when the set is not paired).
+    fn caption_dim(&self) -> usize {
+        0
+    }
+    /// The caption of sample `i` as words.
+    fn caption_text(&self, _i: usize) -> Option<String> {
+        None
+    }
+}
+
+/// Build the dataset a config asks for. CLIP gets the paired image↔caption set.
+pub fn build(config: &RunConfig) -> Result<Arc<dyn Source>> {
+    let seed = config.seed;
+    Ok(match (&config.dataset, config.method) {
+        (DatasetKind::Shapes, Method::Clip) => Arc::new(shapes::Shapes::paired(seed)),
+        (_, Method::Clip) => {
+            return Err(LabError::invalid(
+                "dataset",
+                config.dataset.name(),
+                "CLIP needs paired image↔caption data: use dataset=shapes",
+            ));
+        }
+        (DatasetKind::Blobs, _) => Arc::new(blobs::Blobs::new(seed)),
+        (DatasetKind::Shapes, _) => Arc::new(shapes::Shapes::new(seed)),
+        (DatasetKind::Digits, _) => Arc::new(digits::Digits::load()?),
+    })
+}
+
+/// Two views of `size` samples (CLIP: an image view and its caption), flattened row-major.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    pub size: usize,
+    /// `[size, input_len]`
+    pub x1: Vec<f32>,
+    /// `[size, input_len]`, or `[size, caption_dim]` for paired data.
+    pub x2: Vec<f32>,
+    pub indices: Vec<usize>,
+    pub labels: Vec<usize>,
+}
+
+/// Draws batches without replacement within an epoch, reshuffling each epoch, so a batch never
+/// holds the same sample twice (a duplicate would be a false negative for InfoNCE).
+#[derive(Clone, Debug)]
+pub struct Sampler {
+    order: Vec<usize>,
+    cursor: usize,
+    rng: Rng,
+}
+
+impl Sampler {
+    pub fn new(len: usize, seed: u64) -> Self {
+        let mut s = Self {
+            order: (0..len).collect(),
+            cursor: len,
+            rng: Rng::fork(seed, "sampler"),
+        };
+        s.reshuffle();
+        s
+    }
+
+    fn reshuffle(&mut self) {
+        let mut order = std::mem::take(&mut self.order);
+        self.rng.shuffle(&mut order);
+        self.order = order;
+        self.cursor = 0;
+    }
+
+    pub fn next_indices(&mut self, n: usize) -> Vec<usize> {
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            if self.cursor >= self.order.len() {
+                self.reshuffle();
+            }
+            out.push(self.order[self.cursor]);
+            self.cursor += 1;
+        }
+        out
+    }
+
+    pub fn next_batch(
+        &mut self,
+        source: &dyn Source,
+        size: usize,
+        strength: f32,
+        aug_rng: &mut Rng,
+    ) -> Batch {
+        let indices = self.next_indices(size);
+        let paired = source.caption_dim() > 0;
+        let mut x1 = Vec::with_capacity(size * source.input().len());
+        let mut x2 = Vec::with_capacity(size * source.input().len().max(source.caption_dim()));
+        for &i in &indices {
+            x1.extend(source.view(i, aug_rng, strength));
+            match paired
+                .then(|| source.caption(i, aug_rng, strength))
+                .flatten()
+            {
+                Some(c) => x2.extend(c),
+                None => x2.extend(source.view(i, aug_rng, strength)),
+            }
+        }
+        let labels = indices.iter().map(|&i| source.label(i)).collect();
+        Batch {
+            size,
+            x1,
+            x2,
+            indices,
+            labels,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampler_covers_an_epoch_without_repeats() {
+        let mut s = Sampler::new(10, 1);
+        let mut a = s.next_indices(10);
+        a.sort();
+        assert_eq!(a, (0..10).collect::<Vec<_>>());
+        assert_eq!(s.next_indices(25).len(), 25);
+    }
+}

@@ -1,0 +1,150 @@
+//! Files a run writes: `metrics.csv` (a row per snapshot), `events.csv`, `config.toml`, and the
+//! TensorBoard Embedding Projector pair `embeddings.tsv` + `metadata.tsv`.
+
+use crate::config::{Method, RunConfig};
+use crate::data::{Probe, Source};
+use crate::error::{LabError, Result};
+use crate::train::{Event, Snapshot, extra_columns};
+use std::fmt::Write as _;
+use std::path::Path;
+
+pub const METRIC_COLUMNS: [&str; 10] = [
+    "step",
+    "loss",
+    "std",
+    "std_ref",
+    "alignment",
+    "uniformity",
+    "rankme",
+    "knn_acc",
+    "pos_cos",
+    "neg_cos",
+];
+
+pub fn metrics_header(method: Method) -> String {
+    METRIC_COLUMNS
+        .iter()
+        .chain(extra_columns(method))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub fn metrics_row(s: &Snapshot) -> String {
+    let d = &s.diagnostics;
+    let mut row = format!(
+        "{},{},{},{},{},{},{},{},{},{}",
+        s.step,
+        s.loss,
+        d.std,
+        d.std_ref,
+        d.alignment,
+        d.uniformity,
+        d.rankme,
+        d.knn_acc,
+        d.pos_cos,
+        d.neg_cos
+    );
+    for (_, v) in &s.extras {
+        let _ = write!(row, ",{v}");
+    }
+    row
+}
+
+pub fn metrics_csv(method: Method, snapshots: &[Snapshot]) -> String {
+    let mut out = metrics_header(method);
+    out.push('\n');
+    for s in snapshots {
+        out.push_str(&metrics_row(s));
+        out.push('\n');
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn events_csv(events: &[Event]) -> String {
+    let mut out = String::from("step,key,old,new\n");
+    for e in events {
+        let _ = writeln!(
+            out,
+            "{},{},{},{}",
+            e.step,
+            csv_field(&e.key),
+            csv_field(&e.old),
+            csv_field(&e.new)
+        );
+    }
+    out
+}
+
+/// Embedding Projector vectors: one tab-separated row per probe point, no header.
+pub fn embeddings_tsv(z: &[f32], dim: usize) -> String {
+    let mut out = String::with_capacity(z.len() * 10);
+    for row in z.chunks_exact(dim.max(1)) {
+        let line: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+        out.push_str(&line.join("\t"));
+        out.push('\n');
+    }
+    out
+}
+
+/// Embedding Projector metadata: a header and one row per point (label, class name, split,
+/// dataset index).
+pub fn metadata_tsv(probe: &Probe, source: &dyn Source) -> String {
+    let names = source.class_names();
+    let mut out = String::from("label\tclass\tsplit\tindex\n");
+    for (i, (&label, &index)) in probe.labels.iter().zip(&probe.indices).enumerate() {
+        let class = names.get(label).map(String::as_str).unwrap_or("?");
+        let split = if i < probe.n_reference {
+            "reference"
+        } else {
+            "query"
+        };
+        let _ = writeln!(out, "{label}\t{class}\t{split}\t{index}");
+    }
+    out
+}
+
+/// Write `text` to `path` atomically: a temporary file beside it, then a rename, so an
+/// interrupted write never leaves a half-written file in place of a good one.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    std::fs::write(&tmp, text).map_err(|e| LabError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
+}
+
+/// Everything a headless run leaves in `dir`.
+pub fn write_run(
+    dir: &Path,
+    config: &RunConfig,
+    snapshots: &[Snapshot],
+    events: &[Event],
+    probe: &Probe,
+    source: &dyn Source,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+    write_atomic(&dir.join("config.toml"), &config.to_toml())?;
+    write_atomic(
+        &dir.join("metrics.csv"),
+        &metrics_csv(config.method, snapshots),
+    )?;
+    write_atomic(&dir.join("events.csv"), &events_csv(events))?;
+    if let Some(last) = snapshots.last() {
+        write_atomic(
+            &dir.join("embeddings.tsv"),
+            &embeddings_tsv(&last.z, last.dim),
+        )?;
+        write_atomic(&dir.join("metadata.tsv"), &metadata_tsv(probe, source))?;
+    }
+    Ok(())
+}

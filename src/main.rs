@@ -1,0 +1,63 @@
+//! contrastive-lab: the binary. Without a subcommand it runs the default experiment headless.
+
+use anyhow::Context;
+use clap::Parser;
+use contrastive_lab::cli::{Cli, CliCommand, RunArgs, bench, run, settings_text};
+use std::process::ExitCode;
+
+fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let summary = run::execute(args).context("the run could not start or finish")?;
+    if !args.quiet {
+        println!("{}", run::summary_text(&summary, &args.out));
+    }
+    if let Some(incident) = &summary.incident {
+        eprintln!("error: {}", run::incident_error(incident));
+        return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Vulkan/Wayland client libraries complain on stderr when `XDG_RUNTIME_DIR` is unset (as on
+/// CI and headless servers) while wgpu enumerates adapters; give them a private one.
+fn ensure_runtime_dir() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("contrastive-lab-runtime-{}", std::process::id()));
+    if std::fs::create_dir_all(&dir).is_ok() {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+        }
+        // SAFETY: called first thing in main, before any thread exists.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+    }
+}
+
+fn main() -> ExitCode {
+    ensure_runtime_dir();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(CliCommand::Run(args)) => run_command(&args),
+        Some(CliCommand::Bench(args)) => bench::execute(&args)
+            .map(|_| ExitCode::SUCCESS)
+            .map_err(Into::into),
+        Some(CliCommand::Settings) => {
+            println!("{}", settings_text());
+            Ok(ExitCode::SUCCESS)
+        }
+        None => run_command(&RunArgs {
+            out: "runs/latest".into(),
+            device: "auto".into(),
+            ..RunArgs::default()
+        }),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Barlow Twins (Zbontar et al. 2021): standardise each embedding dimension over the batch,
+//! form the D×D cross-correlation matrix C of the two views, and drive it to the identity:
+//! `Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij²`. The diagonal makes views agree (invariance); the
+//! off-diagonal decorrelates dimensions (redundancy reduction). With λ = 0 nothing stops every
+//! dimension encoding the same thing: dimensional collapse.
+
+use super::{Forward, Learner, StateUpdate};
+use crate::config::RunConfig;
+use burn::tensor::Tensor;
+
+/// Per-dimension standardisation over the batch (BN without affine). `[n, d] → [n, d]`
+pub fn standardize(z: Tensor<2>) -> Tensor<2> {
+    let mean = z.clone().mean_dim(0); // [1, d]
+    let centred = z - mean;
+    let var = centred.clone().square().mean_dim(0); // [1, d]
+    centred / var.add_scalar(1e-5).sqrt()
+}
+
+/// Cross-correlation of standardised views. `[n, d], [n, d] → [d, d]`
+pub fn cross_correlation(z1: Tensor<2>, z2: Tensor<2>) -> Tensor<2> {
+    let [n, _] = z1.dims();
+    standardize(z1)
+        .transpose()
+        .matmul(standardize(z2))
+        .div_scalar(n as f64)
+}
+
+/// The two terms `(invariance, redundancy)` of the loss, each `[1]`.
+pub fn barlow_terms(z1: Tensor<2>, z2: Tensor<2>) -> (Tensor<1>, Tensor<1>) {
+    let c = cross_correlation(z1, z2); // [d, d]
+    let [d, _] = c.dims();
+    let eye = Tensor::<2>::eye(d, &c.device());
+    let on_diag = (c.clone() * eye.clone()).sum_dim(1); // [d, 1] the diagonal
+    let invariance = on_diag.neg().add_scalar(1.0).square().sum();
+    let off = c * eye.neg().add_scalar(1.0);
+    (invariance, off.square().sum())
+}
+
+/// `Σ (1 − C_ii)² + λ Σ_{i≠j} C_ij²`. `→ [1]`
+pub fn barlow_loss(z1: Tensor<2>, z2: Tensor<2>, lambda: f64) -> Tensor<1> {
+    let (invariance, redundancy) = barlow_terms(z1, z2);
+    invariance + redundancy.mul_scalar(lambda)
+}
+
+pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
+    let (h1, z1) = learner.online.embed(x1, config.projector_bn); // [batch, out]
+    let (_, z2) = learner.online.embed(x2, config.projector_bn);
+    let outputs = vec![h1, z1.clone(), z2.clone()];
+    let loss = if config.redundancy_only {
+        barlow_terms(z1, z2).1.mul_scalar(config.lambda)
+    } else {
+        barlow_loss(z1, z2, config.lambda)
+    };
+    Forward {
+        loss,
+        outputs,
+        update: StateUpdate::None,
+    }
+}

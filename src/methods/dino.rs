@@ -1,0 +1,73 @@
+//! DINO (Caron et al. 2021): a student matches the output distribution of an EMA teacher over K
+//! prototypes. The teacher's logits are *centred* (a running mean c subtracted: stops one
+//! prototype from dominating) and *sharpened* (a low temperature τ_t < τ_s: stops the output
+//! from going uniform). Each alone collapses; together they balance.
+
+use super::{Forward, Learner, StateUpdate};
+use crate::config::RunConfig;
+use burn::tensor::Tensor;
+use burn::tensor::activation::{log_softmax, softmax};
+
+/// The temperatures and centre actually used, given the two toggles.
+pub fn teacher_temperature(config: &RunConfig) -> f64 {
+    if config.sharpening {
+        config.teacher_temperature
+    } else {
+        config.student_temperature
+    }
+}
+
+/// Teacher probabilities `softmax((t − c)/τ_t)`. `t: [n, K]`, `center: [1, K]` → `[n, K]`
+pub fn teacher_probs(t: Tensor<2>, center: Option<Tensor<2>>, temperature: f64) -> Tensor<2> {
+    let t = match center {
+        Some(c) => t - c,
+        None => t,
+    };
+    softmax(t.div_scalar(temperature), 1)
+}
+
+/// Cross-entropy `−Σ_k P_t log P_s`, averaged over the batch.
+/// `teacher: [n, K]` probabilities, `student: [n, K]` logits → `[1]`.
+pub fn dino_loss(teacher: Tensor<2>, student: Tensor<2>, student_temperature: f64) -> Tensor<1> {
+    let log_ps = log_softmax(student.div_scalar(student_temperature), 1);
+    (teacher * log_ps).sum_dim(1).mean().neg()
+}
+
+/// `c ← m·c + (1 − m)·mean(teacher logits)`. `[1, K], [n, K] → [1, K]`
+pub fn update_center(center: Tensor<2>, logits: Tensor<2>, momentum: f64) -> Tensor<2> {
+    let batch_mean = logits.mean_dim(0); // [1, K]
+    center.mul_scalar(momentum) + batch_mean.mul_scalar(1.0 - momentum)
+}
+
+pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
+    let online = &learner.online;
+    let (h1, z1) = online.embed(x1.clone(), config.projector_bn); // [batch, out]
+    let (_, z2) = online.embed(x2.clone(), config.projector_bn);
+    let outputs = vec![h1, z1.clone(), z2.clone()];
+    let s1 = online.prototype_logits(z1); // [batch, K]
+    let s2 = online.prototype_logits(z2);
+    let teacher = learner.teacher.as_ref().unwrap_or(online);
+    let (x1, x2) = (x1.without_autodiff(), x2.without_autodiff());
+    let t1 = teacher
+        .prototype_logits(teacher.embed(x1, config.projector_bn).1)
+        .detach();
+    let t2 = teacher
+        .prototype_logits(teacher.embed(x2, config.projector_bn).1)
+        .detach();
+    let center = config
+        .centering
+        .then(|| learner.state.center.clone())
+        .flatten();
+    let tau_t = teacher_temperature(config);
+    let p1 = teacher_probs(t1.clone(), center.clone(), tau_t);
+    let p2 = teacher_probs(t2.clone(), center, tau_t);
+    // Each view's student matches the *other* view's teacher.
+    let loss = (dino_loss(p1, s2, config.student_temperature)
+        + dino_loss(p2, s1, config.student_temperature))
+    .div_scalar(2.0);
+    Forward {
+        loss,
+        outputs,
+        update: StateUpdate::Center(Tensor::cat(vec![t1, t2], 0)),
+    }
+}

@@ -1,0 +1,316 @@
+//! The seven methods, one file each. Every file holds the method's loss as a public function
+//! on embedding tensors (tested against independent references) and its training forward.
+//! [`Learner`] owns what they share: the online network, the EMA teacher, the optimizer and
+//! method state (MoCo's queue, DINO's centre), and runs the three visible lines of a step:
+//! `loss.backward()`, `GradientsParams::from_grads(..)`, `optim.step(..)`.
+
+pub mod barlow;
+pub mod byol;
+pub mod clip;
+pub mod dino;
+pub mod moco;
+pub mod simclr;
+pub mod simsiam;
+
+use crate::config::{Method, OptimizerKind, RunConfig};
+use crate::data::{Batch, Source};
+use crate::error::{LabError, Result};
+use crate::model::{Network, ema};
+use crate::rng::Rng;
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// `log Σ_j exp(x_ij)` along dim 1, stable for any temperature: the row maximum is factored out.
+/// `[rows, cols] → [rows, 1]`
+pub fn logsumexp(x: Tensor<2>) -> Tensor<2> {
+    let max = x.clone().max_dim(1).detach(); // [rows, 1]
+    (x - max.clone()).exp().sum_dim(1).log() + max
+}
+
+/// Row-wise ℓ2 normalisation (re-exported for the losses).
+pub use crate::model::network::l2_normalize;
+
+/// What a method's training forward hands back to the learner.
+pub struct Forward {
+    /// `[1]`
+    pub loss: Tensor<1>,
+    /// The online network's representation h and raw (unnormalised) outputs, checked for
+    /// overflow: once the weights explode, squared activations overflow f32, normalisation (ℓ2
+    /// or batch norm) silently returns zeros and the loss looks finite while meaning nothing.
+    pub outputs: Vec<Tensor<2>>,
+    /// Post-step state update the method needs.
+    pub update: StateUpdate,
+}
+
+pub enum StateUpdate {
+    None,
+    /// MoCo: enqueue these keys `[batch, out_dim]` (normalised, no graph).
+    Enqueue(Tensor<2>),
+    /// DINO: the teacher logits of this step `[2·batch, K]` for the centre's EMA.
+    Center(Tensor<2>),
+}
+
+/// Method state beyond the networks.
+#[derive(Clone, Debug)]
+pub struct MethodState {
+    /// MoCo: `[K, out_dim]` normalised keys, newest first.
+    pub queue: Option<Tensor<2>>,
+    /// DINO: `[1, K]` running mean of teacher logits.
+    pub center: Option<Tensor<2>>,
+}
+
+#[derive(Clone)]
+pub struct Learner {
+    pub online: Network,
+    /// MoCo's key encoder, BYOL's target, DINO's teacher (EMA of `online`, no autodiff).
+    pub teacher: Option<Network>,
+    pub optim: ModuleOptimizer,
+    pub optimizer_kind: OptimizerKind,
+    pub state: MethodState,
+    /// Autodiff training device.
+    pub device: Device,
+    /// ‖θ‖ of the online network before the last step (divergence check).
+    pub weight_norm: Option<f64>,
+}
+
+/// Tensor from row-major data on `device`.
+pub fn tensor2(data: &[f32], rows: usize, device: &Device) -> Tensor<2> {
+    let cols = data.len().checked_div(rows).unwrap_or(0);
+    Tensor::from_data(TensorData::new(data.to_vec(), [rows, cols]), device)
+}
+
+/// Read a tensor back to the host.
+pub fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
+    t.into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| LabError::Readback(format!("{e:?}")))
+}
+
+/// A step whose weights grew by more than this factor has diverged (healthy steps change the
+/// weight norm by a few percent).
+pub const DIVERGENCE_GROWTH: f64 = 100.0;
+
+/// Sum of squares of every parameter. `→ [1]`
+fn squared_norm(net: &Network) -> Tensor<1> {
+    struct SumSquares(Option<Tensor<1>>);
+    impl ModuleVisitor for SumSquares {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let sq = param.val().detach().square().sum();
+            self.0 = Some(match self.0.take() {
+                Some(acc) => acc + sq,
+                None => sq,
+            });
+        }
+    }
+    let mut v = SumSquares(None);
+    net.visit(&mut v);
+    v.0.unwrap_or_else(|| Tensor::zeros([1], &Device::flex()))
+}
+
+/// The loss, the squared norms of the outputs it came from, and of the weights, in one
+/// read-back.
+fn read_health(forward: &Forward, net: Option<&Network>) -> Result<(f64, bool, Option<f64>)> {
+    let mut parts = vec![forward.loss.clone()];
+    parts.extend(
+        forward
+            .outputs
+            .iter()
+            .map(|z| z.clone().detach().square().sum()),
+    );
+    let n_outputs = parts.len();
+    if let Some(net) = net {
+        parts.push(squared_norm(net).to_device(&forward.loss.device()));
+    }
+    let values = to_vec(Tensor::cat(parts, 0))?;
+    let loss = values.first().copied().unwrap_or(f32::NAN) as f64;
+    let outputs_finite = values[..n_outputs.min(values.len())]
+        .iter()
+        .all(|v| v.is_finite());
+    let weight_norm = values.get(n_outputs).map(|&v| (v as f64).sqrt());
+    Ok((loss, outputs_finite, weight_norm))
+}
+
+/// The loss, or NaN when the outputs it was computed from overflowed.
+fn checked_loss(forward: &Forward) -> Result<f64> {
+    let (loss, finite, _) = read_health(forward, None)?;
+    Ok(if finite { loss } else { f64::NAN })
+}
+
+/// Read a one-element tensor back as f64.
+pub fn scalar(t: Tensor<1>) -> Result<f64> {
+    Ok(to_vec(t)?.first().copied().unwrap_or(f32::NAN) as f64)
+}
+
+pub fn build_optimizer(config: &RunConfig) -> ModuleOptimizer {
+    let decay =
+        (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
+    match config.optimizer {
+        OptimizerKind::Adam => AdamConfig::new().with_weight_decay(decay).init(),
+        OptimizerKind::Sgd => SgdConfig::new()
+            .with_weight_decay(decay)
+            .with_momentum(Some(
+                // PyTorch's convention (no dampening); Burn's default dampening is 0.1.
+                MomentumConfig::new()
+                    .with_momentum(config.sgd_momentum)
+                    .with_dampening(0.0),
+            ))
+            .init(),
+    }
+}
+
+impl Learner {
+    /// `device` is the base (non-autodiff) training device.
+    pub fn new(config: &RunConfig, source: &dyn Source, device: &Device) -> Self {
+        let device = device.clone().autodiff();
+        let online = Network::new(config, source, config.seed, &device);
+        let teacher = config
+            .method
+            .has_teacher()
+            .then(|| ema::teacher_of(&online));
+        let mut rng = Rng::fork(config.seed, "method-state");
+        let state = MethodState {
+            queue: (config.method == Method::Moco)
+                .then(|| moco::random_queue(&mut rng, config.queue_size, config.out_dim, &device)),
+            center: (config.method == Method::Dino)
+                .then(|| Tensor::zeros([1, config.prototypes], &device.clone().without_autodiff())),
+        };
+        Self {
+            online,
+            teacher,
+            optim: build_optimizer(config),
+            optimizer_kind: config.optimizer,
+            state,
+            device,
+            weight_norm: None,
+        }
+    }
+
+    /// The base (non-autodiff) device, for no-graph work.
+    pub fn inference_device(&self) -> Device {
+        self.device.clone().without_autodiff()
+    }
+
+    /// One training step on `batch`. Returns the loss *before* the update, or why training
+    /// diverged: a non-finite loss, outputs that overflowed f32, or weights that grew more than
+    /// [`DIVERGENCE_GROWTH`]-fold in the previous step. A diverged step updates nothing.
+    pub fn step(
+        &mut self,
+        batch: &Batch,
+        config: &RunConfig,
+        step: usize,
+    ) -> Result<Result<f64, String>> {
+        if self.optimizer_kind != config.optimizer {
+            self.optim = build_optimizer(config);
+            self.optimizer_kind = config.optimizer;
+        }
+        let forward = self.forward(batch, config);
+        let (loss, outputs_finite, norm) = read_health(&forward, Some(&self.online))?;
+        let norm = norm.unwrap_or(f64::NAN);
+        if !loss.is_finite() || !outputs_finite || !norm.is_finite() {
+            return Ok(Err(
+                "the loss became non-finite (NaN or infinite, or computed from activations whose \
+                 squares overflowed f32)"
+                    .into(),
+            ));
+        }
+        if let Some(previous) = self.weight_norm.filter(|&p| p > 0.0) {
+            let growth = norm / previous;
+            if growth > DIVERGENCE_GROWTH {
+                return Ok(Err(format!(
+                    "training diverged: the weights grew {growth:.0}-fold in one step (norm {previous:.3} → {norm:.3e})"
+                )));
+            }
+        }
+        self.weight_norm = Some(norm);
+        let grads = forward.loss.backward();
+        let grads = GradientsParams::from_grads(grads, &self.online);
+        self.online = self.optim.step(config.lr, self.online.clone(), grads);
+
+        match forward.update {
+            StateUpdate::None => {}
+            StateUpdate::Enqueue(keys) => {
+                if let Some(queue) = self.state.queue.take() {
+                    self.state.queue = Some(moco::enqueue(queue, keys, config.queue_size));
+                }
+            }
+            StateUpdate::Center(logits) => {
+                if let Some(center) = self.state.center.take() {
+                    self.state.center =
+                        Some(dino::update_center(center, logits, config.center_momentum));
+                }
+            }
+        }
+        if let Some(teacher) = self.teacher.take() {
+            let m = effective_momentum(config, step);
+            self.teacher = Some(ema::update(teacher, &self.online, m));
+        }
+        Ok(Ok(loss))
+    }
+
+    fn forward(&self, batch: &Batch, config: &RunConfig) -> Forward {
+        let x1 = tensor2(&batch.x1, batch.size, &self.device); // [batch, in]
+        let x2 = tensor2(&batch.x2, batch.size, &self.device); // [batch, in] (CLIP: captions)
+        match config.method {
+            Method::SimClr => simclr::forward(self, x1, x2, config),
+            Method::Moco => moco::forward(self, x1, x2, config),
+            Method::Clip => clip::forward(self, x1, x2, config),
+            Method::Byol => byol::forward(self, x1, x2, config),
+            Method::SimSiam => simsiam::forward(self, x1, x2, config),
+            Method::Barlow => barlow::forward(self, x1, x2, config),
+            Method::Dino => dino::forward(self, x1, x2, config),
+        }
+    }
+
+    /// The loss on `batch` without updating anything.
+    pub fn loss_only(&self, batch: &Batch, config: &RunConfig) -> Result<f64> {
+        checked_loss(&self.forward(batch, config))
+    }
+
+    /// Apply a live change that needs more than re-reading the config.
+    pub fn on_change(&mut self, key: &str, config: &RunConfig) {
+        match key {
+            "queue_size" => {
+                if let Some(queue) = self.state.queue.take() {
+                    let mut rng = Rng::fork(config.seed, "queue-resize");
+                    self.state.queue = Some(moco::resize(queue, config.queue_size, &mut rng));
+                }
+            }
+            // Dragging τ while CLIP learns it restarts the learned value from the new τ.
+            "temperature" => {
+                if let Some(p) = self.online.log_scale.take() {
+                    let value = (1.0 / config.temperature).ln() as f32;
+                    self.online.log_scale = Some(p.map(|t| t.zeros_like().add_scalar(value)));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The EMA momentum at `step`: fixed, or BYOL's cosine schedule from `momentum` towards 1.
+pub fn effective_momentum(config: &RunConfig, step: usize) -> f64 {
+    if !config.momentum_schedule {
+        return config.momentum;
+    }
+    let progress = (step as f64 / config.steps.max(1) as f64).min(1.0);
+    1.0 - (1.0 - config.momentum) * ((std::f64::consts::PI * progress).cos() + 1.0) / 2.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cosine_schedule_goes_from_base_to_one() {
+        let mut c = RunConfig::for_method(Method::Byol);
+        c.momentum_schedule = true;
+        c.steps = 100;
+        assert!((effective_momentum(&c, 0) - 0.99).abs() < 1e-12);
+        assert!((effective_momentum(&c, 100) - 1.0).abs() < 1e-12);
+        c.momentum_schedule = false;
+        assert_eq!(effective_momentum(&c, 50), 0.99);
+    }
+}

@@ -1,0 +1,9 @@
+//! Collapse diagnostics, computed on the host from the probe set's embeddings at every
+//! snapshot (DESIGN §6). Plain Rust on row-major `[n, d]` slices, so every number can be
+//! checked against an independent computation.
+
+pub mod diagnostics;
+pub mod knn;
+pub mod linalg;
+
+pub use diagnostics::{Diagnostics, compute};

@@ -1,0 +1,70 @@
+//! Batch normalisation over the batch axis that always normalises with the *current batch's*
+//! statistics.
+//!
+//! Why not `burn::nn::BatchNorm`: it switches to running statistics off the autodiff device,
+//! and its running state is shared between clones. Here the EMA teacher and the probe forward
+//! run off the autodiff device, and both should see batch statistics as in the papers' training
+//! mode (the probe is embedded as one batch of ~1000 samples). Batch statistics are also what
+//! makes BN matter for collapse: they couple the samples of a batch.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Tensor};
+
+#[derive(Module, Debug)]
+pub struct BatchNorm1d {
+    /// `[features]`
+    pub gamma: Param<Tensor<1>>,
+    /// `[features]`
+    pub beta: Param<Tensor<1>>,
+    pub epsilon: f64,
+}
+
+impl BatchNorm1d {
+    pub fn new(features: usize, device: &Device) -> Self {
+        Self {
+            gamma: super::init::param(vec![1.0; features], [features], device),
+            beta: super::init::param(vec![0.0; features], [features], device),
+            epsilon: 1e-5,
+        }
+    }
+
+    /// `[batch, features] → [batch, features]`
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let mean = x.clone().mean_dim(0); // [1, features]
+        let centred = x - mean;
+        let var = centred.clone().square().mean_dim(0); // [1, features], biased as in training
+        let normed = centred / var.add_scalar(self.epsilon).sqrt();
+        normed * self.gamma.val().unsqueeze_dim(0) + self.beta.val().unsqueeze_dim(0)
+    }
+}
+
+/// Batch norm over `[batch, channels, height, width]`: per-channel statistics over batch and
+/// space, as in the ResNets the papers use.
+#[derive(Module, Debug)]
+pub struct BatchNorm2d {
+    /// `[channels]`
+    pub gamma: Param<Tensor<1>>,
+    /// `[channels]`
+    pub beta: Param<Tensor<1>>,
+    pub epsilon: f64,
+}
+
+impl BatchNorm2d {
+    pub fn new(channels: usize, device: &Device) -> Self {
+        Self {
+            gamma: super::init::param(vec![1.0; channels], [channels], device),
+            beta: super::init::param(vec![0.0; channels], [channels], device),
+            epsilon: 1e-5,
+        }
+    }
+
+    /// `[batch, c, h, w] → [batch, c, h, w]`
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let mean = x.clone().mean_dims(&[0, 2, 3]); // [1, c, 1, 1]
+        let centred = x - mean;
+        let var = centred.clone().square().mean_dims(&[0, 2, 3]); // [1, c, 1, 1]
+        let normed = centred / var.add_scalar(self.epsilon).sqrt();
+        let shape = |p: &Param<Tensor<1>>| -> Tensor<4> { p.val().unsqueeze_dims(&[0, 2, 3]) };
+        normed * shape(&self.gamma) + shape(&self.beta)
+    }
+}

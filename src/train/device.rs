@@ -1,0 +1,185 @@
+//! Which device trains: `auto` takes a real GPU adapter when wgpu finds one, else Burn's
+//! pure-Rust CPU backend (`flex`). A software adapter (Mesa's lavapipe) is never chosen by
+//! `auto`: it is 20× slower than flex here, though `--device wgpu` still runs on it.
+
+use crate::error::{LabError, Result};
+use burn::tensor::wgpu::wgpu;
+use burn::tensor::{Device, DeviceKind};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    #[default]
+    Auto,
+    Cpu,
+    Wgpu,
+}
+
+impl FromStr for DeviceChoice {
+    type Err = LabError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(DeviceChoice::Auto),
+            "cpu" | "flex" => Ok(DeviceChoice::Cpu),
+            "wgpu" | "gpu" => Ok(DeviceChoice::Wgpu),
+            _ => Err(LabError::invalid(
+                "--device",
+                s,
+                "expected auto, cpu or wgpu",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DeviceChoice::Auto => "auto",
+            DeviceChoice::Cpu => "cpu",
+            DeviceChoice::Wgpu => "wgpu",
+        })
+    }
+}
+
+/// The device a run trains on, with a human-readable description.
+#[derive(Clone, Debug)]
+pub struct TrainDevice {
+    /// Base device (no autodiff).
+    pub device: Device,
+    /// "CPU (flex)" or "wgpu: <adapter> (<type>, <backend>)".
+    pub label: String,
+    /// Short form for bench lines: `cpu` or `wgpu`.
+    pub short: &'static str,
+    /// A software rasteriser/compute adapter (lavapipe, llvmpipe …).
+    pub software: bool,
+}
+
+impl TrainDevice {
+    pub fn cpu() -> Self {
+        Self {
+            device: Device::flex(),
+            label: "CPU (flex)".into(),
+            short: "cpu",
+            software: false,
+        }
+    }
+}
+
+/// A wgpu adapter as enumerated (without opening a device).
+#[derive(Clone, Debug)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub kind: wgpu::DeviceType,
+    pub backend: wgpu::Backend,
+}
+
+impl AdapterSummary {
+    pub fn is_real_gpu(&self) -> bool {
+        matches!(
+            self.kind,
+            wgpu::DeviceType::DiscreteGpu
+                | wgpu::DeviceType::IntegratedGpu
+                | wgpu::DeviceType::VirtualGpu
+        )
+    }
+
+    fn device_kind(&self, index: usize) -> DeviceKind {
+        match self.kind {
+            wgpu::DeviceType::DiscreteGpu => DeviceKind::DiscreteGpu(index),
+            wgpu::DeviceType::IntegratedGpu => DeviceKind::IntegratedGpu(index),
+            wgpu::DeviceType::VirtualGpu => DeviceKind::VirtualGpu(index),
+            _ => DeviceKind::Cpu,
+        }
+    }
+}
+
+/// Every adapter wgpu can see, in its order.
+pub fn adapters() -> Vec<AdapterSummary> {
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
+        .into_iter()
+        .map(|a| {
+            let info = a.get_info();
+            AdapterSummary {
+                name: info.name,
+                kind: info.device_type,
+                backend: info.backend,
+            }
+        })
+        .collect()
+}
+
+fn describe(a: &AdapterSummary) -> String {
+    let kind = match a.kind {
+        wgpu::DeviceType::DiscreteGpu => "discrete GPU",
+        wgpu::DeviceType::IntegratedGpu => "integrated GPU",
+        wgpu::DeviceType::VirtualGpu => "virtual GPU",
+        wgpu::DeviceType::Cpu => "software",
+        wgpu::DeviceType::Other => "other",
+    };
+    format!("wgpu: {} ({kind}, {:?})", a.name, a.backend)
+}
+
+fn open_wgpu(adapter: Option<&AdapterSummary>, index: usize) -> Result<TrainDevice> {
+    let kind = adapter
+        .map(|a| a.device_kind(index))
+        .unwrap_or(DeviceKind::DefaultDevice);
+    let device = Device::wgpu_options()
+        .device_kind(kind)
+        .init()
+        .map_err(|e| LabError::Device(format!("wgpu initialisation failed: {e}")))?;
+    let software = adapter.is_none_or(|a| !a.is_real_gpu());
+    Ok(TrainDevice {
+        device,
+        label: adapter
+            .map(describe)
+            .unwrap_or_else(|| "wgpu: default adapter".into()),
+        short: "wgpu",
+        software,
+    })
+}
+
+/// Open the device `choice` asks for.
+pub fn select(choice: DeviceChoice) -> Result<TrainDevice> {
+    match choice {
+        DeviceChoice::Cpu => Ok(TrainDevice::cpu()),
+        DeviceChoice::Auto => {
+            let all = adapters();
+            let Some((index, gpu)) = first_real_gpu(&all) else {
+                return Ok(TrainDevice::cpu());
+            };
+            // A GPU that fails to open leaves us on the CPU rather than without a trainer.
+            Ok(open_wgpu(Some(gpu), index).unwrap_or_else(|_| TrainDevice::cpu()))
+        }
+        DeviceChoice::Wgpu => {
+            let all = adapters();
+            match first_real_gpu(&all) {
+                Some((index, gpu)) => open_wgpu(Some(gpu), index),
+                None => match all.iter().position(|a| a.kind == wgpu::DeviceType::Cpu) {
+                    Some(i) => {
+                        let mut d = open_wgpu(Some(&all[i]), 0)?;
+                        d.software = true;
+                        Ok(d)
+                    }
+                    None if all.is_empty() => Err(LabError::Device(
+                        "no wgpu adapter found (no GPU driver, and no software Vulkan such as Mesa's lavapipe)".into(),
+                    )),
+                    None => open_wgpu(None, 0),
+                },
+            }
+        }
+    }
+}
+
+/// The first real GPU and its index among adapters of its own type (how cubecl numbers them).
+fn first_real_gpu(all: &[AdapterSummary]) -> Option<(usize, &AdapterSummary)> {
+    let gpu = all.iter().find(|a| a.is_real_gpu())?;
+    let index = all
+        .iter()
+        .filter(|a| a.kind == gpu.kind)
+        .position(|a| a.name == gpu.name)
+        .unwrap_or(0);
+    Some((index, gpu))
+}

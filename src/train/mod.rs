@@ -1,0 +1,12 @@
+//! Training: device choice, the deterministic [`Session`] core, snapshots and events, and the
+//! [`Trainer`] thread the app steers with commands.
+
+pub mod device;
+pub mod session;
+pub mod snapshot;
+pub mod worker;
+
+pub use device::{DeviceChoice, TrainDevice};
+pub use session::{Incident, Session};
+pub use snapshot::{Event, Snapshot, extra_columns};
+pub use worker::{Command, Status, Trainer};

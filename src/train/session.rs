@@ -1,0 +1,288 @@
+//! `Session`: one experiment in progress, synchronous and deterministic. The headless CLI drives
+//! it directly; the app's worker thread wraps it. It owns the config, data, probe, learner and
+//! every RNG, so the same config and seed give the same numbers.
+
+use super::device::TrainDevice;
+use super::snapshot::{Event, Snapshot, method_extras};
+use crate::config::{Apply, RunConfig, setting_doc};
+use crate::data::{self, Probe, Sampler, Source};
+use crate::error::{LabError, Result};
+use crate::methods::{Learner, tensor2, to_vec};
+use crate::metrics::diagnostics::{self, ProbeEmbeddings};
+use crate::rng::Rng;
+use burn::module::Module;
+use std::sync::Arc;
+
+/// A non-finite loss that was caught: training paused, the last finite state restored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incident {
+    pub step: usize,
+    pub cause: String,
+    pub restored_step: usize,
+}
+
+impl std::fmt::Display for Incident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "step {}: {}; restored the last finite state (step {}) and paused",
+            self.step, self.cause, self.restored_step
+        )
+    }
+}
+
+pub struct Session {
+    config: RunConfig,
+    device: TrainDevice,
+    source: Arc<dyn Source>,
+    probe: Probe,
+    learner: Learner,
+    sampler: Sampler,
+    aug_rng: Rng,
+    step: usize,
+    events: Vec<Event>,
+    /// Losses since the last snapshot.
+    recent_losses: Vec<f64>,
+    /// The last state known to be healthy, and its step.
+    checkpoint: (Learner, usize),
+    /// A snapshot's state awaiting confirmation: the step after it checks that the update
+    /// which produced it did not diverge, and only then does it become the checkpoint.
+    pending_checkpoint: Option<(Learner, usize)>,
+    /// The loss of the initial weights, measured before the first step.
+    initial_loss: Option<f64>,
+}
+
+impl Session {
+    pub fn new(config: RunConfig, device: TrainDevice) -> Result<Self> {
+        config.validate()?;
+        let source = data::build(&config)?;
+        Ok(Self::with_source(config, device, source))
+    }
+
+    /// A session on a dataset built elsewhere (e.g. an image folder).
+    pub fn with_source(config: RunConfig, device: TrainDevice, source: Arc<dyn Source>) -> Self {
+        let probe = Probe::build(
+            source.as_ref(),
+            config.probe_size,
+            config.seed,
+            config.augment_strength as f32,
+        );
+        let learner = Learner::new(&config, source.as_ref(), &device.device);
+        Self {
+            sampler: Sampler::new(source.len(), config.seed),
+            aug_rng: Rng::fork(config.seed, "augment"),
+            checkpoint: (learner.clone(), 0),
+            pending_checkpoint: None,
+            learner,
+            probe,
+            source,
+            device,
+            config,
+            step: 0,
+            events: Vec::new(),
+            recent_losses: Vec::new(),
+            initial_loss: None,
+        }
+    }
+
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.step
+    }
+
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    pub fn device(&self) -> &TrainDevice {
+        &self.device
+    }
+
+    pub fn source(&self) -> &Arc<dyn Source> {
+        &self.source
+    }
+
+    pub fn probe(&self) -> &Probe {
+        &self.probe
+    }
+
+    pub fn learner(&self) -> &Learner {
+        &self.learner
+    }
+
+    fn next_batch(&mut self) -> data::Batch {
+        self.sampler.next_batch(
+            self.source.as_ref(),
+            self.config.batch_size,
+            self.config.augment_strength as f32,
+            &mut self.aug_rng,
+        )
+    }
+
+    /// One training step. `Ok(Err(incident))` when the loss was not finite: the learner is
+    /// back at its last finite state and the caller should pause.
+    pub fn step(&mut self) -> Result<std::result::Result<f64, Incident>> {
+        let batch = self.next_batch();
+        let loss = match self.learner.step(&batch, &self.config, self.step)? {
+            Ok(loss) => loss,
+            Err(cause) => {
+                let incident = Incident {
+                    step: self.step + 1,
+                    cause: format!(
+                        "{cause}, with lr = {} ({})",
+                        self.config.lr, self.config.method
+                    ),
+                    restored_step: self.checkpoint.1,
+                };
+                self.learner = self.checkpoint.0.clone();
+                self.step = self.checkpoint.1;
+                self.recent_losses.clear();
+                self.pending_checkpoint = None;
+                return Ok(Err(incident));
+            }
+        };
+        if let Some(confirmed) = self.pending_checkpoint.take() {
+            self.checkpoint = confirmed;
+        }
+        if self.step == 0 && self.initial_loss.is_none() {
+            self.initial_loss = Some(loss);
+        }
+        self.step += 1;
+        self.recent_losses.push(loss);
+        Ok(Ok(loss))
+    }
+
+    /// Embed the probe and compute every diagnostic. Also proposes the current state as the
+    /// checkpoint a later divergence restores (confirmed by the next healthy step).
+    pub fn snapshot(&mut self) -> Result<Snapshot> {
+        let loss = if self.recent_losses.is_empty() {
+            self.initial_loss.unwrap_or(f64::NAN)
+        } else {
+            self.recent_losses.iter().sum::<f64>() / self.recent_losses.len() as f64
+        };
+        self.recent_losses.clear();
+
+        let net = self.learner.online.valid();
+        let device = self.learner.inference_device();
+        let bn = self.config.projector_bn;
+        let n = self.probe.n;
+        let (h, z) = net.embed(tensor2(&self.probe.inputs, n, &device), bn);
+        let (_, z_a) = net.embed(tensor2(&self.probe.view_a, n, &device), bn);
+        let paired = self.source.caption_dim() > 0;
+        let z_b = if paired {
+            net.embed_text(tensor2(&self.probe.view_b, n, &device), bn)
+                .1
+        } else {
+            net.embed(tensor2(&self.probe.view_b, n, &device), bn).1
+        };
+        let (h, z, z_a, z_b) = (to_vec(h)?, to_vec(z)?, to_vec(z_a)?, to_vec(z_b)?);
+        let d = self.config.out_dim;
+        let f = h.len() / n.max(1);
+        let diagnostics = diagnostics::compute(&ProbeEmbeddings {
+            z: &z,
+            z_a: &z_a,
+            z_b: &z_b,
+            d,
+            h: &h,
+            f,
+            labels: &self.probe.labels,
+            n_reference: self.probe.n_reference,
+        });
+        let extras = method_extras(
+            &self.learner,
+            &self.config,
+            &self.probe,
+            (&z, &z_a, &z_b),
+            self.step,
+        )?;
+        if diagnostics.std.is_finite() && z.iter().all(|v| v.is_finite()) {
+            self.pending_checkpoint = Some((self.learner.clone(), self.step));
+        }
+        Ok(Snapshot {
+            step: self.step,
+            loss,
+            diagnostics,
+            extras,
+            z,
+            dim: d,
+            h,
+            feature_dim: f,
+            labels: self.probe.labels.clone(),
+        })
+    }
+
+    /// Measure the initial loss (before any update) so the step-0 snapshot has one.
+    pub fn measure_initial_loss(&mut self) -> Result<f64> {
+        if let Some(l) = self.initial_loss {
+            return Ok(l);
+        }
+        let batch = self.next_batch();
+        let loss = self.learner.loss_only(&batch, &self.config)?;
+        self.initial_loss = Some(loss);
+        Ok(loss)
+    }
+
+    /// Change one setting. Live settings apply at the next step; shape-changing ones rebuild
+    /// the network and data with the current seed. Every change is logged as an event.
+    /// On error nothing changes.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<Event> {
+        let mut next = self.config.clone();
+        let old = next.set(key, value)?;
+        let new = next.get(key)?;
+        let apply = setting_doc(key).map(|d| d.apply).unwrap_or(Apply::Live);
+        if apply == Apply::Rebuild && old != new {
+            self.rebuild(next)?;
+        } else {
+            self.config = next;
+            self.learner.on_change(key, &self.config);
+        }
+        let event = Event {
+            step: self.step,
+            key: key.to_string(),
+            old,
+            new,
+        };
+        self.events.push(event.clone());
+        Ok(event)
+    }
+
+    /// Start over with `seed`: new data order, augmentation and initial weights; step 0.
+    pub fn reset(&mut self, seed: u64) -> Result<()> {
+        let mut config = self.config.clone();
+        config.seed = seed;
+        let fresh = Session::new(config, self.device.clone())?;
+        *self = fresh;
+        Ok(())
+    }
+
+    /// Replace the whole config (a loaded scenario): a fresh session, step 0.
+    pub fn replace(&mut self, config: RunConfig) -> Result<()> {
+        let fresh = Session::new(config, self.device.clone())?;
+        *self = fresh;
+        Ok(())
+    }
+
+    fn rebuild(&mut self, config: RunConfig) -> Result<()> {
+        config.validate()?;
+        let source = if config.dataset == self.config.dataset
+            && config.method.name() == self.config.method.name()
+            && config.seed == self.config.seed
+        {
+            self.source.clone()
+        } else {
+            data::build(&config)?
+        };
+        if source.is_empty() {
+            return Err(LabError::Dataset("the dataset has no samples".into()));
+        }
+        let mut fresh = Session::with_source(config, self.device.clone(), source);
+        fresh.step = self.step;
+        fresh.events = std::mem::take(&mut self.events);
+        fresh.checkpoint.1 = self.step;
+        *self = fresh;
+        Ok(())
+    }
+}

@@ -1,0 +1,204 @@
+//! What the trainer publishes: snapshots of the probe embeddings with their diagnostics, and
+//! the events (knob changes) that plots draw as markers.
+
+use crate::config::{Method, RunConfig};
+use crate::data::Probe;
+use crate::error::Result;
+use crate::methods::{Learner, dino, effective_momentum, scalar, tensor2, to_vec};
+use crate::metrics::Diagnostics;
+use crate::metrics::diagnostics::normalize_rows;
+use burn::module::Module;
+use burn::tensor::activation::log_softmax;
+use serde::Serialize;
+
+/// A setting changed at `step` from `old` to `new`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Event {
+    pub step: usize,
+    pub key: String,
+    pub old: String,
+    pub new: String,
+}
+
+impl Event {
+    /// "temperature 0.5→0.05"
+    pub fn label(&self) -> String {
+        format!("{} {}→{}", self.key, self.old, self.new)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub step: usize,
+    /// Mean training loss since the previous snapshot (the initial loss at step 0).
+    pub loss: f64,
+    pub diagnostics: Diagnostics,
+    /// Method-specific numbers, in the order of [`extra_columns`].
+    pub extras: Vec<(&'static str, f64)>,
+    /// `[n, dim]` probe embeddings z (projector output).
+    pub z: Vec<f32>,
+    pub dim: usize,
+    /// `[n, feature_dim]` probe representations h (encoder output).
+    pub h: Vec<f32>,
+    pub feature_dim: usize,
+    pub labels: Vec<usize>,
+}
+
+impl Snapshot {
+    pub fn extra(&self, key: &str) -> Option<f64> {
+        self.extras.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+}
+
+/// The method-specific metrics.csv columns, after the common ones.
+pub fn extra_columns(method: Method) -> &'static [&'static str] {
+    match method {
+        Method::SimClr => &["temperature"],
+        Method::Moco => &["temperature", "ema_momentum"],
+        Method::Clip => &["temperature", "retrieval_acc"],
+        Method::Byol => &["ema_momentum"],
+        Method::SimSiam => &["pred_cos"],
+        Method::Barlow => &["invariance", "redundancy"],
+        Method::Dino => &["teacher_entropy", "kl", "ema_momentum"],
+    }
+}
+
+/// Fraction of probe images whose most similar caption (among the probe's) is their own. Many
+/// images share a caption (the same words), and identical captions embed identically, so a tie
+/// with the own caption counts as a hit.
+fn retrieval_accuracy(images: &[f32], captions: &[f32], d: usize) -> f64 {
+    let (a, b) = (normalize_rows(images, d), normalize_rows(captions, d));
+    let n = a.len() / d.max(1);
+    if n == 0 {
+        return 0.0;
+    }
+    let hits = (0..n)
+        .filter(|&i| {
+            let row = &a[i * d..(i + 1) * d];
+            let score = |j: usize| -> f64 {
+                row.iter()
+                    .zip(&b[j * d..(j + 1) * d])
+                    .map(|(x, y)| x * y)
+                    .sum()
+            };
+            let own = score(i);
+            (0..n).all(|j| score(j) <= own + 1e-9)
+        })
+        .count();
+    hits as f64 / n as f64
+}
+
+/// Barlow Twins' two terms on the probe's fixed view pairs.
+fn barlow_terms(a: &[f32], b: &[f32], d: usize) -> (f64, f64) {
+    let n = a.len() / d.max(1);
+    if n < 2 {
+        return (0.0, 0.0);
+    }
+    let standardize = |x: &[f32]| -> Vec<f64> {
+        let mut out: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        for c in 0..d {
+            let mean = out.iter().skip(c).step_by(d).sum::<f64>() / n as f64;
+            let var = out
+                .iter()
+                .skip(c)
+                .step_by(d)
+                .map(|v| (v - mean).powi(2))
+                .sum::<f64>()
+                / n as f64;
+            let sd = (var + 1e-5).sqrt();
+            out.iter_mut()
+                .skip(c)
+                .step_by(d)
+                .for_each(|v| *v = (*v - mean) / sd);
+        }
+        out
+    };
+    let (sa, sb) = (standardize(a), standardize(b));
+    let (mut inv, mut red) = (0.0, 0.0);
+    for i in 0..d {
+        for j in 0..d {
+            let c: f64 = (0..n).map(|r| sa[r * d + i] * sb[r * d + j]).sum::<f64>() / n as f64;
+            if i == j {
+                inv += (1.0 - c).powi(2);
+            } else {
+                red += c * c;
+            }
+        }
+    }
+    (inv, red)
+}
+
+/// Method-specific diagnostics on the probe. `z`, `z_a`, `z_b`: `[n, d]` host embeddings of
+/// the clean samples and the two fixed views (CLIP: `z_b` are the captions).
+pub fn method_extras(
+    learner: &Learner,
+    config: &RunConfig,
+    probe: &Probe,
+    (z, z_a, z_b): (&[f32], &[f32], &[f32]),
+    step: usize,
+) -> Result<Vec<(&'static str, f64)>> {
+    let d = config.out_dim;
+    let m = effective_momentum(config, step);
+    Ok(match config.method {
+        Method::SimClr => vec![("temperature", config.temperature)],
+        Method::Moco => vec![("temperature", config.temperature), ("ema_momentum", m)],
+        Method::Clip => {
+            let device = learner.inference_device();
+            let scale = scalar(learner.online.logit_scale(config, &device))?;
+            vec![
+                ("temperature", 1.0 / scale),
+                ("retrieval_acc", retrieval_accuracy(z, z_b, d)),
+            ]
+        }
+        Method::Byol => vec![("ema_momentum", m)],
+        Method::SimSiam => {
+            // How well the predictor maps one view onto the other (−loss at the probe).
+            let device = learner.inference_device();
+            let net = learner.online.valid();
+            let p = net.predict(
+                tensor2(z_a, probe.n, &device),
+                config.predictor,
+                config.predictor_bn,
+            );
+            let p = to_vec(p)?;
+            vec![(
+                "pred_cos",
+                crate::metrics::diagnostics::paired_cosine(&p, z_b, d),
+            )]
+        }
+        Method::Barlow => {
+            let (inv, red) = barlow_terms(z_a, z_b, d);
+            vec![("invariance", inv), ("redundancy", red)]
+        }
+        Method::Dino => {
+            let (entropy, kl) = dino_entropy_kl(learner, config, probe)?;
+            vec![
+                ("teacher_entropy", entropy),
+                ("kl", kl),
+                ("ema_momentum", m),
+            ]
+        }
+    })
+}
+
+/// DINO on the clean probe: mean per-sample entropy of the teacher distribution and mean
+/// KL(teacher ‖ student).
+fn dino_entropy_kl(learner: &Learner, config: &RunConfig, probe: &Probe) -> Result<(f64, f64)> {
+    let device = learner.inference_device();
+    let student = learner.online.valid();
+    let teacher = learner.teacher.as_ref().unwrap_or(&student);
+    let x = tensor2(&probe.inputs, probe.n, &device);
+    let bn = config.projector_bn;
+    let t = teacher.prototype_logits(teacher.embed(x.clone(), bn).1); // [n, K]
+    let s = student.prototype_logits(student.embed(x, bn).1); // [n, K]
+    let center = config
+        .centering
+        .then(|| learner.state.center.clone())
+        .flatten();
+    let pt = dino::teacher_probs(t, center, dino::teacher_temperature(config)); // [n, K]
+    let log_pt = pt.clone().clamp_min(1e-12).log();
+    let log_ps = log_softmax(s.div_scalar(config.student_temperature), 1);
+    let entropy = (pt.clone() * log_pt.clone()).sum_dim(1).mean().neg();
+    let kl = (pt * (log_pt - log_ps)).sum_dim(1).mean();
+    Ok((scalar(entropy)?, scalar(kl)?))
+}

@@ -1,0 +1,315 @@
+//! The trainer thread. It owns a [`Session`]; the UI (or a test) talks to it only through
+//! commands and reads only the latest published snapshot and status, so neither side ever
+//! waits for the other. Commands apply before the next step.
+
+use super::device::TrainDevice;
+use super::session::{Incident, Session};
+use super::snapshot::{Event, Snapshot};
+use crate::config::RunConfig;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Change one setting (`key` as in `RunConfig`, value as text).
+    Set {
+        key: String,
+        value: String,
+    },
+    Pause,
+    Resume,
+    /// Run `n` steps, then stay paused.
+    Step(usize),
+    /// Start over with this seed.
+    Reset {
+        seed: u64,
+    },
+    /// Replace the whole config (a scenario): a fresh run.
+    Replace(Box<RunConfig>),
+    Shutdown,
+}
+
+/// What the UI shows besides the snapshot. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct Status {
+    pub step: usize,
+    pub paused: bool,
+    pub steps_per_s: f64,
+    pub device: String,
+    pub config: Option<RunConfig>,
+    pub events: Vec<Event>,
+    /// The last error (invalid value, failed rebuild …), shown as a banner until dismissed.
+    pub error: Option<String>,
+    /// The last non-finite-loss incident.
+    pub incident: Option<Incident>,
+    /// Latest training loss.
+    pub loss: f64,
+}
+
+#[derive(Default)]
+struct Shared {
+    snapshot: Mutex<Option<Arc<Snapshot>>>,
+    status: Mutex<Status>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding the lock cannot leave these plain values half-written in a way
+    // that matters to a reader: take the data either way.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Called after each publish (the app passes `ctx.request_repaint`).
+pub type Waker = Box<dyn Fn() + Send + 'static>;
+
+pub struct Trainer {
+    tx: Sender<Command>,
+    shared: Arc<Shared>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl Trainer {
+    /// Start a trainer thread on `session`, running unless `paused`.
+    pub fn spawn(session: Session, paused: bool, waker: Option<Waker>) -> Self {
+        let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Shared::default());
+        {
+            let mut s = lock(&shared.status);
+            s.paused = paused;
+            s.device = session.device().label.clone();
+            s.config = Some(session.config().clone());
+        }
+        let worker_shared = shared.clone();
+        let join = std::thread::Builder::new()
+            .name("trainer".into())
+            .spawn(move || run(session, paused, rx, worker_shared, waker))
+            .ok();
+        Self { tx, shared, join }
+    }
+
+    /// Start a trainer for `config` on `device`.
+    pub fn start(
+        config: RunConfig,
+        device: TrainDevice,
+        paused: bool,
+        waker: Option<Waker>,
+    ) -> crate::error::Result<Self> {
+        Ok(Self::spawn(Session::new(config, device)?, paused, waker))
+    }
+
+    pub fn send(&self, command: Command) {
+        // The worker only stops on Shutdown or drop; a send after that has nobody to tell.
+        let _ = self.tx.send(command);
+    }
+
+    pub fn set(&self, key: &str, value: impl ToString) {
+        self.send(Command::Set {
+            key: key.to_string(),
+            value: value.to_string(),
+        });
+    }
+
+    /// The newest snapshot, without waiting.
+    pub fn latest(&self) -> Option<Arc<Snapshot>> {
+        lock(&self.shared.snapshot).clone()
+    }
+
+    pub fn status(&self) -> Status {
+        lock(&self.shared.status).clone()
+    }
+
+    pub fn clear_error(&self) {
+        let mut s = lock(&self.shared.status);
+        s.error = None;
+        s.incident = None;
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.join.as_ref().is_some_and(|j| !j.is_finished())
+    }
+}
+
+impl Drop for Trainer {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Command::Shutdown);
+        if let Some(j) = self.join.take() {
+            let _ = j.join();
+        }
+    }
+}
+
+struct Worker {
+    session: Session,
+    paused: bool,
+    pending_steps: usize,
+    shared: Arc<Shared>,
+    waker: Option<Waker>,
+    rate: (Instant, usize),
+}
+
+fn run(
+    session: Session,
+    paused: bool,
+    rx: Receiver<Command>,
+    shared: Arc<Shared>,
+    waker: Option<Waker>,
+) {
+    let mut w = Worker {
+        session,
+        paused,
+        pending_steps: 0,
+        shared,
+        waker,
+        rate: (Instant::now(), 0),
+    };
+    w.initial_snapshot();
+    loop {
+        // Drain every waiting command first: a knob change applies at the very next step.
+        let idle = w.paused && w.pending_steps == 0;
+        let first = if idle {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(c) => Some(c),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        } else {
+            rx.try_recv().ok()
+        };
+        let mut commands: Vec<Command> = first.into_iter().collect();
+        commands.extend(rx.try_iter());
+        for c in commands {
+            if c == Command::Shutdown || !w.handle(c) {
+                return;
+            }
+        }
+        if !w.paused || w.pending_steps > 0 {
+            w.train_one();
+        }
+    }
+}
+
+impl Worker {
+    fn publish_status(&self, f: impl FnOnce(&mut Status)) {
+        {
+            let mut s = lock(&self.shared.status);
+            f(&mut s);
+        }
+        if let Some(w) = &self.waker {
+            w();
+        }
+    }
+
+    fn sync_status(&self) {
+        let (step, paused, config, events) = (
+            self.session.step_count(),
+            self.paused,
+            self.session.config().clone(),
+            self.session.events().to_vec(),
+        );
+        self.publish_status(|s| {
+            s.step = step;
+            s.paused = paused;
+            s.config = Some(config);
+            s.events = events;
+        });
+    }
+
+    fn initial_snapshot(&mut self) {
+        if let Err(e) = self.session.measure_initial_loss() {
+            self.publish_status(|s| s.error = Some(e.to_string()));
+        }
+        self.take_snapshot();
+        self.sync_status();
+    }
+
+    fn take_snapshot(&mut self) {
+        match self.session.snapshot() {
+            Ok(snap) => {
+                *lock(&self.shared.snapshot) = Some(Arc::new(snap));
+            }
+            Err(e) => self.publish_status(|s| s.error = Some(e.to_string())),
+        }
+    }
+
+    /// Returns false when the worker should stop.
+    fn handle(&mut self, command: Command) -> bool {
+        let result = match command {
+            Command::Set { key, value } => self.session.set(&key, &value).map(|_| ()),
+            Command::Pause => {
+                self.paused = true;
+                self.pending_steps = 0;
+                Ok(())
+            }
+            Command::Resume => {
+                self.paused = false;
+                self.publish_status(|s| s.incident = None);
+                Ok(())
+            }
+            Command::Step(n) => {
+                self.paused = true;
+                self.pending_steps += n;
+                Ok(())
+            }
+            Command::Reset { seed } => self.session.reset(seed).and_then(|_| {
+                self.session.measure_initial_loss().map(|_| {
+                    self.take_snapshot();
+                })
+            }),
+            Command::Replace(config) => self.session.replace(*config).and_then(|_| {
+                self.session.measure_initial_loss().map(|_| {
+                    self.take_snapshot();
+                })
+            }),
+            Command::Shutdown => return false,
+        };
+        if let Err(e) = result {
+            self.publish_status(|s| s.error = Some(e.to_string()));
+        }
+        self.sync_status();
+        true
+    }
+
+    fn train_one(&mut self) {
+        self.pending_steps = self.pending_steps.saturating_sub(1);
+        match self.session.step() {
+            Ok(Ok(loss)) => {
+                let step = self.session.step_count();
+                self.rate.1 += 1;
+                let elapsed = self.rate.0.elapsed().as_secs_f64();
+                let rate = (elapsed >= 0.5).then(|| self.rate.1 as f64 / elapsed);
+                if rate.is_some() {
+                    self.rate = (Instant::now(), 0);
+                }
+                let every = self.session.config().snapshot_every.max(1);
+                if step.is_multiple_of(every) || (self.paused && self.pending_steps == 0) {
+                    self.take_snapshot();
+                }
+                self.publish_status(|s| {
+                    s.step = step;
+                    s.loss = loss;
+                    if let Some(r) = rate {
+                        s.steps_per_s = r;
+                    }
+                });
+            }
+            Ok(Err(incident)) => {
+                self.paused = true;
+                self.pending_steps = 0;
+                let step = self.session.step_count();
+                self.publish_status(|s| {
+                    s.incident = Some(incident);
+                    s.paused = true;
+                    s.step = step;
+                });
+            }
+            Err(e) => {
+                self.paused = true;
+                self.publish_status(|s| {
+                    s.error = Some(e.to_string());
+                    s.paused = true;
+                });
+            }
+        }
+    }
+}
