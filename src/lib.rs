@@ -9,6 +9,7 @@
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV.
 //! - [`cli`]: the headless `run` and `bench` commands.
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod data;
@@ -17,6 +18,7 @@ pub mod export;
 pub mod methods;
 pub mod metrics;
 pub mod model;
+pub mod projection;
 pub mod rng;
 pub mod train;
 

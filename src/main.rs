@@ -2,7 +2,9 @@
 
 use anyhow::Context;
 use clap::Parser;
-use contrastive_lab::cli::{Cli, CliCommand, RunArgs, bench, run, settings_text};
+use contrastive_lab::app::{self, AppOptions};
+use contrastive_lab::cli::{AppArgs, Cli, CliCommand, RunArgs, bench, run, settings_text};
+use contrastive_lab::config::RunConfig;
 use std::process::ExitCode;
 
 fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
@@ -35,10 +37,25 @@ fn ensure_runtime_dir() {
     }
 }
 
+fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => Some(RunConfig::load(path)?),
+        None => None,
+    };
+    app::run(AppOptions {
+        device: args.device.parse()?,
+        fresh: args.fresh,
+        config,
+        paused: false,
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     ensure_runtime_dir();
     let cli = Cli::parse();
     let result = match cli.command {
+        Some(CliCommand::App(args)) => open_app(&args),
         Some(CliCommand::Run(args)) => run_command(&args),
         Some(CliCommand::Bench(args)) => bench::execute(&args)
             .map(|_| ExitCode::SUCCESS)
@@ -47,10 +64,9 @@ fn main() -> ExitCode {
             println!("{}", settings_text());
             Ok(ExitCode::SUCCESS)
         }
-        None => run_command(&RunArgs {
-            out: "runs/latest".into(),
+        None => open_app(&AppArgs {
             device: "auto".into(),
-            ..RunArgs::default()
+            ..AppArgs::default()
         }),
     };
     match result {

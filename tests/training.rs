@@ -123,5 +123,8 @@ fn moco_and_clip_learn() {
         first.loss,
         last.loss
     );
-    assert!(last.diagnostics.knn_acc > first.diagnostics.knn_acc + 0.1);
+    // CLIP's own measure: an image finds its caption among 1000 (chance ≈ 0.003).
+    assert!(r1 > r0 + 0.3, "clip retrieval {r0} → {r1}");
+    // Its image tower also learns the shape (the caption names it), if more slowly.
+    assert!(last.diagnostics.knn_acc > first.diagnostics.knn_acc + 0.05);
 }

@@ -37,11 +37,13 @@ fn wgpu_trains_and_agrees_with_the_cpu_backend() {
         let a = on_cpu
             .step(batch, &config, step)
             .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap_or_else(|e| panic!("{e}"))
+            .loss;
         let b = on_gpu
             .step(batch, &config, step)
             .unwrap_or_else(|e| panic!("{e}"))
-            .unwrap_or_else(|e| panic!("{e}"));
+            .unwrap_or_else(|e| panic!("{e}"))
+            .loss;
         println!("step {step}: cpu loss {a:.6}, wgpu loss {b:.6}");
         assert!(b.is_finite());
         assert!(

@@ -14,7 +14,7 @@ use std::path::PathBuf;
     version,
     about = "See contrastive and self-supervised learning happen",
     long_about = "Trains a small encoder with a self-supervised method and measures collapse.\n\
-                  Without a subcommand it runs the default experiment with progress and a summary."
+                  Without a subcommand it opens the app."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -23,6 +23,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum CliCommand {
+    /// Open the app (the default without a subcommand).
+    App(AppArgs),
     /// Train headless and write metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv.
     Run(RunArgs),
     /// Training steps/s of every method on the chosen device (and PyTorch's, when installed).
@@ -60,6 +62,19 @@ pub struct RunArgs {
     /// No progress bar or summary.
     #[arg(long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct AppArgs {
+    /// auto | cpu | wgpu
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Start from the defaults instead of the saved state.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Start with this config file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -72,7 +72,7 @@ pub struct Learner {
     pub state: MethodState,
     /// Autodiff training device.
     pub device: Device,
-    /// ‖θ‖ of the online network before the last step (divergence check).
+    /// ‖θ‖ of the online network at the last weight check (divergence check).
     pub weight_norm: Option<f64>,
 }
 
@@ -89,9 +89,22 @@ pub fn to_vec<const D: usize>(t: Tensor<D>) -> Result<Vec<f32>> {
         .map_err(|e| LabError::Readback(format!("{e:?}")))
 }
 
-/// A step whose weights grew by more than this factor has diverged (healthy steps change the
-/// weight norm by a few percent).
+/// Weights that grew by more than this factor between two checks have diverged (healthy steps
+/// change the weight norm by a few percent; an absurd learning rate by 10⁴–10⁷ in one step).
 pub const DIVERGENCE_GROWTH: f64 = 100.0;
+
+/// Steps between weight-norm checks: the check visits every parameter, which costs about a
+/// third of a small MLP's step, and an explosion is obvious whenever it is looked at.
+pub const WEIGHT_CHECK_EVERY: usize = 8;
+
+/// A healthy step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StepOk {
+    /// The loss before the update.
+    pub loss: f64,
+    /// Whether this step also checked the weights (and found them sane).
+    pub weights_checked: bool,
+}
 
 /// Sum of squares of every parameter. `→ [1]`
 fn squared_norm(net: &Network) -> Tensor<1> {
@@ -201,30 +214,32 @@ impl Learner {
         batch: &Batch,
         config: &RunConfig,
         step: usize,
-    ) -> Result<Result<f64, String>> {
+    ) -> Result<Result<StepOk, String>> {
         if self.optimizer_kind != config.optimizer {
             self.optim = build_optimizer(config);
             self.optimizer_kind = config.optimizer;
         }
         let forward = self.forward(batch, config);
-        let (loss, outputs_finite, norm) = read_health(&forward, Some(&self.online))?;
-        let norm = norm.unwrap_or(f64::NAN);
-        if !loss.is_finite() || !outputs_finite || !norm.is_finite() {
+        let check = step.is_multiple_of(WEIGHT_CHECK_EVERY);
+        let (loss, outputs_finite, norm) = read_health(&forward, check.then_some(&self.online))?;
+        if !loss.is_finite() || !outputs_finite || norm.is_some_and(|n| !n.is_finite()) {
             return Ok(Err(
                 "the loss became non-finite (NaN or infinite, or computed from activations whose \
                  squares overflowed f32)"
                     .into(),
             ));
         }
-        if let Some(previous) = self.weight_norm.filter(|&p| p > 0.0) {
-            let growth = norm / previous;
-            if growth > DIVERGENCE_GROWTH {
-                return Ok(Err(format!(
-                    "training diverged: the weights grew {growth:.0}-fold in one step (norm {previous:.3} → {norm:.3e})"
-                )));
+        if let Some(norm) = norm {
+            if let Some(previous) = self.weight_norm.filter(|&p| p > 0.0) {
+                let growth = norm / previous;
+                if growth > DIVERGENCE_GROWTH {
+                    return Ok(Err(format!(
+                        "training diverged: the weights grew {growth:.0}-fold within {WEIGHT_CHECK_EVERY} steps (norm {previous:.3} → {norm:.3e})"
+                    )));
+                }
             }
+            self.weight_norm = Some(norm);
         }
-        self.weight_norm = Some(norm);
         let grads = forward.loss.backward();
         let grads = GradientsParams::from_grads(grads, &self.online);
         self.online = self.optim.step(config.lr, self.online.clone(), grads);
@@ -247,7 +262,10 @@ impl Learner {
             let m = effective_momentum(config, step);
             self.teacher = Some(ema::update(teacher, &self.online, m));
         }
-        Ok(Ok(loss))
+        Ok(Ok(StepOk {
+            loss,
+            weights_checked: check,
+        }))
     }
 
     fn forward(&self, batch: &Batch, config: &RunConfig) -> Forward {

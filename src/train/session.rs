@@ -45,8 +45,8 @@ pub struct Session {
     recent_losses: Vec<f64>,
     /// The last state known to be healthy, and its step.
     checkpoint: (Learner, usize),
-    /// A snapshot's state awaiting confirmation: the step after it checks that the update
-    /// which produced it did not diverge, and only then does it become the checkpoint.
+    /// A snapshot's state awaiting confirmation: the next step that checks the weights shows
+    /// that the updates which produced it did not diverge; only then is it the checkpoint.
     pending_checkpoint: Option<(Learner, usize)>,
     /// The loss of the initial weights, measured before the first step.
     initial_loss: Option<f64>,
@@ -126,8 +126,8 @@ impl Session {
     /// back at its last finite state and the caller should pause.
     pub fn step(&mut self) -> Result<std::result::Result<f64, Incident>> {
         let batch = self.next_batch();
-        let loss = match self.learner.step(&batch, &self.config, self.step)? {
-            Ok(loss) => loss,
+        let ok = match self.learner.step(&batch, &self.config, self.step)? {
+            Ok(ok) => ok,
             Err(cause) => {
                 let incident = Incident {
                     step: self.step + 1,
@@ -144,7 +144,10 @@ impl Session {
                 return Ok(Err(incident));
             }
         };
-        if let Some(confirmed) = self.pending_checkpoint.take() {
+        let loss = ok.loss;
+        if ok.weights_checked
+            && let Some(confirmed) = self.pending_checkpoint.take()
+        {
             self.checkpoint = confirmed;
         }
         if self.step == 0 && self.initial_loss.is_none() {

@@ -21,9 +21,9 @@ pub struct Event {
 }
 
 impl Event {
-    /// "temperature 0.5→0.05"
+    /// "temperature 0.5 -> 0.05" (ASCII: egui's bundled fonts have no arrow glyph).
     pub fn label(&self) -> String {
-        format!("{} {}→{}", self.key, self.old, self.new)
+        format!("{} {} -> {}", self.key, self.old, self.new)
     }
 }
 

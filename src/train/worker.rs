@@ -46,12 +46,39 @@ pub struct Status {
     pub incident: Option<Incident>,
     /// Latest training loss.
     pub loss: f64,
+    /// Increments whenever the run starts over (reset, replaced config): views drop their history.
+    pub run_id: u64,
+    /// Class names of the dataset, indexed by label.
+    pub class_names: Vec<String>,
+    /// Rows in the metrics history (see [`Trainer::history_since`]).
+    pub history_len: usize,
+}
+
+/// One snapshot's numbers without the embeddings: what the time plots draw.
+#[derive(Clone, Debug)]
+pub struct MetricsRow {
+    pub step: usize,
+    pub loss: f64,
+    pub diagnostics: crate::metrics::Diagnostics,
+    pub extras: Vec<(&'static str, f64)>,
+}
+
+impl MetricsRow {
+    pub fn of(s: &Snapshot) -> Self {
+        Self {
+            step: s.step,
+            loss: s.loss,
+            diagnostics: s.diagnostics.clone(),
+            extras: s.extras.clone(),
+        }
+    }
 }
 
 #[derive(Default)]
 struct Shared {
     snapshot: Mutex<Option<Arc<Snapshot>>>,
     status: Mutex<Status>,
+    history: Mutex<Vec<MetricsRow>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -79,6 +106,7 @@ impl Trainer {
             s.paused = paused;
             s.device = session.device().label.clone();
             s.config = Some(session.config().clone());
+            s.class_names = session.source().class_names().to_vec();
         }
         let worker_shared = shared.clone();
         let join = std::thread::Builder::new()
@@ -117,6 +145,14 @@ impl Trainer {
 
     pub fn status(&self) -> Status {
         lock(&self.shared.status).clone()
+    }
+
+    /// Metrics rows from index `from` on (the UI keeps what it already has).
+    pub fn history_since(&self, from: usize) -> Vec<MetricsRow> {
+        lock(&self.shared.history)
+            .get(from..)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default()
     }
 
     pub fn clear_error(&self) {
@@ -226,16 +262,49 @@ impl Worker {
     fn take_snapshot(&mut self) {
         match self.session.snapshot() {
             Ok(snap) => {
+                let len = {
+                    let mut history = lock(&self.shared.history);
+                    // A restored (earlier) state continues the curve from its own step.
+                    history.retain(|r| r.step < snap.step);
+                    history.push(MetricsRow::of(&snap));
+                    history.len()
+                };
                 *lock(&self.shared.snapshot) = Some(Arc::new(snap));
+                self.publish_status(|s| s.history_len = len);
             }
             Err(e) => self.publish_status(|s| s.error = Some(e.to_string())),
         }
     }
 
+    /// A new run: history and snapshot start over, views are told by `run_id`.
+    fn restarted(&mut self) {
+        lock(&self.shared.history).clear();
+        let names = self.session.source().class_names().to_vec();
+        self.publish_status(|s| {
+            s.run_id += 1;
+            s.class_names = names;
+            s.incident = None;
+        });
+        if let Err(e) = self.session.measure_initial_loss() {
+            self.publish_status(|s| s.error = Some(e.to_string()));
+        }
+        self.take_snapshot();
+    }
+
     /// Returns false when the worker should stop.
     fn handle(&mut self, command: Command) -> bool {
         let result = match command {
-            Command::Set { key, value } => self.session.set(&key, &value).map(|_| ()),
+            Command::Set { key, value } => {
+                let rebuild = crate::config::setting_doc(&key)
+                    .is_some_and(|d| d.apply == crate::config::Apply::Rebuild);
+                let result = self.session.set(&key, &value).map(|_| ());
+                if result.is_ok() && rebuild {
+                    let names = self.session.source().class_names().to_vec();
+                    self.publish_status(|s| s.class_names = names);
+                    self.take_snapshot();
+                }
+                result
+            }
             Command::Pause => {
                 self.paused = true;
                 self.pending_steps = 0;
@@ -251,16 +320,8 @@ impl Worker {
                 self.pending_steps += n;
                 Ok(())
             }
-            Command::Reset { seed } => self.session.reset(seed).and_then(|_| {
-                self.session.measure_initial_loss().map(|_| {
-                    self.take_snapshot();
-                })
-            }),
-            Command::Replace(config) => self.session.replace(*config).and_then(|_| {
-                self.session.measure_initial_loss().map(|_| {
-                    self.take_snapshot();
-                })
-            }),
+            Command::Reset { seed } => self.session.reset(seed).map(|_| self.restarted()),
+            Command::Replace(config) => self.session.replace(*config).map(|_| self.restarted()),
             Command::Shutdown => return false,
         };
         if let Err(e) = result {

@@ -1,0 +1,35 @@
+//! Splits a training step's time into data preparation and the learner step.
+use contrastive_lab::cli::bench::bench_config;
+use contrastive_lab::config::Method;
+use contrastive_lab::data::{self, Sampler};
+use contrastive_lab::methods::Learner;
+use contrastive_lab::rng::Rng;
+use std::time::Instant;
+
+fn main() {
+    let method: Method = std::env::args()
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(Method::SimClr);
+    let config = bench_config(method, 256);
+    let source = data::build(&config).expect("dataset");
+    let mut sampler = Sampler::new(source.len(), 0);
+    let mut rng = Rng::new(0);
+    let n = 100;
+    let t = Instant::now();
+    let batches: Vec<_> = (0..n)
+        .map(|_| sampler.next_batch(source.as_ref(), 256, 1.0, &mut rng))
+        .collect();
+    let data_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    let device = burn::tensor::Device::flex();
+    let mut learner = Learner::new(&config, source.as_ref(), &device);
+    for (i, b) in batches.iter().take(10).enumerate() {
+        let _ = learner.step(b, &config, i);
+    }
+    let t = Instant::now();
+    for (i, b) in batches.iter().enumerate() {
+        let _ = learner.step(b, &config, i);
+    }
+    let step_ms = t.elapsed().as_secs_f64() * 1000.0 / n as f64;
+    println!("{method}: data {data_ms:.2} ms/batch, learner step {step_ms:.2} ms");
+}

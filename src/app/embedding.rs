@@ -1,0 +1,121 @@
+//! The embedding view: the probe's embeddings by PCA (orientation kept between snapshots), or
+//! the raw unit circle when the output dimension is 2, coloured by class with a legend.
+
+use super::LabApp;
+use egui::{Color32, Ui};
+use egui_plot::{Legend, Plot, PlotPoints, Points};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Projection {
+    #[default]
+    Pca,
+    /// ℓ2-normalised raw coordinates (only when d = 2).
+    Circle,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct ViewState {
+    pub projection: Projection,
+}
+
+/// Tableau 10: distinct, colour-blind-friendly class colours.
+pub const PALETTE: [Color32; 10] = [
+    Color32::from_rgb(78, 121, 167),
+    Color32::from_rgb(242, 142, 43),
+    Color32::from_rgb(225, 87, 89),
+    Color32::from_rgb(118, 183, 178),
+    Color32::from_rgb(89, 161, 79),
+    Color32::from_rgb(237, 201, 72),
+    Color32::from_rgb(176, 122, 161),
+    Color32::from_rgb(255, 157, 167),
+    Color32::from_rgb(156, 117, 95),
+    Color32::from_rgb(186, 176, 172),
+];
+
+pub fn class_colour(label: usize) -> Color32 {
+    PALETTE[label % PALETTE.len()]
+}
+
+/// `(x, y)` per probe point for the current projection, or why there is none.
+fn layout(app: &LabApp) -> Result<(Vec<[f32; 2]>, String), String> {
+    let snap = app
+        .snapshot
+        .as_ref()
+        .ok_or("waiting for the first snapshot…")?;
+    if app.state.view.projection == Projection::Circle && snap.dim == 2 {
+        let pts = snap
+            .z
+            .chunks_exact(2)
+            .map(|p| {
+                let n = (p[0] * p[0] + p[1] * p[1]).sqrt().max(1e-12);
+                [p[0] / n, p[1] / n]
+            })
+            .collect();
+        return Ok((pts, "raw embedding on the unit circle".into()));
+    }
+    let pca = app
+        .pca
+        .as_ref()
+        .ok_or("PCA undefined: the embedding has collapsed to a point")?;
+    Ok((
+        pca.points.clone(),
+        format!(
+            "PCA of the {}-d embedding: axes explain {:.0}% + {:.0}% of the variance",
+            snap.dim,
+            100.0 * pca.explained[0],
+            100.0 * pca.explained[1]
+        ),
+    ))
+}
+
+pub fn view(ui: &mut Ui, app: &mut LabApp) {
+    ui.horizontal(|ui| {
+        ui.label("view:");
+        ui.selectable_value(&mut app.state.view.projection, Projection::Pca, "PCA");
+        let can_circle = app.state.config.out_dim == 2;
+        ui.add_enabled_ui(can_circle, |ui| {
+            ui.selectable_value(
+                &mut app.state.view.projection,
+                Projection::Circle,
+                "unit circle (d = 2)",
+            )
+            .on_disabled_hover_text("set the output dimension to 2 to see the raw embedding");
+        });
+    });
+    let step = app.snapshot.as_ref().map(|s| s.step).unwrap_or(0);
+    match layout(app) {
+        Err(why) => {
+            ui.centered_and_justified(|ui| ui.label(why));
+        }
+        Ok((points, caption)) => {
+            ui.label(format!("step {step}: {caption}"));
+            let labels = app
+                .snapshot
+                .as_ref()
+                .map(|s| s.labels.clone())
+                .unwrap_or_default();
+            let names = app.status().class_names.clone();
+            let mut by_class: Vec<Vec<[f64; 2]>> = vec![Vec::new(); names.len().max(1)];
+            for (p, &l) in points.iter().zip(&labels) {
+                if let Some(v) = by_class.get_mut(l) {
+                    v.push([p[0] as f64, p[1] as f64]);
+                }
+            }
+            Plot::new("embedding")
+                .data_aspect(1.0)
+                .legend(Legend::default())
+                .show(ui, |plot| {
+                    for (k, pts) in by_class.into_iter().enumerate() {
+                        let name = names.get(k).cloned().unwrap_or_else(|| k.to_string());
+                        plot.points(
+                            Points::new(name, PlotPoints::from(pts))
+                                .color(class_colour(k))
+                                .radius(2.5),
+                        );
+                    }
+                });
+        }
+    }
+}

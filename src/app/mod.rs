@@ -1,0 +1,276 @@
+//! The desktop app: a trainer thread steered live from egui. One file per panel; this one owns
+//! the runtime parts (trainer handle, caches) and the saved state.
+//!
+//! The UI never waits on training: each frame it reads the newest snapshot and status (two short
+//! mutex reads) and sends commands; the trainer wakes it with `request_repaint` when it publishes.
+
+pub mod controls;
+pub mod embedding;
+pub mod plots;
+pub mod status;
+
+use crate::config::RunConfig;
+use crate::projection::PcaLayout;
+use crate::train::{Command, DeviceChoice, MetricsRow, Snapshot, Status, Trainer, device};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the app remembers between launches (eframe storage).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AppState {
+    pub config: RunConfig,
+    pub view: embedding::ViewState,
+    pub seed_input: u64,
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self {
+            // Snapshots often enough that the picture moves smoothly.
+            config: RunConfig {
+                snapshot_every: 5,
+                ..RunConfig::default()
+            },
+            view: embedding::ViewState::default(),
+            seed_input: 0,
+        }
+    }
+}
+
+/// How the app starts.
+#[derive(Clone, Debug)]
+pub struct AppOptions {
+    pub device: DeviceChoice,
+    /// Ignore the saved state (tests, `--fresh`).
+    pub fresh: bool,
+    pub config: Option<RunConfig>,
+    /// Start paused (tests and screenshots of step 0).
+    pub paused: bool,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            device: DeviceChoice::Auto,
+            fresh: false,
+            config: None,
+            paused: false,
+        }
+    }
+}
+
+pub struct LabApp {
+    pub state: AppState,
+    trainer: Option<Trainer>,
+    startup_error: Option<String>,
+    status: Status,
+    snapshot: Option<Arc<Snapshot>>,
+    history: Vec<MetricsRow>,
+    run_id: u64,
+    pca: Option<PcaLayout>,
+    pca_step: Option<(u64, usize)>,
+    frame_clock: (Instant, u32, f64),
+}
+
+const STATE_KEY: &str = "contrastive-lab-state";
+
+impl LabApp {
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
+        let saved: Option<AppState> = (!options.fresh)
+            .then(|| cc.storage.and_then(|s| eframe::get_value(s, STATE_KEY)))
+            .flatten();
+        let mut state = saved.unwrap_or_default();
+        if let Some(config) = options.config {
+            state.config = config;
+        }
+        // A saved config from an older or hand-edited store may be invalid: start from defaults.
+        if state.config.validate().is_err() {
+            state.config = AppState::default().config;
+        }
+        let ctx = cc.egui_ctx.clone();
+        let waker: crate::train::worker::Waker = Box::new(move || ctx.request_repaint());
+        let (trainer, startup_error) = match device::select(options.device)
+            .and_then(|d| Trainer::start(state.config.clone(), d, options.paused, Some(waker)))
+        {
+            Ok(t) => (Some(t), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Self {
+            state,
+            trainer,
+            startup_error,
+            status: Status::default(),
+            snapshot: None,
+            history: Vec::new(),
+            run_id: 0,
+            pca: None,
+            pca_step: None,
+            frame_clock: (Instant::now(), 0, 0.0),
+        }
+    }
+
+    pub fn trainer(&self) -> Option<&Trainer> {
+        self.trainer.as_ref()
+    }
+
+    pub fn status(&self) -> &Status {
+        &self.status
+    }
+
+    pub fn history(&self) -> &[MetricsRow] {
+        &self.history
+    }
+
+    pub fn frames_per_second(&self) -> f64 {
+        self.frame_clock.2
+    }
+
+    /// Change one setting: locally at once (the control shows it), in the trainer at its next
+    /// step (which logs the event).
+    pub fn set_setting(&mut self, key: &str, value: &str) {
+        if let Err(e) = self.state.config.set(key, value) {
+            self.status.error = Some(e.to_string());
+            return;
+        }
+        if let Some(t) = &self.trainer {
+            t.set(key, value);
+        }
+    }
+
+    pub fn send(&self, command: Command) {
+        if let Some(t) = &self.trainer {
+            t.send(command);
+        }
+    }
+
+    /// Pull what the trainer published since the last frame. Never blocks for long: two short
+    /// mutex reads and the new history rows.
+    fn poll(&mut self) {
+        let Some(t) = &self.trainer else {
+            return;
+        };
+        self.status = t.status();
+        if self.status.run_id != self.run_id {
+            self.run_id = self.status.run_id;
+            self.history.clear();
+            self.pca = None;
+        }
+        if self.status.history_len < self.history.len() {
+            self.history.clear();
+        }
+        // (A restored state shortens the trainer's history: refetched whole above.)
+        let fresh = t.history_since(self.history.len());
+        self.history.extend(fresh);
+        self.snapshot = t.latest();
+        // Keep the controls honest when the trainer rejected a value.
+        if self.status.error.is_some()
+            && let Some(config) = &self.status.config
+        {
+            self.state.config = config.clone();
+        }
+        self.update_pca();
+    }
+
+    fn update_pca(&mut self) {
+        let Some(snap) = &self.snapshot else {
+            return;
+        };
+        let key = (self.run_id, snap.step);
+        if self.pca_step == Some(key) {
+            return;
+        }
+        self.pca_step = Some(key);
+        let n = snap.labels.len();
+        match crate::projection::pca_2d(&snap.z, n, snap.dim, self.pca.as_ref()) {
+            Ok(layout) => self.pca = Some(layout),
+            Err(_) => self.pca = None,
+        }
+    }
+
+    fn tick_frame_clock(&mut self) {
+        let (start, frames, fps) = &mut self.frame_clock;
+        *frames += 1;
+        let elapsed = start.elapsed().as_secs_f64();
+        if elapsed >= 1.0 {
+            *fps = *frames as f64 / elapsed;
+            *start = Instant::now();
+            *frames = 0;
+        }
+    }
+
+    fn handle_keys(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let (space, s, r) = ctx.input(|i| {
+            (
+                i.key_pressed(egui::Key::Space),
+                i.key_pressed(egui::Key::S),
+                i.key_pressed(egui::Key::R),
+            )
+        });
+        if space {
+            self.send(if self.status.paused {
+                Command::Resume
+            } else {
+                Command::Pause
+            });
+        }
+        if s {
+            self.send(Command::Step(1));
+        }
+        if r {
+            self.send(Command::Reset {
+                seed: self.state.seed_input,
+            });
+        }
+    }
+}
+
+impl eframe::App for LabApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.tick_frame_clock();
+        self.poll();
+        let ctx = ui.ctx().clone();
+        self.handle_keys(&ctx);
+        status::status_bar(ui, self);
+        egui::Panel::left("controls")
+            .resizable(true)
+            .default_size(280.0)
+            .show(ui, |ui| controls::panel(ui, self));
+        egui::Panel::right("diagnostics")
+            .resizable(true)
+            .default_size(420.0)
+            .show(ui, |ui| plots::panel(ui, self));
+        egui::CentralPanel::default().show(ui, |ui| {
+            status::banner(ui, self);
+            embedding::view(ui, self);
+        });
+        // Keep animating while training even if no snapshot arrives this frame.
+        if !self.status.paused {
+            ctx.request_repaint_after(std::time::Duration::from_millis(33));
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STATE_KEY, &self.state);
+    }
+}
+
+/// Open the native window. `cargo run --release` lands here.
+pub fn run(options: AppOptions) -> anyhow::Result<()> {
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("contrastive-lab")
+            .with_inner_size([1280.0, 800.0]),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "contrastive-lab",
+        native,
+        Box::new(move |cc| Ok(Box::new(LabApp::new(cc, options)))),
+    )
+    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+}

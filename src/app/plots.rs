@@ -1,0 +1,191 @@
+//! Diagnostics over steps: loss, spread (std·√d with its collapse line), kNN accuracy with the
+//! random-encoder baseline, alignment/uniformity, RankMe, and method extras. Every knob change
+//! is a labelled vertical marker on every plot.
+
+use super::LabApp;
+use crate::train::MetricsRow;
+use egui::{Color32, Ui};
+use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, VLine};
+
+const PLOT_HEIGHT: f32 = 110.0;
+
+fn series(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> PlotPoints<'static> {
+    rows.iter()
+        .map(|r| [r.step as f64, f(r)])
+        .filter(|p| p[1].is_finite())
+        .collect::<Vec<_>>()
+        .into()
+}
+
+fn time_plot(
+    ui: &mut Ui,
+    app: &LabApp,
+    id: &str,
+    title: &str,
+    lines: Vec<(&str, PlotPoints<'static>, Color32)>,
+    references: &[(&str, f64)],
+) {
+    ui.label(title);
+    let events: Vec<(f64, String)> = app
+        .status()
+        .events
+        .iter()
+        .map(|e| (e.step as f64, e.label()))
+        .collect();
+    Plot::new(id)
+        .height(PLOT_HEIGHT)
+        .legend(Legend::default())
+        .link_cursor(egui::Id::unique("time-plots"), [true, false])
+        .show(ui, |plot| {
+            for (name, pts, colour) in lines {
+                plot.line(Line::new(name, pts).color(colour));
+            }
+            for (name, y) in references {
+                plot.hline(
+                    HLine::new(*name, *y)
+                        .color(Color32::GRAY)
+                        .style(egui_plot::LineStyle::dashed_loose()),
+                );
+            }
+            for (x, label) in &events {
+                plot.vline(VLine::new(label.clone(), *x).color(Color32::from_rgb(200, 120, 40)));
+            }
+        });
+}
+
+pub fn panel(ui: &mut Ui, app: &mut LabApp) {
+    let rows = app.history().to_vec();
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.heading("Diagnostics");
+        let spread = rows
+            .last()
+            .map(|r| r.diagnostics.std / r.diagnostics.std_ref.max(1e-12));
+        if let Some(s) = spread {
+            collapse_gauge(ui, s);
+        }
+        time_plot(
+            ui,
+            app,
+            "loss",
+            "loss",
+            vec![("loss", series(&rows, |r| r.loss), Color32::LIGHT_BLUE)],
+            &[],
+        );
+        time_plot(
+            ui,
+            app,
+            "spread",
+            "std·√d of l2-normalised z (1 = spread over the sphere, 0 = collapsed)",
+            vec![(
+                "std·√d",
+                series(&rows, |r| {
+                    r.diagnostics.std / r.diagnostics.std_ref.max(1e-12)
+                }),
+                Color32::LIGHT_GREEN,
+            )],
+            &[("uniform (1/√d)", 1.0)],
+        );
+        let baseline = rows.first().map(|r| r.diagnostics.knn_acc).unwrap_or(0.0);
+        time_plot(
+            ui,
+            app,
+            "knn",
+            "kNN accuracy (k = 20, cosine) on held-out probe samples",
+            vec![(
+                "kNN",
+                series(&rows, |r| r.diagnostics.knn_acc),
+                Color32::GOLD,
+            )],
+            &[("random encoder", baseline)],
+        );
+        time_plot(
+            ui,
+            app,
+            "align",
+            "alignment (lower: views agree) and uniformity (lower: more spread out)",
+            vec![
+                (
+                    "alignment",
+                    series(&rows, |r| r.diagnostics.alignment),
+                    Color32::LIGHT_RED,
+                ),
+                (
+                    "uniformity",
+                    series(&rows, |r| r.diagnostics.uniformity),
+                    Color32::LIGHT_BLUE,
+                ),
+            ],
+            &[],
+        );
+        time_plot(
+            ui,
+            app,
+            "rankme",
+            "RankMe (effective rank of the embedding)",
+            vec![(
+                "RankMe",
+                series(&rows, |r| r.diagnostics.rankme),
+                Color32::KHAKI,
+            )],
+            &[],
+        );
+        time_plot(
+            ui,
+            app,
+            "cos",
+            "mean cosine: positive pairs vs negatives",
+            vec![
+                (
+                    "positive",
+                    series(&rows, |r| r.diagnostics.pos_cos),
+                    Color32::LIGHT_GREEN,
+                ),
+                (
+                    "negative",
+                    series(&rows, |r| r.diagnostics.neg_cos),
+                    Color32::LIGHT_RED,
+                ),
+            ],
+            &[],
+        );
+        let extras: Vec<&'static str> = rows
+            .last()
+            .map(|r| r.extras.iter().map(|(k, _)| *k).collect())
+            .unwrap_or_default();
+        for key in extras {
+            let pts = series(&rows, |r| {
+                r.extras
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, v)| *v)
+                    .unwrap_or(f64::NAN)
+            });
+            time_plot(
+                ui,
+                app,
+                key,
+                key,
+                vec![(key, pts, Color32::LIGHT_GRAY)],
+                &[],
+            );
+        }
+    });
+}
+
+/// A bar from red (collapsed) to green (spread), the number a class reads first.
+fn collapse_gauge(ui: &mut Ui, spread: f64) {
+    let s = spread.clamp(0.0, 1.0) as f32;
+    let colour = Color32::from_rgb((220.0 * (1.0 - s)) as u8, (180.0 * s) as u8, 60);
+    let verdict = if spread < 0.1 {
+        "collapsed"
+    } else if spread < 0.5 {
+        "collapsing?"
+    } else {
+        "healthy spread"
+    };
+    ui.add(
+        egui::ProgressBar::new(s)
+            .fill(colour)
+            .text(format!("collapse gauge: std·√d = {spread:.2} ({verdict})")),
+    );
+}

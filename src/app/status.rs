@@ -1,0 +1,59 @@
+//! Status bar (step, steps/s, frames/s, training device) and the error banner.
+
+use super::LabApp;
+use egui::{Color32, RichText, Ui};
+
+pub fn status_bar(ui: &mut Ui, app: &mut LabApp) {
+    egui::Panel::bottom("status").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            let s = app.status();
+            ui.label(format!("step {}", s.step));
+            ui.separator();
+            ui.label(format!("{:.0} steps/s", s.steps_per_s));
+            ui.separator();
+            ui.label(format!("{:.0} frames/s", app.frames_per_second()));
+            ui.separator();
+            ui.label(format!(
+                "training on {}",
+                if s.device.is_empty() {
+                    "…"
+                } else {
+                    &s.device
+                }
+            ));
+            ui.separator();
+            ui.label(if s.paused { "paused" } else { "training" });
+        });
+    });
+}
+
+pub fn banner(ui: &mut Ui, app: &mut LabApp) {
+    let message = app
+        .startup_error
+        .clone()
+        .map(|e| format!("The trainer could not start: {e}"))
+        .or_else(|| {
+            app.status().incident.as_ref().map(|i| {
+                format!("Training paused at {i}. Lower the learning rate, then press Play.")
+            })
+        })
+        .or_else(|| app.status().error.clone());
+    let Some(message) = message else {
+        return;
+    };
+    egui::Frame::new()
+        .fill(Color32::from_rgb(90, 30, 30))
+        .inner_margin(6.0)
+        .show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(message).color(Color32::WHITE));
+                if ui.button("dismiss").clicked() {
+                    if let Some(t) = app.trainer() {
+                        t.clear_error();
+                    }
+                    app.status.error = None;
+                    app.status.incident = None;
+                }
+            });
+        });
+}
