@@ -113,7 +113,8 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
         ui.separator();
         ui.heading("Training");
         let c = app.state.config.clone();
-        slider(ui, app, "lr", "learning rate", c.lr, 1e-5..=1.0, true, 5);
+        // Up to absurd values on purpose: a diverging run (paused, restored, explained) teaches too.
+        slider(ui, app, "lr", "learning rate", c.lr, 1e-5..=1e6, true, 5);
         int_slider(
             ui,
             app,
