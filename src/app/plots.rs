@@ -98,6 +98,8 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
             )],
             &[("random encoder", baseline)],
         );
+        trajectory(ui, &rows);
+        spectrum(ui, &rows);
         time_plot(
             ui,
             app,
@@ -170,6 +172,54 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
             );
         }
     });
+}
+
+/// Alignment against uniformity, one point per snapshot (Wang & Isola's plane): training
+/// should head down-left; a collapse runs to uniformity 0.
+fn trajectory(ui: &mut Ui, rows: &[MetricsRow]) {
+    ui.label("alignment vs uniformity over training (both lower is better)");
+    let path: Vec<[f64; 2]> = rows
+        .iter()
+        .map(|r| [r.diagnostics.uniformity, r.diagnostics.alignment])
+        .filter(|p| p[0].is_finite() && p[1].is_finite())
+        .collect();
+    let now = path.last().copied();
+    Plot::new("trajectory")
+        .height(PLOT_HEIGHT * 1.3)
+        .x_axis_label("uniformity")
+        .y_axis_label("alignment")
+        .show(ui, |plot| {
+            plot.line(Line::new("path", PlotPoints::from(path)).color(Color32::LIGHT_BLUE));
+            if let Some(p) = now {
+                plot.points(
+                    egui_plot::Points::new("now", PlotPoints::from(vec![p]))
+                        .radius(4.0)
+                        .color(Color32::GOLD),
+                );
+            }
+        });
+}
+
+/// The current singular values of the centred embedding on a log scale: a collapse shows as
+/// a cliff (dimensional collapse) or as everything falling together (complete collapse).
+fn spectrum(ui: &mut Ui, rows: &[MetricsRow]) {
+    ui.label("singular values of the centred embedding (log10)");
+    let Some(last) = rows.last() else {
+        return;
+    };
+    let pts: Vec<[f64; 2]> = last
+        .diagnostics
+        .spectrum
+        .iter()
+        .enumerate()
+        .map(|(k, s)| [k as f64 + 1.0, s.max(1e-12).log10()])
+        .collect();
+    Plot::new("spectrum")
+        .height(PLOT_HEIGHT)
+        .x_axis_label("index")
+        .show(ui, |plot| {
+            plot.line(Line::new("log10 σ", PlotPoints::from(pts)).color(Color32::KHAKI));
+        });
 }
 
 /// A bar from red (collapsed) to green (spread), the number a class reads first.
