@@ -17,8 +17,8 @@ fn wait_until(what: &str, timeout_s: u64, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn commands_steer_a_running_trainer() {
+/// A SimCLR trainer on blobs that has taken its first ten steps.
+fn running_trainer() -> Trainer {
     let c = config(
         "simclr",
         "blobs",
@@ -28,6 +28,12 @@ fn commands_steer_a_running_trainer() {
     let trainer =
         Trainer::start(c, TrainDevice::cpu(), false, None).unwrap_or_else(|e| panic!("{e}"));
     wait_until("training to start", 60, || trainer.status().step >= 10);
+    trainer
+}
+
+#[test]
+fn commands_steer_a_running_trainer() {
+    let trainer = running_trainer();
 
     trainer.set("temperature", "0.05");
     wait_until("the temperature event", 30, || {
@@ -69,15 +75,7 @@ fn commands_steer_a_running_trainer() {
 
 #[test]
 fn a_non_finite_loss_pauses_and_restores() {
-    let c = config(
-        "simclr",
-        "blobs",
-        100_000,
-        &[("batch_size", "64"), ("snapshot_every", "5")],
-    );
-    let trainer =
-        Trainer::start(c, TrainDevice::cpu(), false, None).unwrap_or_else(|e| panic!("{e}"));
-    wait_until("training to start", 60, || trainer.status().step >= 10);
+    let trainer = running_trainer();
     trainer.set("optimizer", "sgd");
     trainer.set("lr", "1e6");
     wait_until("the incident", 60, || trainer.status().incident.is_some());

@@ -55,6 +55,20 @@ pub fn normalize_rows(x: &[f32], d: usize) -> Vec<f64> {
     out
 }
 
+/// Mean and biased variance of column `c` of the row-major `[n, d]` matrix `x`.
+pub fn column_mean_var(x: &[f64], d: usize, c: usize) -> (f64, f64) {
+    let n = (x.len() / d.max(1)).max(1) as f64;
+    let mean = x.iter().skip(c).step_by(d).sum::<f64>() / n;
+    let var = x
+        .iter()
+        .skip(c)
+        .step_by(d)
+        .map(|v| (v - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    (mean, var)
+}
+
 /// Mean per-channel (unbiased) std of the rows of `x` after ℓ2 normalisation.
 pub fn normalized_std(x: &[f32], d: usize) -> f64 {
     let n = x.len().checked_div(d).unwrap_or(0);
@@ -64,15 +78,9 @@ pub fn normalized_std(x: &[f32], d: usize) -> f64 {
     let xn = normalize_rows(x, d);
     (0..d)
         .map(|c| {
-            let mean = xn.iter().skip(c).step_by(d).sum::<f64>() / n as f64;
-            let var = xn
-                .iter()
-                .skip(c)
-                .step_by(d)
-                .map(|v| (v - mean).powi(2))
-                .sum::<f64>()
-                / (n - 1) as f64;
-            var.sqrt()
+            let (_, var) = column_mean_var(&xn, d, c);
+            // Unbiased, as torch.std (what the SimSiam paper plots).
+            (var * n as f64 / (n - 1) as f64).sqrt()
         })
         .sum::<f64>()
         / d as f64

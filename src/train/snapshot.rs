@@ -6,7 +6,7 @@ use crate::data::Probe;
 use crate::error::Result;
 use crate::methods::{Learner, dino, effective_momentum, scalar, tensor2, to_vec};
 use crate::metrics::Diagnostics;
-use crate::metrics::diagnostics::normalize_rows;
+use crate::metrics::diagnostics::{column_mean_var, normalize_rows};
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
 use serde::Serialize;
@@ -97,14 +97,7 @@ fn barlow_terms(a: &[f32], b: &[f32], d: usize) -> (f64, f64) {
     let standardize = |x: &[f32]| -> Vec<f64> {
         let mut out: Vec<f64> = x.iter().map(|&v| v as f64).collect();
         for c in 0..d {
-            let mean = out.iter().skip(c).step_by(d).sum::<f64>() / n as f64;
-            let var = out
-                .iter()
-                .skip(c)
-                .step_by(d)
-                .map(|v| (v - mean).powi(2))
-                .sum::<f64>()
-                / n as f64;
+            let (mean, var) = column_mean_var(&out, d, c);
             let sd = (var + 1e-5).sqrt();
             out.iter_mut()
                 .skip(c)
