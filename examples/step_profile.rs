@@ -11,7 +11,12 @@ fn main() {
         .nth(1)
         .and_then(|m| m.parse().ok())
         .unwrap_or(Method::SimClr);
-    let config = bench_config(method, 256);
+    let mut config = bench_config(method, 256);
+    // Optional width: a tiny model exposes the fixed per-step overhead.
+    if let Some(w) = std::env::args().nth(2).and_then(|w| w.parse().ok()) {
+        config.hidden_dim = w;
+        config.feature_dim = w;
+    }
     let source = data::build(&config).expect("dataset");
     let mut sampler = Sampler::new(source.len(), 0);
     let mut rng = Rng::new(0);

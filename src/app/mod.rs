@@ -272,5 +272,9 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
         native,
         Box::new(move |cc| Ok(Box::new(LabApp::new(cc, options)))),
     )
-    .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "could not open the window: {e}\n(no display? `contrastive-lab run --help` trains headless)"
+        )
+    })
 }
