@@ -14,10 +14,20 @@ pub enum Projection {
     Circle,
 }
 
+/// What the central panel shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum CentralTab {
+    #[default]
+    Embedding,
+    LossView,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, Default)]
 #[serde(default)]
 pub struct ViewState {
     pub projection: Projection,
+    pub tab: CentralTab,
+    pub matrix: super::loss_view::Matrix,
 }
 
 /// Tableau 10: distinct, colour-blind-friendly class colours.

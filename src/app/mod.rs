@@ -6,6 +6,7 @@
 
 pub mod controls;
 pub mod embedding;
+pub mod loss_view;
 pub mod plots;
 pub mod status;
 
@@ -246,7 +247,20 @@ impl eframe::App for LabApp {
             .show(ui, |ui| plots::panel(ui, self));
         egui::CentralPanel::default().show(ui, |ui| {
             status::banner(ui, self);
-            embedding::view(ui, self);
+            ui.horizontal(|ui| {
+                use embedding::CentralTab;
+                ui.selectable_value(&mut self.state.view.tab, CentralTab::Embedding, "Embedding");
+                ui.selectable_value(
+                    &mut self.state.view.tab,
+                    CentralTab::LossView,
+                    "What the loss sees",
+                );
+            });
+            ui.separator();
+            match self.state.view.tab {
+                embedding::CentralTab::Embedding => embedding::view(ui, self),
+                embedding::CentralTab::LossView => loss_view::view(ui, self),
+            }
         });
         // Keep animating while training even if no snapshot arrives this frame.
         if !self.status.paused {

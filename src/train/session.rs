@@ -3,7 +3,7 @@
 //! every RNG, so the same config and seed give the same numbers.
 
 use super::device::TrainDevice;
-use super::snapshot::{Event, Snapshot, method_extras};
+use super::snapshot::{Event, PairSimilarity, Snapshot, method_extras};
 use crate::config::{Apply, RunConfig, setting_doc};
 use crate::data::{self, Probe, Sampler, Source};
 use crate::error::{LabError, Result};
@@ -213,6 +213,7 @@ impl Session {
             dim: d,
             h,
             feature_dim: f,
+            pairs: PairSimilarity::of(&z_a, &z_b, d, &self.probe.labels),
             labels: self.probe.labels.clone(),
         })
     }

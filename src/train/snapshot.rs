@@ -42,6 +42,81 @@ pub struct Snapshot {
     pub h: Vec<f32>,
     pub feature_dim: usize,
     pub labels: Vec<usize>,
+    /// What the loss sees: cosine similarities among both views of a few probe samples.
+    pub pairs: PairSimilarity,
+}
+
+/// Cosine similarities among `[view_a; view_b]` of `m` probe samples (sorted by class), the
+/// 2m×2m matrix whose rows SimCLR's softmax runs over: row i's positive is column (i + m) mod 2m.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PairSimilarity {
+    pub m: usize,
+    /// `[2m, 2m]` row-major.
+    pub sim: Vec<f32>,
+    /// `[m]` class of each sample.
+    pub labels: Vec<usize>,
+}
+
+/// How many probe samples the heatmap shows.
+pub const PAIR_SAMPLES: usize = 24;
+
+impl PairSimilarity {
+    /// From `[n, d]` view embeddings: the first `PAIR_SAMPLES` probe samples, sorted by label.
+    pub fn of(z_a: &[f32], z_b: &[f32], d: usize, labels: &[usize]) -> Self {
+        let n = labels
+            .len()
+            .min(z_a.len() / d.max(1))
+            .min(z_b.len() / d.max(1));
+        let mut chosen: Vec<usize> = (0..n.min(PAIR_SAMPLES)).collect();
+        chosen.sort_by_key(|&i| labels[i]);
+        let m = chosen.len();
+        let rows: Vec<&[f32]> = chosen
+            .iter()
+            .map(|&i| &z_a[i * d..(i + 1) * d])
+            .chain(chosen.iter().map(|&i| &z_b[i * d..(i + 1) * d]))
+            .collect();
+        let unit: Vec<Vec<f32>> = rows
+            .iter()
+            .map(|r| {
+                let norm = r.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-12);
+                r.iter().map(|v| v / norm).collect()
+            })
+            .collect();
+        let sim = unit
+            .iter()
+            .flat_map(|a| {
+                unit.iter()
+                    .map(move |b| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>())
+            })
+            .collect();
+        Self {
+            m,
+            sim,
+            labels: chosen.iter().map(|&i| labels[i]).collect(),
+        }
+    }
+
+    /// Row-wise softmax of sim/τ over the other 2m − 1 entries (the diagonal is excluded, as
+    /// in NT-Xent); the diagonal is reported as 0.
+    pub fn softmax(&self, temperature: f64) -> Vec<f32> {
+        let k = 2 * self.m;
+        let mut out = vec![0.0f32; k * k];
+        for i in 0..k {
+            let row = &self.sim[i * k..(i + 1) * k];
+            let max = (0..k)
+                .filter(|&j| j != i)
+                .map(|j| row[j] as f64 / temperature)
+                .fold(f64::NEG_INFINITY, f64::max);
+            let total: f64 = (0..k)
+                .filter(|&j| j != i)
+                .map(|j| (row[j] as f64 / temperature - max).exp())
+                .sum();
+            for j in (0..k).filter(|&j| j != i) {
+                out[i * k + j] = ((row[j] as f64 / temperature - max).exp() / total) as f32;
+            }
+        }
+        out
+    }
 }
 
 impl Snapshot {
@@ -194,4 +269,31 @@ fn dino_entropy_kl(learner: &Learner, config: &RunConfig, probe: &Probe) -> Resu
     let entropy = (pt.clone() * log_pt.clone()).sum_dim(1).mean().neg();
     let kl = (pt * (log_pt - log_ps)).sum_dim(1).mean();
     Ok((scalar(entropy)?, scalar(kl)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_similarity_is_sorted_symmetric_and_softmax_sharpens_with_lower_temperature() {
+        // Two classes on orthogonal axes; views equal to the samples.
+        let z: Vec<f32> = vec![0.0, 1.0, 1.0, 0.0, 0.0, 2.0, 3.0, 0.0];
+        let labels = [1, 0, 1, 0];
+        let p = PairSimilarity::of(&z, &z, 2, &labels);
+        assert_eq!(p.m, 4);
+        assert_eq!(p.labels, vec![0, 0, 1, 1]);
+        let k = 8;
+        for i in 0..k {
+            assert!((p.sim[i * k + i] - 1.0).abs() < 1e-6);
+            for j in 0..k {
+                assert!((p.sim[i * k + j] - p.sim[j * k + i]).abs() < 1e-6);
+            }
+        }
+        // Row 0's positive (column 4) gets more mass at low τ.
+        let (cold, hot) = (p.softmax(0.05), p.softmax(5.0));
+        assert!(cold[4] > hot[4]);
+        let row_sum: f32 = cold[..k].iter().sum();
+        assert!((row_sum - 1.0).abs() < 1e-5 && cold[0] == 0.0);
+    }
 }
