@@ -124,12 +124,17 @@ fn main_window_matches_its_snapshot() {
 #[test]
 fn the_loss_view_shows_the_similarities_and_their_softmax() {
     let mut h = harness(blobs("simclr"), true);
-    frames_until(&mut h, "the first snapshot", 120, |a| !a.history().is_empty());
+    frames_until(&mut h, "the first snapshot", 120, |a| {
+        !a.history().is_empty()
+    });
     h.get_by_label("What the loss sees").click();
     h.run_steps(2);
     h.get_by_label_contains("softmax(sim / τ)").click();
     h.run_steps(3);
-    assert_eq!(h.state().state.view.matrix, contrastive_lab::app::loss_view::Matrix::Softmax);
+    assert_eq!(
+        h.state().state.view.matrix,
+        contrastive_lab::app::loss_view::Matrix::Softmax
+    );
     let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(600);
     h.snapshot_options("loss_view_softmax", &options);
 }

@@ -80,16 +80,8 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
             .show_ui(ui, |ui| {
                 for m in Method::ALL {
                     if ui.selectable_label(c.method == m, m.title()).clicked() && c.method != m {
-                        // CLIP needs the paired shapes set; the others start on blobs.
-                        let dataset = if m == Method::Clip {
-                            DatasetKind::Shapes
-                        } else {
-                            c.dataset.clone()
-                        };
-                        if dataset != c.dataset {
-                            app.set_setting("dataset", &dataset.name());
-                        }
-                        app.set_setting("method", m.name());
+                        // A new method is a new experiment, with that paper's defaults.
+                        app.replace_config(super::config_for_method(&c, m));
                     }
                 }
             })

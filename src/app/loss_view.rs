@@ -71,7 +71,9 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
         Matrix::Cosine => p.sim.clone(),
         Matrix::Softmax => p.softmax(tau),
     };
-    let side = (ui.available_width().min(ui.available_height() - 60.0)).max(120.0);
+    super::preview::view(ui, app);
+    ui.separator();
+    let side = (ui.available_width().min(ui.available_height() - 20.0)).max(120.0);
     let (response, painter) = ui.allocate_painter(vec2(side, side), Sense::hover());
     let strip = 6.0;
     let cell = (side - strip) / k as f32;

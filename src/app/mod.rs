@@ -8,6 +8,7 @@ pub mod controls;
 pub mod embedding;
 pub mod loss_view;
 pub mod plots;
+pub mod preview;
 pub mod status;
 
 use crate::config::RunConfig;
@@ -77,6 +78,22 @@ pub struct LabApp {
 
 const STATE_KEY: &str = "contrastive-lab-state";
 
+/// The config a switch to `method` starts: that method's paper defaults (optimizer, τ,
+/// momentum …), keeping the dataset (CLIP needs shapes), the seed and the snapshot rate.
+pub fn config_for_method(current: &RunConfig, method: crate::config::Method) -> RunConfig {
+    use crate::config::{DatasetKind, Method};
+    let mut next = RunConfig::for_method(method);
+    next.dataset = if method == Method::Clip {
+        DatasetKind::Shapes
+    } else {
+        current.dataset.clone()
+    };
+    next.seed = current.seed;
+    next.snapshot_every = current.snapshot_every;
+    next.probe_size = current.probe_size;
+    next
+}
+
 impl LabApp {
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
         let saved: Option<AppState> = (!options.fresh)
@@ -138,6 +155,12 @@ impl LabApp {
         if let Some(t) = &self.trainer {
             t.set(key, value);
         }
+    }
+
+    /// Start a fresh run with `config` (a method switch, a loaded scenario).
+    pub fn replace_config(&mut self, config: RunConfig) {
+        self.state.config = config.clone();
+        self.send(Command::Replace(Box::new(config)));
     }
 
     pub fn send(&self, command: Command) {
@@ -302,4 +325,28 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
             "could not open the window: {e}\n(no display? `contrastive-lab run --help` trains headless)"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{DatasetKind, Method, OptimizerKind};
+
+    #[test]
+    fn switching_method_takes_its_defaults_and_keeps_the_data() {
+        let mut current = RunConfig::for_method(Method::SimClr);
+        current.dataset = DatasetKind::Digits;
+        current.seed = 7;
+        current.snapshot_every = 5;
+        let next = config_for_method(&current, Method::SimSiam);
+        assert_eq!((next.optimizer, next.lr), (OptimizerKind::Sgd, 0.05));
+        assert_eq!(
+            (next.dataset, next.seed, next.snapshot_every),
+            (DatasetKind::Digits, 7, 5)
+        );
+        assert_eq!(
+            config_for_method(&current, Method::Clip).dataset,
+            DatasetKind::Shapes
+        );
+    }
 }

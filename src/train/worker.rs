@@ -54,6 +54,43 @@ pub struct Status {
     pub history_len: usize,
 }
 
+/// Several augmented views of one probe sample, as the trainer's dataset makes them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AugmentationPreview {
+    pub input: crate::data::InputKind,
+    /// The clean sample, flattened.
+    pub base: Vec<f32>,
+    /// Views at `strength`, each flattened like `base`.
+    pub views: Vec<Vec<f32>>,
+    pub strength: f64,
+    pub label: String,
+}
+
+/// Views in a preview.
+pub const PREVIEW_VIEWS: usize = 8;
+
+fn make_preview(session: &Session) -> Option<AugmentationPreview> {
+    let source = session.source();
+    let index = *session.probe().indices.first()?;
+    let strength = session.config().augment_strength;
+    // A fixed stream: the same views for the same strength, so the grid changes only when the
+    // strength does.
+    let mut rng = crate::rng::Rng::fork(session.config().seed, "preview");
+    Some(AugmentationPreview {
+        input: source.input(),
+        base: source.base(index).to_vec(),
+        views: (0..PREVIEW_VIEWS)
+            .map(|_| source.view(index, &mut rng, strength as f32))
+            .collect(),
+        strength,
+        label: source
+            .class_names()
+            .get(source.label(index))
+            .cloned()
+            .unwrap_or_default(),
+    })
+}
+
 /// One snapshot's numbers without the embeddings: what the time plots draw.
 #[derive(Clone, Debug)]
 pub struct MetricsRow {
@@ -79,6 +116,7 @@ struct Shared {
     snapshot: Mutex<Option<Arc<Snapshot>>>,
     status: Mutex<Status>,
     history: Mutex<Vec<MetricsRow>>,
+    preview: Mutex<Option<Arc<AugmentationPreview>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -145,6 +183,11 @@ impl Trainer {
 
     pub fn status(&self) -> Status {
         lock(&self.shared.status).clone()
+    }
+
+    /// Views of one sample at the current augmentation strength.
+    pub fn preview(&self) -> Option<Arc<AugmentationPreview>> {
+        lock(&self.shared.preview).clone()
     }
 
     /// Metrics rows from index `from` on (the UI keeps what it already has).
@@ -251,7 +294,12 @@ impl Worker {
         });
     }
 
+    fn refresh_preview(&self) {
+        *lock(&self.shared.preview) = make_preview(&self.session).map(Arc::new);
+    }
+
     fn initial_snapshot(&mut self) {
+        self.refresh_preview();
         if let Err(e) = self.session.measure_initial_loss() {
             self.publish_status(|s| s.error = Some(e.to_string()));
         }
@@ -279,6 +327,7 @@ impl Worker {
     /// A new run: history and snapshot start over, views are told by `run_id`.
     fn restarted(&mut self) {
         lock(&self.shared.history).clear();
+        self.refresh_preview();
         let names = self.session.source().class_names().to_vec();
         self.publish_status(|s| {
             s.run_id += 1;
@@ -298,6 +347,9 @@ impl Worker {
                 let rebuild = crate::config::setting_doc(&key)
                     .is_some_and(|d| d.apply == crate::config::Apply::Rebuild);
                 let result = self.session.set(&key, &value).map(|_| ());
+                if result.is_ok() && (rebuild || key == "augment_strength") {
+                    self.refresh_preview();
+                }
                 if result.is_ok() && rebuild {
                     let names = self.session.source().class_names().to_vec();
                     self.publish_status(|s| s.class_names = names);
