@@ -7,7 +7,7 @@ use crate::train::AugmentationPreview;
 use egui::{Color32, Rect, Sense, Ui, pos2, vec2};
 
 /// Draw one flattened sample in a `size`×`size` square.
-fn draw_sample(ui: &mut Ui, input: InputKind, data: &[f32], size: f32) {
+pub fn draw_sample(ui: &mut Ui, input: InputKind, data: &[f32], size: f32) {
     let (response, painter) = ui.allocate_painter(vec2(size, size), Sense::hover());
     let origin = response.rect.min;
     match input {

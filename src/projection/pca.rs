@@ -17,6 +17,23 @@ pub struct PcaLayout {
     pub axes: Vec<f64>,
     /// Fraction of the variance each axis explains.
     pub explained: [f64; 2],
+    /// `[d]` the mean the axes are centred on.
+    pub mean: Vec<f64>,
+}
+
+impl PcaLayout {
+    /// Project another point of the same space onto this layout's axes.
+    pub fn project(&self, x: &[f32]) -> [f32; 2] {
+        let d = self.mean.len();
+        let proj = |k: usize| -> f32 {
+            x.iter()
+                .zip(&self.mean)
+                .zip(&self.axes[k * d..(k + 1) * d])
+                .map(|((v, m), a)| (*v as f64 - m) * a)
+                .sum::<f64>() as f32
+        };
+        [proj(0), proj(1)]
+    }
 }
 
 /// Project `x: [n, d]` (row-major) on its two principal axes. With `previous`, each axis is
@@ -72,6 +89,7 @@ pub fn pca_2d(x: &[f32], n: usize, d: usize, previous: Option<&PcaLayout>) -> Re
         points,
         axes,
         explained: [frac(0), frac(1)],
+        mean: mean.to_vec(),
     })
 }
 
@@ -135,5 +153,10 @@ mod tests {
         }
         let c = pca_2d(&x, 300, 16, Some(&a)).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(a.points, c.points);
+        // Projecting a fitted point again lands where the fit put it.
+        let again = a.project(&x[..16]);
+        assert!(
+            (again[0] - a.points[0][0]).abs() < 1e-4 && (again[1] - a.points[0][1]).abs() < 1e-4
+        );
     }
 }

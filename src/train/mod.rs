@@ -9,4 +9,4 @@ pub mod worker;
 pub use device::{DeviceChoice, TrainDevice};
 pub use session::{Incident, Session};
 pub use snapshot::{Event, Snapshot, extra_columns};
-pub use worker::{AugmentationPreview, Command, MetricsRow, Status, Trainer};
+pub use worker::{AugmentationPreview, Command, MetricsRow, ProbeSamples, Status, Trainer};

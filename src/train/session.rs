@@ -3,7 +3,7 @@
 //! every RNG, so the same config and seed give the same numbers.
 
 use super::device::TrainDevice;
-use super::snapshot::{Event, PairSimilarity, Snapshot, method_extras};
+use super::snapshot::{Event, PairSimilarity, Snapshot, VIEW_LINES, method_extras};
 use crate::config::{Apply, RunConfig, setting_doc};
 use crate::data::{self, Probe, Sampler, Source};
 use crate::error::{LabError, Result};
@@ -214,6 +214,8 @@ impl Session {
             h,
             feature_dim: f,
             pairs: PairSimilarity::of(&z_a, &z_b, d, &self.probe.labels),
+            view_a: z_a[..(VIEW_LINES * d).min(z_a.len())].to_vec(),
+            view_b: z_b[..(VIEW_LINES * d).min(z_b.len())].to_vec(),
             labels: self.probe.labels.clone(),
         })
     }

@@ -44,7 +44,14 @@ pub struct Snapshot {
     pub labels: Vec<usize>,
     /// What the loss sees: cosine similarities among both views of a few probe samples.
     pub pairs: PairSimilarity,
+    /// `[VIEW_LINES, dim]` embeddings of the two fixed views of the first probe samples, for
+    /// the lines joining them in the embedding view.
+    pub view_a: Vec<f32>,
+    pub view_b: Vec<f32>,
 }
+
+/// Probe samples whose two views the embedding view can join with a line.
+pub const VIEW_LINES: usize = 16;
 
 /// Cosine similarities among `[view_a; view_b]` of `m` probe samples (sorted by class), the
 /// 2m×2m matrix whose rows SimCLR's softmax runs over: row i's positive is column (i + m) mod 2m.

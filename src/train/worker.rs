@@ -66,6 +66,30 @@ pub struct AugmentationPreview {
     pub label: String,
 }
 
+/// The probe's clean samples, for hover thumbnails. Published once per run.
+#[derive(Clone, Debug)]
+pub struct ProbeSamples {
+    pub input: crate::data::InputKind,
+    /// `[n, input_len]`
+    pub inputs: Vec<f32>,
+    /// Caption of each probe sample, where the dataset has them.
+    pub captions: Vec<Option<String>>,
+}
+
+fn probe_samples(session: &Session) -> ProbeSamples {
+    let source = session.source();
+    let probe = session.probe();
+    ProbeSamples {
+        input: source.input(),
+        inputs: probe.inputs.clone(),
+        captions: probe
+            .indices
+            .iter()
+            .map(|&i| source.caption_text(i))
+            .collect(),
+    }
+}
+
 /// Views in a preview.
 pub const PREVIEW_VIEWS: usize = 8;
 
@@ -117,6 +141,7 @@ struct Shared {
     status: Mutex<Status>,
     history: Mutex<Vec<MetricsRow>>,
     preview: Mutex<Option<Arc<AugmentationPreview>>>,
+    probe: Mutex<Option<Arc<ProbeSamples>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -183,6 +208,11 @@ impl Trainer {
 
     pub fn status(&self) -> Status {
         lock(&self.shared.status).clone()
+    }
+
+    /// The probe's clean samples (hover thumbnails).
+    pub fn probe_samples(&self) -> Option<Arc<ProbeSamples>> {
+        lock(&self.shared.probe).clone()
     }
 
     /// Views of one sample at the current augmentation strength.
@@ -296,6 +326,7 @@ impl Worker {
 
     fn refresh_preview(&self) {
         *lock(&self.shared.preview) = make_preview(&self.session).map(Arc::new);
+        *lock(&self.shared.probe) = Some(Arc::new(probe_samples(&self.session)));
     }
 
     fn initial_snapshot(&mut self) {
