@@ -21,16 +21,18 @@ fn toggle(ui: &mut Ui, app: &mut LabApp, key: &str, label: &str, value: bool) {
     }
 }
 
+/// A slider for one setting. Knobs that rebuild the network apply when the drag ends, not at
+/// every pixel of it.
 #[allow(clippy::too_many_arguments)]
-fn slider(
+fn slider<N: egui::emath::Numeric + ToString>(
     ui: &mut Ui,
     app: &mut LabApp,
     key: &str,
     label: &str,
-    value: f64,
-    range: std::ops::RangeInclusive<f64>,
+    value: N,
+    range: std::ops::RangeInclusive<N>,
     log: bool,
-    decimals: usize,
+    on_release: bool,
 ) {
     let mut v = value;
     let response = ui
@@ -38,35 +40,31 @@ fn slider(
             egui::Slider::new(&mut v, range)
                 .text(label)
                 .logarithmic(log)
-                .max_decimals(decimals),
+                .max_decimals(5),
         )
         .on_hover_text(help(key));
-    if response.changed() {
+    let apply = if on_release {
+        response.drag_stopped() || (response.changed() && !response.dragged())
+    } else {
+        response.changed()
+    };
+    if apply {
         app.set_setting(key, &v.to_string());
     }
 }
 
-fn int_slider(
-    ui: &mut Ui,
-    app: &mut LabApp,
-    key: &str,
-    label: &str,
-    value: usize,
-    range: std::ops::RangeInclusive<usize>,
-    log: bool,
-) {
-    let mut v = value;
-    let response = ui
-        .add(
-            egui::Slider::new(&mut v, range)
-                .text(label)
-                .logarithmic(log),
-        )
-        .on_hover_text(help(key));
-    // Integer knobs that rebuild the network apply when the drag ends, not at every pixel.
-    if response.drag_stopped() || (response.changed() && !response.dragged()) {
-        app.set_setting(key, &v.to_string());
-    }
+/// The EMA momentum of MoCo's key encoder, BYOL's target or DINO's teacher.
+fn momentum_slider(ui: &mut Ui, app: &mut LabApp, label: &str, value: f64) {
+    slider(
+        ui,
+        app,
+        "momentum",
+        label,
+        value,
+        0.0..=0.9999,
+        false,
+        false,
+    );
 }
 
 pub fn panel(ui: &mut Ui, app: &mut LabApp) {
@@ -106,14 +104,24 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
         ui.heading("Training");
         let c = app.state.config.clone();
         // Up to absurd values on purpose: a diverging run (paused, restored, explained) teaches too.
-        slider(ui, app, "lr", "learning rate", c.lr, 1e-5..=1e6, true, 5);
-        int_slider(
+        slider(
+            ui,
+            app,
+            "lr",
+            "learning rate",
+            c.lr,
+            1e-5..=1e6,
+            true,
+            false,
+        );
+        slider(
             ui,
             app,
             "batch_size",
             "batch size",
             c.batch_size,
             8..=1024,
+            true,
             true,
         );
         slider(
@@ -124,15 +132,16 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
             c.augment_strength,
             0.0..=3.0,
             false,
-            2,
+            false,
         );
-        int_slider(
+        slider(
             ui,
             app,
             "out_dim",
             "output dimension d",
             c.out_dim,
             2..=128,
+            true,
             true,
         );
         toggle(
@@ -204,7 +213,7 @@ fn method_knobs(ui: &mut Ui, app: &mut LabApp) {
             c.temperature,
             0.01..=10.0,
             true,
-            3,
+            false,
         );
     }
     match c.method {
@@ -216,23 +225,15 @@ fn method_knobs(ui: &mut Ui, app: &mut LabApp) {
             c.learnable_temperature,
         ),
         Method::Moco => {
+            momentum_slider(ui, app, "key-encoder momentum", c.momentum);
             slider(
-                ui,
-                app,
-                "momentum",
-                "key-encoder momentum",
-                c.momentum,
-                0.0..=0.9999,
-                false,
-                4,
-            );
-            int_slider(
                 ui,
                 app,
                 "queue_size",
                 "queue size K",
                 c.queue_size,
                 16..=16384,
+                true,
                 true,
             );
         }
@@ -247,16 +248,7 @@ fn method_knobs(ui: &mut Ui, app: &mut LabApp) {
                 c.predictor_bn,
             );
             if c.method == Method::Byol {
-                slider(
-                    ui,
-                    app,
-                    "momentum",
-                    "target momentum",
-                    c.momentum,
-                    0.0..=0.9999,
-                    false,
-                    4,
-                );
+                momentum_slider(ui, app, "target momentum", c.momentum);
                 toggle(
                     ui,
                     app,
@@ -275,7 +267,7 @@ fn method_knobs(ui: &mut Ui, app: &mut LabApp) {
                 c.lambda,
                 0.0..=1.0,
                 false,
-                4,
+                false,
             );
             toggle(
                 ui,
@@ -296,7 +288,7 @@ fn method_knobs(ui: &mut Ui, app: &mut LabApp) {
                 c.student_temperature,
                 0.01..=1.0,
                 true,
-                3,
+                false,
             );
             slider(
                 ui,
@@ -306,7 +298,7 @@ fn method_knobs(ui: &mut Ui, app: &mut LabApp) {
                 c.teacher_temperature,
                 0.01..=1.0,
                 true,
-                3,
+                false,
             );
             slider(
                 ui,
@@ -316,18 +308,9 @@ fn method_knobs(ui: &mut Ui, app: &mut LabApp) {
                 c.center_momentum,
                 0.0..=0.9999,
                 false,
-                4,
-            );
-            slider(
-                ui,
-                app,
-                "momentum",
-                "teacher momentum",
-                c.momentum,
-                0.0..=0.9999,
                 false,
-                4,
             );
+            momentum_slider(ui, app, "teacher momentum", c.momentum);
         }
         Method::SimClr => {}
     }

@@ -9,6 +9,44 @@ use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, VLine};
 
 const PLOT_HEIGHT: f32 = 110.0;
 
+/// A diagnostic read off a metrics row.
+type Metric = fn(&MetricsRow) -> f64;
+
+/// A time plot with plain lines (the ones with reference lines are drawn by hand).
+struct Chart {
+    id: &'static str,
+    title: &'static str,
+    lines: &'static [(&'static str, Metric, Color32)],
+}
+
+const CHARTS: &[Chart] = &[
+    Chart {
+        id: "align",
+        title: "alignment (lower: views agree) and uniformity (lower: more spread out)",
+        lines: &[
+            ("alignment", |r| r.diagnostics.alignment, Color32::LIGHT_RED),
+            (
+                "uniformity",
+                |r| r.diagnostics.uniformity,
+                Color32::LIGHT_BLUE,
+            ),
+        ],
+    },
+    Chart {
+        id: "rankme",
+        title: "RankMe (effective rank of the embedding)",
+        lines: &[("RankMe", |r| r.diagnostics.rankme, Color32::KHAKI)],
+    },
+    Chart {
+        id: "cos",
+        title: "mean cosine: positive pairs vs negatives",
+        lines: &[
+            ("positive", |r| r.diagnostics.pos_cos, Color32::LIGHT_GREEN),
+            ("negative", |r| r.diagnostics.neg_cos, Color32::LIGHT_RED),
+        ],
+    },
+];
+
 fn series(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> PlotPoints<'static> {
     rows.iter()
         .map(|r| [r.step as f64, f(r)])
@@ -100,56 +138,14 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
         );
         trajectory(ui, &rows);
         spectrum(ui, &rows);
-        time_plot(
-            ui,
-            app,
-            "align",
-            "alignment (lower: views agree) and uniformity (lower: more spread out)",
-            vec![
-                (
-                    "alignment",
-                    series(&rows, |r| r.diagnostics.alignment),
-                    Color32::LIGHT_RED,
-                ),
-                (
-                    "uniformity",
-                    series(&rows, |r| r.diagnostics.uniformity),
-                    Color32::LIGHT_BLUE,
-                ),
-            ],
-            &[],
-        );
-        time_plot(
-            ui,
-            app,
-            "rankme",
-            "RankMe (effective rank of the embedding)",
-            vec![(
-                "RankMe",
-                series(&rows, |r| r.diagnostics.rankme),
-                Color32::KHAKI,
-            )],
-            &[],
-        );
-        time_plot(
-            ui,
-            app,
-            "cos",
-            "mean cosine: positive pairs vs negatives",
-            vec![
-                (
-                    "positive",
-                    series(&rows, |r| r.diagnostics.pos_cos),
-                    Color32::LIGHT_GREEN,
-                ),
-                (
-                    "negative",
-                    series(&rows, |r| r.diagnostics.neg_cos),
-                    Color32::LIGHT_RED,
-                ),
-            ],
-            &[],
-        );
+        for chart in CHARTS {
+            let lines = chart
+                .lines
+                .iter()
+                .map(|(name, metric, colour)| (*name, series(&rows, metric), *colour))
+                .collect();
+            time_plot(ui, app, chart.id, chart.title, lines, &[]);
+        }
         let extras: Vec<&'static str> = rows
             .last()
             .map(|r| r.extras.iter().map(|(k, _)| *k).collect())
