@@ -35,14 +35,13 @@ fn slider<N: egui::emath::Numeric + ToString>(
     on_release: bool,
 ) {
     let mut v = value;
-    let response = ui
-        .add(
-            egui::Slider::new(&mut v, range)
-                .text(label)
-                .logarithmic(log)
-                .max_decimals(5),
-        )
-        .on_hover_text(help(key));
+    let mut widget = egui::Slider::new(&mut v, range)
+        .text(label)
+        .logarithmic(log);
+    if !N::INTEGRAL {
+        widget = widget.max_decimals(5);
+    }
+    let response = ui.add(widget).on_hover_text(help(key));
     let apply = if on_release {
         response.drag_stopped() || (response.changed() && !response.dragged())
     } else {

@@ -12,6 +12,9 @@ pub enum Projection {
     Pca,
     /// ℓ2-normalised raw coordinates (only when d = 2).
     Circle,
+    /// ℓ2-normalised raw coordinates on the unit sphere, rotated by yaw/pitch and seen from the
+    /// front (only when d = 3).
+    Sphere,
 }
 
 /// What the central panel shows.
@@ -28,6 +31,9 @@ pub struct ViewState {
     pub projection: Projection,
     /// Lines joining the two augmented views of a few samples.
     pub show_pairs: bool,
+    /// Sphere view rotation, radians.
+    pub yaw: f32,
+    pub pitch: f32,
     pub tab: CentralTab,
     pub matrix: super::loss_view::Matrix,
 }
@@ -37,6 +43,8 @@ impl Default for ViewState {
         Self {
             projection: Projection::default(),
             show_pairs: true,
+            yaw: 0.6,
+            pitch: 0.4,
             tab: CentralTab::default(),
             matrix: super::loss_view::Matrix::default(),
         }
@@ -66,10 +74,25 @@ fn on_circle(p: &[f32]) -> [f32; 2] {
     [p[0] / n, p[1] / n]
 }
 
+/// A 3-d embedding on the unit sphere, rotated by `yaw` (about the vertical axis), then `pitch`
+/// (about the horizontal one), seen orthographically from +z: `([x, y], depth)`, depth > 0 on
+/// the visible hemisphere.
+pub fn on_sphere(p: &[f32], yaw: f32, pitch: f32) -> ([f32; 2], f32) {
+    let n = (p[0] * p[0] + p[1] * p[1] + p[2] * p[2]).sqrt().max(1e-12);
+    let (x, y, z) = (p[0] / n, p[1] / n, p[2] / n);
+    let (sy, cy) = yaw.sin_cos();
+    let (sp, cp) = pitch.sin_cos();
+    let (x1, z1) = (x * cy + z * sy, -x * sy + z * cy);
+    let (y2, z2) = (y * cp - z1 * sp, y * sp + z1 * cp);
+    ([x1, y2], z2)
+}
+
 /// Where an embedding lands in the current projection.
 fn project(app: &LabApp, x: &[f32]) -> Option<[f32; 2]> {
-    match (app.state.view.projection, &app.pca) {
+    let v = &app.state.view;
+    match (v.projection, &app.pca) {
         (Projection::Circle, _) if x.len() == 2 => Some(on_circle(x)),
+        (Projection::Sphere, _) if x.len() == 3 => Some(on_sphere(x, v.yaw, v.pitch).0),
         (_, Some(pca)) => Some(pca.project(x)),
         _ => None,
     }
@@ -84,6 +107,18 @@ fn layout(app: &LabApp) -> Result<(Vec<[f32; 2]>, String), String> {
     if app.state.view.projection == Projection::Circle && snap.dim == 2 {
         let pts = snap.z.chunks_exact(2).map(on_circle).collect();
         return Ok((pts, "raw embedding on the unit circle".into()));
+    }
+    if app.state.view.projection == Projection::Sphere && snap.dim == 3 {
+        let (yaw, pitch) = (app.state.view.yaw, app.state.view.pitch);
+        let pts = snap
+            .z
+            .chunks_exact(3)
+            .map(|p| on_sphere(p, yaw, pitch).0)
+            .collect();
+        return Ok((
+            pts,
+            "raw embedding on the unit sphere (the far side is dimmed)".into(),
+        ));
     }
     let pca = app
         .pca
@@ -113,11 +148,40 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             )
             .on_disabled_hover_text("set the output dimension to 2 to see the raw embedding");
         });
-        ui.checkbox(&mut app.state.view.show_pairs, "join the two views of a few samples")
+        let can_sphere = app.state.config.out_dim == 3;
+        ui.add_enabled_ui(can_sphere, |ui| {
+            ui.selectable_value(
+                &mut app.state.view.projection,
+                Projection::Sphere,
+                "unit sphere (d = 3)",
+            )
+            .on_disabled_hover_text("set the output dimension to 3 to see the raw embedding");
+        });
+        ui.checkbox(&mut app.state.view.show_pairs, "join views")
             .on_hover_text(
                 "each line joins the embeddings of two augmented views of one sample: short lines = aligned views",
             );
     });
+    let sphere = app.state.view.projection == Projection::Sphere
+        && app.snapshot.as_ref().is_some_and(|s| s.dim == 3);
+    if sphere {
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::Slider::new(
+                    &mut app.state.view.yaw,
+                    -std::f32::consts::PI..=std::f32::consts::PI,
+                )
+                .text("turn"),
+            );
+            ui.add(
+                egui::Slider::new(
+                    &mut app.state.view.pitch,
+                    -std::f32::consts::FRAC_PI_2..=std::f32::consts::FRAC_PI_2,
+                )
+                .text("tilt"),
+            );
+        });
+    }
     let step = app.snapshot.as_ref().map(|s| s.step).unwrap_or(0);
     match layout(app) {
         Err(why) => {
@@ -131,9 +195,19 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                 .map(|s| s.labels.clone())
                 .unwrap_or_default();
             let names = app.status().class_names.clone();
-            let mut by_class: Vec<Vec<[f64; 2]>> = vec![Vec::new(); names.len().max(1)];
-            for (p, &l) in points.iter().zip(&labels) {
-                if let Some(v) = by_class.get_mut(l) {
+            // On the sphere, points on the far hemisphere are drawn dimmed, in their own series.
+            let far: Vec<bool> = match (sphere, &app.snapshot) {
+                (true, Some(snap)) => snap
+                    .z
+                    .chunks_exact(3)
+                    .map(|p| on_sphere(p, app.state.view.yaw, app.state.view.pitch).1 < 0.0)
+                    .collect(),
+                _ => vec![false; points.len()],
+            };
+            let classes = names.len().max(1);
+            let mut by_class: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 2 * classes];
+            for ((p, &l), &back) in points.iter().zip(&labels).zip(&far) {
+                if let Some(v) = by_class.get_mut(l + if back { classes } else { 0 }) {
                     v.push([p[0] as f64, p[1] as f64]);
                 }
             }
@@ -162,11 +236,33 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                 .data_aspect(1.0)
                 .legend(Legend::default())
                 .show(ui, |plot| {
+                    if sphere {
+                        let outline: Vec<[f64; 2]> = (0..=128)
+                            .map(|i| {
+                                let a = i as f64 / 128.0 * std::f64::consts::TAU;
+                                [a.cos(), a.sin()]
+                            })
+                            .collect();
+                        plot.line(Line::new("", PlotPoints::from(outline)).color(Color32::GRAY));
+                    }
                     for (k, pts) in by_class.into_iter().enumerate() {
-                        let name = names.get(k).cloned().unwrap_or_else(|| k.to_string());
+                        // The front series always exists, so the legend shows the full colour.
+                        if pts.is_empty() && k >= classes {
+                            continue;
+                        }
+                        let class = k % classes;
+                        let name = names
+                            .get(class)
+                            .cloned()
+                            .unwrap_or_else(|| class.to_string());
+                        let colour = if k >= classes {
+                            class_colour(class).gamma_multiply(0.3)
+                        } else {
+                            class_colour(class)
+                        };
                         plot.points(
                             Points::new(name, PlotPoints::from(pts))
-                                .color(class_colour(k))
+                                .color(colour)
                                 .radius(2.5),
                         );
                     }
@@ -228,4 +324,24 @@ fn hover_card(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_sphere;
+    use std::f32::consts::FRAC_PI_2;
+
+    #[test]
+    fn sphere_projection_rotates_and_tells_front_from_back() {
+        let ([x, y], depth) = on_sphere(&[0.0, 0.0, 5.0], 0.0, 0.0);
+        assert!(x.abs() < 1e-6 && y.abs() < 1e-6 && (depth - 1.0).abs() < 1e-6);
+        // A quarter turn brings +x to the back.
+        let ([x, _], depth) = on_sphere(&[2.0, 0.0, 0.0], FRAC_PI_2, 0.0);
+        assert!(x.abs() < 1e-6 && (depth + 1.0).abs() < 1e-6);
+        // Tilting by a quarter turn brings +y to the back too; points stay on the unit disc.
+        let (_, depth) = on_sphere(&[0.0, 1.0, 0.0], 0.0, FRAC_PI_2);
+        assert!((depth - 1.0).abs() < 1e-6 || (depth + 1.0).abs() < 1e-6);
+        let ([x, y], _) = on_sphere(&[0.3, -0.7, 0.2], 0.4, 0.9);
+        assert!(x * x + y * y <= 1.0 + 1e-6);
+    }
 }
