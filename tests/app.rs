@@ -69,15 +69,27 @@ fn the_app_trains_pauses_and_takes_knob_changes() {
     h.get_by_label("Step").click();
     frames_until(&mut h, "one step", 30, |a| a.status().step == at + 1);
 
-    // The temperature slider's path: the control updates at once, the trainer logs the event.
-    h.state_mut().set_setting("temperature", "0.05");
+    // The temperature slider, driven like a person with a keyboard: focus it, press ←. The
+    // control changes at once and the trainer logs the event at its next step.
+    h.get_all_by_label("temperature τ")
+        .next()
+        .unwrap_or_else(|| panic!("no temperature slider"))
+        .focus();
+    h.run_steps(1);
+    h.key_press(egui::Key::ArrowLeft);
+    h.run_steps(2);
+    let tau = h.state().state.config.temperature;
+    assert!(tau < 0.5, "the slider did not move: τ = {tau}");
     frames_until(&mut h, "the temperature event", 30, |a| {
         a.status()
             .events
             .iter()
-            .any(|e| e.key == "temperature" && e.new == "0.05")
+            .any(|e| e.key == "temperature" && e.old == "0.5")
     });
-    assert_eq!(h.state().state.config.temperature, 0.05);
+    assert_eq!(
+        h.state().status().config.as_ref().map(|c| c.temperature),
+        Some(tau)
+    );
 
     h.get_by_label("Play").click();
     frames_until(&mut h, "training to resume", 30, |a| {
