@@ -139,24 +139,18 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
     ui.horizontal(|ui| {
         ui.label("view:");
         ui.selectable_value(&mut app.state.view.projection, Projection::Pca, "PCA");
-        let can_circle = app.state.config.out_dim == 2;
-        ui.add_enabled_ui(can_circle, |ui| {
-            ui.selectable_value(
-                &mut app.state.view.projection,
-                Projection::Circle,
-                "unit circle (d = 2)",
-            )
-            .on_disabled_hover_text("set the output dimension to 2 to see the raw embedding");
-        });
-        let can_sphere = app.state.config.out_dim == 3;
-        ui.add_enabled_ui(can_sphere, |ui| {
-            ui.selectable_value(
-                &mut app.state.view.projection,
-                Projection::Sphere,
-                "unit sphere (d = 3)",
-            )
-            .on_disabled_hover_text("set the output dimension to 3 to see the raw embedding");
-        });
+        // The raw embedding is drawable only when it is 2- or 3-dimensional.
+        for (projection, d, label) in [
+            (Projection::Circle, 2, "unit circle (d = 2)"),
+            (Projection::Sphere, 3, "unit sphere (d = 3)"),
+        ] {
+            ui.add_enabled_ui(app.state.config.out_dim == d, |ui| {
+                ui.selectable_value(&mut app.state.view.projection, projection, label)
+                    .on_disabled_hover_text(format!(
+                        "set the output dimension to {d} to see the raw embedding"
+                    ));
+            });
+        }
         ui.checkbox(&mut app.state.view.show_pairs, "join views")
             .on_hover_text(
                 "each line joins the embeddings of two augmented views of one sample: short lines = aligned views",
