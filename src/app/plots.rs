@@ -91,8 +91,8 @@ fn time_plot(
         });
 }
 
-pub fn panel(ui: &mut Ui, app: &mut LabApp) {
-    let rows = app.history().to_vec();
+pub fn panel(ui: &mut Ui, app: &LabApp) {
+    let rows = app.history();
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading("Diagnostics");
         let spread = rows
@@ -106,7 +106,7 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
             app,
             "loss",
             "loss",
-            vec![("loss", series(&rows, |r| r.loss), Color32::LIGHT_BLUE)],
+            vec![("loss", series(rows, |r| r.loss), Color32::LIGHT_BLUE)],
             &[],
         );
         time_plot(
@@ -116,7 +116,7 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
             "std·√d of l2-normalised z (1 = spread over the sphere, 0 = collapsed)",
             vec![(
                 "std·√d",
-                series(&rows, |r| {
+                series(rows, |r| {
                     r.diagnostics.std / r.diagnostics.std_ref.max(1e-12)
                 }),
                 Color32::LIGHT_GREEN,
@@ -131,18 +131,18 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
             "kNN accuracy (k = 20, cosine) on held-out probe samples",
             vec![(
                 "kNN",
-                series(&rows, |r| r.diagnostics.knn_acc),
+                series(rows, |r| r.diagnostics.knn_acc),
                 Color32::GOLD,
             )],
             &[("random encoder", baseline)],
         );
-        trajectory(ui, &rows);
-        spectrum(ui, &rows);
+        trajectory(ui, rows);
+        spectrum(ui, rows);
         for chart in CHARTS {
             let lines = chart
                 .lines
                 .iter()
-                .map(|(name, metric, colour)| (*name, series(&rows, metric), *colour))
+                .map(|(name, metric, colour)| (*name, series(rows, metric), *colour))
                 .collect();
             time_plot(ui, app, chart.id, chart.title, lines, &[]);
         }
@@ -151,7 +151,7 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
             .map(|r| r.extras.iter().map(|(k, _)| *k).collect())
             .unwrap_or_default();
         for key in extras {
-            let pts = series(&rows, |r| {
+            let pts = series(rows, |r| {
                 r.extras
                     .iter()
                     .find(|(k, _)| *k == key)

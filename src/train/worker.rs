@@ -169,7 +169,6 @@ impl Trainer {
             s.paused = paused;
             s.device = session.device().label.clone();
             s.config = Some(session.config().clone());
-            s.class_names = session.source().class_names().to_vec();
         }
         let worker_shared = shared.clone();
         let join = std::thread::Builder::new()
@@ -326,11 +325,19 @@ impl Worker {
 
     fn refresh_preview(&self) {
         *lock(&self.shared.preview) = make_preview(&self.session).map(Arc::new);
+    }
+
+    /// The dataset or probe is new (start, rebuild, restart): republish what views derive
+    /// from it.
+    fn data_changed(&self) {
         *lock(&self.shared.probe) = Some(Arc::new(probe_samples(&self.session)));
+        self.refresh_preview();
+        let names = self.session.source().class_names().to_vec();
+        self.publish_status(|s| s.class_names = names);
     }
 
     fn initial_snapshot(&mut self) {
-        self.refresh_preview();
+        self.data_changed();
         if let Err(e) = self.session.measure_initial_loss() {
             self.publish_status(|s| s.error = Some(e.to_string()));
         }
@@ -358,11 +365,9 @@ impl Worker {
     /// A new run: history and snapshot start over, views are told by `run_id`.
     fn restarted(&mut self) {
         lock(&self.shared.history).clear();
-        self.refresh_preview();
-        let names = self.session.source().class_names().to_vec();
+        self.data_changed();
         self.publish_status(|s| {
             s.run_id += 1;
-            s.class_names = names;
             s.incident = None;
         });
         if let Err(e) = self.session.measure_initial_loss() {
@@ -378,13 +383,11 @@ impl Worker {
                 let rebuild = crate::config::setting_doc(&key)
                     .is_some_and(|d| d.apply == crate::config::Apply::Rebuild);
                 let result = self.session.set(&key, &value).map(|_| ());
-                if result.is_ok() && (rebuild || key == "augment_strength") {
-                    self.refresh_preview();
-                }
                 if result.is_ok() && rebuild {
-                    let names = self.session.source().class_names().to_vec();
-                    self.publish_status(|s| s.class_names = names);
+                    self.data_changed();
                     self.take_snapshot();
+                } else if result.is_ok() && key == "augment_strength" {
+                    self.refresh_preview();
                 }
                 result
             }
