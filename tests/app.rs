@@ -91,6 +91,25 @@ fn the_app_trains_pauses_and_takes_knob_changes() {
         Some(tau)
     );
 
+    // An invalid value is refused: the control keeps its value and a banner says why.
+    h.state_mut().set_setting("batch_size", "1");
+    frames_until(&mut h, "the error banner", 30, |a| {
+        a.status()
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("batch_size"))
+    });
+    h.run_steps(3);
+    assert!(
+        h.state().status().error.is_some(),
+        "the banner vanished by itself"
+    );
+    assert_eq!(h.state().state.config.batch_size, 256);
+    h.get_by_label("dismiss").click();
+    frames_until(&mut h, "the banner to close", 30, |a| {
+        a.status().error.is_none()
+    });
+
     h.get_by_label("Play").click();
     frames_until(&mut h, "training to resume", 30, |a| {
         a.status().step > at + 5

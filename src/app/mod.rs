@@ -145,13 +145,12 @@ impl LabApp {
         self.frame_clock.2
     }
 
-    /// Change one setting: locally at once (the control shows it), in the trainer at its next
-    /// step (which logs the event).
+    /// Change one setting: locally at once when valid (the control shows it), and in the
+    /// trainer at its next step, which logs the event or, for an invalid value, reports the
+    /// error the banner shows.
     pub fn set_setting(&mut self, key: &str, value: &str) {
-        if let Err(e) = self.state.config.set(key, value) {
-            self.status.error = Some(e.to_string());
-            return;
-        }
+        // An invalid value leaves the local config as it was (`set` changes nothing on error).
+        let _ = self.state.config.set(key, value);
         if let Some(t) = &self.trainer {
             t.set(key, value);
         }
