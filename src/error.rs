@@ -18,6 +18,8 @@ pub enum LabError {
     Diverged(String),
     #[error("dataset error: {0}")]
     Dataset(String),
+    #[error("projection error: {0}")]
+    Projection(String),
     #[error("device error: {0}")]
     Device(String),
     #[error("tensor read-back failed: {0}")]

@@ -112,6 +112,16 @@ pub fn metadata_tsv(probe: &Probe, source: &dyn Source) -> String {
     out
 }
 
+/// A 2-D layout: a header and one row per probe point (x, y, label, class name).
+pub fn layout_tsv(points: &[[f32; 2]], labels: &[usize], names: &[String]) -> String {
+    let mut out = String::from("x\ty\tlabel\tclass\n");
+    for (p, &label) in points.iter().zip(labels) {
+        let class = names.get(label).map(String::as_str).unwrap_or("?");
+        let _ = writeln!(out, "{}\t{}\t{label}\t{class}", p[0], p[1]);
+    }
+    out
+}
+
 /// Write `text` to `path` atomically: a temporary file beside it, then a rename, so an
 /// interrupted write never leaves a half-written file in place of a good one.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {

@@ -143,8 +143,8 @@ fn switching_stop_gradient_off_in_the_app_makes_the_spread_fall() {
 fn main_window_matches_its_snapshot() {
     // Paused at step 0 on a fixed seed: the picture is deterministic.
     let mut h = harness(blobs("simclr"), true);
-    frames_until(&mut h, "the first snapshot", 120, |a| {
-        !a.history().is_empty()
+    frames_until(&mut h, "the first snapshot and its PCA", 120, |a| {
+        !a.history().is_empty() && a.pca().is_some()
     });
     h.run_steps(5);
     // The frames/s counter is live; allow the few hundred pixels its digits cover.
@@ -168,4 +168,52 @@ fn the_loss_view_shows_the_similarities_and_their_softmax() {
     );
     let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(600);
     h.snapshot_options("loss_view_softmax", &options);
+}
+
+#[test]
+fn the_tsne_view_follows_training_and_its_sliders_reach_the_projector() {
+    let mut h = harness(blobs("simclr"), false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 20);
+    h.get_by_label("t-SNE").click();
+    let tsne = |a: &LabApp| {
+        a.layouts()
+            .and_then(|l| l.tsne.as_ref())
+            .and_then(|t| t.as_ref().ok())
+            .map(|t| (t.step, t.iterations, t.perplexity))
+    };
+    frames_until(&mut h, "the first t-SNE layout", 120, |a| tsne(a).is_some());
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("t-SNE of the 32-d embedding")
+            .is_some()
+    );
+    // Later snapshots are picked up, refining the same layout (warm start).
+    let (step, iterations, _) = tsne(h.state()).unwrap_or_default();
+    frames_until(&mut h, "a later snapshot in t-SNE", 120, |a| {
+        tsne(a).is_some_and(|(s, i, _)| s > step && i > iterations)
+    });
+    // The perplexity slider, by keyboard: the projector refits at the new perplexity.
+    h.get_all_by_label("perplexity")
+        .next()
+        .unwrap_or_else(|| panic!("no perplexity slider"))
+        .focus();
+    h.run_steps(1);
+    h.key_press(egui::Key::ArrowRight);
+    h.run_steps(2);
+    let p = h.state().state.view.perplexity;
+    assert!(p > 30.0, "the slider did not move: {p}");
+    frames_until(&mut h, "t-SNE at the new perplexity", 120, |a| {
+        tsne(a).is_some_and(|(_, _, q)| q == p)
+    });
+    h.get_by_label("re-seed layout").click();
+    frames_until(&mut h, "a re-seeded layout", 120, |a| {
+        tsne(a).is_some_and(|(_, i, _)| i < 250)
+    });
+    // "join views" has no meaning in t-SNE and is disabled there.
+    h.get_by_label("PCA").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("PCA of the 32-d embedding")
+            .is_some()
+    );
 }

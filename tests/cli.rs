@@ -141,6 +141,11 @@ fn bad_input_gives_clear_errors_and_no_panic() {
         ),
         (with(&["--config", "/nonexistent/x.toml"]), vec!["x.toml"]),
         (with(&["--device", "tpu"]), vec!["device"]),
+        (with(&["--projection", "umap"]), vec!["projection", "umap"]),
+        (
+            with(&["--projection", "tsne", "--perplexity", "500"]),
+            vec!["perplexity"],
+        ),
     ];
     for (args, expect) in cases {
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -208,4 +213,60 @@ fn settings_lists_every_documented_key() {
     ] {
         assert!(t.contains(key), "settings lacks {key}");
     }
+}
+
+#[test]
+fn projection_writes_the_final_pca_and_tsne_layouts() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("p");
+    let o = run(&[
+        "run",
+        "--steps",
+        "30",
+        "--set",
+        "probe_size=300",
+        "--projection",
+        "pca,tsne",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("tsne.tsv"), "the summary names the files");
+    let metadata = read(&out.join("metadata.tsv"));
+    for file in ["pca.tsv", "tsne.tsv"] {
+        let tsv = read(&out.join(file));
+        let mut lines = tsv.lines();
+        assert_eq!(lines.next(), Some("x\ty\tlabel\tclass"), "{file} header");
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+        assert_eq!(rows.len(), 300, "{file}: one row per probe point");
+        for (row, meta) in rows.iter().zip(metadata.lines().skip(1)) {
+            assert_eq!(row.len(), 4, "{file}: {row:?}");
+            assert!(row[0].parse::<f32>().is_ok_and(f32::is_finite), "{row:?}");
+            assert!(row[1].parse::<f32>().is_ok_and(f32::is_finite), "{row:?}");
+            // The same label and class as the Embedding Projector metadata, in the same order.
+            assert!(
+                meta.starts_with(&format!("{}\t{}\t", row[2], row[3])),
+                "{row:?} vs {meta}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bench_tsne_prints_its_contract_line() {
+    let o = run(&["bench", "tsne", "--n", "200", "--iters", "5", "--no-torch"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    let line = t
+        .lines()
+        .find(|l| l.starts_with("bench tsne n=200 ms_per_iter="))
+        .unwrap_or_else(|| panic!("no contract line in {t}"));
+    let ms: f64 = line
+        .rsplit('=')
+        .next()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("unparsable {line}"));
+    assert!(ms > 0.0 && ms.is_finite());
+    assert_clean_failure(&["bench", "umap"], &["tsne"]);
+    assert_clean_failure(&["bench", "tsne", "--n", "2"], &["at least 3"]);
 }

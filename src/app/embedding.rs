@@ -1,15 +1,20 @@
-//! The embedding view: the probe's embeddings by PCA (orientation kept between snapshots), or
-//! the raw unit circle when the output dimension is 2, coloured by class with a legend.
+//! The embedding view: the probe's embeddings by PCA (orientation kept between snapshots), by
+//! a live t-SNE, or raw on the unit circle / sphere when the output dimension is 2 / 3, coloured
+//! by class with a legend. Points glide between layouts at frame rate instead of jumping.
 
 use super::LabApp;
+use crate::projection::ProjectorSettings;
 use egui::{Color32, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
+use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Projection {
     #[default]
     Pca,
+    /// t-SNE on the projector thread, warm-started from its previous layout.
+    Tsne,
     /// ℓ2-normalised raw coordinates (only when d = 2).
     Circle,
     /// ℓ2-normalised raw coordinates on the unit sphere, rotated by yaw/pitch and seen from the
@@ -36,6 +41,19 @@ pub struct ViewState {
     pub pitch: f32,
     pub tab: CentralTab,
     pub matrix: super::loss_view::Matrix,
+    /// t-SNE perplexity (2–100) and learning rate (10–1000), as in the Embedding Projector.
+    pub perplexity: f32,
+    pub tsne_lr: f32,
+}
+
+impl ViewState {
+    pub fn projector_settings(&self) -> ProjectorSettings {
+        ProjectorSettings {
+            tsne: self.projection == Projection::Tsne && self.tab == CentralTab::Embedding,
+            perplexity: self.perplexity.clamp(2.0, 100.0),
+            learning_rate: self.tsne_lr.clamp(10.0, 1000.0),
+        }
+    }
 }
 
 impl Default for ViewState {
@@ -47,6 +65,8 @@ impl Default for ViewState {
             pitch: 0.4,
             tab: CentralTab::default(),
             matrix: super::loss_view::Matrix::default(),
+            perplexity: ProjectorSettings::default().perplexity,
+            tsne_lr: ProjectorSettings::default().learning_rate,
         }
     }
 }
@@ -90,55 +110,188 @@ pub fn on_sphere(p: &[f32], yaw: f32, pitch: f32) -> ([f32; 2], f32) {
 /// Where an embedding lands in the current projection.
 fn project(app: &LabApp, x: &[f32]) -> Option<[f32; 2]> {
     let v = &app.state.view;
-    match (v.projection, &app.pca) {
+    match (v.projection, app.pca()) {
         (Projection::Circle, _) if x.len() == 2 => Some(on_circle(x)),
         (Projection::Sphere, _) if x.len() == 3 => Some(on_sphere(x, v.yaw, v.pitch).0),
+        // t-SNE has no map for points it was not fitted on.
+        (Projection::Tsne, _) => None,
         (_, Some(pca)) => Some(pca.project(x)),
         _ => None,
     }
 }
 
-/// `(x, y)` per probe point for the current projection, or why there is none.
-fn layout(app: &LabApp) -> Result<(Vec<[f32; 2]>, String), String> {
+/// Where the points should be now: `(x, y)` and class per probe point, and a caption.
+struct Target {
+    points: Vec<[f32; 2]>,
+    labels: Vec<usize>,
+    caption: String,
+    /// Shown when the pointer is on the caption.
+    detail: String,
+}
+
+/// The current projection's target layout, or why there is none.
+fn layout(app: &LabApp) -> Result<Target, String> {
     let snap = app
         .snapshot
         .as_ref()
         .ok_or("waiting for the first snapshot…")?;
-    if app.state.view.projection == Projection::Circle && snap.dim == 2 {
+    let view = &app.state.view;
+    let raw = |points: Vec<[f32; 2]>, caption: &str| Target {
+        points,
+        labels: snap.labels.clone(),
+        caption: caption.into(),
+        detail: String::new(),
+    };
+    if view.projection == Projection::Circle && snap.dim == 2 {
         let pts = snap.z.chunks_exact(2).map(on_circle).collect();
-        return Ok((pts, "raw embedding on the unit circle".into()));
+        return Ok(raw(pts, "raw embedding on the unit circle"));
     }
-    if app.state.view.projection == Projection::Sphere && snap.dim == 3 {
-        let (yaw, pitch) = (app.state.view.yaw, app.state.view.pitch);
+    if view.projection == Projection::Sphere && snap.dim == 3 {
         let pts = snap
             .z
             .chunks_exact(3)
-            .map(|p| on_sphere(p, yaw, pitch).0)
+            .map(|p| on_sphere(p, view.yaw, view.pitch).0)
             .collect();
-        return Ok((
+        return Ok(raw(
             pts,
-            "raw embedding on the unit sphere (the far side is dimmed)".into(),
+            "raw embedding on the unit sphere (the far side is dimmed)",
         ));
     }
-    let pca = app
-        .pca
-        .as_ref()
-        .ok_or("PCA undefined: the embedding has collapsed to a point")?;
-    Ok((
-        pca.points.clone(),
-        format!(
-            "PCA of the {}-d embedding: axes explain {:.0}% + {:.0}% of the variance",
+    let layouts = app.layouts().ok_or("projecting…")?;
+    if view.projection == Projection::Tsne {
+        let t = match &layouts.tsne {
+            None => return Err("t-SNE: computing the first layout…".into()),
+            Some(Err(e)) => return Err(format!("t-SNE undefined: {e}")),
+            Some(Ok(t)) => t,
+        };
+        let phase = if t.exaggerating {
+            " (early exaggeration)"
+        } else {
+            ""
+        };
+        return Ok(Target {
+            points: t.points.clone(),
+            labels: layouts.labels.clone(),
+            caption: format!(
+                "t-SNE of the {}-d embedding (cosine) at step {}: iteration {}{phase}, KL {:.3}",
+                snap.dim, t.step, t.iterations, t.kl
+            ),
+            detail: format!(
+                "perplexity {:.0}; {:.1} ms per iteration on the projector thread; warm-started from the previous layout at each new snapshot",
+                t.perplexity, t.ms_per_iter
+            ),
+        });
+    }
+    let pca = match &layouts.pca {
+        Some(Ok(p)) => p,
+        Some(Err(_)) | None => {
+            return Err("PCA undefined: the embedding has collapsed to a point".into());
+        }
+    };
+    Ok(Target {
+        points: pca.points.clone(),
+        labels: layouts.labels.clone(),
+        caption: format!(
+            "PCA of the {}-d embedding at step {}: axes explain {:.0}% + {:.0}% of the variance",
             snap.dim,
+            layouts.step,
             100.0 * pca.explained[0],
-            100.0 * pca.explained[1]
+            100.0 * pca.explained[1],
         ),
-    ))
+        detail: format!("fitted on the projector thread in {:.1} ms", layouts.pca_ms),
+    })
+}
+
+/// The positions on screen, easing towards each new layout so that points glide.
+#[derive(Default)]
+pub struct Glide {
+    shown: Vec<[f32; 2]>,
+    last: Option<Instant>,
+}
+
+/// Seconds for the remaining distance to fall by a factor e.
+pub const GLIDE_TIME: f32 = 0.15;
+
+impl Glide {
+    /// Move the shown points `dt` seconds towards `target` (at once when the point count
+    /// changed); returns whether they are still moving.
+    pub fn advance(&mut self, target: &[[f32; 2]], dt: f32) -> bool {
+        if self.shown.len() != target.len() {
+            self.shown = target.to_vec();
+            return false;
+        }
+        let keep = (-dt.max(0.0) / GLIDE_TIME).exp();
+        let mut moving = false;
+        let scale = target
+            .iter()
+            .fold(0f32, |m, p| m.max(p[0].abs()).max(p[1].abs()))
+            .max(1e-12);
+        for (s, t) in self.shown.iter_mut().zip(target) {
+            for c in 0..2 {
+                s[c] = t[c] + (s[c] - t[c]) * keep;
+                if (s[c] - t[c]).abs() > 1e-3 * scale {
+                    moving = true;
+                } else {
+                    s[c] = t[c];
+                }
+            }
+        }
+        moving
+    }
+
+    /// Advance by the wall-clock time since the last frame.
+    fn frame(&mut self, target: &[[f32; 2]]) -> bool {
+        let now = Instant::now();
+        let dt = self
+            .last
+            .map(|t| now.duration_since(t).as_secs_f32())
+            .unwrap_or(0.0)
+            .min(0.1);
+        self.last = Some(now);
+        self.advance(target, dt)
+    }
+
+    pub fn shown(&self) -> &[[f32; 2]] {
+        &self.shown
+    }
+}
+
+/// The t-SNE sliders, the re-seed button.
+fn tsne_controls(ui: &mut Ui, app: &mut LabApp) {
+    ui.horizontal_wrapped(|ui| {
+        ui.add(
+            egui::Slider::new(&mut app.state.view.perplexity, 2.0..=100.0)
+                .integer()
+                .text("perplexity"),
+        )
+        .on_hover_text(
+            "about how many neighbours each point keeps close: small values show local structure, large values the global one",
+        );
+        ui.add(
+            egui::Slider::new(&mut app.state.view.tsne_lr, 10.0..=1000.0)
+                .logarithmic(true)
+                .text("learning rate"),
+        )
+        .on_hover_text("t-SNE's own step size (not the encoder's)");
+        if ui
+            .button("re-seed layout")
+            .on_hover_text("start the t-SNE layout again from random positions")
+            .clicked()
+        {
+            app.projector.reseed();
+        }
+    });
 }
 
 pub fn view(ui: &mut Ui, app: &mut LabApp) {
     ui.horizontal(|ui| {
         ui.label("view:");
-        ui.selectable_value(&mut app.state.view.projection, Projection::Pca, "PCA");
+        ui.selectable_value(&mut app.state.view.projection, Projection::Pca, "PCA")
+            .on_hover_text("the two directions of largest variance: the global shape");
+        ui.selectable_value(&mut app.state.view.projection, Projection::Tsne, "t-SNE")
+            .on_hover_text(
+                "neighbourhoods kept, distances between clusters not: clusters forming, updated live on its own thread",
+            );
         // The raw embedding is drawable only when it is 2- or 3-dimensional.
         for (projection, d, label) in [
             (Projection::Circle, 2, "unit circle (d = 2)"),
@@ -151,11 +304,18 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                     ));
             });
         }
-        ui.checkbox(&mut app.state.view.show_pairs, "join views")
-            .on_hover_text(
-                "each line joins the embeddings of two augmented views of one sample: short lines = aligned views",
-            );
+        let tsne = app.state.view.projection == Projection::Tsne;
+        ui.add_enabled_ui(!tsne, |ui| {
+            ui.checkbox(&mut app.state.view.show_pairs, "join views")
+                .on_hover_text(
+                    "each line joins the embeddings of two augmented views of one sample: short lines = aligned views",
+                )
+                .on_disabled_hover_text("t-SNE cannot place points it was not fitted on: lines in the other views");
+        });
     });
+    if app.state.view.projection == Projection::Tsne {
+        tsne_controls(ui, app);
+    }
     let sphere = app.state.view.projection == Projection::Sphere
         && app.snapshot.as_ref().is_some_and(|s| s.dim == 3);
     if sphere {
@@ -176,18 +336,20 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             );
         });
     }
-    let step = app.snapshot.as_ref().map(|s| s.step).unwrap_or(0);
     match layout(app) {
         Err(why) => {
             ui.centered_and_justified(|ui| ui.label(why));
         }
-        Ok((points, caption)) => {
-            ui.label(format!("step {step}: {caption}"));
-            let labels = app
-                .snapshot
-                .as_ref()
-                .map(|s| s.labels.clone())
-                .unwrap_or_default();
+        Ok(target) => {
+            let caption = ui.label(&target.caption);
+            if !target.detail.is_empty() {
+                caption.on_hover_text(&target.detail);
+            }
+            if app.glide.frame(&target.points) {
+                ui.ctx().request_repaint();
+            }
+            let points = app.glide.shown().to_vec();
+            let labels = target.labels;
             let names = app.status().class_names.clone();
             // On the sphere, points on the far hemisphere are drawn dimmed, in their own series.
             let far: Vec<bool> = match (sphere, &app.snapshot) {
@@ -322,7 +484,27 @@ fn hover_card(
 
 #[cfg(test)]
 mod tests {
-    use super::on_sphere;
+    use super::{GLIDE_TIME, Glide, on_sphere};
+
+    #[test]
+    fn points_glide_towards_a_new_layout_and_arrive() {
+        let mut g = Glide::default();
+        // The first layout (or a new point count) is shown at once.
+        assert!(!g.advance(&[[0.0, 0.0], [1.0, 1.0]], 0.016));
+        assert_eq!(g.shown(), &[[0.0, 0.0], [1.0, 1.0]]);
+        // After one time constant, 1/e of the way is left; the points are still moving.
+        assert!(g.advance(&[[1.0, 0.0], [1.0, -1.0]], GLIDE_TIME));
+        let left = (-1.0f32).exp();
+        assert!((g.shown()[0][0] - (1.0 - left)).abs() < 1e-5);
+        assert!((g.shown()[1][1] - (-1.0 + 2.0 * left)).abs() < 1e-5);
+        // They arrive exactly, and then stop.
+        for _ in 0..100 {
+            g.advance(&[[1.0, 0.0], [1.0, -1.0]], 0.05);
+        }
+        assert_eq!(g.shown(), &[[1.0, 0.0], [1.0, -1.0]]);
+        assert!(!g.advance(&[[1.0, 0.0], [1.0, -1.0]], 0.05));
+        assert!(!g.advance(&[[5.0, 5.0]], 0.05), "a new point count jumps");
+    }
     use std::f32::consts::FRAC_PI_2;
 
     #[test]

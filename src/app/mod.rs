@@ -12,7 +12,7 @@ pub mod preview;
 pub mod status;
 
 use crate::config::RunConfig;
-use crate::projection::PcaLayout;
+use crate::projection::{Layouts, PcaLayout, Projector};
 use crate::train::{Command, DeviceChoice, MetricsRow, Snapshot, Status, Trainer, device};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -71,8 +71,11 @@ pub struct LabApp {
     snapshot: Option<Arc<Snapshot>>,
     history: Vec<MetricsRow>,
     run_id: u64,
-    pca: Option<PcaLayout>,
-    pca_step: Option<(u64, usize)>,
+    projector: Projector,
+    /// The newest layouts of the current run, and the snapshot last handed to the projector.
+    layouts: Option<Arc<Layouts>>,
+    submitted: Option<(u64, usize)>,
+    glide: embedding::Glide,
     frame_clock: (Instant, u32, f64),
 }
 
@@ -109,6 +112,8 @@ impl LabApp {
         }
         let ctx = cc.egui_ctx.clone();
         let waker: crate::train::worker::Waker = Box::new(move || ctx.request_repaint());
+        let ctx = cc.egui_ctx.clone();
+        let projector = Projector::start(Some(Box::new(move || ctx.request_repaint())));
         let (trainer, startup_error) = match device::select(options.device)
             .and_then(|d| Trainer::start(state.config.clone(), d, options.paused, Some(waker)))
         {
@@ -123,8 +128,10 @@ impl LabApp {
             snapshot: None,
             history: Vec::new(),
             run_id: 0,
-            pca: None,
-            pca_step: None,
+            projector,
+            layouts: None,
+            submitted: None,
+            glide: embedding::Glide::default(),
             frame_clock: (Instant::now(), 0, 0.0),
         }
     }
@@ -178,7 +185,7 @@ impl LabApp {
         if self.status.run_id != self.run_id {
             self.run_id = self.status.run_id;
             self.history.clear();
-            self.pca = None;
+            self.layouts = None;
         }
         if self.status.history_len < self.history.len() {
             self.history.clear();
@@ -193,23 +200,41 @@ impl LabApp {
         {
             self.state.config = config.clone();
         }
-        self.update_pca();
+        self.update_layouts();
     }
 
-    fn update_pca(&mut self) {
-        let Some(snap) = &self.snapshot else {
-            return;
-        };
-        let key = (self.run_id, snap.step);
-        if self.pca_step == Some(key) {
-            return;
+    /// Hand a new snapshot to the projector and take its newest layouts (never waits).
+    fn update_layouts(&mut self) {
+        if let Some(snap) = &self.snapshot {
+            let key = (self.run_id, snap.step);
+            if self.submitted != Some(key) {
+                self.submitted = Some(key);
+                self.projector.submit(self.run_id, Arc::clone(snap));
+            }
         }
-        self.pca_step = Some(key);
-        let n = snap.labels.len();
-        match crate::projection::pca_2d(&snap.z, n, snap.dim, self.pca.as_ref()) {
-            Ok(layout) => self.pca = Some(layout),
-            Err(_) => self.pca = None,
+        self.projector
+            .configure(self.state.view.projector_settings());
+        if let Some(l) = self.projector.latest()
+            && l.run_id == self.run_id
+        {
+            self.layouts = Some(l);
         }
+    }
+
+    /// The current run's PCA, if the embedding has one.
+    pub fn pca(&self) -> Option<&PcaLayout> {
+        self.layouts
+            .as_ref()
+            .and_then(|l| l.pca.as_ref())
+            .and_then(|r| r.as_ref().ok())
+    }
+
+    pub fn layouts(&self) -> Option<&Layouts> {
+        self.layouts.as_deref()
+    }
+
+    pub fn projector(&self) -> &Projector {
+        &self.projector
     }
 
     fn tick_frame_clock(&mut self) {

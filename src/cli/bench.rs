@@ -132,6 +132,17 @@ pub fn torch_steps_per_s(
 }
 
 pub fn execute(args: &BenchArgs) -> Result<Vec<String>> {
+    match args.case.as_deref() {
+        None => {}
+        Some("tsne") => return super::bench_tsne::execute(args.n, args.iters, !args.no_torch),
+        Some(other) => {
+            return Err(LabError::invalid(
+                "bench",
+                other,
+                "the only named benchmark is `tsne` (without one, training is timed)",
+            ));
+        }
+    }
     let choice: DeviceChoice = args.device.parse()?;
     let dev = device::select(choice)?;
     let methods: Vec<Method> = match &args.methods {

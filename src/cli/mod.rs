@@ -2,6 +2,7 @@
 //! with PyTorch when it is installed), `settings` lists every `--set` key.
 
 pub mod bench;
+pub mod bench_tsne;
 pub mod run;
 
 use crate::config::SETTINGS;
@@ -59,6 +60,13 @@ pub struct RunArgs {
     /// auto | cpu | wgpu
     #[arg(long, default_value = "auto")]
     pub device: String,
+    /// Also write the final 2-D layout of the probe: `pca` → DIR/pca.tsv, `tsne` → DIR/tsne.tsv
+    /// (columns x, y, label, class). Repeatable or comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "pca|tsne")]
+    pub projection: Vec<String>,
+    /// t-SNE perplexity for `--projection tsne` (2–100).
+    #[arg(long, default_value_t = 30.0)]
+    pub perplexity: f32,
     /// No progress bar or summary.
     #[arg(long)]
     pub quiet: bool,
@@ -79,6 +87,15 @@ pub struct AppArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
+    /// `tsne`: time the t-SNE projector instead of training (with `--n`).
+    #[arg(value_name = "CASE")]
+    pub case: Option<String>,
+    /// Points for `bench tsne`.
+    #[arg(long, default_value_t = 1000)]
+    pub n: usize,
+    /// Timed iterations for `bench tsne` (after the early-exaggeration phase).
+    #[arg(long, default_value_t = 200)]
+    pub iters: usize,
     /// auto | cpu | wgpu
     #[arg(long, default_value = "auto")]
     pub device: String,
@@ -91,7 +108,7 @@ pub struct BenchArgs {
     /// Batch size.
     #[arg(long, default_value_t = 256)]
     pub batch: usize,
-    /// Skip the PyTorch comparison even when torch is installed.
+    /// Skip the PyTorch (or openTSNE) comparison even when it is installed.
     #[arg(long)]
     pub no_torch: bool,
 }

@@ -92,8 +92,72 @@ pub fn train(
     Ok((snapshots, None))
 }
 
+/// A 2-D layout `run --projection` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayoutKind {
+    Pca,
+    Tsne,
+}
+
+impl LayoutKind {
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Self::Pca => "pca.tsv",
+            Self::Tsne => "tsne.tsv",
+        }
+    }
+}
+
+impl std::str::FromStr for LayoutKind {
+    type Err = LabError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "pca" => Ok(Self::Pca),
+            "tsne" | "t-sne" => Ok(Self::Tsne),
+            _ => Err(LabError::invalid("projection", s, "expected pca or tsne")),
+        }
+    }
+}
+
+/// t-SNE iterations of a headless layout (250 of them with early exaggeration).
+pub const TSNE_ITERATIONS: usize = 1000;
+
+/// The final layout of `snap` as x, y per probe point.
+pub fn final_layout(
+    kind: LayoutKind,
+    snap: &Snapshot,
+    perplexity: f32,
+    seed: u64,
+) -> Result<Vec<[f32; 2]>> {
+    let n = snap.labels.len();
+    match kind {
+        LayoutKind::Pca => Ok(crate::projection::pca_2d(&snap.z, n, snap.dim, None)?.points),
+        LayoutKind::Tsne => {
+            let params = crate::projection::TsneParams {
+                perplexity,
+                ..Default::default()
+            };
+            let t =
+                crate::projection::tsne::fit(&snap.z, n, snap.dim, params, TSNE_ITERATIONS, seed)?;
+            Ok(t.points())
+        }
+    }
+}
+
 pub fn execute(args: &RunArgs) -> Result<RunSummary> {
     let config = config_from_args(args)?;
+    let layouts = args
+        .projection
+        .iter()
+        .map(|p| p.parse())
+        .collect::<Result<Vec<LayoutKind>>>()?;
+    if !layouts.is_empty() && !(2.0..=100.0).contains(&args.perplexity) {
+        return Err(LabError::invalid(
+            "perplexity",
+            args.perplexity,
+            "must be in 2..=100",
+        ));
+    }
     let choice: DeviceChoice = args.device.parse()?;
     let dev = device::select(choice)?;
     let device_label = dev.label.clone();
@@ -128,6 +192,15 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         session.probe(),
         session.source().as_ref(),
     )?;
+    if let Some(last) = snapshots.last() {
+        for kind in layouts {
+            let points = final_layout(kind, last, args.perplexity, config.seed)?;
+            export::write_atomic(
+                &args.out.join(kind.file_name()),
+                &export::layout_tsv(&points, &last.labels, session.source().class_names()),
+            )?;
+        }
+    }
     Ok(RunSummary {
         config: session.config().clone(),
         snapshots,
@@ -181,6 +254,11 @@ pub fn summary_text(s: &RunSummary, out: &std::path::Path) -> String {
         "  wrote {}/{{metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv}}",
         out.display()
     ));
+    for file in ["pca.tsv", "tsne.tsv"] {
+        if out.join(file).is_file() {
+            lines.push(format!("  wrote {}", out.join(file).display()));
+        }
+    }
     lines.join("\n")
 }
 

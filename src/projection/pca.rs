@@ -51,6 +51,13 @@ pub fn pca_2d(x: &[f32], n: usize, d: usize, previous: Option<&PcaLayout>) -> Re
         .fit(&dataset)
         .map_err(|e| LabError::Dataset(format!("PCA failed (collapsed embedding?): {e}")))?;
     let mut axes: Vec<f64> = pca.components().iter().copied().collect(); // [2, d]
+    // linfa drops directions without variance: fewer than two means the points (nearly) coincide.
+    if axes.len() != 2 * d || axes.iter().any(|a| !a.is_finite()) {
+        return Err(LabError::Projection(
+            "PCA undefined: the embedding has fewer than two directions of variance (collapsed)"
+                .into(),
+        ));
+    }
     if let Some(prev) = previous.filter(|p| p.axes.len() == axes.len()) {
         for k in 0..2 {
             let dot: f64 = (0..d).map(|j| axes[k * d + j] * prev.axes[k * d + j]).sum();
@@ -109,6 +116,23 @@ mod tests {
                 row
             })
             .collect()
+    }
+
+    #[test]
+    fn a_collapsed_embedding_is_an_error_not_a_panic() {
+        let same = vec![0.5f32; 50 * 8];
+        assert!(pca_2d(&same, 50, 8, None).is_err());
+        // All points on one line: one direction of variance only.
+        let line: Vec<f32> = (0..50)
+            .flat_map(|i| (0..8).map(move |j| if j == 0 { i as f32 } else { 1.0 }))
+            .collect();
+        if let Ok(l) = pca_2d(&line, 50, 8, None) {
+            assert!(
+                l.points
+                    .iter()
+                    .all(|p| p[0].is_finite() && p[1].is_finite())
+            );
+        }
     }
 
     #[test]

@@ -27,7 +27,7 @@ impl Event {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     pub step: usize,
     /// Mean training loss since the previous snapshot (the initial loss at step 0).

@@ -1,0 +1,124 @@
+//! `contrastive-lab bench tsne --n N`: milliseconds per t-SNE iteration on one thread, and
+//! openTSNE's Barnes–Hut on the same data when openTSNE is installed
+//! (`benches/tsne_reference.py`).
+
+use crate::error::{LabError, Result};
+use crate::projection::tsne::{self, TsneParams};
+use crate::rng::Rng;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Instant;
+
+/// The benchmark's data: `n` points of 10 Gaussian clusters in R^64 (the probe's shape after a
+/// little training), seeded.
+pub fn bench_points(n: usize) -> Vec<f32> {
+    const D: usize = 64;
+    let mut rng = Rng::fork(7, "bench-tsne");
+    let centres: Vec<f32> = (0..10 * D).map(|_| rng.normal()).collect();
+    (0..n)
+        .flat_map(|i| (0..D).map(move |j| (i, j)))
+        .map(|(i, j)| centres[(i % 10) * D + j] + 0.5 * rng.normal())
+        .collect()
+}
+
+/// Our ms per iteration after the exaggeration phase, at `n` points.
+pub fn ms_per_iter(n: usize, iters: usize) -> Result<f64> {
+    let x = bench_points(n);
+    let params = TsneParams::default();
+    let mut t = tsne::fit(&x, n, 64, params, params.exaggeration_iters, 0)?;
+    let start = Instant::now();
+    for _ in 0..iters {
+        t.step();
+    }
+    Ok(start.elapsed().as_secs_f64() * 1000.0 / iters.max(1) as f64)
+}
+
+fn reference_script() -> Option<PathBuf> {
+    let rel = PathBuf::from("benches/tsne_reference.py");
+    [
+        std::env::current_dir().ok().map(|d| d.join(&rel)),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&rel)),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|p| p.is_file())
+}
+
+fn opentsne_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import openTSNE"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// openTSNE's ms per iteration on the same points (single thread).
+fn opentsne_ms_per_iter(script: &PathBuf, n: usize, iters: usize) -> Result<f64> {
+    let dir = std::env::temp_dir().join(format!("contrastive-lab-tsne-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| LabError::io(&dir, e))?;
+    let data = dir.join("points.csv");
+    let text: String = bench_points(n)
+        .chunks_exact(64)
+        .map(|row| {
+            let cells: Vec<String> = row.iter().map(|v| v.to_string()).collect();
+            cells.join(",") + "\n"
+        })
+        .collect();
+    std::fs::write(&data, text).map_err(|e| LabError::io(&data, e))?;
+    let out = Command::new("python3")
+        .arg(script)
+        .arg("--data")
+        .arg(&data)
+        .args(["--iters", &iters.to_string()])
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .map_err(|e| LabError::Device(format!("could not start python3: {e}")));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = out?;
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("ms_per_iter="))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            LabError::Device(format!(
+                "openTSNE reference printed no ms_per_iter: {}",
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+            ))
+        })
+}
+
+/// Print (and return) `bench tsne n=<N> ms_per_iter=<x>` and, with openTSNE, its figure and
+/// the ratio.
+pub fn execute(n: usize, iters: usize, compare: bool) -> Result<Vec<String>> {
+    if n < 3 {
+        return Err(LabError::invalid("n", n, "t-SNE needs at least 3 points"));
+    }
+    let ours = ms_per_iter(n, iters)?;
+    let mut lines = vec![format!("bench tsne n={n} ms_per_iter={ours:.3}")];
+    println!("{}", lines[0]);
+    let script = reference_script().filter(|_| compare && opentsne_available());
+    match script {
+        None if compare => {
+            println!("# openTSNE comparison skipped (needs `pip install openTSNE`)")
+        }
+        None => {}
+        Some(script) => match opentsne_ms_per_iter(&script, n, iters) {
+            Ok(theirs) => {
+                for line in [
+                    format!("bench opentsne n={n} ms_per_iter={theirs:.3}"),
+                    format!(
+                        "ratio tsne opentsne/ours={:.2} (> 1: ours is faster per iteration)",
+                        theirs / ours
+                    ),
+                ] {
+                    println!("{line}");
+                    lines.push(line);
+                }
+            }
+            Err(e) => println!("# openTSNE: {e}"),
+        },
+    }
+    Ok(lines)
+}

@@ -1,0 +1,509 @@
+//! The projector thread (DESIGN §1): it takes the newest snapshot, fits PCA at once, and advances
+//! a t-SNE layout warm-started from the previous one. It runs on its own single thread (the
+//! trainer keeps its core) and publishes latest-value: the UI reads the newest layouts without
+//! ever waiting for a computation.
+//!
+//! Pacing: t-SNE picks up a new snapshot only after its early exaggeration is over and at least
+//! [`MIN_ITERS_PER_INPUT`] iterations and [`MIN_INPUT_INTERVAL`] have passed since the last one;
+//! between, it rests, so that a fast trainer neither keeps it recomputing affinities nor loses
+//! its core to it. Without new input (training paused) it refines for up to [`SETTLE_ITERS`]
+//! iterations, then sleeps.
+
+use super::pca::{PcaLayout, pca_2d};
+use super::tsne::{Tsne, TsneParams, affinities};
+use crate::train::Snapshot;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+pub const MIN_ITERS_PER_INPUT: usize = 40;
+pub const MIN_INPUT_INTERVAL: Duration = Duration::from_millis(250);
+pub const SETTLE_ITERS: usize = 300;
+/// Iterations between two publications of the t-SNE layout.
+const PUBLISH_EVERY: usize = 10;
+
+/// What the user controls (the Embedding Projector's sliders).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ProjectorSettings {
+    /// Run t-SNE at all (only while its view is shown; PCA always runs).
+    pub tsne: bool,
+    pub perplexity: f32,
+    pub learning_rate: f32,
+}
+
+impl Default for ProjectorSettings {
+    fn default() -> Self {
+        let p = TsneParams::default();
+        Self {
+            tsne: false,
+            perplexity: p.perplexity,
+            learning_rate: p.learning_rate,
+        }
+    }
+}
+
+/// A t-SNE layout as published.
+#[derive(Clone, Debug)]
+pub struct TsneView {
+    /// `[n]` positions, centred and scaled to unit RMS radius.
+    pub points: Vec<[f32; 2]>,
+    /// The training step of the snapshot it was fitted to.
+    pub step: usize,
+    /// Iterations since the cold start.
+    pub iterations: usize,
+    pub exaggerating: bool,
+    pub kl: f64,
+    pub perplexity: f32,
+    pub ms_per_iter: f64,
+}
+
+/// Everything the projector last published, for one run.
+#[derive(Clone, Debug, Default)]
+pub struct Layouts {
+    pub run_id: u64,
+    /// Step of the snapshot PCA was fitted to.
+    pub step: usize,
+    /// `[n]` the class of each point.
+    pub labels: Vec<usize>,
+    /// `Err` says why there is no PCA (e.g. a collapsed embedding).
+    pub pca: Option<Result<PcaLayout, String>>,
+    pub pca_ms: f64,
+    pub tsne: Option<Result<TsneView, String>>,
+}
+
+#[derive(Default)]
+struct Inbox {
+    snapshot: Option<(u64, Arc<Snapshot>)>,
+    settings: ProjectorSettings,
+    reseed: bool,
+    stop: bool,
+}
+
+struct Shared {
+    inbox: Mutex<Inbox>,
+    wake: Condvar,
+    output: Mutex<Option<Arc<Layouts>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Handle to the projector thread; dropping it stops the thread.
+pub struct Projector {
+    shared: Arc<Shared>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Projector {
+    pub fn start(waker: Option<crate::train::worker::Waker>) -> Self {
+        let shared = Arc::new(Shared {
+            inbox: Mutex::new(Inbox::default()),
+            wake: Condvar::new(),
+            output: Mutex::new(None),
+        });
+        let worker = Arc::clone(&shared);
+        let handle = std::thread::Builder::new()
+            .name("projector".into())
+            .spawn(move || Worker::new(worker, waker).run())
+            .ok();
+        Self { shared, handle }
+    }
+
+    /// Offer the newest snapshot of run `run_id` (latest-value: an unread one is replaced).
+    pub fn submit(&self, run_id: u64, snapshot: Arc<Snapshot>) {
+        lock(&self.shared.inbox).snapshot = Some((run_id, snapshot));
+        self.shared.wake.notify_one();
+    }
+
+    pub fn configure(&self, settings: ProjectorSettings) {
+        let mut inbox = lock(&self.shared.inbox);
+        if inbox.settings != settings {
+            inbox.settings = settings;
+            drop(inbox);
+            self.shared.wake.notify_one();
+        }
+    }
+
+    /// Start t-SNE again from a fresh random layout (new seed).
+    pub fn reseed(&self) {
+        lock(&self.shared.inbox).reseed = true;
+        self.shared.wake.notify_one();
+    }
+
+    /// The newest layouts, without waiting: `None` if none is published yet or the projector is
+    /// swapping them in at this very instant (the caller keeps its previous copy).
+    pub fn latest(&self) -> Option<Arc<Layouts>> {
+        self.shared.output.try_lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Whether the thread is still alive (it only ends on drop, or by a bug).
+    pub fn running(&self) -> bool {
+        self.handle.as_ref().is_some_and(|h| !h.is_finished())
+    }
+}
+
+impl Drop for Projector {
+    fn drop(&mut self) {
+        lock(&self.shared.inbox).stop = true;
+        self.shared.wake.notify_one();
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+/// The thread's own state.
+struct Worker {
+    shared: Arc<Shared>,
+    /// Wakes the UI after each publication.
+    waker: Option<crate::train::worker::Waker>,
+    settings: ProjectorSettings,
+    run_id: u64,
+    pca: Option<PcaLayout>,
+    published: Layouts,
+    /// The snapshot t-SNE works on and the newer one waiting for its turn.
+    tsne_input: Option<Arc<Snapshot>>,
+    tsne_pending: Option<Arc<Snapshot>>,
+    tsne: Option<Tsne>,
+    tsne_error: Option<String>,
+    since_input: (usize, Instant),
+    budget: usize,
+    seed: u64,
+    iter_clock: (Instant, usize, f64),
+}
+
+impl Worker {
+    fn new(shared: Arc<Shared>, waker: Option<crate::train::worker::Waker>) -> Self {
+        Self {
+            shared,
+            waker,
+            settings: ProjectorSettings::default(),
+            run_id: u64::MAX,
+            pca: None,
+            published: Layouts::default(),
+            tsne_input: None,
+            tsne_pending: None,
+            tsne: None,
+            tsne_error: None,
+            since_input: (0, Instant::now()),
+            budget: 0,
+            seed: 0,
+            iter_clock: (Instant::now(), 0, 0.0),
+        }
+    }
+
+    fn run(mut self) {
+        loop {
+            let (snapshot, settings, reseed) = {
+                let mut inbox = lock(&self.shared.inbox);
+                while !inbox.stop
+                    && inbox.snapshot.is_none()
+                    && !inbox.reseed
+                    && inbox.settings == self.settings
+                    && !self.has_tsne_work()
+                {
+                    inbox = self
+                        .shared
+                        .wake
+                        .wait_timeout(inbox, MIN_INPUT_INTERVAL / 5)
+                        .map(|(g, _)| g)
+                        .unwrap_or_else(|e| e.into_inner().0);
+                }
+                if inbox.stop {
+                    return;
+                }
+                (
+                    inbox.snapshot.take(),
+                    inbox.settings,
+                    std::mem::take(&mut inbox.reseed),
+                )
+            };
+            let work = std::panic::AssertUnwindSafe(|| self.work(snapshot, settings, reseed));
+            if std::panic::catch_unwind(work).is_err() {
+                // A bug in a projection must not take the view down: report it, start over.
+                self.tsne = None;
+                self.tsne_pending = None;
+                self.budget = 0;
+                self.tsne_error = Some("internal error in the projector (see stderr)".into());
+                self.publish();
+            }
+        }
+    }
+
+    fn work(
+        &mut self,
+        snapshot: Option<(u64, Arc<Snapshot>)>,
+        settings: ProjectorSettings,
+        reseed: bool,
+    ) {
+        let mut changed = false;
+        if let Some((run_id, snap)) = snapshot {
+            self.take_snapshot(run_id, snap);
+            // PCA is ready now: publish before t-SNE's (slower) work on the same input.
+            self.publish();
+        }
+        if settings != self.settings {
+            self.apply_settings(settings);
+            changed = true;
+        }
+        if reseed {
+            self.seed += 1;
+            self.cold_start();
+            changed = true;
+        }
+        if self.settings.tsne && self.ready_for_pending() {
+            self.warm_start();
+        }
+        if self.has_tsne_work() {
+            self.iterate(PUBLISH_EVERY);
+            changed = true;
+        }
+        if changed {
+            self.publish();
+        }
+    }
+
+    fn has_tsne_work(&self) -> bool {
+        if !self.settings.tsne {
+            return false;
+        }
+        if self.ready_for_pending() {
+            return true;
+        }
+        match &self.tsne {
+            None => false,
+            // While training runs (a newer snapshot waits), each input gets its share of
+            // iterations and then the thread rests until the next pick-up, leaving the cores
+            // to the trainer and the UI; without newer input it settles the layout.
+            Some(t) => {
+                self.budget > 0
+                    && (t.exaggerating()
+                        || self.tsne_pending.is_none()
+                        || self.since_input.0 < MIN_ITERS_PER_INPUT)
+            }
+        }
+    }
+
+    /// A newer snapshot may replace t-SNE's input once the current one had its share.
+    fn ready_for_pending(&self) -> bool {
+        if self.tsne_pending.is_none() {
+            return false;
+        }
+        match &self.tsne {
+            None => true,
+            Some(t) => {
+                !t.exaggerating()
+                    && (self.budget == 0
+                        || (self.since_input.0 >= MIN_ITERS_PER_INPUT
+                            && self.since_input.1.elapsed() >= MIN_INPUT_INTERVAL))
+            }
+        }
+    }
+
+    fn take_snapshot(&mut self, run_id: u64, snap: Arc<Snapshot>) {
+        let n = snap.labels.len();
+        if run_id != self.run_id || self.published.labels.len() != n {
+            // Another run (or probe): nothing of the old layouts carries over.
+            self.run_id = run_id;
+            self.pca = None;
+            self.tsne = None;
+            self.tsne_input = None;
+            self.tsne_error = None;
+        }
+        let start = Instant::now();
+        let pca = pca_2d(&snap.z, n, snap.dim, self.pca.as_ref());
+        self.published.pca_ms = start.elapsed().as_secs_f64() * 1000.0;
+        self.published.pca = Some(match pca {
+            Ok(layout) => {
+                self.pca = Some(layout.clone());
+                Ok(layout)
+            }
+            Err(e) => {
+                self.pca = None;
+                Err(e.to_string())
+            }
+        });
+        self.published.run_id = run_id;
+        self.published.step = snap.step;
+        self.published.labels = snap.labels.clone();
+        self.tsne_pending = Some(snap);
+    }
+
+    fn apply_settings(&mut self, next: ProjectorSettings) {
+        let old = std::mem::replace(&mut self.settings, next);
+        if let Some(t) = &mut self.tsne {
+            t.set_learning_rate(next.learning_rate);
+        }
+        if next.perplexity != old.perplexity
+            && let Some(t) = &self.tsne
+        {
+            // New affinities on the same input: refined from the current layout, or a new cold
+            // start while the first fit is still exaggerating.
+            if self.tsne_pending.is_none() {
+                self.tsne_pending = self.tsne_input.clone();
+            }
+            if t.exaggerating() {
+                self.cold_start();
+            } else {
+                self.budget = 0;
+            }
+        }
+        if next.tsne && !old.tsne && self.tsne.is_some() {
+            self.budget = SETTLE_ITERS;
+        }
+    }
+
+    fn params(&self) -> TsneParams {
+        TsneParams {
+            perplexity: self.settings.perplexity,
+            learning_rate: self.settings.learning_rate,
+            ..TsneParams::default()
+        }
+    }
+
+    fn input_affinities(&mut self, snap: &Snapshot) -> Option<super::tsne::Affinities> {
+        match affinities(
+            &snap.z,
+            snap.labels.len(),
+            snap.dim,
+            self.settings.perplexity,
+        ) {
+            Ok(p) => {
+                self.tsne_error = None;
+                Some(p)
+            }
+            Err(e) => {
+                self.tsne = None;
+                self.tsne_error = Some(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// A fresh layout from noise (first fit of a run, or "re-seed"): early exaggeration first.
+    fn cold_start(&mut self) {
+        let Some(snap) = self.tsne_pending.take().or_else(|| self.tsne_input.clone()) else {
+            return;
+        };
+        if let Some(p) = self.input_affinities(&snap) {
+            self.tsne = Some(Tsne::new(p, self.params(), self.seed));
+            self.budget = self.params().exaggeration_iters + SETTLE_ITERS;
+        }
+        self.since_input = (0, Instant::now());
+        self.tsne_input = Some(snap);
+    }
+
+    /// Newer input refined from the current layout.
+    fn warm_start(&mut self) {
+        let Some(snap) = self.tsne_pending.take() else {
+            return;
+        };
+        let Some(p) = self.input_affinities(&snap) else {
+            self.tsne_input = Some(snap);
+            return;
+        };
+        let warm = match &mut self.tsne {
+            Some(t) => t.set_affinities(p.clone()).is_ok(),
+            None => false,
+        };
+        self.tsne_input = Some(snap);
+        if warm {
+            self.budget = SETTLE_ITERS;
+            self.since_input = (0, Instant::now());
+        } else {
+            self.tsne_pending = self.tsne_input.take();
+            self.cold_start();
+        }
+    }
+
+    fn iterate(&mut self, iters: usize) {
+        let Some(t) = &mut self.tsne else {
+            return;
+        };
+        let start = Instant::now();
+        let k = iters.min(self.budget.max(1));
+        for _ in 0..k {
+            t.step();
+        }
+        self.budget = self.budget.saturating_sub(k);
+        self.since_input.0 += k;
+        let (clock, count, rate) = &mut self.iter_clock;
+        *count += k;
+        if clock.elapsed() >= Duration::from_millis(500) || *rate == 0.0 {
+            *rate = start.elapsed().as_secs_f64() * 1000.0 / k as f64;
+            *clock = Instant::now();
+            *count = 0;
+        }
+    }
+
+    fn publish(&mut self) {
+        self.published.tsne = match (&self.tsne, &self.tsne_error) {
+            (_, Some(e)) => Some(Err(e.clone())),
+            (Some(t), None) => Some(Ok(TsneView {
+                points: normalised(&t.points()),
+                step: self.tsne_input.as_ref().map(|s| s.step).unwrap_or(0),
+                iterations: t.iterations(),
+                exaggerating: t.exaggerating(),
+                kl: t.kl(),
+                perplexity: t.perplexity(),
+                ms_per_iter: self.iter_clock.2,
+            })),
+            (None, None) => None,
+        };
+        let layouts = Arc::new(self.published.clone());
+        *lock(&self.shared.output) = Some(layouts);
+        if let Some(w) = &self.waker {
+            w();
+        }
+    }
+}
+
+/// Centre the points and scale them to unit root-mean-square radius (t-SNE's own scale is
+/// arbitrary and grows while it fits).
+pub fn normalised(points: &[[f32; 2]]) -> Vec<[f32; 2]> {
+    let n = points.len().max(1) as f32;
+    let (mx, my) = points
+        .iter()
+        .fold((0.0, 0.0), |(a, b), p| (a + p[0] / n, b + p[1] / n));
+    let rms = (points
+        .iter()
+        .map(|p| (p[0] - mx).powi(2) + (p[1] - my).powi(2))
+        .sum::<f32>()
+        / n)
+        .sqrt()
+        .max(1e-12);
+    points
+        .iter()
+        .map(|p| [(p[0] - mx) / rms, (p[1] - my) / rms])
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reader_never_waits_for_the_writer() {
+        let p = Projector::start(None);
+        // The writer is (artificially) in the middle of swapping the layouts in: a reader
+        // that waited for the lock would hang here.
+        let held = lock(&p.shared.output);
+        assert!(p.latest().is_none());
+        drop(held);
+        *lock(&p.shared.output) = Some(Arc::new(Layouts {
+            step: 7,
+            ..Layouts::default()
+        }));
+        assert_eq!(p.latest().map(|l| l.step), Some(7));
+    }
+
+    #[test]
+    fn normalised_layouts_are_centred_with_unit_rms_radius() {
+        let pts = normalised(&[[10.0, 0.0], [12.0, 0.0], [11.0, 3.0]]);
+        let (mx, my) = pts.iter().fold((0.0, 0.0), |a, p| (a.0 + p[0], a.1 + p[1]));
+        assert!(mx.abs() < 1e-5 && my.abs() < 1e-5);
+        let rms = (pts.iter().map(|p| p[0] * p[0] + p[1] * p[1]).sum::<f32>() / 3.0).sqrt();
+        assert!((rms - 1.0).abs() < 1e-5);
+    }
+}

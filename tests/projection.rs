@@ -1,0 +1,214 @@
+//! The projector: t-SNE keeps neighbourhoods, warm starts stay put on unchanged input and
+//! converge faster on changed input, and the projector thread never makes its reader wait.
+
+mod common;
+use common::{config, run};
+use contrastive_lab::projection::tsne::{self, Tsne, TsneParams, affinities, neighbour_agreement};
+use contrastive_lab::projection::{Projector, ProjectorSettings};
+use contrastive_lab::rng::Rng;
+use contrastive_lab::train::Snapshot;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `n` points around 10 well-separated centres in R^`dim` (centres N(0, 1), spread 0.3).
+fn separated_blobs(n: usize, dim: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {
+    let mut rng = Rng::fork(seed, "blobs");
+    let centres: Vec<f32> = (0..10 * dim).map(|_| rng.normal()).collect();
+    let labels: Vec<usize> = (0..n).map(|i| i % 10).collect();
+    let x = labels
+        .iter()
+        .flat_map(|&c| (0..dim).map(move |j| (c, j)))
+        .map(|(c, j)| centres[c * dim + j] + 0.3 * rng.normal())
+        .collect();
+    (x, labels)
+}
+
+#[test]
+fn tsne_of_separated_blobs_keeps_neighbourhoods() {
+    let (x, labels) = separated_blobs(1000, 32, 0);
+    let t =
+        tsne::fit(&x, 1000, 32, TsneParams::default(), 1000, 0).unwrap_or_else(|e| panic!("{e}"));
+    let agreement = neighbour_agreement(&t.points(), &labels, 10);
+    println!(
+        "10-NN label agreement of the t-SNE layout: {agreement:.3}, KL {:.3}",
+        t.kl()
+    );
+    assert!(agreement >= 0.9, "10-NN agreement {agreement}");
+    // Each cluster's points are closer to each other than to the other clusters'.
+    let random = Tsne::new(
+        affinities(&x, 1000, 32, 30.0).unwrap_or_else(|e| panic!("{e}")),
+        TsneParams::default(),
+        0,
+    );
+    assert!(neighbour_agreement(&random.points(), &labels, 10) < 0.3);
+}
+
+fn rms_radius(points: &[[f32; 2]]) -> f64 {
+    (points
+        .iter()
+        .map(|p| (p[0] as f64).powi(2) + (p[1] as f64).powi(2))
+        .sum::<f64>()
+        / points.len() as f64)
+        .sqrt()
+}
+
+/// Iterations until KL(P ‖ Q) falls to `target` (or `max`).
+fn iterations_to(t: &mut Tsne, target: f64, max: usize) -> usize {
+    for i in 0..max {
+        t.step();
+        if t.kl() <= target {
+            return i + 1;
+        }
+    }
+    max
+}
+
+#[test]
+fn warm_start_stays_put_on_unchanged_input_and_converges_faster_on_changed_input() {
+    // Two snapshots of one SimCLR run: the encoder at steps 40 and 80 (the clusters move).
+    let snaps = run(config(
+        "simclr",
+        "blobs",
+        80,
+        &[("snapshot_every", "40"), ("probe_size", "600")],
+    ));
+    let (a, b) = (&snaps[1], &snaps[2]);
+    let n = a.labels.len();
+    let params = TsneParams::default();
+    let p = |s: &Snapshot| {
+        affinities(&s.z, n, s.dim, params.perplexity).unwrap_or_else(|e| panic!("{e}"))
+    };
+
+    let mut fitted = Tsne::new(p(a), params, 1);
+    for _ in 0..1000 {
+        fitted.step();
+    }
+    // Unchanged input: the layout barely moves.
+    let mut same = fitted.clone();
+    same.set_affinities(p(a)).unwrap_or_else(|e| panic!("{e}"));
+    let before = same.points();
+    for _ in 0..100 {
+        same.step();
+    }
+    let moved = before
+        .iter()
+        .zip(same.points())
+        .map(|(x, y)| (((x[0] - y[0]).powi(2) + (x[1] - y[1]).powi(2)) as f64).sqrt())
+        .sum::<f64>()
+        / n as f64;
+    let relative = moved / rms_radius(&before);
+    println!("unchanged input: mean displacement {relative:.4} of the layout's radius");
+    assert!(relative < 0.05, "the warm layout wandered by {relative}");
+
+    // Changed input: the warm start reaches the cold start's final KL (+ 5 %) much sooner.
+    let mut cold = Tsne::new(p(b), params, 2);
+    for _ in 0..1000 {
+        cold.step();
+    }
+    let target = cold.kl() * 1.05;
+    let mut cold_again = Tsne::new(p(b), params, 2);
+    let cold_iters = iterations_to(&mut cold_again, target, 1000);
+    let mut warm = fitted.clone();
+    warm.set_affinities(p(b)).unwrap_or_else(|e| panic!("{e}"));
+    let warm_iters = iterations_to(&mut warm, target, 1000);
+    println!(
+        "changed input: KL ≤ {target:.3} after {warm_iters} warm vs {cold_iters} cold iterations"
+    );
+    assert!(
+        2 * warm_iters <= cold_iters,
+        "warm start took {warm_iters} iterations, cold {cold_iters}"
+    );
+}
+
+/// A snapshot of `n` random `dim`-d embeddings in `classes` classes (only what the projector reads).
+fn synthetic(n: usize, dim: usize, step: usize, seed: u64) -> Arc<Snapshot> {
+    let mut rng = Rng::fork(seed, "synthetic");
+    let z = (0..n * dim).map(|_| rng.normal()).collect();
+    Arc::new(Snapshot {
+        step,
+        z,
+        dim,
+        labels: (0..n).map(|i| i % 10).collect(),
+        ..Snapshot::default()
+    })
+}
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn the_projector_publishes_pca_at_once_and_tsne_later_without_making_the_reader_wait() {
+    let projector = Projector::start(None);
+    projector.configure(ProjectorSettings {
+        tsne: true,
+        ..ProjectorSettings::default()
+    });
+    projector.submit(1, synthetic(300, 16, 10, 1));
+    let first = wait_for("the first t-SNE layout", || {
+        projector.latest().filter(|l| matches!(l.tsne, Some(Ok(_))))
+    });
+    assert_eq!((first.run_id, first.step, first.labels.len()), (1, 10, 300));
+    assert!(matches!(first.pca, Some(Ok(_))));
+
+    // A big input: its affinities alone take the thread a while. The reader meanwhile gets
+    // the previous layouts, then the new PCA, long before the new t-SNE.
+    projector.submit(2, synthetic(6000, 64, 20, 2));
+    let right_after = projector
+        .latest()
+        .unwrap_or_else(|| panic!("layouts vanished"));
+    assert!(right_after.run_id == 1 || right_after.run_id == 2);
+    let pca_only = wait_for("the new run's PCA", || {
+        projector.latest().filter(|l| l.run_id == 2)
+    });
+    assert!(matches!(pca_only.pca, Some(Ok(_))), "PCA of the new input");
+    assert!(
+        pca_only.tsne.is_none(),
+        "PCA waited for t-SNE's affinities instead of being published first"
+    );
+    let tsne = wait_for("the new run's t-SNE", || {
+        projector
+            .latest()
+            .filter(|l| l.run_id == 2 && matches!(l.tsne, Some(Ok(_))))
+    });
+    assert_eq!(tsne.labels.len(), 6000);
+    assert!(projector.running());
+}
+
+/// A collapsed embedding (every point the same, as a collapsed SimSiam's) never breaks the
+/// projector: PCA says why it has no layout, and the next input is projected as usual.
+#[test]
+fn the_projector_reports_a_collapsed_embedding_instead_of_failing() {
+    let projector = Projector::start(None);
+    projector.configure(ProjectorSettings {
+        tsne: true,
+        ..ProjectorSettings::default()
+    });
+    let collapsed = Arc::new(Snapshot {
+        step: 5,
+        z: vec![0.5; 200 * 8],
+        dim: 8,
+        labels: vec![0; 200],
+        ..Snapshot::default()
+    });
+    projector.submit(1, collapsed);
+    let l = wait_for("layouts of a collapsed embedding", || {
+        projector.latest().filter(|l| l.tsne.is_some())
+    });
+    println!(
+        "{:?} / {:?}",
+        l.pca.as_ref().map(|r| r.is_ok()),
+        l.tsne.as_ref().map(|r| r.is_ok())
+    );
+    assert!(projector.running(), "the projector thread died");
+}
