@@ -101,6 +101,8 @@ pub enum DatasetKind {
     Shapes,
     /// UCI optical handwritten digits, 8×8 (shipped in `assets/`).
     Digits,
+    /// Your own images, one sub-folder per class (`folder:PATH`).
+    Folder(std::path::PathBuf),
 }
 
 impl DatasetKind {
@@ -112,6 +114,7 @@ impl DatasetKind {
             DatasetKind::Blobs => "blobs".into(),
             DatasetKind::Shapes => "shapes".into(),
             DatasetKind::Digits => "digits".into(),
+            DatasetKind::Folder(p) => format!("folder:{}", p.display()),
         }
     }
 }
@@ -125,6 +128,16 @@ impl fmt::Display for DatasetKind {
 impl FromStr for DatasetKind {
     type Err = LabError;
     fn from_str(s: &str) -> Result<Self> {
+        if let Some(path) = s.trim().strip_prefix("folder:") {
+            if path.trim().is_empty() {
+                return Err(LabError::invalid(
+                    "dataset",
+                    s,
+                    "folder: needs a path, e.g. folder:~/pictures/pets",
+                ));
+            }
+            return Ok(DatasetKind::Folder(expand_home(path.trim())));
+        }
         match s.trim().to_ascii_lowercase().as_str() {
             "blobs" => Ok(DatasetKind::Blobs),
             "shapes" => Ok(DatasetKind::Shapes),
@@ -132,9 +145,17 @@ impl FromStr for DatasetKind {
             _ => Err(LabError::invalid(
                 "dataset",
                 s,
-                "expected one of blobs, shapes, digits",
+                "expected one of blobs, shapes, digits, folder:PATH",
             )),
         }
+    }
+}
+
+/// `~/x` → `$HOME/x` (a shell would have done it on the command line, a config file cannot).
+fn expand_home(path: &str) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => std::path::PathBuf::from(home).join(rest),
+        _ => std::path::PathBuf::from(path),
     }
 }
 

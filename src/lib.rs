@@ -15,11 +15,13 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod export;
+pub mod lessons;
 pub mod methods;
 pub mod metrics;
 pub mod model;
 pub mod projection;
 pub mod rng;
+pub mod scenario;
 pub mod train;
 
 pub use config::{Method, RunConfig};

@@ -64,6 +64,10 @@ fn main() -> ExitCode {
             println!("{}", settings_text());
             Ok(ExitCode::SUCCESS)
         }
+        Some(CliCommand::Lessons) => {
+            println!("{}", contrastive_lab::lessons::listing());
+            Ok(ExitCode::SUCCESS)
+        }
         None => open_app(&AppArgs {
             device: "auto".into(),
             ..AppArgs::default()

@@ -270,3 +270,84 @@ fn bench_tsne_prints_its_contract_line() {
     assert_clean_failure(&["bench", "umap"], &["tsne"]);
     assert_clean_failure(&["bench", "tsne", "--n", "2"], &["at least 3"]);
 }
+
+#[test]
+fn lessons_are_listed_and_run_headless_with_their_scripted_change() {
+    let o = run(&["lessons"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let listing = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(listing.lines().count() >= 7, "{listing}");
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.starts_with("simsiam-stop-gradient ") && l.contains("SimSiam")),
+        "{listing}"
+    );
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("lesson");
+    let o = run(&[
+        "run",
+        "--lesson",
+        "dino-sharpening",
+        "--steps",
+        "300",
+        "--set",
+        "snapshot_every=50",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("lesson: shown"), "{}", text(&o));
+    let events = read(&out.join("events.csv"));
+    assert!(events.contains("100,sharpening,true,false"), "{events}");
+    // scenario.toml replays the run exactly (config.toml is the config at its end).
+    let again = dir.path().join("again");
+    let scenario = out.join("scenario.toml");
+    let o = run(&[
+        "run",
+        "--config",
+        scenario.to_str().unwrap_or_default(),
+        "--quiet",
+        "--out",
+        again.to_str().unwrap_or_default(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        read(&out.join("metrics.csv")),
+        read(&again.join("metrics.csv"))
+    );
+    assert_eq!(events, read(&again.join("events.csv")));
+
+    assert_clean_failure(
+        &["run", "--lesson", "nope", "--quiet"],
+        &["lesson", "simsiam-stop-gradient"],
+    );
+    let truncated = dir.path().join("cut.toml");
+    let text_full = read(&scenario);
+    std::fs::write(
+        &truncated,
+        &text_full[..text_full.rfind("end = true").unwrap_or(0)],
+    )
+    .unwrap_or_default();
+    assert_clean_failure(
+        &[
+            "run",
+            "--config",
+            truncated.to_str().unwrap_or_default(),
+            "--quiet",
+        ],
+        &["cut.toml", "truncated"],
+    );
+    let missing = dir.path().join("no-such-folder");
+    assert_clean_failure(
+        &[
+            "run",
+            "--dataset",
+            &format!("folder:{}", missing.display()),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap_or_default(),
+        ],
+        &["no-such-folder", "does not exist"],
+    );
+}

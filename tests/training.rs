@@ -128,3 +128,35 @@ fn moco_and_clip_learn() {
     // Its image tower also learns the shape (the caption names it), if more slowly.
     assert!(last.diagnostics.knn_acc > first.diagnostics.knn_acc + 0.05);
 }
+
+#[test]
+fn clip_keeps_learning_its_temperature_after_the_user_drags_it() {
+    let c = config("clip", "shapes", 100, &[("snapshot_every", "10")]);
+    let mut session =
+        contrastive_lab::train::Session::new(c, contrastive_lab::train::TrainDevice::cpu())
+            .unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..5 {
+        let _ = session.step().unwrap_or_else(|e| panic!("{e}"));
+    }
+    session
+        .set("temperature", "0.1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let tau = |s: &mut contrastive_lab::train::Session| {
+        s.snapshot()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .extra("temperature")
+            .unwrap_or(f64::NAN)
+    };
+    assert!(
+        (tau(&mut session) - 0.1).abs() < 1e-4,
+        "restarts from the dragged τ"
+    );
+    for _ in 0..30 {
+        let _ = session.step().unwrap_or_else(|e| panic!("{e}"));
+    }
+    let learned = tau(&mut session);
+    assert!(
+        (learned - 0.1).abs() > 1e-3,
+        "τ stopped learning after the drag: {learned}"
+    );
+}

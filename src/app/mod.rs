@@ -76,6 +76,8 @@ pub struct LabApp {
     layouts: Option<Arc<Layouts>>,
     submitted: Option<(u64, usize)>,
     glide: embedding::Glide,
+    /// Events of the current run already reflected in the controls.
+    events_seen: usize,
     frame_clock: (Instant, u32, f64),
 }
 
@@ -132,6 +134,7 @@ impl LabApp {
             layouts: None,
             submitted: None,
             glide: embedding::Glide::default(),
+            events_seen: 0,
             frame_clock: (Instant::now(), 0, 0.0),
         }
     }
@@ -194,8 +197,11 @@ impl LabApp {
         let fresh = t.history_since(self.history.len());
         self.history.extend(fresh);
         self.snapshot = t.latest();
-        // Keep the controls honest when the trainer rejected a value.
-        if self.status.error.is_some()
+        // Keep the controls honest when the trainer rejected a value, or changed one itself
+        // (a scripted change of a scenario or lesson).
+        let new_events = self.status.events.len() != self.events_seen;
+        self.events_seen = self.status.events.len();
+        if (self.status.error.is_some() || new_events)
             && let Some(config) = &self.status.config
         {
             self.state.config = config.clone();

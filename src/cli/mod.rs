@@ -32,6 +32,8 @@ pub enum CliCommand {
     Bench(BenchArgs),
     /// List every setting `--set` accepts, with what it does.
     Settings,
+    /// List the lessons (`<id>  <title>`); run one with `run --lesson <id>`.
+    Lessons,
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -51,9 +53,13 @@ pub struct RunArgs {
     /// Seed of data, augmentation and initialisation.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// A config file (TOML `key = value`, e.g. a run's config.toml).
+    /// A config or scenario file (TOML `key = value`, e.g. a run's config.toml, or a scenario
+    /// with a script of timed changes).
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Run a lesson headless, its scripted change included (see `contrastive-lab lessons`).
+    #[arg(long, conflicts_with = "config")]
+    pub lesson: Option<String>,
     /// Override a setting: `--set temperature=0.1` (repeatable; see `contrastive-lab settings`).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,

@@ -4,18 +4,22 @@ use super::RunArgs;
 use crate::config::RunConfig;
 use crate::error::{LabError, Result};
 use crate::export;
+use crate::lessons::Verdict;
+use crate::scenario::Scenario;
 use crate::train::{DeviceChoice, Incident, Session, Snapshot, device};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::time::Instant;
 
-/// The config `args` describe: a config file (or the method's defaults), then the explicit
-/// flags, then every `--set`, in order.
-pub fn config_from_args(args: &RunArgs) -> Result<RunConfig> {
-    let mut config = match (&args.config, &args.method) {
-        (Some(path), _) => RunConfig::load(path)?,
-        (None, Some(m)) => RunConfig::for_method(m.parse()?),
-        (None, None) => RunConfig::default(),
+/// The scenario `args` describe: a lesson, a config or scenario file, or the method's defaults;
+/// then the explicit flags, then every `--set`, in order.
+pub fn scenario_from_args(args: &RunArgs) -> Result<Scenario> {
+    let mut scenario = match (&args.lesson, &args.config, &args.method) {
+        (Some(id), _, _) => crate::lessons::find(id)?.scenario(true)?,
+        (None, Some(path), _) => Scenario::load(path)?,
+        (None, None, Some(m)) => Scenario::new(RunConfig::for_method(m.parse()?)),
+        (None, None, None) => Scenario::new(RunConfig::default()),
     };
+    let config = &mut scenario.config;
     if let Some(m) = &args.method {
         config.set("method", m)?;
     }
@@ -32,7 +36,12 @@ pub fn config_from_args(args: &RunArgs) -> Result<RunConfig> {
         config.set_pair(pair)?;
     }
     config.validate()?;
-    Ok(config)
+    Ok(scenario)
+}
+
+/// The config `args` describe (see [`scenario_from_args`]).
+pub fn config_from_args(args: &RunArgs) -> Result<RunConfig> {
+    Ok(scenario_from_args(args)?.config)
 }
 
 /// What a finished run reports.
@@ -43,6 +52,8 @@ pub struct RunSummary {
     pub incident: Option<Incident>,
     pub device: String,
     pub seconds: f64,
+    /// For `--lesson`: whether the phenomenon showed.
+    pub verdict: Option<Verdict>,
 }
 
 impl RunSummary {
@@ -145,7 +156,8 @@ pub fn final_layout(
 }
 
 pub fn execute(args: &RunArgs) -> Result<RunSummary> {
-    let config = config_from_args(args)?;
+    let scenario = scenario_from_args(args)?;
+    let config = scenario.config.clone();
     let layouts = args
         .projection
         .iter()
@@ -161,7 +173,10 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
     let choice: DeviceChoice = args.device.parse()?;
     let dev = device::select(choice)?;
     let device_label = dev.label.clone();
-    let mut session = Session::new(config.clone(), dev)?;
+    let mut session = Session::from_scenario(&scenario, dev)?;
+    if let Some(warning) = session.source().warning() {
+        eprintln!("warning: {warning}");
+    }
     let progress = (!args.quiet).then(|| {
         let pb = ProgressBar::new(config.steps as u64);
         pb.set_style(
@@ -192,6 +207,14 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         session.probe(),
         session.source().as_ref(),
     )?;
+    if !scenario.script.is_empty() {
+        // config.toml is the config at the end; the scenario replays the run from its start.
+        scenario.save(&args.out.join("scenario.toml"))?;
+    }
+    let verdict = match &args.lesson {
+        Some(id) => crate::lessons::find(id)?.verdict(&snapshots, &config),
+        None => None,
+    };
     if let Some(last) = snapshots.last() {
         for kind in layouts {
             let points = final_layout(kind, last, args.perplexity, config.seed)?;
@@ -207,6 +230,7 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         incident,
         device: device_label,
         seconds,
+        verdict,
     })
 }
 
@@ -254,10 +278,17 @@ pub fn summary_text(s: &RunSummary, out: &std::path::Path) -> String {
         "  wrote {}/{{metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv}}",
         out.display()
     ));
-    for file in ["pca.tsv", "tsne.tsv"] {
+    for file in ["scenario.toml", "pca.tsv", "tsne.tsv"] {
         if out.join(file).is_file() {
             lines.push(format!("  wrote {}", out.join(file).display()));
         }
+    }
+    if let Some(v) = &s.verdict {
+        lines.push(format!(
+            "  lesson: {} {}",
+            if v.shown { "shown:" } else { "NOT shown:" },
+            v.text
+        ));
     }
     lines.join("\n")
 }

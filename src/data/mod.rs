@@ -4,6 +4,7 @@
 pub mod augment;
 pub mod blobs;
 pub mod digits;
+pub mod folder;
 pub mod probe;
 pub mod shapes;
 
@@ -71,6 +72,10 @@ pub trait Source: Send + Sync {
     fn caption_text(&self, _i: usize) -> Option<String> {
         None
     }
+    /// Something the user should know about the data (e.g. files that could not be read).
+    fn warning(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Build the dataset a config asks for. CLIP gets the paired image↔caption set.
@@ -88,6 +93,7 @@ pub fn build(config: &RunConfig) -> Result<Arc<dyn Source>> {
         (DatasetKind::Blobs, _) => Arc::new(blobs::Blobs::new(seed)),
         (DatasetKind::Shapes, _) => Arc::new(shapes::Shapes::new(seed)),
         (DatasetKind::Digits, _) => Arc::new(digits::Digits::load()?),
+        (DatasetKind::Folder(path), _) => Arc::new(folder::ImageFolder::load(path)?),
     })
 }
 

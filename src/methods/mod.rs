@@ -300,7 +300,8 @@ impl Learner {
             "temperature" => {
                 if let Some(p) = self.online.log_scale.take() {
                     let value = (1.0 / config.temperature).ln() as f32;
-                    self.online.log_scale = Some(p.map(|t| t.zeros_like().add_scalar(value)));
+                    self.online.log_scale =
+                        Some(p.map(|t| t.zeros_like().add_scalar(value).detach().require_grad()));
                 }
             }
             _ => {}

@@ -10,6 +10,7 @@ use crate::error::{LabError, Result};
 use crate::methods::{Learner, tensor2, to_vec};
 use crate::metrics::diagnostics::{self, ProbeEmbeddings};
 use crate::rng::Rng;
+use crate::scenario::{Scenario, ScriptStep};
 use burn::module::Module;
 use std::sync::Arc;
 
@@ -50,6 +51,8 @@ pub struct Session {
     pending_checkpoint: Option<(Learner, usize)>,
     /// The loss of the initial weights, measured before the first step.
     initial_loss: Option<f64>,
+    /// Timed changes still to apply (a scenario's script), sorted by step.
+    script: Vec<ScriptStep>,
 }
 
 impl Session {
@@ -82,7 +85,36 @@ impl Session {
             events: Vec::new(),
             recent_losses: Vec::new(),
             initial_loss: None,
+            script: Vec::new(),
         }
+    }
+
+    /// A session that replays `scenario`: its config, and its script applied at its steps.
+    pub fn from_scenario(scenario: &Scenario, device: TrainDevice) -> Result<Self> {
+        let mut s = Self::new(scenario.config.clone(), device)?;
+        s.set_script(scenario.script.clone());
+        Ok(s)
+    }
+
+    /// Timed changes to apply as training reaches their steps (sorted here).
+    pub fn set_script(&mut self, mut script: Vec<ScriptStep>) {
+        script.sort_by_key(|s| s.step);
+        self.script = script;
+    }
+
+    /// The changes not yet applied.
+    pub fn script(&self) -> &[ScriptStep] {
+        &self.script
+    }
+
+    /// Apply every scripted change due at the current step (each logged as an event).
+    fn apply_script(&mut self) -> Result<()> {
+        while let Some(next) = self.script.first().filter(|s| s.step <= self.step) {
+            let next = next.clone();
+            self.script.remove(0);
+            self.set(&next.key, &next.value)?;
+        }
+        Ok(())
     }
 
     pub fn config(&self) -> &RunConfig {
@@ -125,6 +157,7 @@ impl Session {
     /// One training step. `Ok(Err(incident))` when the loss was not finite: the learner is
     /// back at its last finite state and the caller should pause.
     pub fn step(&mut self) -> Result<std::result::Result<f64, Incident>> {
+        self.apply_script()?;
         let batch = self.next_batch();
         let ok = match self.learner.step(&batch, &self.config, self.step)? {
             Ok(ok) => ok,
@@ -259,7 +292,10 @@ impl Session {
     pub fn reset(&mut self, seed: u64) -> Result<()> {
         let mut config = self.config.clone();
         config.seed = seed;
-        let fresh = Session::new(config, self.device.clone())?;
+        let mut fresh = Session::new(config, self.device.clone())?;
+        // The config keeps every change made so far (as it always has); of a scenario's
+        // script, only the changes still ahead carry over.
+        fresh.script = std::mem::take(&mut self.script);
         *self = fresh;
         Ok(())
     }
@@ -287,6 +323,7 @@ impl Session {
         let mut fresh = Session::with_source(config, self.device.clone(), source);
         fresh.step = self.step;
         fresh.events = std::mem::take(&mut self.events);
+        fresh.script = std::mem::take(&mut self.script);
         fresh.checkpoint.1 = self.step;
         *self = fresh;
         Ok(())

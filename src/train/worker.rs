@@ -28,6 +28,8 @@ pub enum Command {
     },
     /// Replace the whole config (a scenario): a fresh run.
     Replace(Box<RunConfig>),
+    /// A scenario or lesson: its config as a fresh run, and its script of timed changes.
+    Load(Box<crate::scenario::Scenario>),
     Shutdown,
 }
 
@@ -50,6 +52,10 @@ pub struct Status {
     pub run_id: u64,
     /// Class names of the dataset, indexed by label.
     pub class_names: Vec<String>,
+    /// What the dataset wants the user to know (e.g. unreadable files skipped).
+    pub data_warning: Option<String>,
+    /// Scripted changes still ahead (a scenario's or lesson's auto-play).
+    pub script: Vec<crate::scenario::ScriptStep>,
     /// Rows in the metrics history (see [`Trainer::history_since`]).
     pub history_len: usize,
 }
@@ -315,11 +321,13 @@ impl Worker {
             self.session.config().clone(),
             self.session.events().to_vec(),
         );
+        let script = self.session.script().to_vec();
         self.publish_status(|s| {
             s.step = step;
             s.paused = paused;
             s.config = Some(config);
             s.events = events;
+            s.script = script;
         });
     }
 
@@ -333,7 +341,11 @@ impl Worker {
         *lock(&self.shared.probe) = Some(Arc::new(probe_samples(&self.session)));
         self.refresh_preview();
         let names = self.session.source().class_names().to_vec();
-        self.publish_status(|s| s.class_names = names);
+        let warning = self.session.source().warning();
+        self.publish_status(|s| {
+            s.class_names = names;
+            s.data_warning = warning;
+        });
     }
 
     fn initial_snapshot(&mut self) {
@@ -408,6 +420,10 @@ impl Worker {
             }
             Command::Reset { seed } => self.session.reset(seed).map(|_| self.restarted()),
             Command::Replace(config) => self.session.replace(*config).map(|_| self.restarted()),
+            Command::Load(scenario) => self.session.replace(scenario.config.clone()).map(|_| {
+                self.session.set_script(scenario.script.clone());
+                self.restarted()
+            }),
             Command::Shutdown => return false,
         };
         if let Err(e) = result {
@@ -419,7 +435,15 @@ impl Worker {
 
     fn train_one(&mut self) {
         self.pending_steps = self.pending_steps.saturating_sub(1);
-        match self.session.step() {
+        let script_ahead = self.session.script().len();
+        let result = self.session.step();
+        if self.session.script().len() != script_ahead {
+            // A scripted change was applied: controls, events and (after a rebuild) the
+            // probe views follow.
+            self.data_changed();
+            self.sync_status();
+        }
+        match result {
             Ok(Ok(loss)) => {
                 let step = self.session.step_count();
                 self.rate.1 += 1;

@@ -1,0 +1,332 @@
+//! Lessons: one click from "open the app" to "the class sees it". Each is a scenario (a start
+//! configuration and the one scripted change), a text that says what to do and what to watch,
+//! and the check that tells whether the phenomenon showed (used by `run --lesson` and the tests).
+
+use crate::config::{DatasetKind, Method, RunConfig};
+use crate::error::{LabError, Result};
+use crate::scenario::{Scenario, ScriptStep};
+use crate::train::Snapshot;
+
+/// What a lesson's change did, measured: the diagnostic it points at, before and after.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub shown: bool,
+    pub text: String,
+}
+
+pub struct Lesson {
+    pub id: &'static str,
+    pub title: &'static str,
+    /// What happens and why, in a few sentences (true at this toy scale).
+    pub explanation: &'static str,
+    /// The one change to make, as said to the class.
+    pub change: &'static str,
+    /// What to watch after the change.
+    pub watch: &'static str,
+    method: Method,
+    dataset: DatasetKind,
+    /// Settings of the start configuration beyond the method's paper defaults.
+    start: &'static [(&'static str, &'static str)],
+    /// The step the change is made at, and the changes.
+    at: usize,
+    changes: &'static [(&'static str, &'static str)],
+    /// Steps the lesson runs headless (the phenomenon shows by then).
+    pub steps: usize,
+    check: fn(before: &Snapshot, after: &Snapshot, config: &RunConfig) -> Verdict,
+}
+
+fn spread(s: &Snapshot) -> f64 {
+    s.diagnostics.std / s.diagnostics.std_ref.max(1e-12)
+}
+
+fn extra(s: &Snapshot, key: &str) -> f64 {
+    s.extra(key).unwrap_or(f64::NAN)
+}
+
+fn spread_falls(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
+    let (a, b) = (spread(before), spread(after));
+    Verdict {
+        shown: b < 0.3 * a,
+        text: format!(
+            "collapse: std·√d {a:.3} -> {b:.3} (kNN {:.2} -> {:.2})",
+            before.diagnostics.knn_acc, after.diagnostics.knn_acc
+        ),
+    }
+}
+
+fn entropy_ratio(s: &Snapshot, c: &RunConfig) -> f64 {
+    extra(s, "teacher_entropy") / (c.prototypes as f64).ln()
+}
+
+fn one_prototype_wins(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Verdict {
+    let (a, b) = (entropy_ratio(before, c), entropy_ratio(after, c));
+    Verdict {
+        shown: b < 0.1,
+        text: format!(
+            "teacher entropy {a:.2} -> {b:.3} of ln K (one prototype dominates below 0.1); KL(teacher‖student) {:.3} -> {:.4}",
+            extra(before, "kl"),
+            extra(after, "kl")
+        ),
+    }
+}
+
+fn output_goes_uniform(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Verdict {
+    let (a, b) = (entropy_ratio(before, c), entropy_ratio(after, c));
+    Verdict {
+        shown: b > 0.9,
+        text: format!(
+            "teacher entropy {a:.2} -> {b:.3} of ln K (uniform output above 0.9); KL(teacher‖student) {:.3} -> {:.4}",
+            extra(before, "kl"),
+            extra(after, "kl")
+        ),
+    }
+}
+
+fn rank_falls(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
+    let (a, b) = (before.diagnostics.rankme, after.diagnostics.rankme);
+    Verdict {
+        shown: b < 0.6 * a,
+        text: format!(
+            "dimensional collapse: RankMe {a:.1} -> {b:.1} (std·√d {:.2} -> {:.2})",
+            spread(before),
+            spread(after)
+        ),
+    }
+}
+
+fn more_uniform(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
+    let (a, b) = (before.diagnostics.uniformity, after.diagnostics.uniformity);
+    Verdict {
+        shown: b < a - 0.1,
+        text: format!(
+            "uniformity {a:.3} -> {b:.3} (lower = more uniform); negative cosine {:.3} -> {:.3}",
+            before.diagnostics.neg_cos, after.diagnostics.neg_cos
+        ),
+    }
+}
+
+fn retrieval_climbs(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
+    let (a, b) = (
+        extra(before, "retrieval_acc"),
+        extra(after, "retrieval_acc"),
+    );
+    Verdict {
+        shown: b > a + 0.3,
+        text: format!(
+            "image->caption retrieval {a:.3} -> {b:.3}; τ {:.3} -> {:.3}",
+            extra(before, "temperature"),
+            extra(after, "temperature")
+        ),
+    }
+}
+
+pub const LESSONS: &[Lesson] = &[
+    Lesson {
+        id: "temperature",
+        title: "InfoNCE: the temperature shapes the sphere",
+        explanation: "SimCLR's loss is a softmax over cosine similarities divided by the temperature τ. \
+            At τ = 1 the softmax is soft: every negative pushes a little and the embedding stays clumped. \
+            At a low τ the softmax concentrates on the closest negatives, which are pushed hard: \
+            the embedding spreads more uniformly over the sphere (Wang & Liu 2021).",
+        change: "Drag the temperature from 1.0 down to 0.05.",
+        watch: "Uniformity falls (the embedding spreads over the sphere); in \"What the loss sees\" the softmax rows sharpen onto the positives.",
+        method: Method::SimClr,
+        dataset: DatasetKind::Digits,
+        start: &[("temperature", "1.0")],
+        at: 300,
+        changes: &[("temperature", "0.05")],
+        steps: 900,
+        check: more_uniform,
+    },
+    Lesson {
+        id: "simsiam-stop-gradient",
+        title: "SimSiam without stop-gradient collapses",
+        explanation: "SimSiam has no negatives: it only pulls two views together, through a predictor, \
+            with the gradient stopped on the target branch. Without the stop-gradient, the easiest way \
+            to make two views agree is to map everything to one point: the loss reaches its minimum (-1) \
+            while the representation carries nothing.",
+        change: "Untick stop-gradient.",
+        watch: "The loss drops to -1 (it looks like success) while the collapse gauge sinks: std·√d of the embedding falls towards 0 and RankMe to about 2. (kNN on the encoder's features can hold for a while: the collapse starts at the output.)",
+        method: Method::SimSiam,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[("stop_gradient", "false")],
+        steps: 1500,
+        check: spread_falls,
+    },
+    Lesson {
+        id: "simsiam-predictor",
+        title: "SimSiam without a predictor collapses",
+        explanation: "Stop-gradient alone is not enough: SimSiam also needs the predictor head between \
+            the two branches. Without it, the online branch is asked to match a copy of itself, and the \
+            constant solution wins again.",
+        change: "Untick predictor.",
+        watch: "std·√d falls towards 0 and the spectrum loses its dimensions (RankMe falls to about 2).",
+        method: Method::SimSiam,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[("predictor", "false")],
+        steps: 1500,
+        check: spread_falls,
+    },
+    Lesson {
+        id: "byol-predictor-momentum",
+        title: "BYOL: predictor and momentum target keep it alive",
+        explanation: "BYOL learns without negatives because the target is a slow moving average of the \
+            online network and the online side has a predictor. Remove the predictor and make the target \
+            follow the online network at once (momentum 0), and nothing prevents the constant solution \
+            (the paper reports 0.2–0.3 % accuracy for these variants).",
+        change: "Untick predictor and set the target momentum to 0.",
+        watch: "std·√d falls towards 0 and the spectrum loses its dimensions (RankMe falls to about 2).",
+        method: Method::Byol,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[("predictor", "false"), ("momentum", "0")],
+        steps: 1000,
+        check: spread_falls,
+    },
+    Lesson {
+        id: "dino-centering",
+        title: "DINO without centering: one prototype takes over",
+        explanation: "DINO's teacher output is centred (a running mean is subtracted) and sharpened (a \
+            low temperature). Centering stops any one prototype from dominating; without it the teacher \
+            puts all its mass on one prototype, the student copies it, and the output no longer depends \
+            on the input.",
+        change: "Untick centering.",
+        watch: "Teacher entropy falls towards 0 and KL(teacher‖student) towards 0: student and teacher agree on a constant.",
+        method: Method::Dino,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[("centering", "false")],
+        steps: 600,
+        check: one_prototype_wins,
+    },
+    Lesson {
+        id: "dino-sharpening",
+        title: "DINO without sharpening: the output goes uniform",
+        explanation: "Centering pushes towards a uniform output; sharpening (the teacher's low \
+            temperature) pushes the other way. Without sharpening (teacher temperature = student's), \
+            centering wins: every prototype gets the same probability for every input.",
+        change: "Untick sharpening.",
+        watch: "Teacher entropy rises to ln K (the uniform distribution) and KL(teacher‖student) falls towards 0.",
+        method: Method::Dino,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[("sharpening", "false")],
+        steps: 600,
+        check: output_goes_uniform,
+    },
+    Lesson {
+        id: "barlow-invariance-only",
+        title: "Barlow Twins without redundancy reduction: dimensional collapse",
+        explanation: "Barlow Twins drives the cross-correlation of two views' embeddings to the identity: \
+            the diagonal to 1 (invariance) and the off-diagonal to 0 (redundancy reduction, weighted by λ). \
+            With λ = 0 only invariance is left: the dimensions may all carry the same signal, and the \
+            embedding spans ever fewer directions without collapsing to a point.",
+        change: "Set λ to 0.",
+        watch: "RankMe and the singular-value spectrum: the tail of the spectrum drops and the effective rank falls.",
+        method: Method::Barlow,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[("lambda", "0")],
+        steps: 1000,
+        check: rank_falls,
+    },
+    Lesson {
+        id: "clip-temperature",
+        title: "CLIP: images meet captions once the temperature is right",
+        explanation: "CLIP trains an image encoder and a text encoder together so that each image's \
+            embedding is closest to its own caption's among the batch (a symmetric InfoNCE over the \
+            image-caption similarity matrix). With the temperature fixed at 1 the softmax is too soft: \
+            the matching caption barely stands out, and retrieval crawls. CLIP learns its temperature, \
+            starting from 0.07.",
+        change: "Set the temperature to 0.07 and tick learnable temperature.",
+        watch: "Image->caption retrieval accuracy climbs (it crawled at τ = 1) while the learned τ drifts below 0.07; the positive cosine separates from the negatives.",
+        method: Method::Clip,
+        dataset: DatasetKind::Shapes,
+        start: &[("learnable_temperature", "false"), ("temperature", "1.0")],
+        at: 200,
+        changes: &[("temperature", "0.07"), ("learnable_temperature", "true")],
+        steps: 600,
+        check: retrieval_climbs,
+    },
+];
+
+impl Lesson {
+    /// The start configuration (paper defaults of the method plus the lesson's settings).
+    pub fn config(&self) -> Result<RunConfig> {
+        let mut c = RunConfig::for_method(self.method);
+        c.dataset = self.dataset.clone();
+        c.steps = self.steps;
+        for (k, v) in self.start {
+            c.set(k, v)?;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// The lesson as a scenario; with `autoplay`, its change is scripted at its step.
+    pub fn scenario(&self, autoplay: bool) -> Result<Scenario> {
+        let mut s = Scenario::new(self.config()?);
+        s.title = self.title.into();
+        s.description = self.explanation.into();
+        if autoplay {
+            s.script = self
+                .changes
+                .iter()
+                .map(|(k, v)| ScriptStep {
+                    step: self.at,
+                    key: (*k).into(),
+                    value: (*v).into(),
+                })
+                .collect();
+        }
+        Ok(s)
+    }
+
+    /// The step the change is made at.
+    pub fn change_step(&self) -> usize {
+        self.at
+    }
+
+    /// The changes, as `(key, value)`.
+    pub fn changes(&self) -> &'static [(&'static str, &'static str)] {
+        self.changes
+    }
+
+    /// Did the phenomenon show? `snapshots` of a headless run of the lesson.
+    pub fn verdict(&self, snapshots: &[Snapshot], config: &RunConfig) -> Option<Verdict> {
+        let before = snapshots.iter().rev().find(|s| s.step <= self.at)?;
+        let after = snapshots.last().filter(|s| s.step > self.at)?;
+        Some((self.check)(before, after, config))
+    }
+}
+
+pub fn find(id: &str) -> Result<&'static Lesson> {
+    LESSONS.iter().find(|l| l.id == id).ok_or_else(|| {
+        LabError::invalid(
+            "lesson",
+            id,
+            format!(
+                "known lessons: {}",
+                LESSONS.iter().map(|l| l.id).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    })
+}
+
+/// `contrastive-lab lessons`: `<id>  <title>` per line.
+pub fn listing() -> String {
+    let width = LESSONS.iter().map(|l| l.id.len()).max().unwrap_or(0);
+    LESSONS
+        .iter()
+        .map(|l| format!("{:width$}  {}", l.id, l.title))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

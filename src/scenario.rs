@@ -1,0 +1,242 @@
+//! Scenario files: a config (with its seed) plus a script of timed knob changes, in TOML, so a
+//! teacher can prepare a demonstration, share it, and replay it exactly, in the app or with
+//! `contrastive-lab run --config FILE`.
+//!
+//! ```toml
+//! scenario_version = 1
+//! title = "SimSiam without stop-gradient"
+//! method = "simsiam"          # … every config key, as in a run's config.toml
+//! seed = 0
+//! script = [
+//!   { step = 100, key = "stop_gradient", value = "false" },
+//! ]
+//! end = true                   # written last: a file cut short lacks it
+//! ```
+//!
+//! A plain config file (no `scenario_version`) is a scenario without a script.
+
+use crate::config::RunConfig;
+use crate::error::{LabError, Result};
+use crate::train::Event;
+use std::path::Path;
+
+pub const SCENARIO_VERSION: i64 = 1;
+
+/// One timed change: `key = value` applied just before step `step + 1` (logged at `step`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScriptStep {
+    pub step: usize,
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    pub title: String,
+    pub description: String,
+    pub config: RunConfig,
+    /// Sorted by step.
+    pub script: Vec<ScriptStep>,
+}
+
+fn file_error(path: &str, reason: impl Into<String>) -> LabError {
+    LabError::ConfigFile {
+        path: path.into(),
+        reason: reason.into(),
+    }
+}
+
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+impl Scenario {
+    pub fn new(config: RunConfig) -> Self {
+        Self {
+            title: String::new(),
+            description: String::new(),
+            config,
+            script: Vec::new(),
+        }
+    }
+
+    /// What the app saves after a demonstration: the run's starting config (the logged changes
+    /// undone, newest first) and those changes as the script, so the file replays the run.
+    pub fn from_run(current: &RunConfig, events: &[Event]) -> Result<Self> {
+        let mut start = current.clone();
+        for e in events.iter().rev() {
+            start.set(&e.key, &e.old)?;
+        }
+        let mut s = Self::new(start);
+        s.script = events
+            .iter()
+            .map(|e| ScriptStep {
+                step: e.step,
+                key: e.key.clone(),
+                value: e.new.clone(),
+            })
+            .collect();
+        Ok(s)
+    }
+
+    /// The last step the script changes something at (0 without a script).
+    pub fn last_change(&self) -> usize {
+        self.script.iter().map(|s| s.step).max().unwrap_or(0)
+    }
+
+    pub fn to_toml(&self) -> String {
+        let mut out = format!("scenario_version = {SCENARIO_VERSION}\n");
+        if !self.title.is_empty() {
+            out += &format!("title = {}\n", quoted(&self.title));
+        }
+        if !self.description.is_empty() {
+            out += &format!("description = {}\n", quoted(&self.description));
+        }
+        out += &self.config.to_toml();
+        out += "script = [\n";
+        for s in &self.script {
+            out += &format!(
+                "  {{ step = {}, key = {}, value = {} }},\n",
+                s.step,
+                quoted(&s.key),
+                quoted(&s.value)
+            );
+        }
+        out += "]\n# Written last: a file that lacks it was cut short.\nend = true\n";
+        out
+    }
+
+    /// Parse a scenario (or a plain config). `origin` names the file in errors.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
+        let mut table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| file_error(origin, e.message().to_string()))?;
+        let version = table.remove("scenario_version");
+        let end = table.remove("end");
+        let script = table.remove("script");
+        let text_of = |table: &mut toml::Table, key: &str| -> Result<String> {
+            match table.remove(key) {
+                None => Ok(String::new()),
+                Some(toml::Value::String(s)) => Ok(s),
+                Some(other) => Err(file_error(
+                    origin,
+                    format!("`{key}` must be a string, not {other}"),
+                )),
+            }
+        };
+        let title = text_of(&mut table, "title")?;
+        let description = text_of(&mut table, "description")?;
+        match version {
+            None if script.is_some() || end.is_some() => {
+                return Err(file_error(
+                    origin,
+                    "a scenario needs `scenario_version = 1` at its top",
+                ));
+            }
+            None => {}
+            Some(toml::Value::Integer(SCENARIO_VERSION))
+                if end != Some(toml::Value::Boolean(true)) =>
+            {
+                return Err(file_error(
+                    origin,
+                    "the file is truncated: it lacks the final `end = true` every saved scenario ends with",
+                ));
+            }
+            Some(toml::Value::Integer(SCENARIO_VERSION)) => {}
+            Some(toml::Value::Integer(v)) => {
+                return Err(file_error(
+                    origin,
+                    format!(
+                        "scenario version {v} is not supported (this build reads version {SCENARIO_VERSION})"
+                    ),
+                ));
+            }
+            Some(other) => {
+                return Err(file_error(
+                    origin,
+                    format!("`scenario_version` must be an integer, not {other}"),
+                ));
+            }
+        }
+        let config =
+            RunConfig::from_table(&table).map_err(|e| file_error(origin, e.to_string()))?;
+        let script = parse_script(script, &config).map_err(|e| file_error(origin, e))?;
+        Ok(Self {
+            title,
+            description,
+            config,
+            script,
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
+        let origin = path.display().to_string();
+        let text = String::from_utf8(bytes)
+            .map_err(|_| file_error(&origin, "not a text file (invalid UTF-8)"))?;
+        Self::from_toml(&text, &origin)
+    }
+
+    /// Save atomically: a temporary file beside `path`, then a rename. An interrupted save
+    /// leaves the previous file as it was.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+        }
+        crate::export::write_atomic(path, &self.to_toml())
+    }
+}
+
+/// `script = [{ step, key, value }, …]`, each change checked against the config (replayed in
+/// order on a copy), sorted by step.
+fn parse_script(value: Option<toml::Value>, config: &RunConfig) -> Result<Vec<ScriptStep>, String> {
+    let items = match value {
+        None => return Ok(Vec::new()),
+        Some(toml::Value::Array(items)) => items,
+        Some(other) => return Err(format!("`script` must be an array, not {other}")),
+    };
+    let mut script = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let toml::Value::Table(t) = item else {
+            return Err(format!(
+                "script entry {}: expected {{ step, key, value }}",
+                i + 1
+            ));
+        };
+        let step = match t.get("step") {
+            Some(toml::Value::Integer(s)) if *s >= 0 => *s as usize,
+            _ => {
+                return Err(format!(
+                    "script entry {}: `step` must be a whole number ≥ 0",
+                    i + 1
+                ));
+            }
+        };
+        let key = match t.get("key") {
+            Some(toml::Value::String(k)) => k.clone(),
+            _ => {
+                return Err(format!(
+                    "script entry {}: `key` must be a setting name",
+                    i + 1
+                ));
+            }
+        };
+        let value = match t.get("value") {
+            Some(toml::Value::String(v)) => v.clone(),
+            Some(toml::Value::Integer(v)) => v.to_string(),
+            Some(toml::Value::Float(v)) => v.to_string(),
+            Some(toml::Value::Boolean(v)) => v.to_string(),
+            _ => return Err(format!("script entry {}: `value` is missing", i + 1)),
+        };
+        script.push(ScriptStep { step, key, value });
+    }
+    script.sort_by_key(|s| s.step);
+    let mut check = config.clone();
+    for (i, s) in script.iter().enumerate() {
+        check
+            .set(&s.key, &s.value)
+            .and_then(|_| check.validate())
+            .map_err(|e| format!("script entry {} (step {}): {e}", i + 1, s.step))?;
+    }
+    Ok(script)
+}

@@ -1,0 +1,242 @@
+//! Scenario files and your own image folders: what a teacher prepares and shares must load
+//! back exactly, and bad files must be refused with a message while nothing else changes.
+
+use contrastive_lab::config::RunConfig;
+use contrastive_lab::data::Source;
+use contrastive_lab::data::folder::ImageFolder;
+use contrastive_lab::scenario::{Scenario, ScriptStep};
+use contrastive_lab::train::{Session, TrainDevice};
+use std::path::Path;
+
+fn demo() -> Scenario {
+    let mut config = RunConfig::for_method("simsiam".parse().unwrap_or_else(|e| panic!("{e}")));
+    config.seed = 7;
+    config.steps = 40;
+    config.snapshot_every = 10;
+    let mut s = Scenario::new(config);
+    s.title = "SimSiam \"without\" stop-gradient".into();
+    s.description = "two lines\nof text".into();
+    s.script = vec![
+        ScriptStep {
+            step: 10,
+            key: "stop_gradient".into(),
+            value: "false".into(),
+        },
+        ScriptStep {
+            step: 20,
+            key: "lr".into(),
+            value: "0.01".into(),
+        },
+    ];
+    s
+}
+
+fn err_text(r: contrastive_lab::error::Result<Scenario>) -> String {
+    match r {
+        Ok(s) => panic!("accepted: {s:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn a_scenario_survives_save_and_load_and_replays_its_script() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("demo.toml");
+    let s = demo();
+    s.save(&path).unwrap_or_else(|e| panic!("{e}"));
+    let back = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back, s);
+    // A plain config file (a run's config.toml) is a scenario without a script.
+    let plain =
+        Scenario::from_toml(&s.config.to_toml(), "config.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plain.config, s.config);
+    assert!(plain.script.is_empty());
+
+    // Replaying: the script's changes happen at their steps, logged as events.
+    let mut session =
+        Session::from_scenario(&back, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..30 {
+        let _ = session.step().unwrap_or_else(|e| panic!("{e}"));
+    }
+    let ev: Vec<(usize, &str, &str)> = session
+        .events()
+        .iter()
+        .map(|e| (e.step, e.key.as_str(), e.new.as_str()))
+        .collect();
+    assert_eq!(ev, vec![(10, "stop_gradient", "false"), (20, "lr", "0.01")]);
+    assert!(!session.config().stop_gradient);
+
+    // What the app saves after a demonstration replays it: the start config and the changes.
+    let saved =
+        Scenario::from_run(session.config(), session.events()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(saved.config, s.config);
+    assert_eq!(saved.script, s.script);
+}
+
+#[test]
+fn corrupt_truncated_and_wrong_version_files_are_refused_with_the_reason() {
+    let text = demo().to_toml();
+    let e = err_text(Scenario::from_toml(
+        "method = \"simclr\"\ntemperature = [1, 2\n",
+        "bad.toml",
+    ));
+    assert!(e.contains("bad.toml"), "{e}");
+    // Cut short mid-line (invalid TOML) and at a line end (valid TOML, but no `end = true`).
+    let e = err_text(Scenario::from_toml(&text[..text.len() / 2], "cut.toml"));
+    assert!(e.contains("cut.toml"), "{e}");
+    let at_line = &text[..text.rfind("end = true").unwrap_or(0)];
+    let e = err_text(Scenario::from_toml(at_line, "cut.toml"));
+    assert!(e.contains("truncated"), "{e}");
+    let e = err_text(Scenario::from_toml(
+        &text.replace("scenario_version = 1", "scenario_version = 9"),
+        "new.toml",
+    ));
+    assert!(e.contains("version 9"), "{e}");
+    let e = err_text(Scenario::from_toml(
+        &text.replace("key = \"lr\"", "key = \"learning_speed\""),
+        "key.toml",
+    ));
+    assert!(e.contains("learning_speed"), "{e}");
+    let e = err_text(Scenario::from_toml(
+        &text.replace("value = \"0.01\"", "value = \"-3\""),
+        "lr.toml",
+    ));
+    assert!(e.contains("step 20") && e.contains("lr"), "{e}");
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let binary = dir.path().join("x.toml");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x12]).unwrap_or_else(|e| panic!("{e}"));
+    assert!(err_text(Scenario::load(&binary)).contains("UTF-8"));
+}
+
+#[test]
+fn an_interrupted_save_leaves_the_previous_file_intact() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("lesson.toml");
+    let first = demo();
+    first.save(&path).unwrap_or_else(|e| panic!("{e}"));
+    let before = std::fs::read_to_string(&path).unwrap_or_default();
+    // A save that dies while writing: here the temporary file cannot be created.
+    let tmp = dir.path().join("lesson.toml.tmp");
+    std::fs::create_dir(&tmp).unwrap_or_else(|e| panic!("{e}"));
+    let mut second = demo();
+    second.config.seed = 99;
+    assert!(second.save(&path).is_err());
+    assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), before);
+    assert_eq!(
+        Scenario::load(&path).unwrap_or_else(|e| panic!("{e}")),
+        first
+    );
+    // A half-written temporary file left by a crash does not matter either.
+    std::fs::remove_dir(&tmp).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&tmp, "scenario_version = 1\nmeth").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        Scenario::load(&path).unwrap_or_else(|e| panic!("{e}")),
+        first
+    );
+    second.save(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        Scenario::load(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config
+            .seed,
+        99
+    );
+}
+
+/// `root/<class>/<i>.png`: a bright disc or a dark square, with some variation.
+pub fn image_folder(root: &Path, per_class: usize) {
+    for (class, bright) in [("discs", true), ("squares", false)] {
+        let dir = root.join(class);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..per_class {
+            let img = image::RgbImage::from_fn(32, 32, |x, y| {
+                let (dx, dy) = (x as f32 - 16.0 - (i % 5) as f32, y as f32 - 16.0);
+                let inside = if bright {
+                    dx * dx + dy * dy < 100.0
+                } else {
+                    dx.abs() < 9.0 && dy.abs() < 9.0
+                };
+                let v = if inside { 230 - (i * 7 % 40) as u8 } else { 20 };
+                image::Rgb([v, if bright { v } else { 40 }, 60])
+            });
+            img.save(dir.join(format!("{i}.png")))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
+
+#[test]
+fn an_image_folder_trains_and_counts_its_unreadable_files() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    image_folder(dir.path(), 12);
+    std::fs::write(
+        dir.path().join("discs").join("broken.png"),
+        b"not a png at all",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("discs").join("notes.txt"),
+        b"ignored, not counted",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let folder = ImageFolder::load(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(folder.len(), 24);
+    assert_eq!(
+        folder.class_names(),
+        &["discs".to_string(), "squares".to_string()]
+    );
+    assert_eq!(folder.skipped().len(), 1);
+    let warning = folder.warning().unwrap_or_default();
+    assert!(
+        warning.starts_with("1 unreadable") && warning.contains("broken.png"),
+        "{warning}"
+    );
+
+    let mut c = RunConfig::for_method("simclr".parse().unwrap_or_else(|e| panic!("{e}")));
+    c.set("dataset", &format!("folder:{}", dir.path().display()))
+        .unwrap_or_else(|e| panic!("{e}"));
+    c.batch_size = 16;
+    let mut session = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
+    let first = session.snapshot().unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..20 {
+        assert!(session.step().unwrap_or_else(|e| panic!("{e}")).is_ok());
+    }
+    let last = session.snapshot().unwrap_or_else(|e| panic!("{e}"));
+    assert!(last.loss.is_finite() && last.labels.len() == 24);
+    assert_ne!(first.z, last.z, "the encoder did not change");
+}
+
+#[test]
+fn an_empty_or_missing_folder_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let e = ImageFolder::load(dir.path())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("no class sub-folders"), "{e}");
+    std::fs::create_dir(dir.path().join("cats")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("cats").join("a.jpg"), b"garbage")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = ImageFolder::load(dir.path())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("0 readable") && e.contains("1 skipped"), "{e}");
+    let e = ImageFolder::load(&dir.path().join("nope"))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("does not exist"), "{e}");
+    // A session on it fails to start, with that message.
+    let mut c = RunConfig::default();
+    c.set(
+        "dataset",
+        &format!("folder:{}", dir.path().join("nope").display()),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let e = Session::new(c, TrainDevice::cpu())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("does not exist"), "{e}");
+}
