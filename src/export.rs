@@ -4,7 +4,7 @@
 use crate::config::{Method, RunConfig};
 use crate::data::{Probe, Source};
 use crate::error::{LabError, Result};
-use crate::train::{Event, Snapshot, extra_columns};
+use crate::train::{Event, MetricsRow, Snapshot, extra_columns};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -30,7 +30,7 @@ pub fn metrics_header(method: Method) -> String {
         .join(",")
 }
 
-pub fn metrics_row(s: &Snapshot) -> String {
+pub fn metrics_row(s: &MetricsRow) -> String {
     let d = &s.diagnostics;
     let mut row = format!(
         "{},{},{},{},{},{},{},{},{},{}",
@@ -51,11 +51,18 @@ pub fn metrics_row(s: &Snapshot) -> String {
     row
 }
 
+/// `metrics.csv` from the snapshots of a run.
 pub fn metrics_csv(method: Method, snapshots: &[Snapshot]) -> String {
+    let rows: Vec<MetricsRow> = snapshots.iter().map(MetricsRow::of).collect();
+    metrics_csv_rows(method, &rows)
+}
+
+/// `metrics.csv` from the rows the app keeps.
+pub fn metrics_csv_rows(method: Method, rows: &[MetricsRow]) -> String {
     let mut out = metrics_header(method);
     out.push('\n');
-    for s in snapshots {
-        out.push_str(&metrics_row(s));
+    for r in rows {
+        out.push_str(&metrics_row(r));
         out.push('\n');
     }
     out
@@ -98,11 +105,25 @@ pub fn embeddings_tsv(z: &[f32], dim: usize) -> String {
 /// Embedding Projector metadata: a header and one row per point (label, class name, split,
 /// dataset index).
 pub fn metadata_tsv(probe: &Probe, source: &dyn Source) -> String {
-    let names = source.class_names();
+    metadata_rows(
+        &probe.labels,
+        &probe.indices,
+        probe.n_reference,
+        source.class_names(),
+    )
+}
+
+/// [`metadata_tsv`] from its parts: the first `n_reference` points are the kNN reference split.
+pub fn metadata_rows(
+    labels: &[usize],
+    indices: &[usize],
+    n_reference: usize,
+    names: &[String],
+) -> String {
     let mut out = String::from("label\tclass\tsplit\tindex\n");
-    for (i, (&label, &index)) in probe.labels.iter().zip(&probe.indices).enumerate() {
+    for (i, (&label, &index)) in labels.iter().zip(indices).enumerate() {
         let class = names.get(label).map(String::as_str).unwrap_or("?");
-        let split = if i < probe.n_reference {
+        let split = if i < n_reference {
             "reference"
         } else {
             "query"

@@ -63,7 +63,7 @@ fn one_prototype_wins(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Ver
     Verdict {
         shown: b < 0.1,
         text: format!(
-            "teacher entropy {a:.2} -> {b:.3} of ln K (one prototype dominates below 0.1); KL(teacher‖student) {:.3} -> {:.4}",
+            "teacher entropy {a:.2} -> {b:.3} of ln K (one prototype dominates below 0.1); KL(teacher || student) {:.3} -> {:.4}",
             extra(before, "kl"),
             extra(after, "kl")
         ),
@@ -75,7 +75,7 @@ fn output_goes_uniform(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Ve
     Verdict {
         shown: b > 0.9,
         text: format!(
-            "teacher entropy {a:.2} -> {b:.3} of ln K (uniform output above 0.9); KL(teacher‖student) {:.3} -> {:.4}",
+            "teacher entropy {a:.2} -> {b:.3} of ln K (uniform output above 0.9); KL(teacher || student) {:.3} -> {:.4}",
             extra(before, "kl"),
             extra(after, "kl")
         ),
@@ -196,7 +196,7 @@ pub const LESSONS: &[Lesson] = &[
             puts all its mass on one prototype, the student copies it, and the output no longer depends \
             on the input.",
         change: "Untick centering.",
-        watch: "Teacher entropy falls towards 0 and KL(teacher‖student) towards 0: student and teacher agree on a constant.",
+        watch: "Teacher entropy falls towards 0 and KL(teacher || student) towards 0: student and teacher agree on a constant.",
         method: Method::Dino,
         dataset: DatasetKind::Blobs,
         start: &[],
@@ -212,7 +212,7 @@ pub const LESSONS: &[Lesson] = &[
             temperature) pushes the other way. Without sharpening (teacher temperature = student's), \
             centering wins: every prototype gets the same probability for every input.",
         change: "Untick sharpening.",
-        watch: "Teacher entropy rises to ln K (the uniform distribution) and KL(teacher‖student) falls towards 0.",
+        watch: "Teacher entropy rises to ln K (the uniform distribution) and KL(teacher || student) falls towards 0.",
         method: Method::Dino,
         dataset: DatasetKind::Blobs,
         start: &[],

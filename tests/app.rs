@@ -2,50 +2,12 @@
 //! and trains, pause stops it, a knob change reaches the trainer and is logged, and switching
 //! SimSiam's stop-gradient off makes the spread fall.
 
-use contrastive_lab::app::{AppOptions, LabApp};
+mod common;
+use common::{frames_until, harness};
+use contrastive_lab::app::LabApp;
 use contrastive_lab::config::RunConfig;
-use contrastive_lab::train::DeviceChoice;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use std::time::{Duration, Instant};
-
-fn harness(config: RunConfig, paused: bool) -> Harness<'static, LabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .wgpu()
-        .build_eframe(move |cc| {
-            LabApp::new(
-                cc,
-                AppOptions {
-                    device: DeviceChoice::Cpu,
-                    fresh: true,
-                    config: Some(config),
-                    paused,
-                },
-            )
-        })
-}
-
-/// Render frames until `f` holds (the trainer runs on its own thread meanwhile).
-fn frames_until(
-    h: &mut Harness<'static, LabApp>,
-    what: &str,
-    timeout_s: u64,
-    f: impl Fn(&LabApp) -> bool,
-) {
-    let start = Instant::now();
-    loop {
-        h.run_steps(1);
-        if f(h.state()) {
-            return;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(timeout_s),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use std::time::Duration;
 
 fn blobs(method: &str) -> RunConfig {
     let mut c = RunConfig::for_method(method.parse().unwrap_or_else(|e| panic!("{e}")));

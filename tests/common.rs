@@ -1,9 +1,13 @@
 //! Shared helpers for the integration tests.
 #![allow(dead_code)]
 
+use contrastive_lab::app::{AppOptions, LabApp};
 use contrastive_lab::cli::run::train;
 use contrastive_lab::config::RunConfig;
+use contrastive_lab::train::DeviceChoice;
 use contrastive_lab::train::{Session, Snapshot, TrainDevice};
+use egui_kittest::Harness;
+use std::time::{Duration, Instant};
 
 /// Train `config` headless on the CPU; panics with the error if the run cannot start.
 pub fn run(config: RunConfig) -> Vec<Snapshot> {
@@ -26,4 +30,65 @@ pub fn config(method: &str, dataset: &str, steps: usize, sets: &[(&str, &str)]) 
 /// std·√d: 1 for embeddings spread over the sphere, 0 for a collapsed point.
 pub fn spread(s: &Snapshot) -> f64 {
     s.diagnostics.std / s.diagnostics.std_ref
+}
+
+/// The app in egui_kittest (wgpu renderer; lavapipe in CI), training on the CPU from `config`.
+pub fn harness(config: RunConfig, paused: bool) -> Harness<'static, LabApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .wgpu()
+        .build_eframe(move |cc| {
+            LabApp::new(
+                cc,
+                AppOptions {
+                    device: DeviceChoice::Cpu,
+                    fresh: true,
+                    config: Some(config),
+                    paused,
+                },
+            )
+        })
+}
+
+/// Render frames until `f` holds (the trainer runs on its own thread meanwhile).
+pub fn frames_until(
+    h: &mut Harness<'static, LabApp>,
+    what: &str,
+    timeout_s: u64,
+    f: impl Fn(&LabApp) -> bool,
+) {
+    let start = Instant::now();
+    loop {
+        h.run_steps(1);
+        if f(h.state()) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(timeout_s),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `root/<class>/<i>.png`: a bright disc or a dark square, with some variation.
+pub fn image_folder(root: &std::path::Path, per_class: usize) {
+    for (class, bright) in [("discs", true), ("squares", false)] {
+        let dir = root.join(class);
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..per_class {
+            let img = image::RgbImage::from_fn(32, 32, |x, y| {
+                let (dx, dy) = (x as f32 - 16.0 - (i % 5) as f32, y as f32 - 16.0);
+                let inside = if bright {
+                    dx * dx + dy * dy < 100.0
+                } else {
+                    dx.abs() < 9.0 && dy.abs() < 9.0
+                };
+                let v = if inside { 230 - (i * 7 % 40) as u8 } else { 20 };
+                image::Rgb([v, if bright { v } else { 40 }, 60])
+            });
+            img.save(dir.join(format!("{i}.png")))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
 }

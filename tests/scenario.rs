@@ -1,12 +1,13 @@
 //! Scenario files and your own image folders: what a teacher prepares and shares must load
 //! back exactly, and bad files must be refused with a message while nothing else changes.
 
+mod common;
+use common::image_folder;
 use contrastive_lab::config::RunConfig;
 use contrastive_lab::data::Source;
 use contrastive_lab::data::folder::ImageFolder;
 use contrastive_lab::scenario::{Scenario, ScriptStep};
 use contrastive_lab::train::{Session, TrainDevice};
-use std::path::Path;
 
 fn demo() -> Scenario {
     let mut config = RunConfig::for_method("simsiam".parse().unwrap_or_else(|e| panic!("{e}")));
@@ -141,28 +142,6 @@ fn an_interrupted_save_leaves_the_previous_file_intact() {
             .seed,
         99
     );
-}
-
-/// `root/<class>/<i>.png`: a bright disc or a dark square, with some variation.
-pub fn image_folder(root: &Path, per_class: usize) {
-    for (class, bright) in [("discs", true), ("squares", false)] {
-        let dir = root.join(class);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-        for i in 0..per_class {
-            let img = image::RgbImage::from_fn(32, 32, |x, y| {
-                let (dx, dy) = (x as f32 - 16.0 - (i % 5) as f32, y as f32 - 16.0);
-                let inside = if bright {
-                    dx * dx + dy * dy < 100.0
-                } else {
-                    dx.abs() < 9.0 && dy.abs() < 9.0
-                };
-                let v = if inside { 230 - (i * 7 % 40) as u8 } else { 20 };
-                image::Rgb([v, if bright { v } else { 40 }, 60])
-            });
-            img.save(dir.join(format!("{i}.png")))
-                .unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
 }
 
 #[test]

@@ -447,6 +447,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                         .min_by(|a, b| a.0.total_cmp(&b.0))
                         .map(|(_, i)| i)
                 });
+            super::files::plot_menu(&response.response, app, "embedding");
             if let Some(i) = response.inner {
                 hover_card(response.response, app, i, &labels, &names);
             }

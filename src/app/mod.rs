@@ -6,6 +6,8 @@
 
 pub mod controls;
 pub mod embedding;
+pub mod files;
+pub mod lesson_card;
 pub mod loss_view;
 pub mod plots;
 pub mod preview;
@@ -25,6 +27,10 @@ pub struct AppState {
     pub config: RunConfig,
     pub view: embedding::ViewState,
     pub seed_input: u64,
+    /// Paths of the File menu's windows.
+    pub paths: files::Paths,
+    /// Lessons make their change by themselves at its step.
+    pub autoplay: bool,
 }
 
 impl Default for AppState {
@@ -37,6 +43,8 @@ impl Default for AppState {
             },
             view: embedding::ViewState::default(),
             seed_input: 0,
+            paths: files::Paths::default(),
+            autoplay: true,
         }
     }
 }
@@ -78,6 +86,9 @@ pub struct LabApp {
     glide: embedding::Glide,
     /// Events of the current run already reflected in the controls.
     events_seen: usize,
+    files: files::Files,
+    /// The lesson whose card is shown.
+    lesson: Option<&'static str>,
     frame_clock: (Instant, u32, f64),
 }
 
@@ -135,6 +146,8 @@ impl LabApp {
             submitted: None,
             glide: embedding::Glide::default(),
             events_seen: 0,
+            files: files::Files::default(),
+            lesson: None,
             frame_clock: (Instant::now(), 0, 0.0),
         }
     }
@@ -289,6 +302,14 @@ impl eframe::App for LabApp {
         self.poll();
         let ctx = ui.ctx().clone();
         self.handle_keys(&ctx);
+        self.receive_shot(ctx.pixels_per_point());
+        egui::Panel::top("menu").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                files::menu(ui, self);
+                lesson_card::menu(ui, self);
+            });
+        });
+        files::windows(&ctx, self);
         status::status_bar(ui, self);
         egui::Panel::left("controls")
             .resizable(true)
@@ -300,6 +321,8 @@ impl eframe::App for LabApp {
             .show(ui, |ui| plots::panel(ui, self));
         egui::CentralPanel::default().show(ui, |ui| {
             status::banner(ui, self);
+            files::banner(ui, self);
+            lesson_card::card(ui, self);
             ui.horizontal(|ui| {
                 use embedding::CentralTab;
                 ui.selectable_value(&mut self.state.view.tab, CentralTab::Embedding, "Embedding");

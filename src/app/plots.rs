@@ -62,7 +62,7 @@ fn time_plot(
     title: &str,
     lines: Vec<(&str, PlotPoints<'static>, Color32)>,
     references: &[(&str, f64)],
-) {
+) -> egui::Response {
     ui.label(title);
     let events: Vec<(f64, String)> = app
         .status()
@@ -88,11 +88,21 @@ fn time_plot(
             for (x, label) in &events {
                 plot.vline(VLine::new(label.clone(), *x).color(Color32::from_rgb(200, 120, 40)));
             }
-        });
+        })
+        .response
 }
 
-pub fn panel(ui: &mut Ui, app: &LabApp) {
+/// Every plot of the panel; a right-click on one saves it as a PNG.
+pub fn panel(ui: &mut Ui, app: &mut LabApp) {
+    let shown = draw(ui, app);
+    for (name, response) in shown {
+        super::files::plot_menu(&response, app, &name);
+    }
+}
+
+fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
     let rows = app.history();
+    let mut shown: Vec<(String, egui::Response)> = Vec::new();
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading("Diagnostics");
         let spread = rows
@@ -101,7 +111,7 @@ pub fn panel(ui: &mut Ui, app: &LabApp) {
         if let Some(s) = spread {
             collapse_gauge(ui, s);
         }
-        time_plot(
+        let r = time_plot(
             ui,
             app,
             "loss",
@@ -109,7 +119,8 @@ pub fn panel(ui: &mut Ui, app: &LabApp) {
             vec![("loss", series(rows, |r| r.loss), Color32::LIGHT_BLUE)],
             &[],
         );
-        time_plot(
+        shown.push(("loss".into(), r));
+        let r = time_plot(
             ui,
             app,
             "spread",
@@ -123,8 +134,9 @@ pub fn panel(ui: &mut Ui, app: &LabApp) {
             )],
             &[("uniform (1/√d)", 1.0)],
         );
+        shown.push(("spread".into(), r));
         let baseline = rows.first().map(|r| r.diagnostics.knn_acc).unwrap_or(0.0);
-        time_plot(
+        let r = time_plot(
             ui,
             app,
             "knn",
@@ -136,15 +148,19 @@ pub fn panel(ui: &mut Ui, app: &LabApp) {
             )],
             &[("random encoder", baseline)],
         );
-        trajectory(ui, rows);
-        spectrum(ui, rows);
+        shown.push(("knn".into(), r));
+        shown.push(("trajectory".into(), trajectory(ui, rows)));
+        if let Some(r) = spectrum(ui, rows) {
+            shown.push(("spectrum".into(), r));
+        }
         for chart in CHARTS {
             let lines = chart
                 .lines
                 .iter()
                 .map(|(name, metric, colour)| (*name, series(rows, metric), *colour))
                 .collect();
-            time_plot(ui, app, chart.id, chart.title, lines, &[]);
+            let r = time_plot(ui, app, chart.id, chart.title, lines, &[]);
+            shown.push((chart.id.into(), r));
         }
         let extras: Vec<&'static str> = rows
             .last()
@@ -158,7 +174,7 @@ pub fn panel(ui: &mut Ui, app: &LabApp) {
                     .map(|(_, v)| *v)
                     .unwrap_or(f64::NAN)
             });
-            time_plot(
+            let r = time_plot(
                 ui,
                 app,
                 key,
@@ -166,13 +182,15 @@ pub fn panel(ui: &mut Ui, app: &LabApp) {
                 vec![(key, pts, Color32::LIGHT_GRAY)],
                 &[],
             );
+            shown.push((key.into(), r));
         }
     });
+    shown
 }
 
 /// Alignment against uniformity, one point per snapshot (Wang & Isola's plane): training
 /// should head down-left; a collapse runs to uniformity 0.
-fn trajectory(ui: &mut Ui, rows: &[MetricsRow]) {
+fn trajectory(ui: &mut Ui, rows: &[MetricsRow]) -> egui::Response {
     ui.label("alignment vs uniformity over training (both lower is better)");
     let path: Vec<[f64; 2]> = rows
         .iter()
@@ -193,16 +211,15 @@ fn trajectory(ui: &mut Ui, rows: &[MetricsRow]) {
                         .color(Color32::GOLD),
                 );
             }
-        });
+        })
+        .response
 }
 
 /// The current singular values of the centred embedding on a log scale: a collapse shows as
 /// a cliff (dimensional collapse) or as everything falling together (complete collapse).
-fn spectrum(ui: &mut Ui, rows: &[MetricsRow]) {
+fn spectrum(ui: &mut Ui, rows: &[MetricsRow]) -> Option<egui::Response> {
     ui.label("singular values of the centred embedding (log10)");
-    let Some(last) = rows.last() else {
-        return;
-    };
+    let last = rows.last()?;
     let pts: Vec<[f64; 2]> = last
         .diagnostics
         .spectrum
@@ -215,7 +232,9 @@ fn spectrum(ui: &mut Ui, rows: &[MetricsRow]) {
         .x_axis_label("index")
         .show(ui, |plot| {
             plot.line(Line::new("log10 σ", PlotPoints::from(pts)).color(Color32::KHAKI));
-        });
+        })
+        .response
+        .into()
 }
 
 /// A bar from red (collapsed) to green (spread), the number a class reads first.

@@ -28,6 +28,14 @@ pub fn status_bar(ui: &mut Ui, app: &mut LabApp) {
 }
 
 pub fn banner(ui: &mut Ui, app: &mut LabApp) {
+    if let Some(warning) = app.status().data_warning.clone() {
+        egui::Frame::new()
+            .fill(Color32::from_rgb(90, 75, 20))
+            .inner_margin(6.0)
+            .show(ui, |ui| {
+                ui.label(RichText::new(warning).color(Color32::WHITE));
+            });
+    }
     let message = app
         .startup_error
         .clone()

@@ -80,6 +80,9 @@ pub struct ProbeSamples {
     pub inputs: Vec<f32>,
     /// Caption of each probe sample, where the dataset has them.
     pub captions: Vec<Option<String>>,
+    /// Dataset index of each probe sample, and the size of the kNN reference split (exports).
+    pub indices: Vec<usize>,
+    pub n_reference: usize,
 }
 
 fn probe_samples(session: &Session) -> ProbeSamples {
@@ -93,6 +96,8 @@ fn probe_samples(session: &Session) -> ProbeSamples {
             .iter()
             .map(|&i| source.caption_text(i))
             .collect(),
+        indices: probe.indices.clone(),
+        n_reference: probe.n_reference,
     }
 }
 

@@ -1,0 +1,125 @@
+//! The Lessons menu and the card of the running lesson: what it shows, the one change to make
+//! (by hand, or auto-played at its step), and what to watch.
+
+use super::LabApp;
+use crate::lessons::{self, LESSONS, Lesson};
+use crate::train::Command;
+use egui::{Color32, RichText, Ui};
+
+pub fn menu(ui: &mut Ui, app: &mut LabApp) {
+    ui.menu_button("Lessons", |ui| {
+        ui.checkbox(&mut app.state.autoplay, "auto-play the change")
+            .on_hover_text("make the lesson's change by itself at its step; untick to make it by hand when the class is ready");
+        ui.separator();
+        for l in LESSONS {
+            if ui.button(l.title).clicked() {
+                app.start_lesson(l.id);
+                ui.close();
+            }
+        }
+    });
+}
+
+/// Whether every change of the lesson has been made in this run, and at which step.
+fn change_made(app: &LabApp, lesson: &Lesson) -> Option<usize> {
+    let events = &app.status().events;
+    lesson
+        .changes()
+        .iter()
+        .map(|(key, value)| {
+            events
+                .iter()
+                .rev()
+                .find(|e| e.key == *key && e.new == *value)
+                .map(|e| e.step)
+        })
+        .try_fold(0, |at, step| step.map(|s| at.max(s)))
+}
+
+pub fn card(ui: &mut Ui, app: &mut LabApp) {
+    let Some(lesson) = app.lesson.and_then(|id| lessons::find(id).ok()) else {
+        return;
+    };
+    let mut close = false;
+    egui::Frame::group(ui.style())
+        .fill(Color32::from_rgb(28, 36, 52))
+        .show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("Lesson: {}", lesson.title)).strong());
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.button("close").clicked() {
+                        close = true;
+                    }
+                    if ui
+                        .button("restart")
+                        .on_hover_text("start the lesson again from step 0")
+                        .clicked()
+                    {
+                        app.start_lesson(lesson.id);
+                    }
+                });
+            });
+            egui::CollapsingHeader::new("what this shows")
+                .default_open(false)
+                .show(ui, |ui| ui.label(lesson.explanation));
+            let step = app.status().step;
+            let scripted = app.status().script.first().map(|s| s.step);
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new("Now:").strong());
+                ui.label(lesson.change);
+                match (change_made(app, lesson), scripted) {
+                    (Some(at), _) => {
+                        ui.label(
+                            RichText::new(format!("(made at step {at})"))
+                                .color(Color32::LIGHT_GREEN),
+                        );
+                    }
+                    (None, Some(at)) => {
+                        ui.label(
+                            RichText::new(format!(
+                                "(auto-play at step {at}, in {} steps)",
+                                at.saturating_sub(step)
+                            ))
+                            .color(Color32::KHAKI),
+                        );
+                    }
+                    (None, None) => {
+                        if ui.button("make the change now").clicked() {
+                            for (key, value) in lesson.changes() {
+                                app.set_setting(key, value);
+                            }
+                        }
+                    }
+                }
+            });
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new("Watch:").strong());
+                ui.label(lesson.watch);
+            });
+        });
+    if close {
+        app.lesson = None;
+    }
+}
+
+impl LabApp {
+    /// Start `id` as a fresh run: its configuration, and its change scripted when auto-play
+    /// is on. The app keeps its own snapshot rate and probe size.
+    pub fn start_lesson(&mut self, id: &str) {
+        let scenario = lessons::find(id).and_then(|l| l.scenario(self.state.autoplay));
+        match scenario {
+            Ok(mut s) => {
+                s.config.snapshot_every = self.state.config.snapshot_every;
+                s.config.probe_size = self.state.config.probe_size;
+                self.lesson = lessons::find(id).ok().map(|l| l.id);
+                self.state.config = s.config.clone();
+                self.send(Command::Load(Box::new(s)));
+            }
+            Err(e) => self.files.message = Some(Err(e.to_string())),
+        }
+    }
+
+    pub fn lesson(&self) -> Option<&'static str> {
+        self.lesson
+    }
+}

@@ -1,0 +1,213 @@
+//! The app's Lessons and File menus, driven like a person would: a lesson starts from the menu
+//! and auto-plays its change; scenarios save and open (a corrupt one is refused and the run goes
+//! on); data and pictures export; an image folder trains, with its unreadable files counted.
+
+mod common;
+use common::{frames_until, harness, image_folder};
+use contrastive_lab::app::LabApp;
+use contrastive_lab::app::files::FileWindow;
+use contrastive_lab::config::{DatasetKind, Method, RunConfig};
+use egui_kittest::kittest::Queryable;
+
+fn fast() -> RunConfig {
+    let mut c = RunConfig::for_method(Method::SimClr);
+    c.snapshot_every = 10;
+    c.probe_size = 300;
+    c
+}
+
+fn message(app: &LabApp) -> Option<Result<String, String>> {
+    app.files().message.clone()
+}
+
+#[test]
+fn a_lesson_starts_from_the_menu_and_plays_its_change() {
+    let mut h = harness(fast(), false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
+    h.get_by_label("Lessons").click();
+    h.run_steps(2);
+    h.get_by_label("DINO without sharpening: the output goes uniform")
+        .click();
+    frames_until(&mut h, "the lesson's run", 60, |a| {
+        a.status()
+            .config
+            .as_ref()
+            .is_some_and(|c| c.method == Method::Dino)
+    });
+    assert_eq!(h.state().lesson(), Some("dino-sharpening"));
+    assert!(
+        h.query_by_label_contains("Lesson: DINO without sharpening")
+            .is_some()
+    );
+    assert!(h.state().state.config.sharpening, "starts with sharpening");
+    frames_until(&mut h, "the auto-played change", 120, |a| {
+        a.status()
+            .events
+            .iter()
+            .any(|e| e.key == "sharpening" && e.step == 100 && e.new == "false")
+    });
+    h.run_steps(2);
+    assert!(
+        !h.state().state.config.sharpening,
+        "the checkbox follows the script"
+    );
+    assert!(h.query_by_label_contains("(made at step 100)").is_some());
+}
+
+#[test]
+fn scenarios_save_and_open_and_a_corrupt_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut h = harness(fast(), false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
+    h.state_mut().set_setting("temperature", "0.2");
+    frames_until(&mut h, "the change", 30, |a| !a.status().events.is_empty());
+    // Save through the window: type the path, press Save.
+    let path = dir.path().join("demo.toml");
+    h.state_mut().files_open(FileWindow::SaveScenario);
+    h.state_mut().state.paths.scenario = path.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    assert!(
+        matches!(message(h.state()), Some(Ok(m)) if m.contains("demo.toml") && m.contains("1 scripted change")),
+        "{:?}",
+        message(h.state())
+    );
+    let saved = contrastive_lab::scenario::Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(saved.config.temperature, 0.5, "the start config");
+    assert_eq!(saved.script.len(), 1);
+
+    // A corrupt file: refused with the reason, the running session untouched.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "scenario_version = 1\nmethod = \"simclr\"\nbatch_size = [",
+    )
+    .unwrap_or_default();
+    let run_id = h.state().status().run_id;
+    h.state_mut().files_open(FileWindow::OpenScenario);
+    h.state_mut().state.paths.scenario = bad.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("Open").click();
+    h.run_steps(3);
+    assert!(
+        matches!(message(h.state()), Some(Err(m)) if m.contains("bad.toml")),
+        "{:?}",
+        message(h.state())
+    );
+    let step = h.state().status().step;
+    frames_until(&mut h, "training to go on", 30, |a| {
+        a.status().step > step + 5
+    });
+    assert_eq!(h.state().status().run_id, run_id);
+    assert_eq!(h.state().state.config.temperature, 0.2);
+
+    // The good one opens as a fresh run that replays the change.
+    h.state_mut().state.paths.scenario = path.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    frames_until(&mut h, "the scenario's run", 60, |a| {
+        a.status().run_id != run_id
+    });
+    frames_until(&mut h, "the replayed change", 60, |a| {
+        a.status()
+            .events
+            .iter()
+            .any(|e| e.key == "temperature" && e.new == "0.2")
+    });
+}
+
+#[test]
+fn exports_write_the_projector_tsv_the_csvs_and_pngs() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut h = harness(fast(), false);
+    frames_until(&mut h, "some history", 120, |a| a.history().len() >= 3);
+    h.get_by_label("Pause").click();
+    frames_until(&mut h, "pause", 30, |a| a.status().paused);
+    h.state_mut().files_open(FileWindow::Export);
+    h.state_mut().state.paths.export_dir = dir.path().join("out").display().to_string();
+    h.run_steps(2);
+    let step = h.state().status().step;
+    h.get_by_label("Embeddings (Projector TSV)").click();
+    h.run_steps(2);
+    let out = dir.path().join("out");
+    let vectors =
+        std::fs::read_to_string(out.join(format!("embeddings-step{step}.tsv"))).unwrap_or_default();
+    let metadata = std::fs::read_to_string(out.join(format!("embeddings-step{step}-metadata.tsv")))
+        .unwrap_or_default();
+    assert_eq!(vectors.lines().count(), 300);
+    assert_eq!(
+        vectors.lines().next().map(|l| l.split('\t').count()),
+        Some(32)
+    );
+    assert_eq!(metadata.lines().next(), Some("label\tclass\tsplit\tindex"));
+    assert_eq!(metadata.lines().count(), 301);
+    assert!(matches!(message(h.state()), Some(Ok(m)) if m.contains("embeddings-step")));
+
+    h.get_by_label("Metrics + events (CSV)").click();
+    h.run_steps(2);
+    let metrics =
+        std::fs::read_to_string(out.join(format!("metrics-step{step}.csv"))).unwrap_or_default();
+    assert!(metrics.starts_with(
+        "step,loss,std,std_ref,alignment,uniformity,rankme,knn_acc,pos_cos,neg_cos,temperature"
+    ));
+    assert_eq!(metrics.lines().count(), h.state().history().len() + 1);
+    assert!(out.join(format!("events-step{step}.csv")).is_file());
+
+    h.get_by_label("Whole window (PNG)").click();
+    frames_until(
+        &mut h,
+        "the window PNG",
+        30,
+        |a| matches!(a.files().message, Some(Ok(ref m)) if m.contains("window-step")),
+    );
+    let png =
+        image::open(out.join(format!("window-step{step}.png"))).unwrap_or_else(|e| panic!("{e}"));
+    assert!(png.width() >= 1000 && png.height() >= 600);
+}
+
+#[test]
+fn an_image_folder_from_the_app_trains_and_warns_and_an_empty_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let images = dir.path().join("pets");
+    image_folder(&images, 10);
+    std::fs::write(images.join("squares").join("bad.jpg"), b"no jpeg here").unwrap_or_default();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap_or_default();
+
+    let mut h = harness(fast(), false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
+    let run_step = h.state().status().step;
+    h.state_mut().files_open(FileWindow::ImageFolder);
+    h.state_mut().state.paths.image_folder = empty.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("Use this folder").click();
+    frames_until(&mut h, "the error banner", 60, |a| {
+        a.status()
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("no class sub-folders"))
+    });
+    frames_until(&mut h, "training to go on", 30, |a| {
+        a.status().step > run_step + 10
+    });
+    assert_eq!(h.state().state.config.dataset, DatasetKind::Blobs);
+    h.get_by_label("dismiss").click();
+
+    h.state_mut().files_open(FileWindow::ImageFolder);
+    h.state_mut().state.paths.image_folder = images.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("Use this folder").click();
+    frames_until(&mut h, "the folder's classes", 60, |a| {
+        a.status().class_names == ["discs".to_string(), "squares".to_string()]
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("1 unreadable image file(s) skipped")
+            .is_some()
+    );
+    let step = h.state().status().step;
+    frames_until(&mut h, "training on the folder", 60, |a| {
+        a.status().step > step + 5
+    });
+}
