@@ -20,6 +20,7 @@ pub mod methods;
 pub mod metrics;
 pub mod model;
 pub mod projection;
+pub mod render;
 pub mod rng;
 pub mod scenario;
 pub mod train;

@@ -42,11 +42,18 @@ fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(RunConfig::load(path)?),
         None => None,
     };
+    let renderer = match args.renderer.as_str() {
+        "auto" => None,
+        "wgpu" => Some(eframe::Renderer::Wgpu),
+        "glow" => Some(eframe::Renderer::Glow),
+        other => anyhow::bail!("unknown renderer `{other}` (expected auto, wgpu or glow)"),
+    };
     app::run(AppOptions {
         device: args.device.parse()?,
         fresh: args.fresh,
         config,
         paused: false,
+        renderer,
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -70,6 +77,7 @@ fn main() -> ExitCode {
         }
         None => open_app(&AppArgs {
             device: "auto".into(),
+            renderer: "auto".into(),
             ..AppArgs::default()
         }),
     };

@@ -179,3 +179,23 @@ fn the_tsne_view_follows_training_and_its_sliders_reach_the_projector() {
             .is_some()
     );
 }
+
+#[test]
+fn a_large_probe_is_drawn_by_the_wgsl_point_renderer() {
+    // 5000 points (over the 3000 threshold) with the harness's wgpu renderer (lavapipe in CI).
+    let mut c = blobs("simclr");
+    c.probe_size = 5000;
+    let mut h = harness(c, true);
+    frames_until(&mut h, "the first snapshot and its PCA", 180, |a| {
+        !a.history().is_empty() && a.pca().is_some()
+    });
+    h.run_steps(3);
+    assert!(h.state().drew_gpu_points(), "egui_plot drew 5000 points");
+    assert_eq!(h.state().pca().map(|p| p.points.len()), Some(5000));
+    let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(600);
+    h.snapshot_options("gpu_points", &options);
+    // Picking egui_plot instead switches the renderer.
+    h.state_mut().state.view.renderer = contrastive_lab::app::embedding::PointRenderer::Plot;
+    h.run_steps(2);
+    assert!(!h.state().drew_gpu_points());
+}

@@ -351,3 +351,18 @@ fn lessons_are_listed_and_run_headless_with_their_scripted_change() {
         &["no-such-folder", "does not exist"],
     );
 }
+
+#[test]
+fn bench_points_prints_the_renderer_frame_cost() {
+    let o = run(&["bench", "points", "--n", "2000", "--frames", "2"]);
+    if !o.status.success() && std::env::var_os("CONTRASTIVE_LAB_SKIP_WGPU").is_some() {
+        return;
+    }
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.lines()
+            .any(|l| l.starts_with("bench points n=2000 ms_per_frame=") && l.contains(" fps=")),
+        "{t}"
+    );
+}

@@ -45,6 +45,7 @@ pub fn harness(config: RunConfig, paused: bool) -> Harness<'static, LabApp> {
                     fresh: true,
                     config: Some(config),
                     paused,
+                    renderer: None,
                 },
             )
         })

@@ -136,6 +136,16 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
         slider(
             ui,
             app,
+            "probe_size",
+            "probe points",
+            c.probe_size,
+            100..=20_000,
+            true,
+            true,
+        );
+        slider(
+            ui,
+            app,
             "out_dim",
             "output dimension d",
             c.out_dim,

@@ -4,9 +4,12 @@
 
 use super::LabApp;
 use crate::projection::ProjectorSettings;
+use crate::render::plot_item::GpuPoints;
+use crate::render::{PointInstance, SpatialGrid};
 use egui::{Color32, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -44,7 +47,27 @@ pub struct ViewState {
     /// t-SNE perplexity (2–100) and learning rate (10–1000), as in the Embedding Projector.
     pub perplexity: f32,
     pub tsne_lr: f32,
+    /// Who draws the points, their radius (points) and opacity.
+    pub renderer: PointRenderer,
+    pub point_radius: f32,
+    pub point_opacity: f32,
 }
+
+/// Who draws the embedding's points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum PointRenderer {
+    /// The WGSL renderer above [`GPU_THRESHOLD`] points (when the window renders with wgpu),
+    /// egui_plot below.
+    #[default]
+    Auto,
+    /// The WGSL renderer whenever it is available.
+    Gpu,
+    /// egui_plot always.
+    Plot,
+}
+
+/// Above this many points (and with wgpu) the WGSL renderer draws them.
+pub const GPU_THRESHOLD: usize = 3000;
 
 impl ViewState {
     pub fn projector_settings(&self) -> ProjectorSettings {
@@ -67,6 +90,9 @@ impl Default for ViewState {
             matrix: super::loss_view::Matrix::default(),
             perplexity: ProjectorSettings::default().perplexity,
             tsne_lr: ProjectorSettings::default().learning_rate,
+            renderer: PointRenderer::default(),
+            point_radius: 2.5,
+            point_opacity: 1.0,
         }
     }
 }
@@ -256,6 +282,45 @@ impl Glide {
     }
 }
 
+/// Point size and opacity, and who draws them.
+fn point_controls(ui: &mut Ui, app: &mut LabApp) {
+    let v = &mut app.state.view;
+    ui.horizontal_wrapped(|ui| {
+        ui.add(egui::Slider::new(&mut v.point_radius, 0.5..=8.0).text("point size"));
+        ui.add(egui::Slider::new(&mut v.point_opacity, 0.05..=1.0).text("opacity"));
+        let gpu = app.gpu_points;
+        egui::ComboBox::from_label("point renderer")
+            .selected_text(match v.renderer {
+                PointRenderer::Auto => "auto",
+                PointRenderer::Gpu => "GPU (WGSL)",
+                PointRenderer::Plot => "egui_plot",
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut v.renderer, PointRenderer::Auto, "auto")
+                    .on_hover_text(format!(
+                        "the WGSL renderer above {GPU_THRESHOLD} points, egui_plot below"
+                    ));
+                ui.add_enabled_ui(gpu, |ui| {
+                    ui.selectable_value(&mut v.renderer, PointRenderer::Gpu, "GPU (WGSL)")
+                        .on_disabled_hover_text(
+                            "the window renders with OpenGL here (no real GPU): start with `contrastive-lab app --renderer wgpu` to use it",
+                        );
+                });
+                ui.selectable_value(&mut v.renderer, PointRenderer::Plot, "egui_plot");
+            });
+    });
+}
+
+/// Whether the WGSL renderer draws `n` points now.
+fn use_gpu(app: &LabApp, n: usize) -> bool {
+    app.gpu_points
+        && match app.state.view.renderer {
+            PointRenderer::Auto => n > GPU_THRESHOLD,
+            PointRenderer::Gpu => true,
+            PointRenderer::Plot => false,
+        }
+}
+
 /// The t-SNE sliders, the re-seed button.
 fn tsne_controls(ui: &mut Ui, app: &mut LabApp) {
     ui.horizontal_wrapped(|ui| {
@@ -316,6 +381,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
     if app.state.view.projection == Projection::Tsne {
         tsne_controls(ui, app);
     }
+    point_controls(ui, app);
     let sphere = app.state.view.projection == Projection::Sphere
         && app.snapshot.as_ref().is_some_and(|s| s.dim == 3);
     if sphere {
@@ -361,9 +427,28 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                 _ => vec![false; points.len()],
             };
             let classes = names.len().max(1);
+            let gpu = use_gpu(app, points.len());
+            app.drew_gpu_points = gpu;
+            let (radius, opacity) = (app.state.view.point_radius, app.state.view.point_opacity);
+            let colour_of = |l: usize, back: bool| {
+                let c = class_colour(l % classes);
+                if back { c.gamma_multiply(0.3) } else { c }
+            };
             let mut by_class: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 2 * classes];
+            let mut instances: Vec<PointInstance> = Vec::new();
             for ((p, &l), &back) in points.iter().zip(&labels).zip(&far) {
-                if let Some(v) = by_class.get_mut(l + if back { classes } else { 0 }) {
+                let series = by_class.get_mut(l + if back { classes } else { 0 });
+                if gpu {
+                    let c = colour_of(l, back).to_srgba_unmultiplied();
+                    instances.push(PointInstance {
+                        position: *p,
+                        colour: c.map(|v| v as f32 / 255.0),
+                    });
+                    // egui_plot lists only series with points in its legend: one each.
+                    if let Some(v) = series.filter(|v| v.is_empty()) {
+                        v.push([p[0] as f64, p[1] as f64]);
+                    }
+                } else if let Some(v) = series {
                     v.push([p[0] as f64, p[1] as f64]);
                 }
             }
@@ -411,16 +496,14 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                             .get(class)
                             .cloned()
                             .unwrap_or_else(|| class.to_string());
-                        let colour = if k >= classes {
-                            class_colour(class).gamma_multiply(0.3)
-                        } else {
-                            class_colour(class)
-                        };
                         plot.points(
                             Points::new(name, PlotPoints::from(pts))
-                                .color(colour)
-                                .radius(2.5),
+                                .color(colour_of(class, k >= classes).gamma_multiply(opacity))
+                                .radius(radius),
                         );
+                    }
+                    if gpu {
+                        plot.add(GpuPoints::new(Arc::new(instances), radius, opacity));
                     }
                     for (label, a, b) in pairs {
                         plot.line(
@@ -429,23 +512,12 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                                 .width(1.5),
                         );
                     }
-                    // The probe point under the pointer, if one is close (2 % of the view).
+                    // The probe point under the pointer, if one is close (2 % of the view),
+                    // found on a grid of that cell size.
                     let c = plot.pointer_coordinate()?;
                     let bounds = plot.plot_bounds();
-                    let (w, h) = (bounds.width().max(1e-12), bounds.height().max(1e-12));
-                    points
-                        .iter()
-                        .enumerate()
-                        .map(|(i, p)| {
-                            (
-                                ((p[0] as f64 - c.x) / w).powi(2)
-                                    + ((p[1] as f64 - c.y) / h).powi(2),
-                                i,
-                            )
-                        })
-                        .filter(|(dist, _)| *dist < 0.02 * 0.02)
-                        .min_by(|a, b| a.0.total_cmp(&b.0))
-                        .map(|(_, i)| i)
+                    let cell = [0.02 * bounds.width(), 0.02 * bounds.height()];
+                    SpatialGrid::build(&points, cell).nearest(&points, [c.x, c.y])
                 });
             super::files::plot_menu(&response.response, app, "embedding");
             if let Some(i) = response.inner {

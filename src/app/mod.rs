@@ -58,6 +58,8 @@ pub struct AppOptions {
     pub config: Option<RunConfig>,
     /// Start paused (tests and screenshots of step 0).
     pub paused: bool,
+    /// Who renders the window: `None` picks (wgpu on a real GPU, else glow).
+    pub renderer: Option<eframe::Renderer>,
 }
 
 impl Default for AppOptions {
@@ -67,6 +69,7 @@ impl Default for AppOptions {
             fresh: false,
             config: None,
             paused: false,
+            renderer: None,
         }
     }
 }
@@ -89,6 +92,10 @@ pub struct LabApp {
     files: files::Files,
     /// The lesson whose card is shown.
     lesson: Option<&'static str>,
+    /// The window renders with wgpu and the WGSL point renderer is installed.
+    gpu_points: bool,
+    /// The last frame drew the embedding with the WGSL renderer.
+    drew_gpu_points: bool,
     frame_clock: (Instant, u32, f64),
 }
 
@@ -127,7 +134,14 @@ impl LabApp {
         let waker: crate::train::worker::Waker = Box::new(move || ctx.request_repaint());
         let ctx = cc.egui_ctx.clone();
         let projector = Projector::start(Some(Box::new(move || ctx.request_repaint())));
-        let (trainer, startup_error) = match device::select(options.device)
+        let gpu_points = match cc.wgpu_render_state.as_ref() {
+            Some(rs) => {
+                crate::render::points::install(rs);
+                true
+            }
+            None => false,
+        };
+        let (trainer, startup_error) = match training_device(cc, options.device)
             .and_then(|d| Trainer::start(state.config.clone(), d, options.paused, Some(waker)))
         {
             Ok(t) => (Some(t), None),
@@ -148,6 +162,8 @@ impl LabApp {
             events_seen: 0,
             files: files::Files::default(),
             lesson: None,
+            gpu_points,
+            drew_gpu_points: false,
             frame_clock: (Instant::now(), 0, 0.0),
         }
     }
@@ -256,6 +272,11 @@ impl LabApp {
         &self.projector
     }
 
+    /// Whether the last frame drew the embedding with the WGSL point renderer.
+    pub fn drew_gpu_points(&self) -> bool {
+        self.drew_gpu_points
+    }
+
     fn tick_frame_clock(&mut self) {
         let (start, frames, fps) = &mut self.frame_clock;
         *frames += 1;
@@ -349,6 +370,30 @@ impl eframe::App for LabApp {
     }
 }
 
+/// The training device: with `auto` and a window rendered by wgpu on a real GPU (or with
+/// `wgpu` and any wgpu window), Burn trains on the window's own device, and only the probe
+/// embeddings travel back to the CPU, at snapshot time. Otherwise as `device::select`.
+fn training_device(
+    cc: &eframe::CreationContext<'_>,
+    choice: DeviceChoice,
+) -> crate::error::Result<crate::train::TrainDevice> {
+    let share = cc.wgpu_render_state.as_ref().filter(|rs| match choice {
+        DeviceChoice::Auto => device::AdapterSummary::of(&rs.adapter).is_real_gpu(),
+        DeviceChoice::Wgpu => true,
+        DeviceChoice::Cpu => false,
+    });
+    match share {
+        Some(rs) => device::shared_with_window(
+            rs.instance.clone(),
+            rs.adapter.clone(),
+            rs.device.clone(),
+            rs.queue.clone(),
+        )
+        .or_else(|_| device::select(choice)),
+        None => device::select(choice),
+    }
+}
+
 /// The renderer: wgpu on a real GPU; glow (OpenGL) otherwise, which draws egui about 4× faster
 /// than wgpu on a software Vulkan adapter (STACK.md: 208 vs 56 frames/s under Xvfb).
 fn renderer() -> eframe::Renderer {
@@ -361,11 +406,18 @@ fn renderer() -> eframe::Renderer {
 
 /// Open the native window. `cargo run --release` lands here.
 pub fn run(options: AppOptions) -> anyhow::Result<()> {
+    let mut setup = eframe::egui_wgpu::WgpuSetupCreateNew::without_display_handle();
+    setup.device_descriptor = std::sync::Arc::new(device::full_device_descriptor);
     let native = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("contrastive-lab")
             .with_inner_size([1280.0, 800.0]),
-        renderer: renderer(),
+        renderer: options.renderer.unwrap_or_else(renderer),
+        // Ask the adapter for everything, so that the trainer can share the window's device.
+        wgpu_options: eframe::egui_wgpu::WgpuConfiguration {
+            wgpu_setup: eframe::egui_wgpu::WgpuSetup::CreateNew(setup),
+            ..Default::default()
+        },
         ..Default::default()
     };
     eframe::run_native(

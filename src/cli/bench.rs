@@ -134,12 +134,17 @@ pub fn torch_steps_per_s(
 pub fn execute(args: &BenchArgs) -> Result<Vec<String>> {
     match args.case.as_deref() {
         None => {}
-        Some("tsne") => return super::bench_tsne::execute(args.n, args.iters, !args.no_torch),
+        Some("tsne") => {
+            return super::bench_tsne::execute(args.n.unwrap_or(1000), args.iters, !args.no_torch);
+        }
+        Some("points") => {
+            return super::bench_points::execute(args.n.unwrap_or(100_000), args.frames);
+        }
         Some(other) => {
             return Err(LabError::invalid(
                 "bench",
                 other,
-                "the only named benchmark is `tsne` (without one, training is timed)",
+                "named benchmarks are `tsne` and `points` (without one, training is timed)",
             ));
         }
     }

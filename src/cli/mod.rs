@@ -2,6 +2,7 @@
 //! with PyTorch when it is installed), `settings` lists every `--set` key.
 
 pub mod bench;
+pub mod bench_points;
 pub mod bench_tsne;
 pub mod run;
 
@@ -89,16 +90,24 @@ pub struct AppArgs {
     /// Start with this config file.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// auto | wgpu | glow: who draws the window (auto: wgpu on a real GPU, else glow). The
+    /// WGSL point renderer needs wgpu.
+    #[arg(long, default_value = "auto")]
+    pub renderer: String,
 }
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// `tsne`: time the t-SNE projector instead of training (with `--n`).
+    /// `tsne`: time the t-SNE projector; `points`: the WGSL point renderer's frame cost
+    /// (both with `--n`). Without a case, training is timed.
     #[arg(value_name = "CASE")]
     pub case: Option<String>,
-    /// Points for `bench tsne`.
-    #[arg(long, default_value_t = 1000)]
-    pub n: usize,
+    /// Points for `bench tsne` (default 1000) or `bench points` (default 100000).
+    #[arg(long)]
+    pub n: Option<usize>,
+    /// Frames timed by `bench points`.
+    #[arg(long, default_value_t = 30)]
+    pub frames: usize,
     /// Timed iterations for `bench tsne` (after the early-exaggeration phase).
     #[arg(long, default_value_t = 200)]
     pub iters: usize,

@@ -24,13 +24,19 @@ pub struct Blobs {
 
 impl Blobs {
     pub fn new(seed: u64) -> Self {
+        Self::with_samples(seed, SAMPLES)
+    }
+
+    /// `samples` points (a probe of up to 20k needs as many); the first [`SAMPLES`] are those
+    /// of [`Blobs::new`].
+    pub fn with_samples(seed: u64, samples: usize) -> Self {
         let mut rng = Rng::fork(seed, "blobs");
         let centres: Vec<f32> = (0..CLASSES * SIGNAL_DIMS)
             .map(|_| CENTRE_SCALE * rng.normal())
             .collect();
-        let mut data = Vec::with_capacity(SAMPLES * DIM);
-        let mut labels = Vec::with_capacity(SAMPLES);
-        for i in 0..SAMPLES {
+        let mut data = Vec::with_capacity(samples * DIM);
+        let mut labels = Vec::with_capacity(samples);
+        for i in 0..samples {
             let k = i % CLASSES;
             for d in 0..DIM {
                 data.push(if d < SIGNAL_DIMS {

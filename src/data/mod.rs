@@ -90,7 +90,10 @@ pub fn build(config: &RunConfig) -> Result<Arc<dyn Source>> {
                 "CLIP needs paired image↔caption data: use dataset=shapes",
             ));
         }
-        (DatasetKind::Blobs, _) => Arc::new(blobs::Blobs::new(seed)),
+        (DatasetKind::Blobs, _) => Arc::new(blobs::Blobs::with_samples(
+            seed,
+            blobs::SAMPLES.max(config.probe_size),
+        )),
         (DatasetKind::Shapes, _) => Arc::new(shapes::Shapes::new(seed)),
         (DatasetKind::Digits, _) => Arc::new(digits::Digits::load()?),
         (DatasetKind::Folder(path), _) => Arc::new(folder::ImageFolder::load(path)?),

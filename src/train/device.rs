@@ -99,16 +99,69 @@ pub fn adapters() -> Vec<AdapterSummary> {
     let instance =
         wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
-        .into_iter()
-        .map(|a| {
-            let info = a.get_info();
-            AdapterSummary {
-                name: info.name,
-                kind: info.device_type,
-                backend: info.backend,
-            }
-        })
+        .iter()
+        .map(AdapterSummary::of)
         .collect()
+}
+
+impl AdapterSummary {
+    pub fn of(adapter: &wgpu::Adapter) -> Self {
+        let info = adapter.get_info();
+        Self {
+            name: info.name,
+            kind: info.device_type,
+            backend: info.backend,
+        }
+    }
+}
+
+/// What a window's renderer needs to ask of its adapter so that Burn can train on the same
+/// device: all its features (but mappable primary buffers, which are slow on discrete GPUs)
+/// and all its limits. egui's default request lacks features Burn's kernels use.
+pub fn full_device_descriptor(adapter: &wgpu::Adapter) -> wgpu::DeviceDescriptor<'static> {
+    wgpu::DeviceDescriptor {
+        label: Some("contrastive-lab (window + training)"),
+        required_features: adapter.features() - wgpu::Features::MAPPABLE_PRIMARY_BUFFERS,
+        required_limits: adapter.limits(),
+        ..Default::default()
+    }
+}
+
+/// Train on the very device the window renders with: Burn gets the window's wgpu instance,
+/// adapter, device and queue (which must have been created with [`full_device_descriptor`]).
+pub fn shared_with_window(
+    instance: wgpu::Instance,
+    adapter: wgpu::Adapter,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+) -> Result<TrainDevice> {
+    let summary = AdapterSummary::of(&adapter);
+    let window_device = device.clone();
+    let setup = burn::tensor::wgpu::WgpuSetup {
+        instance,
+        adapter,
+        device,
+        queue,
+        backend: summary.backend,
+    };
+    let device = Device::wgpu_options()
+        .setup(setup)
+        .init()
+        .map_err(|e| LabError::Device(format!("training on the window's GPU failed: {e}")))?;
+    // The first operation starts Burn's runtime, which installs a panicking handler for any
+    // uncaptured wgpu error on the device. On a device shared with the window that would let
+    // a transient surface error (a resize while a long kernel runs) take the app down: report
+    // such errors instead.
+    crate::methods::to_vec(burn::tensor::Tensor::<1>::zeros([1], &device))?;
+    window_device.on_uncaptured_error(std::sync::Arc::new(|error| {
+        eprintln!("wgpu error (reported, not fatal): {error}");
+    }));
+    Ok(TrainDevice {
+        device,
+        label: format!("{} - shared with the window", describe(&summary)),
+        short: "wgpu",
+        software: !summary.is_real_gpu(),
+    })
 }
 
 fn describe(a: &AdapterSummary) -> String {

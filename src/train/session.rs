@@ -309,9 +309,12 @@ impl Session {
 
     fn rebuild(&mut self, config: RunConfig) -> Result<()> {
         config.validate()?;
+        // (A bigger probe than blobs has samples needs more of them.)
         let source = if config.dataset == self.config.dataset
             && config.method.name() == self.config.method.name()
             && config.seed == self.config.seed
+            && (config.probe_size <= self.source.len()
+                || !matches!(config.dataset, crate::config::DatasetKind::Blobs))
         {
             self.source.clone()
         } else {
