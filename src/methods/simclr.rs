@@ -11,24 +11,35 @@ use burn::tensor::Tensor;
 pub fn nt_xent(z1: Tensor<2>, z2: Tensor<2>, temperature: f64) -> Tensor<1> {
     let [n, _] = z1.dims();
     let device = z1.device();
-    let (z1, z2) = (l2_normalize(z1), l2_normalize(z2));
+    // 1/τ folded into the [2n, d] embeddings (√ on each side) rather than applied to the
+    // [2n, 2n] similarities: one pass over the big matrix fewer, forward and backward.
+    let root = (1.0 / temperature).sqrt();
+    let (z1, z2) = (
+        l2_normalize(z1).mul_scalar(root),
+        l2_normalize(z2).mul_scalar(root),
+    );
     // Both halves share the positive logit: sim(z1[i], z2[i]) = sim(z2[i], z1[i]).
-    let positive = (z1.clone() * z2.clone()).sum_dim(1).div_scalar(temperature); // [n, 1]
+    let positive = (z1.clone() * z2.clone()).sum_dim(1); // [n, 1], already / τ
     let z = Tensor::cat(vec![z1, z2], 0); // [2n, d]
-    let sim = z.clone().matmul(z.transpose()).div_scalar(temperature); // [2n, 2n]
-    // An anchor is never its own negative: mask the diagonal out of the softmax.
-    let self_mask = Tensor::<2>::eye(2 * n, &device).equal_elem(1.0);
-    let sim = sim.mask_fill(self_mask, -1.0e9);
+    // An anchor is never its own negative: a constant −10⁹ on the diagonal removes it from
+    // the softmax (one add, no mask tensor to build and apply).
+    let diagonal = Tensor::<2>::eye(2 * n, &device).mul_scalar(-1.0e9); // [2n, 2n]
+    let sim = z.clone().matmul(z.transpose()) + diagonal; // [2n, 2n]
     let lse = logsumexp(sim); // [2n, 1]
     lse.mean() - positive.mean()
 }
 
+/// Both views go through the network as one batch of 2N, as in the paper (its batch norm
+/// sees all 2N views) and the PyTorch reference: one pass instead of two.
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
-    let (h1, z1) = learner.online.embed(x1, config.projector_bn); // [batch, out]
-    let (_, z2) = learner.online.embed(x2, config.projector_bn);
+    let [n, _] = x1.dims();
+    let x = Tensor::cat(vec![x1, x2], 0); // [2n, in]
+    let (h, z) = learner.online.embed(x, config.projector_bn); // [2n, feat], [2n, out]
+    let z1 = z.clone().narrow(0, 0, n); // [n, out]
+    let z2 = z.clone().narrow(0, n, n);
     Forward {
-        loss: nt_xent(z1.clone(), z2.clone(), config.temperature),
-        outputs: vec![h1, z1, z2],
+        loss: nt_xent(z1, z2, config.temperature),
+        outputs: vec![h, z],
         update: StateUpdate::None,
     }
 }
