@@ -116,13 +116,18 @@ pub fn torch_steps_per_s(
         .args(["--steps", &steps.to_string(), "--threads", "2"])
         .output()
         .map_err(|e| LabError::Device(format!("could not start python3: {e}")))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.split_whitespace()
-        .find_map(|w| w.strip_prefix("steps_per_s="))
-        .and_then(|v| v.parse().ok())
+    printed_number(&out, "steps_per_s", "torch reference")
+}
+
+/// The number a reference script printed as `key=<x>`, or its last error line.
+pub fn printed_number(out: &std::process::Output, key: &str, script: &str) -> Result<f64> {
+    let prefix = format!("{key}=");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(prefix.as_str()).and_then(|v| v.parse().ok()))
         .ok_or_else(|| {
             LabError::Device(format!(
-                "torch reference printed no steps_per_s: {}",
+                "{script} printed no {key}: {}",
                 String::from_utf8_lossy(&out.stderr)
                     .lines()
                     .last()

@@ -73,20 +73,7 @@ fn opentsne_ms_per_iter(script: &PathBuf, n: usize, iters: usize) -> Result<f64>
         .output()
         .map_err(|e| LabError::Device(format!("could not start python3: {e}")));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = out?;
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("ms_per_iter="))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            LabError::Device(format!(
-                "openTSNE reference printed no ms_per_iter: {}",
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            ))
-        })
+    super::bench::printed_number(&out?, "ms_per_iter", "openTSNE reference")
 }
 
 /// Print (and return) `bench tsne n=<N> ms_per_iter=<x>` and, with openTSNE, its figure and

@@ -4,7 +4,7 @@
 //! grayscale, blur, noise). Unreadable files are skipped and counted; an empty or missing
 //! folder is an error.
 
-use super::augment::{self, Image};
+use super::augment;
 use super::{InputKind, Source};
 use crate::error::{LabError, Result};
 use crate::rng::Rng;
@@ -21,7 +21,7 @@ pub struct ImageFolder {
     root: PathBuf,
     names: Vec<String>,
     /// `[n, 3, SIZE, SIZE]`, values in [0, 1].
-    images: Vec<f32>,
+    images: super::ImageStack,
     labels: Vec<usize>,
     /// Image files that could not be decoded, with why.
     skipped: Vec<(PathBuf, String)>,
@@ -78,7 +78,7 @@ impl ImageFolder {
             )));
         }
         let mut names = Vec::new();
-        let mut images = Vec::new();
+        let mut images = super::ImageStack::new(SIZE);
         let mut labels = Vec::new();
         let mut skipped = Vec::new();
         for dir in &classes {
@@ -88,7 +88,7 @@ impl ImageFolder {
             for f in files {
                 match load_image(&f) {
                     Ok(px) => {
-                        images.extend(px);
+                        images.push(&px);
                         labels.push(label);
                         count += 1;
                     }
@@ -123,10 +123,6 @@ impl ImageFolder {
     pub fn skipped(&self) -> &[(PathBuf, String)] {
         &self.skipped
     }
-
-    fn image(&self, i: usize) -> Image {
-        Image::from_vec(3, SIZE, SIZE, self.base(i).to_vec())
-    }
 }
 
 impl Source for ImageFolder {
@@ -135,11 +131,7 @@ impl Source for ImageFolder {
     }
 
     fn input(&self) -> InputKind {
-        InputKind::Image {
-            channels: 3,
-            height: SIZE,
-            width: SIZE,
-        }
+        self.images.input()
     }
 
     fn class_names(&self) -> &[String] {
@@ -151,8 +143,7 @@ impl Source for ImageFolder {
     }
 
     fn base(&self, i: usize) -> &[f32] {
-        let n = 3 * SIZE * SIZE;
-        &self.images[i * n..(i + 1) * n]
+        self.images.get(i)
     }
 
     fn label(&self, i: usize) -> usize {
@@ -160,7 +151,7 @@ impl Source for ImageFolder {
     }
 
     fn view(&self, i: usize, rng: &mut Rng, strength: f32) -> Vec<f32> {
-        augment::simclr_view(&self.image(i), rng, strength, augment::SIMCLR_COLOUR).data
+        augment::simclr_view(&self.images.image(i), rng, strength, augment::SIMCLR_COLOUR).data
     }
 
     fn warning(&self) -> Option<String> {

@@ -46,6 +46,46 @@ impl InputKind {
     }
 }
 
+/// Square RGB images of one size, stored flat (`[n, 3, side, side]`), as `shapes` and image
+/// folders hold them.
+pub struct ImageStack {
+    side: usize,
+    data: Vec<f32>,
+}
+
+impl ImageStack {
+    pub fn new(side: usize) -> Self {
+        Self {
+            side,
+            data: Vec::new(),
+        }
+    }
+
+    /// Append one `[3, side, side]` image.
+    pub fn push(&mut self, pixels: &[f32]) {
+        self.data.extend_from_slice(pixels);
+    }
+
+    pub fn input(&self) -> InputKind {
+        InputKind::Image {
+            channels: 3,
+            height: self.side,
+            width: self.side,
+        }
+    }
+
+    /// Image `i`, flattened.
+    pub fn get(&self, i: usize) -> &[f32] {
+        let n = 3 * self.side * self.side;
+        &self.data[i * n..(i + 1) * n]
+    }
+
+    /// Image `i` as an [`augment::Image`] to augment.
+    pub fn image(&self, i: usize) -> augment::Image {
+        augment::Image::from_vec(3, self.side, self.side, self.get(i).to_vec())
+    }
+}
+
 /// A finite labelled dataset with its augmentation.
 pub trait Source: Send + Sync {
     fn name(&self) -> String;

@@ -196,7 +196,7 @@ pub fn render(spec: &ShapeSpec, rng: &mut Rng) -> Image {
 }
 
 pub struct Shapes {
-    images: Vec<f32>,
+    images: super::ImageStack,
     specs: Vec<ShapeSpec>,
     names: Vec<String>,
     paired: bool,
@@ -214,7 +214,7 @@ impl Shapes {
 
     fn generate(seed: u64, paired: bool) -> Self {
         let mut rng = Rng::fork(seed, "shapes");
-        let mut images = Vec::with_capacity(SAMPLES * 3 * SIZE * SIZE);
+        let mut images = super::ImageStack::new(SIZE);
         let mut specs = Vec::with_capacity(SAMPLES);
         for i in 0..SAMPLES {
             let layout = if paired {
@@ -223,7 +223,7 @@ impl Shapes {
                 Layout::Centred
             };
             let spec = ShapeSpec::random(&mut rng, i % SHAPES.len(), layout);
-            images.extend(render(&spec, &mut rng).data);
+            images.push(&render(&spec, &mut rng).data);
             specs.push(spec);
         }
         Self {
@@ -232,10 +232,6 @@ impl Shapes {
             names: SHAPES.iter().map(|s| s.to_string()).collect(),
             paired,
         }
-    }
-
-    fn image(&self, i: usize) -> Image {
-        Image::from_vec(3, SIZE, SIZE, self.base(i).to_vec())
     }
 
     pub fn spec(&self, i: usize) -> ShapeSpec {
@@ -254,11 +250,7 @@ impl Source for Shapes {
     }
 
     fn input(&self) -> InputKind {
-        InputKind::Image {
-            channels: 3,
-            height: SIZE,
-            width: SIZE,
-        }
+        self.images.input()
     }
 
     fn class_names(&self) -> &[String] {
@@ -270,8 +262,7 @@ impl Source for Shapes {
     }
 
     fn base(&self, i: usize) -> &[f32] {
-        let n = 3 * SIZE * SIZE;
-        &self.images[i * n..(i + 1) * n]
+        self.images.get(i)
     }
 
     fn label(&self, i: usize) -> usize {
@@ -279,7 +270,7 @@ impl Source for Shapes {
     }
 
     fn view(&self, i: usize, rng: &mut Rng, strength: f32) -> Vec<f32> {
-        let img = self.image(i);
+        let img = self.images.image(i);
         if self.paired {
             // The caption names colour, size and position: CLIP's image views must keep them,
             // so only noise and a mild blur perturb the image.
