@@ -9,9 +9,13 @@ pub fn status_bar(ui: &mut Ui, app: &mut LabApp) {
             let s = app.status();
             ui.label(format!("step {}", s.step));
             ui.separator();
-            ui.label(format!("{:.0} steps/s", s.steps_per_s));
+            // Fixed-width cells: live rates do not shift what follows them.
+            let cell = |ui: &mut Ui, text: String| {
+                ui.add_sized([82.0, ui.available_height()], egui::Label::new(text));
+            };
+            cell(ui, format!("{:.0} steps/s", s.steps_per_s));
             ui.separator();
-            ui.label(format!("{:.0} frames/s", app.frames_per_second()));
+            cell(ui, format!("{:.0} frames/s", app.frames_per_second()));
             ui.separator();
             ui.label(format!(
                 "training on {}",

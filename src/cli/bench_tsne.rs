@@ -33,6 +33,18 @@ pub fn ms_per_iter(n: usize, iters: usize) -> Result<f64> {
     Ok(start.elapsed().as_secs_f64() * 1000.0 / iters.max(1) as f64)
 }
 
+/// The projector's PCA (two axes, orientation aligned) of the same points, in ms.
+pub fn pca_ms(n: usize) -> Result<f64> {
+    let x = bench_points(n);
+    let mut previous = crate::projection::pca_2d(&x, n, 64, None)?;
+    let reps = 20;
+    let start = Instant::now();
+    for _ in 0..reps {
+        previous = crate::projection::pca_2d(&x, n, 64, Some(&previous))?;
+    }
+    Ok(start.elapsed().as_secs_f64() * 1000.0 / reps as f64)
+}
+
 fn reference_script() -> Option<PathBuf> {
     let rel = PathBuf::from("benches/tsne_reference.py");
     [
@@ -83,8 +95,13 @@ pub fn execute(n: usize, iters: usize, compare: bool) -> Result<Vec<String>> {
         return Err(LabError::invalid("n", n, "t-SNE needs at least 3 points"));
     }
     let ours = ms_per_iter(n, iters)?;
-    let mut lines = vec![format!("bench tsne n={n} ms_per_iter={ours:.3}")];
-    println!("{}", lines[0]);
+    let mut lines = vec![
+        format!("bench tsne n={n} ms_per_iter={ours:.3}"),
+        format!("bench pca n={n} d=64 ms={:.3}", pca_ms(n)?),
+    ];
+    for line in &lines {
+        println!("{line}");
+    }
     let script = reference_script().filter(|_| compare && opentsne_available());
     match script {
         None if compare => {
