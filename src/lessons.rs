@@ -189,6 +189,24 @@ pub const LESSONS: &[Lesson] = &[
         check: spread_falls,
     },
     Lesson {
+        id: "moco-momentum",
+        title: "MoCo needs a slowly moving key encoder",
+        explanation: "MoCo compares each query with one positive key and a queue of thousands of keys \
+            from earlier batches. The keys come from a key encoder that follows the query encoder slowly \
+            (momentum 0.99), so keys of different ages stay comparable. With momentum 0 the key encoder \
+            jumps with every step and the queue holds keys from many different encoders: the paper \
+            reports that training then fails, and here the embedding collapses within about 100 steps.",
+        change: "Set the key-encoder momentum to 0.",
+        watch: "The loss climbs to ln(queue + 1) (about 8.3: guessing), std·√d falls towards 0, RankMe to 1, and kNN accuracy decays.",
+        method: Method::Moco,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[("momentum", "0")],
+        steps: 600,
+        check: spread_falls,
+    },
+    Lesson {
         id: "dino-centering",
         title: "DINO without centering: one prototype takes over",
         explanation: "DINO's teacher output is centred (a running mean is subtracted) and sharpened (a \

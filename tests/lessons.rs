@@ -92,6 +92,11 @@ fn lesson_byol_predictor_momentum() {
 }
 
 #[test]
+fn lesson_moco_momentum() {
+    check("moco-momentum");
+}
+
+#[test]
 fn lesson_dino_centering() {
     check("dino-centering");
 }
