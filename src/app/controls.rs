@@ -72,8 +72,9 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
         transport(ui, app);
         ui.separator();
         let c = app.state.config.clone();
+        // The closed box shows the method's name (the full titles are long for the panel).
         egui::ComboBox::from_label("method")
-            .selected_text(c.method.title())
+            .selected_text(c.method.title().split(" (").next().unwrap_or_default())
             .show_ui(ui, |ui| {
                 for m in Method::ALL {
                     if ui.selectable_label(c.method == m, m.title()).clicked() && c.method != m {
