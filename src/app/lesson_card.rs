@@ -106,12 +106,12 @@ impl LabApp {
     /// Start `id` as a fresh run: its configuration, and its change scripted when auto-play
     /// is on. The app keeps its own snapshot rate and probe size.
     pub fn start_lesson(&mut self, id: &str) {
-        let scenario = lessons::find(id).and_then(|l| l.scenario(self.state.autoplay));
-        match scenario {
-            Ok(mut s) => {
+        let started = lessons::find(id).and_then(|l| Ok((l.id, l.scenario(self.state.autoplay)?)));
+        match started {
+            Ok((id, mut s)) => {
                 s.config.snapshot_every = self.state.config.snapshot_every;
                 s.config.probe_size = self.state.config.probe_size;
-                self.lesson = lessons::find(id).ok().map(|l| l.id);
+                self.lesson = Some(id);
                 self.state.config = s.config.clone();
                 self.send(Command::Load(Box::new(s)));
             }

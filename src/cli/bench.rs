@@ -79,26 +79,35 @@ pub fn measure(
     })
 }
 
-/// `../shared/bench/torch_reference.py`, looked up from the working directory and the crate.
-pub fn torch_script() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("CONTRASTIVE_LAB_TORCH_REFERENCE") {
-        return Some(PathBuf::from(p)).filter(|p| p.is_file());
-    }
-    let rel = PathBuf::from("../shared/bench/torch_reference.py");
+/// A reference script at `rel`, looked up from the working directory, then the crate.
+pub fn reference_file(rel: &str) -> Option<PathBuf> {
     [
-        std::env::current_dir().ok().map(|d| d.join(&rel)),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&rel)),
+        std::env::current_dir().ok().map(|d| d.join(rel)),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)),
     ]
     .into_iter()
     .flatten()
     .find(|p| p.is_file())
 }
 
-pub fn torch_available() -> bool {
+/// Whether `python3` can import `module`.
+pub fn python_has(module: &str) -> bool {
     Command::new("python3")
-        .args(["-c", "import torch"])
+        .args(["-c", &format!("import {module}")])
         .output()
         .is_ok_and(|o| o.status.success())
+}
+
+/// `../shared/bench/torch_reference.py` (or `$CONTRASTIVE_LAB_TORCH_REFERENCE`).
+pub fn torch_script() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("CONTRASTIVE_LAB_TORCH_REFERENCE") {
+        return Some(PathBuf::from(p)).filter(|p| p.is_file());
+    }
+    reference_file("../shared/bench/torch_reference.py")
+}
+
+pub fn torch_available() -> bool {
+    python_has("torch")
 }
 
 /// PyTorch's steps/s for `method` at the same sizes, if the script and torch are there.

@@ -45,24 +45,6 @@ pub fn pca_ms(n: usize) -> Result<f64> {
     Ok(start.elapsed().as_secs_f64() * 1000.0 / reps as f64)
 }
 
-fn reference_script() -> Option<PathBuf> {
-    let rel = PathBuf::from("benches/tsne_reference.py");
-    [
-        std::env::current_dir().ok().map(|d| d.join(&rel)),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(&rel)),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|p| p.is_file())
-}
-
-fn opentsne_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import openTSNE"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// openTSNE's ms per iteration on the same points (single thread).
 fn opentsne_ms_per_iter(script: &PathBuf, n: usize, iters: usize) -> Result<f64> {
     let dir = std::env::temp_dir().join(format!("contrastive-lab-tsne-{}", std::process::id()));
@@ -102,7 +84,8 @@ pub fn execute(n: usize, iters: usize, compare: bool) -> Result<Vec<String>> {
     for line in &lines {
         println!("{line}");
     }
-    let script = reference_script().filter(|_| compare && opentsne_available());
+    let script = super::bench::reference_file("benches/tsne_reference.py")
+        .filter(|_| compare && super::bench::python_has("openTSNE"));
     match script {
         None if compare => {
             println!("# openTSNE comparison skipped (needs `pip install openTSNE`)")

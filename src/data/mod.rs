@@ -140,6 +140,15 @@ pub fn build(config: &RunConfig) -> Result<Arc<dyn Source>> {
     })
 }
 
+/// Whether `source`, built by [`build`] for `old`, serves `new` as well: [`build`] reads the
+/// dataset, the method (CLIP pairs), the seed and, for blobs, how many samples the probe needs.
+pub fn reusable(source: &dyn Source, old: &RunConfig, new: &RunConfig) -> bool {
+    new.dataset == old.dataset
+        && new.method == old.method
+        && new.seed == old.seed
+        && (new.probe_size <= source.len() || new.dataset != DatasetKind::Blobs)
+}
+
 /// Two views of `size` samples (CLIP: an image view and its caption), flattened row-major.
 #[derive(Clone, Debug)]
 pub struct Batch {

@@ -202,37 +202,6 @@ impl Tsne {
         let mut rng = Rng::fork(seed, "tsne-init");
         let x = (0..n).map(|_| 1e-2 * rng.normal()).collect();
         let y = (0..n).map(|_| 1e-2 * rng.normal()).collect();
-        Self::with_positions(p, params, x, y, 0)
-    }
-
-    /// Start from given positions `[n, 2]`; no early exaggeration (a warm start).
-    pub fn from_layout(p: Affinities, params: TsneParams, points: &[[f32; 2]]) -> Result<Self> {
-        if points.len() != p.n() {
-            return Err(LabError::Projection(format!(
-                "t-SNE warm start: {} positions for {} points",
-                points.len(),
-                p.n()
-            )));
-        }
-        let x = points.iter().map(|q| q[0]).collect();
-        let y = points.iter().map(|q| q[1]).collect();
-        Ok(Self::with_positions(
-            p,
-            params,
-            x,
-            y,
-            params.exaggeration_iters,
-        ))
-    }
-
-    fn with_positions(
-        p: Affinities,
-        params: TsneParams,
-        x: Vec<f32>,
-        y: Vec<f32>,
-        iter: usize,
-    ) -> Self {
-        let n = p.n();
         Self {
             p,
             params,
@@ -240,7 +209,7 @@ impl Tsne {
             y,
             update: vec![0.0; 2 * n],
             gains: vec![1.0; 2 * n],
-            iter,
+            iter: 0,
             kl: f64::NAN,
             grad: vec![0.0; 2 * n],
         }
@@ -261,10 +230,6 @@ impl Tsne {
 
     pub fn set_learning_rate(&mut self, lr: f32) {
         self.params.learning_rate = lr;
-    }
-
-    pub fn params(&self) -> &TsneParams {
-        &self.params
     }
 
     /// The perplexity of the affinities it currently fits.

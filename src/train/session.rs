@@ -107,14 +107,18 @@ impl Session {
         &self.script
     }
 
-    /// Apply every scripted change due at the current step (each logged as an event).
-    fn apply_script(&mut self) -> Result<()> {
+    /// Apply every scripted change due at the current step (each logged as an event); returns
+    /// the keys changed. [`Session::step`] calls it; a caller that reacts to changes (the
+    /// trainer thread) calls it first.
+    pub fn apply_script(&mut self) -> Result<Vec<String>> {
+        let mut applied = Vec::new();
         while let Some(next) = self.script.first().filter(|s| s.step <= self.step) {
             let next = next.clone();
             self.script.remove(0);
             self.set(&next.key, &next.value)?;
+            applied.push(next.key);
         }
-        Ok(())
+        Ok(applied)
     }
 
     pub fn config(&self) -> &RunConfig {
@@ -309,13 +313,7 @@ impl Session {
 
     fn rebuild(&mut self, config: RunConfig) -> Result<()> {
         config.validate()?;
-        // (A bigger probe than blobs has samples needs more of them.)
-        let source = if config.dataset == self.config.dataset
-            && config.method.name() == self.config.method.name()
-            && config.seed == self.config.seed
-            && (config.probe_size <= self.source.len()
-                || !matches!(config.dataset, crate::config::DatasetKind::Blobs))
-        {
+        let source = if data::reusable(self.source.as_ref(), &self.config, &config) {
             self.source.clone()
         } else {
             data::build(&config)?

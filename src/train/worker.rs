@@ -397,14 +397,9 @@ impl Worker {
     fn handle(&mut self, command: Command) -> bool {
         let result = match command {
             Command::Set { key, value } => {
-                let rebuild = crate::config::setting_doc(&key)
-                    .is_some_and(|d| d.apply == crate::config::Apply::Rebuild);
                 let result = self.session.set(&key, &value).map(|_| ());
-                if result.is_ok() && rebuild {
-                    self.data_changed();
-                    self.take_snapshot();
-                } else if result.is_ok() && key == "augment_strength" {
-                    self.refresh_preview();
+                if result.is_ok() {
+                    self.after_set(&key);
                 }
                 result
             }
@@ -438,16 +433,34 @@ impl Worker {
         true
     }
 
+    /// Republish what derives from `key` after it changed (by a command or a script).
+    fn after_set(&mut self, key: &str) {
+        let rebuild = crate::config::setting_doc(key)
+            .is_some_and(|d| d.apply == crate::config::Apply::Rebuild);
+        if rebuild {
+            self.data_changed();
+            self.take_snapshot();
+        } else if key == "augment_strength" {
+            self.refresh_preview();
+        }
+    }
+
     fn train_one(&mut self) {
         self.pending_steps = self.pending_steps.saturating_sub(1);
-        let script_ahead = self.session.script().len();
-        let result = self.session.step();
-        if self.session.script().len() != script_ahead {
-            // A scripted change was applied: controls, events and (after a rebuild) the
-            // probe views follow.
-            self.data_changed();
-            self.sync_status();
-        }
+        // Scripted changes due now go through the same reaction as a user's; the controls and
+        // events follow.
+        let result = match self.session.apply_script() {
+            Ok(keys) => {
+                if !keys.is_empty() {
+                    for key in &keys {
+                        self.after_set(key);
+                    }
+                    self.sync_status();
+                }
+                self.session.step()
+            }
+            Err(e) => Err(e),
+        };
         match result {
             Ok(Ok(loss)) => {
                 let step = self.session.step_count();
