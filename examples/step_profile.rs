@@ -7,6 +7,7 @@ use contrastive_lab::rng::Rng;
 use std::time::Instant;
 
 fn main() {
+    contrastive_lab::train::allocator::keep_freed_memory();
     let method: Method = std::env::args()
         .nth(1)
         .and_then(|m| m.parse().ok())

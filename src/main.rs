@@ -59,6 +59,7 @@ fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn main() -> ExitCode {
+    contrastive_lab::train::allocator::keep_freed_memory();
     ensure_runtime_dir();
     let cli = Cli::parse();
     let result = match cli.command {

@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor};
 use contrastive_lab::config::{DatasetKind, Method, RunConfig};
 use contrastive_lab::data::{self, Sampler};
 use contrastive_lab::methods::{
-    Learner, barlow, byol, clip, dino, moco, scalar, simclr, simsiam, tensor2,
+    Learner, barlow, byol, clip, dino, moco, scalar, simclr, simsiam, tensor2, to_vec,
 };
 use contrastive_lab::rng::Rng;
 
@@ -104,6 +104,51 @@ fn nt_xent_matches_brute_force_for_temperatures_from_0_01_to_10() {
             nt_xent_ref(&z1, &z2, d, tau),
             &format!("nt_xent τ={tau}"),
         );
+    }
+}
+
+/// The training path (fused host kernel on the CPU, handed to autodiff through a surrogate)
+/// against the brute-force value and against autodiff's gradient of [`simclr::nt_xent`].
+#[test]
+fn nt_xent_training_path_matches_value_and_gradient() {
+    let mut rng = Rng::new(5);
+    let (n, d) = (9, 6);
+    let z = random(&mut rng, 2 * n, d);
+    let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+    let device = dev().autodiff();
+    for tau in [0.01, 0.1, 0.5, 1.0, 10.0] {
+        let leaf = || tensor2(&z32, 2 * n, &device).require_grad();
+        let fused_in = leaf();
+        let fused = simclr::nt_xent_views(fused_in.clone(), tau);
+        let fused_grad = fused_in.grad(&fused.backward());
+        let auto_in = leaf();
+        let auto = simclr::nt_xent(
+            auto_in.clone().narrow(0, 0, n),
+            auto_in.clone().narrow(0, n, n),
+            tau,
+        );
+        let auto_grad = auto_in.grad(&auto.backward());
+        close(
+            value(fused),
+            nt_xent_ref(&z[..n * d], &z[n * d..], d, tau),
+            &format!("fused nt_xent τ={tau}"),
+        );
+        let (Some(fused_grad), Some(auto_grad)) = (fused_grad, auto_grad) else {
+            panic!("τ={tau}: no gradient reached the embeddings");
+        };
+        let (fused_grad, auto_grad) = (
+            to_vec(fused_grad).unwrap_or_default(),
+            to_vec(auto_grad).unwrap_or_default(),
+        );
+        assert_eq!(fused_grad.len(), 2 * n * d);
+        let largest = auto_grad.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+        assert!(largest > 0.0, "τ={tau}: zero gradient");
+        for (a, b) in fused_grad.iter().zip(&auto_grad) {
+            assert!(
+                (a - b).abs() <= 1e-4 * largest,
+                "τ={tau}: gradient {a} vs autodiff {b} (largest {largest})"
+            );
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod digits;
 pub mod folder;
 pub mod probe;
 pub mod shapes;
+pub mod stream;
 
 use crate::config::{DatasetKind, Method, RunConfig};
 use crate::error::{LabError, Result};

@@ -8,6 +8,7 @@ pub mod barlow;
 pub mod byol;
 pub mod clip;
 pub mod dino;
+pub mod host;
 pub mod moco;
 pub mod simclr;
 pub mod simsiam;

@@ -2,9 +2,9 @@
 //! embedding a (2N−1)-way softmax over cosine similarities / τ whose target is its other view:
 //! the NT-Xent loss.
 
-use super::{Forward, Learner, StateUpdate, l2_normalize, logsumexp};
+use super::{Forward, Learner, StateUpdate, host, l2_normalize, logsumexp, tensor2, to_vec};
 use crate::config::RunConfig;
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 
 /// NT-Xent over the 2N views `z1[i] ↔ z2[i]`, cosine similarity / `temperature`.
 /// `z1, z2: [n, d] → [1]` (mean over all 2N anchors).
@@ -29,16 +29,43 @@ pub fn nt_xent(z1: Tensor<2>, z2: Tensor<2>, temperature: f64) -> Tensor<1> {
     lse.mean() - positive.mean()
 }
 
+/// NT-Xent over both views stacked as `z: [2n, d]` (`z[i] ↔ z[i + n]`), as training uses it:
+/// the same value and gradient as [`nt_xent`]. On the CPU both come from the fused host
+/// kernel [`host::nt_xent_rows`] and reach Burn's autodiff through a surrogate whose gradient
+/// with respect to the normalised embeddings u is the kernel's: `Σ u ⊙ g` (g constant), shifted
+/// to the kernel's loss value. On other devices (a GPU keeps its data where it is) it is
+/// [`nt_xent`]. `→ [1]`
+pub fn nt_xent_views(z: Tensor<2>, temperature: f64) -> Tensor<1> {
+    let [rows, d] = z.dims();
+    let device = z.device();
+    let reference = |z: Tensor<2>| {
+        let n = rows / 2;
+        nt_xent(z.clone().narrow(0, 0, n), z.narrow(0, n, n), temperature)
+    };
+    if device.clone().without_autodiff() != Device::flex() {
+        return reference(z);
+    }
+    let u = l2_normalize(z.clone()); // [2n, d]
+    let Ok(host_u) = to_vec(u.clone().detach()) else {
+        return reference(z);
+    };
+    let (loss, grad) = host::nt_xent_rows(&host_u, d, temperature);
+    let offset: f64 = host_u
+        .iter()
+        .zip(&grad)
+        .map(|(&a, &b)| a as f64 * b as f64)
+        .sum();
+    let grad = tensor2(&grad, rows, &device); // [2n, d], constant
+    (u * grad).sum().add_scalar(loss - offset)
+}
+
 /// Both views go through the network as one batch of 2N, as in the paper (its batch norm
 /// sees all 2N views) and the PyTorch reference: one pass instead of two.
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
-    let [n, _] = x1.dims();
     let x = Tensor::cat(vec![x1, x2], 0); // [2n, in]
     let (h, z) = learner.online.embed(x, config.projector_bn); // [2n, feat], [2n, out]
-    let z1 = z.clone().narrow(0, 0, n); // [n, out]
-    let z2 = z.clone().narrow(0, n, n);
     Forward {
-        loss: nt_xent(z1, z2, config.temperature),
+        loss: nt_xent_views(z.clone(), config.temperature),
         outputs: vec![h, z],
         update: StateUpdate::None,
     }

@@ -33,8 +33,11 @@ impl BatchNorm1d {
         let mean = x.clone().mean_dim(0); // [1, features]
         let centred = x - mean;
         let var = centred.clone().square().mean_dim(0); // [1, features], biased as in training
-        let normed = centred / var.add_scalar(self.epsilon).sqrt();
-        normed * self.gamma.val().unsqueeze_dim(0) + self.beta.val().unsqueeze_dim(0)
+        // γ/√(var + ε) on the small [1, features] row, then one multiply of the big tensor:
+        // two passes over [batch, features] fewer than dividing and scaling separately,
+        // forward and backward.
+        let scale = var.add_scalar(self.epsilon).sqrt().recip() * self.gamma.val().unsqueeze_dim(0);
+        centred * scale + self.beta.val().unsqueeze_dim(0)
     }
 }
 
@@ -63,8 +66,8 @@ impl BatchNorm2d {
         let mean = x.clone().mean_dims(&[0, 2, 3]); // [1, c, 1, 1]
         let centred = x - mean;
         let var = centred.clone().square().mean_dims(&[0, 2, 3]); // [1, c, 1, 1]
-        let normed = centred / var.add_scalar(self.epsilon).sqrt();
         let shape = |p: &Param<Tensor<1>>| -> Tensor<4> { p.val().unsqueeze_dims(&[0, 2, 3]) };
-        normed * shape(&self.gamma) + shape(&self.beta)
+        let scale = var.add_scalar(self.epsilon).sqrt().recip() * shape(&self.gamma);
+        centred * scale + shape(&self.beta)
     }
 }

@@ -1,6 +1,7 @@
 //! Training: device choice, the deterministic [`Session`] core, snapshots and events, and the
 //! [`Trainer`] thread the app steers with commands.
 
+pub mod allocator;
 pub mod device;
 pub mod session;
 pub mod snapshot;

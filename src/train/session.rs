@@ -5,11 +5,11 @@
 use super::device::TrainDevice;
 use super::snapshot::{Event, PairSimilarity, Snapshot, VIEW_LINES, method_extras};
 use crate::config::{Apply, RunConfig, setting_doc};
-use crate::data::{self, Probe, Sampler, Source};
+use crate::data::stream::BatchStream;
+use crate::data::{self, Probe, Source};
 use crate::error::{LabError, Result};
 use crate::methods::{Learner, tensor2, to_vec};
 use crate::metrics::diagnostics::{self, ProbeEmbeddings};
-use crate::rng::Rng;
 use crate::scenario::{Scenario, ScriptStep};
 use burn::module::Module;
 use std::sync::Arc;
@@ -38,8 +38,7 @@ pub struct Session {
     source: Arc<dyn Source>,
     probe: Probe,
     learner: Learner,
-    sampler: Sampler,
-    aug_rng: Rng,
+    batches: BatchStream,
     step: usize,
     events: Vec<Event>,
     /// Losses since the last snapshot.
@@ -72,8 +71,7 @@ impl Session {
         );
         let learner = Learner::new(&config, source.as_ref(), &device.device);
         Self {
-            sampler: Sampler::new(source.len(), config.seed),
-            aug_rng: Rng::fork(config.seed, "augment"),
+            batches: BatchStream::new(source.len(), config.seed),
             checkpoint: (learner.clone(), 0),
             pending_checkpoint: None,
             learner,
@@ -149,21 +147,29 @@ impl Session {
         &self.learner
     }
 
+    fn batch_settings(&self) -> (usize, f32) {
+        (self.config.batch_size, self.config.augment_strength as f32)
+    }
+
     fn next_batch(&mut self) -> data::Batch {
-        self.sampler.next_batch(
-            self.source.as_ref(),
-            self.config.batch_size,
-            self.config.augment_strength as f32,
-            &mut self.aug_rng,
-        )
+        let (size, strength) = self.batch_settings();
+        self.batches.next(self.source.as_ref(), size, strength)
     }
 
     /// One training step. `Ok(Err(incident))` when the loss was not finite: the learner is
     /// back at its last finite state and the caller should pause.
     pub fn step(&mut self) -> Result<std::result::Result<f64, Incident>> {
         self.apply_script()?;
+        let (size, strength) = self.batch_settings();
         let batch = self.next_batch();
-        let ok = match self.learner.step(&batch, &self.config, self.step)? {
+        // The next step's batch is drawn on the other core meanwhile.
+        let (learner, config, step) = (&mut self.learner, &self.config, self.step);
+        let result = self
+            .batches
+            .while_drawing_next(self.source.as_ref(), size, strength, || {
+                learner.step(&batch, config, step)
+            });
+        let ok = match result? {
             Ok(ok) => ok,
             Err(cause) => {
                 let incident = Incident {
