@@ -80,20 +80,12 @@ pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
         let positive = row[partner(i)];
         // The anchor is not its own negative: −∞ on the diagonal, exp(−∞) = 0 below.
         row[i] = f32::NEG_INFINITY;
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let sum = exp_shifted(row, max);
-        loss += (max as f64 + sum.ln()) - positive as f64;
-        let inv = (1.0 / sum) as f32;
-        row.iter_mut().for_each(|p| *p *= inv);
+        loss += softmax_in_place(row) - positive as f64;
     }
     // W + Wᵀ, scaled: symmetric, so one triangle is computed and mirrored.
     let scale = (1.0 / (rows as f64 * temperature)) as f32;
+    symmetrise(&mut s, rows, scale);
     for i in 0..rows {
-        for j in i..rows {
-            let w = (s[i * rows + j] + s[j * rows + i]) * scale;
-            s[i * rows + j] = w;
-            s[j * rows + i] = w;
-        }
         s[i * rows + partner(i)] -= 2.0 * scale;
     }
     let mut grad = vec![0.0f32; rows * d];
@@ -101,61 +93,97 @@ pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
     (loss / rows as f64, grad)
 }
 
-/// `xᵢ ← exp(xᵢ − shift)` in place; returns `Σ exp(xᵢ − shift)` (f64). Vectorised with
-/// AVX2+FMA when the CPU has them.
-fn exp_shifted(x: &mut [f32], shift: f32) -> f64 {
+/// `m = a[i] + a[j]` (times `scale`) into both `a[i][j]` and `a[j][i]` of the square
+/// `[n, n]` matrix `a`, in tiles so that the transposed reads stay in cache.
+fn symmetrise(a: &mut [f32], n: usize, scale: f32) {
+    const TILE: usize = 32;
+    for bi in (0..n).step_by(TILE) {
+        for bj in (bi..n).step_by(TILE) {
+            for i in bi..(bi + TILE).min(n) {
+                for j in bj.max(i)..(bj + TILE).min(n) {
+                    let w = (a[i * n + j] + a[j * n + i]) * scale;
+                    a[i * n + j] = w;
+                    a[j * n + i] = w;
+                }
+            }
+        }
+    }
+}
+
+/// A row's softmax in place (entries of −∞ get 0); returns `log Σ exp(xᵢ)`.
+/// Vectorised with AVX2+FMA when the CPU has them.
+fn softmax_in_place(x: &mut [f32]) -> f64 {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has just been checked for both features.
-        return unsafe { exp_shifted_avx2(x, shift) };
+        return unsafe { softmax_avx2(x) };
     }
-    exp_shifted_lanes(x, shift)
+    softmax_lanes(x)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn exp_shifted_avx2(x: &mut [f32], shift: f32) -> f64 {
-    exp_shifted_lanes(x, shift)
+fn softmax_avx2(x: &mut [f32]) -> f64 {
+    softmax_lanes(x)
 }
 
+/// Independent accumulators per chunk, so that the loops vectorise.
 const LANES: usize = 16;
 
 #[inline(always)]
-fn exp_shifted_lanes(x: &mut [f32], shift: f32) -> f64 {
-    let mut acc = [0.0f32; LANES];
+fn softmax_lanes(x: &mut [f32]) -> f64 {
+    let mut lane_max = [f32::NEG_INFINITY; LANES];
+    let mut chunks = x.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for (m, &v) in lane_max.iter_mut().zip(chunk) {
+            *m = if v > *m { v } else { *m };
+        }
+    }
+    let max = chunks
+        .remainder()
+        .iter()
+        .chain(&lane_max)
+        .fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+    let mut lane_sum = [0.0f32; LANES];
     let mut chunks = x.chunks_exact_mut(LANES);
     for chunk in &mut chunks {
-        for (v, a) in chunk.iter_mut().zip(acc.iter_mut()) {
-            *v = exp_poly(*v - shift);
+        for (v, a) in chunk.iter_mut().zip(lane_sum.iter_mut()) {
+            *v = exp_poly(*v - max);
             *a += *v;
         }
     }
-    let mut total: f64 = acc.iter().map(|&a| a as f64).sum();
+    let mut sum: f64 = lane_sum.iter().map(|&a| a as f64).sum();
     for v in chunks.into_remainder() {
-        *v = exp_poly(*v - shift);
-        total += *v as f64;
+        *v = exp_poly(*v - max);
+        sum += *v as f64;
     }
-    total
+    let inv = (1.0 / sum) as f32;
+    x.iter_mut().for_each(|p| *p *= inv);
+    max as f64 + sum.ln()
 }
 
 /// `exp(x)` for `x ≤ 0` (and −∞ → 0), to about 2 ulp: `2^k · p(r)` with `x = k·ln2 + r`,
 /// `|r| ≤ ln2/2` and `p` the degree-6 Taylor polynomial (relative error < 2·10⁻⁷ there).
-/// Branch-free, so that it vectorises.
+/// Branch-free and without float→int casts (Rust's saturating `as` is scalar code), so
+/// that it vectorises.
 #[inline(always)]
 pub fn exp_poly(x: f32) -> f32 {
     // Below −87.3 the result is under f32's normal range: flush to 0 (−∞ included).
-    let x = x.max(-87.3);
-    let k = (x * std::f32::consts::LOG2_E).round();
+    let x = x.clamp(-87.3, 0.0);
+    // k = round(x / ln2) by the 1.5·2²³ trick: adding it leaves k in the low mantissa bits.
+    const MAGIC: f32 = 12_582_912.0;
+    let shifted = x * std::f32::consts::LOG2_E + MAGIC;
+    let k = shifted - MAGIC;
     // Cody–Waite: ln2 split in two so that k·ln2 is exact enough.
     let r = x - k * 0.693_145_75 - k * 1.428_606_8e-6;
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    // 2^k through the exponent bits; k ≥ −126 after the clamp.
-    let scale = f32::from_bits(((k as i32 + 127) as u32) << 23);
-    let y = p * scale;
-    if x <= -87.3 { 0.0 } else { y }
+    // 2^k through the exponent bits: k (two's complement in the low bits) + 127, shifted.
+    let k_bits = shifted.to_bits().wrapping_sub(MAGIC.to_bits());
+    let scale = f32::from_bits(k_bits.wrapping_add(127) << 23);
+    if x <= -87.3 { 0.0 } else { p * scale }
 }
 
 #[cfg(test)]
@@ -176,15 +204,36 @@ mod tests {
         assert_eq!(exp_poly(f32::NEG_INFINITY), 0.0);
         assert_eq!(exp_poly(-200.0), 0.0);
         assert_eq!(exp_poly(0.0), 1.0);
+        assert!((exp_poly(-0.5) as f64 - (-0.5f64).exp()).abs() < 1e-7);
     }
 
     #[test]
-    fn exp_shifted_sums_what_it_writes() {
-        let mut x: Vec<f32> = (0..37).map(|i| i as f32 * 0.25).collect();
-        let total = exp_shifted(&mut x, 9.0);
-        let expected: f64 = (0..37).map(|i| (i as f64 * 0.25 - 9.0).exp()).sum();
-        assert!((total - expected).abs() < 1e-6 * expected);
-        assert!((x[36] as f64 - 1.0).abs() < 1e-6);
+    fn softmax_in_place_matches_f64() {
+        // 37 entries: two full lanes of 16 and a remainder; one −∞ (a masked diagonal).
+        let mut x: Vec<f32> = (0..37).map(|i| (i as f32 * 0.73).sin() * 20.0).collect();
+        x[5] = f32::NEG_INFINITY;
+        let reference: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        let max = reference.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let sum: f64 = reference.iter().map(|v| (v - max).exp()).sum();
+        let lse = softmax_in_place(&mut x);
+        assert!((lse - (max + sum.ln())).abs() < 1e-5);
+        for (p, r) in x.iter().zip(&reference) {
+            assert!((*p as f64 - (r - max).exp() / sum).abs() < 1e-6);
+        }
+        assert_eq!(x[5], 0.0);
+    }
+
+    #[test]
+    fn symmetrise_adds_the_transpose_across_tiles() {
+        let n = 70; // more than two tiles of 32, with a ragged edge
+        let a: Vec<f32> = (0..n * n).map(|i| (i % 97) as f32).collect();
+        let mut s = a.clone();
+        symmetrise(&mut s, n, 0.5);
+        for i in 0..n {
+            for j in 0..n {
+                assert_eq!(s[i * n + j], (a[i * n + j] + a[j * n + i]) * 0.5);
+            }
+        }
     }
 
     #[test]
