@@ -107,6 +107,35 @@ fn nt_xent_matches_brute_force_for_temperatures_from_0_01_to_10() {
     }
 }
 
+/// The value of `loss` at `x` `[rows, d]` and its gradient with respect to `x`, by Burn's
+/// autodiff on the CPU.
+fn value_and_grad(
+    x: &[f64],
+    rows: usize,
+    loss: impl Fn(Tensor<2>) -> Tensor<1>,
+) -> (f64, Vec<f32>) {
+    let x: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    let leaf = tensor2(&x, rows, &dev().autodiff()).require_grad();
+    let l = loss(leaf.clone());
+    let grad = leaf
+        .grad(&l.backward())
+        .and_then(|g| to_vec(g).ok())
+        .unwrap_or_default();
+    (value(l), grad)
+}
+
+fn assert_same_gradient(ours: &[f32], autodiff: &[f32], what: &str) {
+    assert_eq!(ours.len(), autodiff.len(), "{what}: gradient shape");
+    let largest = autodiff.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+    assert!(largest > 0.0, "{what}: zero gradient");
+    for (a, b) in ours.iter().zip(autodiff) {
+        assert!(
+            (a - b).abs() <= 1e-4 * largest,
+            "{what}: gradient {a} vs autodiff {b} (largest {largest})"
+        );
+    }
+}
+
 /// The training path (fused host kernel on the CPU, handed to autodiff through a surrogate)
 /// against the brute-force value and against autodiff's gradient of [`simclr::nt_xent`].
 #[test]
@@ -114,41 +143,56 @@ fn nt_xent_training_path_matches_value_and_gradient() {
     let mut rng = Rng::new(5);
     let (n, d) = (9, 6);
     let z = random(&mut rng, 2 * n, d);
-    let z32: Vec<f32> = z.iter().map(|&v| v as f32).collect();
-    let device = dev().autodiff();
     for tau in [0.01, 0.1, 0.5, 1.0, 10.0] {
-        let leaf = || tensor2(&z32, 2 * n, &device).require_grad();
-        let fused_in = leaf();
-        let fused = simclr::nt_xent_views(fused_in.clone(), tau);
-        let fused_grad = fused_in.grad(&fused.backward());
-        let auto_in = leaf();
-        let auto = simclr::nt_xent(
-            auto_in.clone().narrow(0, 0, n),
-            auto_in.clone().narrow(0, n, n),
-            tau,
-        );
-        let auto_grad = auto_in.grad(&auto.backward());
-        close(
-            value(fused),
-            nt_xent_ref(&z[..n * d], &z[n * d..], d, tau),
-            &format!("fused nt_xent τ={tau}"),
-        );
-        let (Some(fused_grad), Some(auto_grad)) = (fused_grad, auto_grad) else {
-            panic!("τ={tau}: no gradient reached the embeddings");
-        };
-        let (fused_grad, auto_grad) = (
-            to_vec(fused_grad).unwrap_or_default(),
-            to_vec(auto_grad).unwrap_or_default(),
-        );
-        assert_eq!(fused_grad.len(), 2 * n * d);
-        let largest = auto_grad.iter().fold(0.0f32, |m, g| m.max(g.abs()));
-        assert!(largest > 0.0, "τ={tau}: zero gradient");
-        for (a, b) in fused_grad.iter().zip(&auto_grad) {
-            assert!(
-                (a - b).abs() <= 1e-4 * largest,
-                "τ={tau}: gradient {a} vs autodiff {b} (largest {largest})"
-            );
-        }
+        let (fused, fused_grad) = value_and_grad(&z, 2 * n, |z| simclr::nt_xent_views(z, tau));
+        let (_, auto_grad) = value_and_grad(&z, 2 * n, |z| {
+            simclr::nt_xent(z.clone().narrow(0, 0, n), z.narrow(0, n, n), tau)
+        });
+        let what = format!("fused nt_xent τ={tau}");
+        close(fused, nt_xent_ref(&z[..n * d], &z[n * d..], d, tau), &what);
+        assert_same_gradient(&fused_grad, &auto_grad, &what);
+    }
+}
+
+/// Brute-force MoCo InfoNCE in f64: queries and keys normalised here, `queue` already unit.
+fn info_nce_ref(q: &[f64], key: &[f64], queue: &[f64], d: usize, tau: f64) -> f64 {
+    let n = q.len() / d;
+    (0..n)
+        .map(|i| {
+            let qi = unit(&q[i * d..(i + 1) * d]);
+            let ki = unit(&key[i * d..(i + 1) * d]);
+            let mut logits = vec![dot(&qi, &ki) / tau];
+            logits.extend(rows(queue, d).iter().map(|r| dot(&qi, r) / tau));
+            ce(&logits, 0)
+        })
+        .sum::<f64>()
+        / n as f64
+}
+
+fn unit_rows(rng: &mut Rng, n: usize, d: usize) -> Vec<f64> {
+    rows(&random(rng, n, d), d)
+        .iter()
+        .flat_map(|r| unit(r))
+        .collect()
+}
+
+/// MoCo's training path against the brute-force value and autodiff's gradient with respect to
+/// the queries (keys and queue get none).
+#[test]
+fn info_nce_training_path_matches_value_and_gradient() {
+    let mut rng = Rng::new(8);
+    let (n, k, d) = (7, 33, 5);
+    let (q, key) = (random(&mut rng, n, d), random(&mut rng, n, d));
+    let queue = unit_rows(&mut rng, k, d);
+    for tau in [0.01, 0.2, 1.0, 10.0] {
+        let (fused, fused_grad) = value_and_grad(&q, n, |q| {
+            moco::info_nce_training(q, t(&key, n), t(&queue, k), tau)
+        });
+        let (_, auto_grad) =
+            value_and_grad(&q, n, |q| moco::info_nce(q, t(&key, n), t(&queue, k), tau));
+        let what = format!("fused info_nce τ={tau}");
+        close(fused, info_nce_ref(&q, &key, &queue, d, tau), &what);
+        assert_same_gradient(&fused_grad, &auto_grad, &what);
     }
 }
 
@@ -167,21 +211,9 @@ fn info_nce_matches_hand_case_and_brute_force() {
     let mut rng = Rng::new(5);
     let (n, k, d) = (8, 20, 6);
     let (q, key) = (random(&mut rng, n, d), random(&mut rng, n, d));
-    let queue: Vec<f64> = rows(&random(&mut rng, k, d), d)
-        .iter()
-        .flat_map(|r| unit(r))
-        .collect();
+    let queue = unit_rows(&mut rng, k, d);
     for tau in [0.01, 0.2, 10.0] {
-        let reference = (0..n)
-            .map(|i| {
-                let qi = unit(&q[i * d..(i + 1) * d]);
-                let ki = unit(&key[i * d..(i + 1) * d]);
-                let mut logits = vec![dot(&qi, &ki) / tau];
-                logits.extend(rows(&queue, d).iter().map(|r| dot(&qi, r) / tau));
-                ce(&logits, 0)
-            })
-            .sum::<f64>()
-            / n as f64;
+        let reference = info_nce_ref(&q, &key, &queue, d, tau);
         let ours = value(moco::info_nce(t(&q, n), t(&key, n), t(&queue, k), tau));
         close(ours, reference, &format!("info_nce τ={tau}"));
     }

@@ -8,23 +8,52 @@
 //! surrogate (see [`super::simclr::nt_xent_views`]), so everything upstream of the
 //! embeddings is still Burn's autodiff.
 
-/// `dst[m×n] = A[m×k] · B[k×n] · scale`, row-major; `b_transposed`: `b` holds Bᵀ `[n×k]`.
+/// A row-major matrix view whose rows start `stride` elements apart (`stride ≥ cols`).
+#[derive(Clone, Copy)]
+struct Strided {
+    rows: usize,
+    cols: usize,
+    stride: usize,
+}
+
+impl Strided {
+    fn dense(rows: usize, cols: usize) -> Self {
+        Self {
+            rows,
+            cols,
+            stride: cols,
+        }
+    }
+
+    /// Whether a slice of `len` elements holds the whole view.
+    fn fits(&self, len: usize) -> bool {
+        self.stride >= self.cols
+            && (self.rows == 0 || (self.rows - 1) * self.stride + self.cols <= len)
+    }
+}
+
+/// `dst = A · B · scale` with `A: [m, k]`, `B: [k, n]`, `dst: [m, n]`, row-major (A and dst
+/// possibly strided); `b_transposed`: `b` holds Bᵀ `[n, k]`, dense.
 fn matmul(
-    dst: &mut [f32],
-    a: &[f32],
+    (dst, dst_shape): (&mut [f32], Strided),
+    (a, a_shape): (&[f32], Strided),
     b: &[f32],
-    [m, k, n]: [usize; 3],
     b_transposed: bool,
     scale: f32,
 ) {
-    assert!(dst.len() == m * n && a.len() == m * k && b.len() == k * n);
+    let (m, k, n) = (a_shape.rows, a_shape.cols, dst_shape.cols);
+    assert!(dst_shape.rows == m && dst_shape.fits(dst.len()) && a_shape.fits(a.len()));
+    assert!(b.len() == k * n);
+    if m == 0 || n == 0 {
+        return;
+    }
     let (b_rs, b_cs) = if b_transposed {
         (1, k as isize)
     } else {
         (n as isize, 1)
     };
-    // SAFETY: the three slices were just checked to hold the row-major shapes the strides
-    // describe, and `dst` does not alias the inputs (it is a `&mut`).
+    // SAFETY: the three slices were just checked to hold the shapes the strides describe,
+    // and `dst` does not alias the inputs (it is a `&mut`).
     unsafe {
         gemm::gemm(
             m,
@@ -32,11 +61,11 @@ fn matmul(
             k,
             dst.as_mut_ptr(),
             1,
-            n as isize,
+            dst_shape.stride as isize,
             false,
             a.as_ptr(),
             1,
-            k as isize,
+            a_shape.stride as isize,
             b.as_ptr(),
             b_cs,
             b_rs,
@@ -50,6 +79,12 @@ fn matmul(
     }
 }
 
+/// Whether every value is finite. The max and exp of the kernels skip NaN, so a broken
+/// embedding must be caught before it could yield a finite loss.
+fn all_finite(parts: &[&[f32]]) -> bool {
+    parts.iter().all(|p| p.iter().all(|v| v.is_finite()))
+}
+
 /// NT-Xent over `rows = 2n` ℓ2-normalised embeddings `u: [rows, d]` (row-major), the partner
 /// of row `i` being row `(i + n) mod 2n`: the mean over all rows of
 /// `log Σ_{j≠i} exp(uᵢ·uⱼ/τ) − uᵢ·u_partner/τ`.
@@ -59,22 +94,16 @@ fn matmul(
 pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
     let rows = u.len().checked_div(d).unwrap_or(0);
     assert!(rows >= 2 && rows.is_multiple_of(2) && rows * d == u.len());
-    if !u.iter().all(|v| v.is_finite()) {
-        // The max and exp below skip NaN: a broken embedding must not yield a finite loss.
+    if !all_finite(&[u]) {
         return (f64::NAN, vec![0.0; u.len()]);
     }
     let half = rows / 2;
     let partner = |i: usize| (i + half) % rows;
     // [rows, rows] similarities / τ
+    let (embeddings, square) = (Strided::dense(rows, d), Strided::dense(rows, rows));
     let mut s = vec![0.0f32; rows * rows];
-    matmul(
-        &mut s,
-        u,
-        u,
-        [rows, d, rows],
-        true,
-        (1.0 / temperature) as f32,
-    );
+    let inv_t = (1.0 / temperature) as f32;
+    matmul((&mut s, square), (u, embeddings), u, true, inv_t);
     let mut loss = 0.0f64;
     for (i, row) in s.chunks_exact_mut(rows).enumerate() {
         let positive = row[partner(i)];
@@ -89,8 +118,73 @@ pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
         s[i * rows + partner(i)] -= 2.0 * scale;
     }
     let mut grad = vec![0.0f32; rows * d];
-    matmul(&mut grad, &s, u, [rows, rows, d], false, 1.0);
+    matmul((&mut grad, embeddings), (&s, square), u, false, 1.0);
     (loss / rows as f64, grad)
+}
+
+/// MoCo's InfoNCE: `n` queries `q` against their positive keys `k` (`[n, d]`) and a queue of
+/// `K` negatives (`[K, d]`), all ℓ2-normalised: the mean over queries of
+/// `log(exp(qᵢ·kᵢ/τ) + Σ_j exp(qᵢ·queue_j/τ)) − qᵢ·kᵢ/τ`.
+///
+/// Returns the loss and `∂loss/∂q` `[n, d]` (keys and queue get no gradient in MoCo): with `P`
+/// the row softmax over `[positive, negatives]`,
+/// `∂loss/∂qᵢ = ((Pᵢ₀ − 1)·kᵢ + Σ_j Pᵢⱼ·queue_j) / (n·τ)`.
+pub fn info_nce_rows(
+    q: &[f32],
+    k: &[f32],
+    queue: &[f32],
+    d: usize,
+    temperature: f64,
+) -> (f64, Vec<f32>) {
+    let n = q.len().checked_div(d).unwrap_or(0);
+    let negatives = queue.len().checked_div(d).unwrap_or(0);
+    assert!(n * d == q.len() && k.len() == q.len() && negatives * d == queue.len());
+    if !all_finite(&[q, k, queue]) {
+        return (f64::NAN, vec![0.0; q.len()]);
+    }
+    let inv_t = (1.0 / temperature) as f32;
+    // [n, 1 + K] logits / τ: the positive in column 0, the negatives after it.
+    let width = 1 + negatives;
+    let mut logits = vec![0.0f32; n * width];
+    let after_positive = Strided {
+        rows: n,
+        cols: negatives,
+        stride: width,
+    };
+    let queries = Strided::dense(n, d);
+    matmul(
+        (&mut logits[1.min(n * width)..], after_positive),
+        (q, queries),
+        queue,
+        true,
+        inv_t,
+    );
+    let mut loss = 0.0f64;
+    let mut positive_weight = vec![0.0f32; n];
+    for (i, row) in logits.chunks_exact_mut(width).enumerate() {
+        let (qi, ki) = (&q[i * d..(i + 1) * d], &k[i * d..(i + 1) * d]);
+        let positive = qi.iter().zip(ki).map(|(a, b)| a * b).sum::<f32>() * inv_t;
+        row[0] = positive;
+        loss += softmax_in_place(row) - positive as f64;
+        positive_weight[i] = row[0] - 1.0;
+    }
+    let scale = (1.0 / (n as f64 * temperature)) as f32;
+    let mut grad = vec![0.0f32; n * d];
+    matmul(
+        (&mut grad, queries),
+        (&logits[1.min(n * width)..], after_positive),
+        queue,
+        false,
+        scale,
+    );
+    for ((g, ki), w) in grad
+        .chunks_exact_mut(d)
+        .zip(k.chunks_exact(d))
+        .zip(&positive_weight)
+    {
+        g.iter_mut().zip(ki).for_each(|(g, k)| *g += w * scale * k);
+    }
+    (loss / n.max(1) as f64, grad)
 }
 
 /// `m = a[i] + a[j]` (times `scale`) into both `a[i][j]` and `a[j][i]` of the square
@@ -237,15 +331,31 @@ mod tests {
     }
 
     #[test]
-    fn matmul_handles_both_layouts() {
+    fn matmul_handles_both_layouts_and_strided_rows() {
         // A [2×3], B [3×2]
         let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
         let b = [7.0, 8.0, 9.0, 10.0, 11.0, 12.0];
         let bt = [7.0, 9.0, 11.0, 8.0, 10.0, 12.0];
+        let (a_shape, c_shape) = (Strided::dense(2, 3), Strided::dense(2, 2));
         let mut c = [0.0; 4];
-        matmul(&mut c, &a, &b, [2, 3, 2], false, 1.0);
+        matmul((&mut c, c_shape), (&a, a_shape), &b, false, 1.0);
         assert_eq!(c, [58.0, 64.0, 139.0, 154.0]);
-        matmul(&mut c, &a, &bt, [2, 3, 2], true, 0.5);
+        matmul((&mut c, c_shape), (&a, a_shape), &bt, true, 0.5);
         assert_eq!(c, [29.0, 32.0, 69.5, 77.0]);
+        // The same product into columns 1–2 of a [2×3] buffer, from A padded to stride 4.
+        let padded = [1.0, 2.0, 3.0, -1.0, 4.0, 5.0, 6.0];
+        let mut wide = [0.0; 6];
+        let into = Strided {
+            rows: 2,
+            cols: 2,
+            stride: 3,
+        };
+        let from = Strided {
+            rows: 2,
+            cols: 3,
+            stride: 4,
+        };
+        matmul((&mut wide[1..], into), (&padded, from), &b, false, 1.0);
+        assert_eq!(wide, [0.0, 58.0, 64.0, 0.0, 139.0, 154.0]);
     }
 }

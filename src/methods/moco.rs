@@ -3,7 +3,9 @@
 //! past keys. The queue decouples the number of negatives from the batch size; the slowly
 //! moving key encoder keeps the queued keys consistent.
 
-use super::{Forward, Learner, StateUpdate, l2_normalize, logsumexp};
+use super::{
+    Forward, Learner, StateUpdate, host, host_loss, l2_normalize, logsumexp, on_cpu, to_vec,
+};
 use crate::config::RunConfig;
 use crate::rng::Rng;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -17,6 +19,29 @@ pub fn info_nce(q: Tensor<2>, k: Tensor<2>, queue: Tensor<2>, temperature: f64) 
     let logits = Tensor::cat(vec![positive.clone(), negatives], 1).div_scalar(temperature); // [n, 1+K]
     // Cross-entropy with the positive at index 0.
     logsumexp(logits).mean() - positive.div_scalar(temperature).mean()
+}
+
+/// [`info_nce`] as training uses it: on the CPU the value and the gradient with respect to
+/// `q` come from the fused host kernel [`host::info_nce_rows`] (see [`host_loss`]); `k` and
+/// `queue` carry no gradient in MoCo. `q, k: [n, d]`, `queue: [K, d]` → `[1]`
+pub fn info_nce_training(
+    q: Tensor<2>,
+    k: Tensor<2>,
+    queue: Tensor<2>,
+    temperature: f64,
+) -> Tensor<1> {
+    if !on_cpu(&q.device()) {
+        return info_nce(q, k, queue, temperature);
+    }
+    let [_, d] = q.dims();
+    let host_keys =
+        to_vec(l2_normalize(k.clone()).detach()).and_then(|k| Ok((k, to_vec(queue.clone())?)));
+    let fused = host_keys.ok().and_then(|(k_host, queue_host)| {
+        host_loss(l2_normalize(q.clone()), |q_host| {
+            host::info_nce_rows(q_host, &k_host, &queue_host, d, temperature)
+        })
+    });
+    fused.unwrap_or_else(|| info_nce(q, k, queue, temperature))
 }
 
 /// The queue MoCo starts with: K random unit vectors. `→ [K, d]`
@@ -58,7 +83,7 @@ pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConf
         .clone()
         .unwrap_or_else(|| k.clone().narrow(0, 0, 1));
     Forward {
-        loss: info_nce(q.clone(), k.clone(), queue, config.temperature),
+        loss: info_nce_training(q.clone(), k.clone(), queue, config.temperature),
         outputs: vec![q],
         update: StateUpdate::Enqueue(k),
     }

@@ -31,6 +31,37 @@ pub fn logsumexp(x: Tensor<2>) -> Tensor<2> {
     (x - max.clone()).exp().sum_dim(1).log() + max
 }
 
+/// Whether `device` (with or without autodiff) is the CPU backend, where the [`host`]
+/// kernels run.
+pub fn on_cpu(device: &Device) -> bool {
+    device.clone().without_autodiff() == Device::flex()
+}
+
+/// A loss computed on the host together with its exact gradient with respect to `u` (the
+/// [`host`] kernels), handed to Burn's autodiff: `Σ u ⊙ g` with `g` constant has gradient `g`,
+/// and shifted by a constant its value is the kernel's loss. Everything upstream of `u` stays
+/// Burn's autodiff. `None` off the CPU (a GPU keeps its data where it is) or when `u` cannot be
+/// read back: the caller then uses its autodiff formula. `u: [rows, d] → [1]`
+pub fn host_loss(
+    u: Tensor<2>,
+    kernel: impl FnOnce(&[f32]) -> (f64, Vec<f32>),
+) -> Option<Tensor<1>> {
+    let device = u.device();
+    if !on_cpu(&device) {
+        return None;
+    }
+    let [rows, _] = u.dims();
+    let host_u = to_vec(u.clone().detach()).ok()?;
+    let (loss, grad) = kernel(&host_u);
+    let offset: f64 = host_u
+        .iter()
+        .zip(&grad)
+        .map(|(&a, &b)| a as f64 * b as f64)
+        .sum();
+    let grad = tensor2(&grad, rows, &device); // [rows, d], constant
+    Some((u * grad).sum().add_scalar(loss - offset))
+}
+
 /// Row-wise ℓ2 normalisation (re-exported for the losses).
 pub use crate::model::network::l2_normalize;
 

@@ -2,9 +2,9 @@
 //! embedding a (2N−1)-way softmax over cosine similarities / τ whose target is its other view:
 //! the NT-Xent loss.
 
-use super::{Forward, Learner, StateUpdate, host, l2_normalize, logsumexp, tensor2, to_vec};
+use super::{Forward, Learner, StateUpdate, host, host_loss, l2_normalize, logsumexp};
 use crate::config::RunConfig;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::Tensor;
 
 /// NT-Xent over the 2N views `z1[i] ↔ z2[i]`, cosine similarity / `temperature`.
 /// `z1, z2: [n, d] → [1]` (mean over all 2N anchors).
@@ -31,32 +31,16 @@ pub fn nt_xent(z1: Tensor<2>, z2: Tensor<2>, temperature: f64) -> Tensor<1> {
 
 /// NT-Xent over both views stacked as `z: [2n, d]` (`z[i] ↔ z[i + n]`), as training uses it:
 /// the same value and gradient as [`nt_xent`]. On the CPU both come from the fused host
-/// kernel [`host::nt_xent_rows`] and reach Burn's autodiff through a surrogate whose gradient
-/// with respect to the normalised embeddings u is the kernel's: `Σ u ⊙ g` (g constant), shifted
-/// to the kernel's loss value. On other devices (a GPU keeps its data where it is) it is
-/// [`nt_xent`]. `→ [1]`
+/// kernel [`host::nt_xent_rows`] (see [`host_loss`]); elsewhere it is [`nt_xent`]. `→ [1]`
 pub fn nt_xent_views(z: Tensor<2>, temperature: f64) -> Tensor<1> {
     let [rows, d] = z.dims();
-    let device = z.device();
-    let reference = |z: Tensor<2>| {
+    host_loss(l2_normalize(z.clone()), |u| {
+        host::nt_xent_rows(u, d, temperature)
+    })
+    .unwrap_or_else(|| {
         let n = rows / 2;
         nt_xent(z.clone().narrow(0, 0, n), z.narrow(0, n, n), temperature)
-    };
-    if device.clone().without_autodiff() != Device::flex() {
-        return reference(z);
-    }
-    let u = l2_normalize(z.clone()); // [2n, d]
-    let Ok(host_u) = to_vec(u.clone().detach()) else {
-        return reference(z);
-    };
-    let (loss, grad) = host::nt_xent_rows(&host_u, d, temperature);
-    let offset: f64 = host_u
-        .iter()
-        .zip(&grad)
-        .map(|(&a, &b)| a as f64 * b as f64)
-        .sum();
-    let grad = tensor2(&grad, rows, &device); // [2n, d], constant
-    (u * grad).sum().add_scalar(loss - offset)
+    })
 }
 
 /// Both views go through the network as one batch of 2N, as in the paper (its batch norm
