@@ -55,5 +55,6 @@ pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConf
         loss,
         outputs,
         update: StateUpdate::None,
+        halves: None,
     }
 }

@@ -3,8 +3,10 @@
 //! gradient into the target. No negatives: the predictor and the slow target are what keep it
 //! from collapsing (remove the predictor and set the momentum to 0: it collapses).
 
+use super::parallel::{Halves, two_views};
 use super::{Forward, Learner, StateUpdate, l2_normalize};
 use crate::config::RunConfig;
+use crate::model::Network;
 use burn::tensor::Tensor;
 
 /// `‖p̂ − ẑ‖² = 2 − 2·cos(p, z)`, averaged over the batch. `p, z: [n, d] → [1]`
@@ -14,26 +16,53 @@ pub fn regression_loss(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
 }
 
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
-    let online = &learner.online;
-    let (h1, z1) = online.embed(x1.clone(), config.projector_bn); // [batch, out]
-    let (_, z2) = online.embed(x2.clone(), config.projector_bn);
-    let p1 = online.predict(z1.clone(), config.predictor, config.predictor_bn);
-    let p2 = online.predict(z2.clone(), config.predictor, config.predictor_bn);
-    let outputs = vec![h1, p1.clone(), p2.clone()];
-    let (t1, t2) = match (&learner.teacher, config.stop_gradient) {
-        // The paper: targets from the EMA network, no gradient.
-        (Some(target), true) => (
-            target.embed(x1.without_autodiff(), config.projector_bn).1,
-            target.embed(x2.without_autodiff(), config.projector_bn).1,
-        ),
-        (None, true) => (z1.detach(), z2.detach()),
-        // Stop-gradient off: the target is the online network itself, with gradient.
-        (_, false) => (z1, z2),
+    let bn = config.projector_bn;
+    // online encoder + projector → z, predictor → p: `[batch, in] → ([batch, feat], z, p)`
+    let online_branch = |net: &Network, x: Tensor<2>| {
+        let (h, z) = net.embed(x, bn);
+        let p = net.predict(z.clone(), config.predictor, config.predictor_bn);
+        (h, z, p)
     };
-    // Symmetrised: L(p1, t2) + L(p2, t1), as in the paper.
-    Forward {
-        loss: regression_loss(p1, t2) + regression_loss(p2, t1),
-        outputs,
-        update: StateUpdate::None,
+    match (&learner.teacher, config.stop_gradient) {
+        // The paper: each view's prediction regresses the EMA target's projection of the
+        // other view, with no gradient into the target. Each half depends on one view's online
+        // graph only: one view per core, forward and back.
+        (Some(target), true) => {
+            // Each view with the other view's input, for its target.
+            let first = (x1.clone(), x2.clone().without_autodiff());
+            let second = (x2, x1.without_autodiff());
+            let ((h1, p1, t2), (_, p2, t1), twin) =
+                two_views(learner, first, second, |net, (x, other)| {
+                    let (h, _, p) = online_branch(net, x);
+                    (h, p, target.embed(other, bn).1)
+                });
+            let halves = Halves {
+                a: regression_loss(p1.clone(), t2),
+                b: regression_loss(p2.clone(), t1),
+                twin,
+            };
+            Forward {
+                loss: halves.total(),
+                outputs: vec![h1, p1, p2],
+                update: StateUpdate::None,
+                halves: Some(halves),
+            }
+        }
+        (teacher, stop_gradient) => {
+            let (h1, z1, p1) = online_branch(&learner.online, x1);
+            let (_, z2, p2) = online_branch(&learner.online, x2);
+            let (t1, t2) = match (teacher, stop_gradient) {
+                (None, true) => (z1.detach(), z2.detach()),
+                // Stop-gradient off: the target is the online network itself, with gradient.
+                _ => (z1, z2),
+            };
+            // Symmetrised: L(p1, t2) + L(p2, t1), as in the paper.
+            Forward {
+                loss: regression_loss(p1.clone(), t2) + regression_loss(p2.clone(), t1),
+                outputs: vec![h1, p1, p2],
+                update: StateUpdate::None,
+                halves: None,
+            }
+        }
     }
 }

@@ -30,5 +30,6 @@ pub fn forward(
         loss: clip_loss(zi.clone(), zt.clone(), scale),
         outputs: vec![h1, zi, zt],
         update: StateUpdate::None,
+        halves: None,
     }
 }

@@ -3,8 +3,10 @@
 //! prototype from dominating) and *sharpened* (a low temperature τ_t < τ_s: stops the output
 //! from going uniform). Each alone collapses; together they balance.
 
+use super::parallel::{Halves, two_views};
 use super::{Forward, Learner, StateUpdate};
 use crate::config::RunConfig;
+use crate::model::Network;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{log_softmax, softmax};
 
@@ -41,33 +43,55 @@ pub fn update_center(center: Tensor<2>, logits: Tensor<2>, momentum: f64) -> Ten
 
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
     let online = &learner.online;
-    let (h1, z1) = online.embed(x1.clone(), config.projector_bn); // [batch, out]
-    let (_, z2) = online.embed(x2.clone(), config.projector_bn);
-    let outputs = vec![h1, z1.clone(), z2.clone()];
-    let s1 = online.prototype_logits(z1); // [batch, K]
-    let s2 = online.prototype_logits(z2);
-    let teacher = learner.teacher.as_ref().unwrap_or(online);
-    let (x1, x2) = (x1.without_autodiff(), x2.without_autodiff());
-    let t1 = teacher
-        .prototype_logits(teacher.embed(x1, config.projector_bn).1)
-        .detach();
-    let t2 = teacher
-        .prototype_logits(teacher.embed(x2, config.projector_bn).1)
-        .detach();
+    let bn = config.projector_bn;
     let center = config
         .centering
         .then(|| learner.state.center.clone())
         .flatten();
     let tau_t = teacher_temperature(config);
-    let p1 = teacher_probs(t1.clone(), center.clone(), tau_t);
-    let p2 = teacher_probs(t2.clone(), center, tau_t);
-    // Each view's student matches the *other* view's teacher.
-    let loss = (dino_loss(p1, s2, config.student_temperature)
-        + dino_loss(p2, s1, config.student_temperature))
-    .div_scalar(2.0);
+    let tau_s = config.student_temperature;
+    let teacher_logits =
+        |teacher: &Network, x: Tensor<2>| teacher.prototype_logits(teacher.embed(x, bn).1).detach();
+    // Each view's student matches the *other* view's teacher: the term of view 1's student
+    // needs view 2's teacher logits only, detached.
+    let Some(teacher) = &learner.teacher else {
+        let (h1, z1) = online.embed(x1.clone(), bn); // [batch, out]
+        let (_, z2) = online.embed(x2.clone(), bn);
+        let (s1, s2) = (
+            online.prototype_logits(z1.clone()),
+            online.prototype_logits(z2.clone()),
+        );
+        let t1 = teacher_logits(online, x1.without_autodiff());
+        let t2 = teacher_logits(online, x2.without_autodiff());
+        let p1 = teacher_probs(t1.clone(), center.clone(), tau_t);
+        let p2 = teacher_probs(t2.clone(), center, tau_t);
+        return Forward {
+            loss: (dino_loss(p1, s2, tau_s) + dino_loss(p2, s1, tau_s)).div_scalar(2.0),
+            outputs: vec![h1, z1, z2],
+            update: StateUpdate::Center(Tensor::cat(vec![t1, t2], 0)),
+            halves: None,
+        };
+    };
+    // With an EMA teacher the two terms are independent: one view per core, forward and back.
+    let first = (x1.clone(), x2.clone().without_autodiff());
+    let second = (x2, x1.without_autodiff());
+    let ((h1, z1, half1, t2), (_, z2, half2, t1), twin) =
+        two_views(learner, first, second, |net, (x, other)| {
+            let (h, z) = net.embed(x, bn); // [batch, out]
+            let s = net.prototype_logits(z.clone()); // [batch, K]
+            let t_other = teacher_logits(teacher, other);
+            let p_other = teacher_probs(t_other.clone(), center.clone(), tau_t);
+            (h, z, dino_loss(p_other, s, tau_s).div_scalar(2.0), t_other)
+        });
+    let halves = Halves {
+        a: half1,
+        b: half2,
+        twin,
+    };
     Forward {
-        loss,
-        outputs,
+        loss: halves.total(),
+        outputs: vec![h1, z1, z2],
         update: StateUpdate::Center(Tensor::cat(vec![t1, t2], 0)),
+        halves: Some(halves),
     }
 }

@@ -86,5 +86,6 @@ pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConf
         loss: info_nce_training(q.clone(), k.clone(), queue, config.temperature),
         outputs: vec![q],
         update: StateUpdate::Enqueue(k),
+        halves: None,
     }
 }

@@ -10,6 +10,7 @@ pub mod clip;
 pub mod dino;
 pub mod host;
 pub mod moco;
+pub mod parallel;
 pub mod simclr;
 pub mod simsiam;
 
@@ -23,6 +24,7 @@ use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Tensor, TensorData};
+use parallel::Halves;
 
 /// `log Σ_j exp(x_ij)` along dim 1, stable for any temperature: the row maximum is factored out.
 /// `[rows, cols] → [rows, 1]`
@@ -75,6 +77,9 @@ pub struct Forward {
     pub outputs: Vec<Tensor<2>>,
     /// Post-step state update the method needs.
     pub update: StateUpdate,
+    /// The loss as two independent halves, back-propagated on both cores (then `loss` is
+    /// their detached sum); `None`: one backward pass from `loss`.
+    pub halves: Option<Halves>,
 }
 
 pub enum StateUpdate {
@@ -272,8 +277,10 @@ impl Learner {
             }
             self.weight_norm = Some(norm);
         }
-        let grads = forward.loss.backward();
-        let grads = GradientsParams::from_grads(grads, &self.online);
+        let grads = match forward.halves {
+            Some(halves) => halves.backward(&self.online),
+            None => GradientsParams::from_grads(forward.loss.backward(), &self.online),
+        };
         self.online = self.optim.step(config.lr, self.online.clone(), grads);
 
         match forward.update {

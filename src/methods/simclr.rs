@@ -52,5 +52,6 @@ pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConf
         loss: nt_xent_views(z.clone(), config.temperature),
         outputs: vec![h, z],
         update: StateUpdate::None,
+        halves: None,
     }
 }

@@ -3,8 +3,10 @@
 //! cosine. The stop-gradient is what prevents collapse; switch it off and the loss falls to −1
 //! while every output becomes the same vector.
 
+use super::parallel::{Halves, two_views};
 use super::{Forward, Learner, StateUpdate, l2_normalize};
 use crate::config::RunConfig;
+use crate::model::Network;
 use burn::tensor::Tensor;
 
 /// Negative cosine similarity, averaged over the batch. `p, z: [n, d] → [1]`
@@ -13,20 +15,34 @@ pub fn negative_cosine(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
 }
 
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
-    let online = &learner.online;
-    let (h1, z1) = online.embed(x1, config.projector_bn); // [batch, out]
-    let (_, z2) = online.embed(x2, config.projector_bn);
-    let p1 = online.predict(z1.clone(), config.predictor, config.predictor_bn);
-    let p2 = online.predict(z2.clone(), config.predictor, config.predictor_bn);
-    let outputs = vec![h1, p1.clone(), p2.clone()];
-    let (t1, t2) = if config.stop_gradient {
-        (z1.detach(), z2.detach())
-    } else {
-        (z1, z2)
+    // encoder + projector → z, predictor → p: `[batch, in] → ([batch, feat], z, p)`
+    let branch = |net: &Network, x: Tensor<2>| {
+        let (h, z) = net.embed(x, config.projector_bn);
+        let p = net.predict(z.clone(), config.predictor, config.predictor_bn);
+        (h, z, p)
     };
+    if config.stop_gradient {
+        // Each half sees the other view only detached: one view per core, forward and back.
+        let ((h1, z1, p1), (_, z2, p2), twin) = two_views(learner, x1, x2, branch);
+        let halves = Halves {
+            a: negative_cosine(p1.clone(), z2.detach()).div_scalar(2.0),
+            b: negative_cosine(p2.clone(), z1.detach()).div_scalar(2.0),
+            twin,
+        };
+        return Forward {
+            loss: halves.total(),
+            outputs: vec![h1, p1, p2],
+            update: StateUpdate::None,
+            halves: Some(halves),
+        };
+    }
+    // Without it, both halves differentiate through both views: one graph.
+    let (h1, z1, p1) = branch(&learner.online, x1);
+    let (_, z2, p2) = branch(&learner.online, x2);
     Forward {
-        loss: (negative_cosine(p1, t2) + negative_cosine(p2, t1)).div_scalar(2.0),
-        outputs,
+        loss: (negative_cosine(p1.clone(), z2) + negative_cosine(p2.clone(), z1)).div_scalar(2.0),
+        outputs: vec![h1, p1, p2],
         update: StateUpdate::None,
+        halves: None,
     }
 }

@@ -1,0 +1,109 @@
+//! The two views of a batch on the two cores. In BYOL and SimSiam (with stop-gradient) each
+//! half of the symmetrised loss, `D(p₁, sg(t₂))` and `D(p₂, sg(t₁))`, depends on one view's
+//! graph only: the other view enters detached. So each view's forward *and* backward pass can
+//! run on its own thread, and the gradients add up to those of the whole loss.
+//!
+//! Burn's autodiff keeps graphs that share a node under one lock (a backward pass holds it),
+//! and the online network's parameters are such shared nodes. The second view therefore runs
+//! on a *twin*: the same parameters as new autodiff leaves (same values, same `ParamId`s), so
+//! the two graphs share nothing.
+
+use super::Learner;
+use crate::model::Network;
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::tensor::Tensor;
+
+/// Run `side` on another thread while `main` runs on this one; both results. A panic in
+/// `side` is re-raised here, as if it had run inline.
+pub fn alongside<A: Send, B>(side: impl FnOnce() -> A + Send, main: impl FnOnce() -> B) -> (A, B) {
+    std::thread::scope(|scope| {
+        let side = scope.spawn(side);
+        let main = main();
+        match side.join() {
+            Ok(side) => (side, main),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// A loss as two terms on independent graphs whose gradients add up to the loss's.
+pub struct Halves {
+    /// `[1]`, on the online network's graph (the first view).
+    pub a: Tensor<1>,
+    /// `[1]`, on the twin's graph (the second view).
+    pub b: Tensor<1>,
+    /// The online network with its parameters as separate leaves: `b`'s graph.
+    pub twin: Network,
+}
+
+impl Halves {
+    /// The loss's value, without joining the two graphs (which would put them under one lock).
+    pub fn total(&self) -> Tensor<1> {
+        self.a.clone().detach() + self.b.clone().detach()
+    }
+
+    /// Both backward passes at once; the parameter gradients, summed, keyed as `online`'s.
+    pub fn backward(self, online: &Network) -> GradientsParams {
+        let Halves { a, b, twin } = self;
+        let (from_a, from_b) = alongside(
+            || GradientsParams::from_grads(a.backward(), online),
+            || GradientsParams::from_grads(b.backward(), &twin),
+        );
+        sum_gradients(online, from_a, from_b)
+    }
+}
+
+/// `branch(online, first)` and `branch(twin, second)` on the two cores (each view's input, and
+/// whatever else its half needs); both results and the twin.
+pub fn two_views<I: Send, T: Send>(
+    learner: &Learner,
+    first: I,
+    second: I,
+    branch: impl Fn(&Network, I) -> T + Sync,
+) -> (T, T, Network) {
+    let online = &learner.online;
+    let twin = separate_leaves(online);
+    let (a, b) = alongside(|| branch(online, first), || branch(&twin, second));
+    (a, b, twin)
+}
+
+/// A copy of `net` whose trainable parameters are new autodiff leaves with the same values
+/// and `ParamId`s.
+fn separate_leaves(net: &Network) -> Network {
+    struct Fresh;
+    impl ModuleMapper for Fresh {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            param.map(|t| {
+                if t.is_require_grad() {
+                    t.detach().require_grad()
+                } else {
+                    t
+                }
+            })
+        }
+    }
+    net.clone().map(&mut Fresh)
+}
+
+/// `a + b`, parameter by parameter (a parameter in one only keeps its gradient).
+fn sum_gradients(net: &Network, a: GradientsParams, b: GradientsParams) -> GradientsParams {
+    struct Sum {
+        a: GradientsParams,
+        b: GradientsParams,
+    }
+    impl ModuleVisitor for Sum {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let id = param.id;
+            let sum = match (self.a.remove::<D>(id), self.b.remove::<D>(id)) {
+                (Some(x), Some(y)) => x + y,
+                (Some(g), None) | (None, Some(g)) => g,
+                (None, None) => return,
+            };
+            self.a.register(id, sum);
+        }
+    }
+    let mut sum = Sum { a, b };
+    net.visit(&mut sum);
+    sum.a
+}
