@@ -93,3 +93,16 @@ pub fn image_folder(root: &std::path::Path, per_class: usize) {
         }
     }
 }
+
+/// Two gradients agree to 10⁻⁴ of the reference's largest entry (which must not be 0).
+pub fn assert_same_gradient(ours: &[f32], reference: &[f32], what: &str) {
+    assert_eq!(ours.len(), reference.len(), "{what}: gradient shape");
+    let largest = reference.iter().fold(0.0f32, |m, g| m.max(g.abs()));
+    assert!(largest > 0.0, "{what}: zero gradient");
+    for (a, b) in ours.iter().zip(reference) {
+        assert!(
+            (a - b).abs() <= 1e-4 * largest,
+            "{what}: gradient {a} vs reference {b} (largest {largest})"
+        );
+    }
+}

@@ -2,7 +2,9 @@
 //! and hand-derived small cases, across temperatures 0.01–10; and every method's loss falls
 //! when it trains on one fixed batch.
 
+mod common;
 use burn::tensor::{Device, Tensor};
+use common::assert_same_gradient;
 use contrastive_lab::config::{DatasetKind, Method, RunConfig};
 use contrastive_lab::data::{self, Sampler};
 use contrastive_lab::methods::{
@@ -122,18 +124,6 @@ fn value_and_grad(
         .and_then(|g| to_vec(g).ok())
         .unwrap_or_default();
     (value(l), grad)
-}
-
-fn assert_same_gradient(ours: &[f32], autodiff: &[f32], what: &str) {
-    assert_eq!(ours.len(), autodiff.len(), "{what}: gradient shape");
-    let largest = autodiff.iter().fold(0.0f32, |m, g| m.max(g.abs()));
-    assert!(largest > 0.0, "{what}: zero gradient");
-    for (a, b) in ours.iter().zip(autodiff) {
-        assert!(
-            (a - b).abs() <= 1e-4 * largest,
-            "{what}: gradient {a} vs autodiff {b} (largest {largest})"
-        );
-    }
 }
 
 /// The training path (fused host kernel on the CPU, handed to autodiff through a surrogate)

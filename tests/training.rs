@@ -73,7 +73,9 @@ fn lower_temperature_gives_a_more_uniform_embedding() {
 #[test]
 fn same_config_and_seed_give_identical_metrics() {
     // Every method: BYOL, SimSiam and DINO train their two views on two threads.
-    for method in ["simclr", "moco", "clip", "byol", "simsiam", "barlow", "dino"] {
+    for method in [
+        "simclr", "moco", "clip", "byol", "simsiam", "barlow", "dino",
+    ] {
         let dataset = if method == "clip" { "shapes" } else { "blobs" };
         let c = config(
             method,

@@ -2,9 +2,11 @@
 //! a twin of the network): the loss and every parameter's gradient must be those of one graph
 //! over both views, as the papers write the loss.
 
+mod common;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
+use common::assert_same_gradient;
 use contrastive_lab::config::{Method, RunConfig};
 use contrastive_lab::data::{self, Sampler};
 use contrastive_lab::methods::{Forward, Learner, byol, dino, scalar, simsiam, tensor2, to_vec};
@@ -70,14 +72,7 @@ fn assert_same(method: Method, two_cores: Forward, one_graph: Tensor<1>, learner
     );
     assert!(ours.len() >= 8, "{method}: only {} gradients", ours.len());
     for (i, (a, b)) in ours.iter().zip(&reference).enumerate() {
-        let largest = b.iter().fold(0.0f32, |m, g| m.max(g.abs()));
-        assert!(largest > 0.0, "{method}: parameter {i} has a zero gradient");
-        for (x, y) in a.iter().zip(b) {
-            assert!(
-                (x - y).abs() <= 1e-4 * largest,
-                "{method}: parameter {i}: {x} vs one graph {y} (largest {largest})"
-            );
-        }
+        assert_same_gradient(a, b, &format!("{method}: parameter {i}"));
     }
 }
 
