@@ -8,7 +8,7 @@
 //! on a *twin*: the same parameters as new autodiff leaves (same values, same `ParamId`s), so
 //! the two graphs share nothing.
 
-use super::Learner;
+use super::{Learner, on_cpu};
 use crate::model::Network;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -46,7 +46,9 @@ impl Halves {
     /// Both backward passes at once; the parameter gradients, summed, keyed as `online`'s.
     pub fn backward(self, online: &Network) -> GradientsParams {
         let Halves { a, b, twin } = self;
-        let (from_a, from_b) = alongside(
+        let parallel = on_cpu(&a.device());
+        let (from_a, from_b) = both(
+            parallel,
             || GradientsParams::from_grads(a.backward(), online),
             || GradientsParams::from_grads(b.backward(), &twin),
         );
@@ -64,8 +66,23 @@ pub fn two_views<I: Send, T: Send>(
 ) -> (T, T, Network) {
     let online = &learner.online;
     let twin = separate_leaves(online);
-    let (a, b) = alongside(|| branch(online, first), || branch(&twin, second));
+    let parallel = on_cpu(&learner.device);
+    let (a, b) = both(parallel, || branch(online, first), || branch(&twin, second));
     (a, b, twin)
+}
+
+/// Both on two threads when `parallel` (on the CPU), else one after the other (a GPU is
+/// parallel already, and its queue is best fed from one thread): the same results.
+fn both<A: Send, B>(
+    parallel: bool,
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B,
+) -> (A, B) {
+    if parallel {
+        alongside(first, second)
+    } else {
+        (first(), second())
+    }
 }
 
 /// A copy of `net` whose trainable parameters are new autodiff leaves with the same values
