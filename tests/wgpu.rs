@@ -38,7 +38,7 @@ fn wgpu_trains_and_agrees_with_the_cpu_backend() {
         let mut on_cpu = Learner::new(&config, source.as_ref(), &cpu.device);
         let mut on_gpu = Learner::new(&config, source.as_ref(), &gpu.device);
         for (step, batch) in batches.iter().enumerate() {
-            let mut loss = |learner: &mut Learner| {
+            let loss = |learner: &mut Learner| {
                 learner
                     .step(batch, &config, step)
                     .unwrap_or_else(|e| panic!("{e}"))
