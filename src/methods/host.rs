@@ -1,12 +1,12 @@
 //! Host kernels for the CPU (flex) path: the parts of a step where Burn's op-by-op autodiff
 //! spends more time allocating and re-reading `[2n, 2n]` matrices than computing.
 //!
-//! [`nt_xent_rows`] computes SimCLR's loss *and* its exact gradient with respect to the
-//! normalised embeddings in two matrix products and one fused pass per row (max, exp, sum,
-//! log, softmax), where the autodiff graph takes about fifteen passes over the similarity
-//! matrix forward and backward. The trainer hands the gradient back to Burn through a
-//! surrogate (see [`super::simclr::nt_xent_views`]), so everything upstream of the
-//! embeddings is still Burn's autodiff.
+//! [`nt_xent_rows`] (SimCLR) and [`info_nce_rows`] (MoCo's queue) compute the loss *and* its
+//! exact gradient with respect to the normalised embeddings in two matrix products and one
+//! fused pass per row (max, exp, sum, log, softmax), where the autodiff graph takes about
+//! fifteen passes over the similarity matrix forward and backward. The trainer hands the
+//! gradient back to Burn through a surrogate ([`super::host_loss`]), so everything upstream
+//! of the embeddings is still Burn's autodiff.
 
 /// A row-major matrix view whose rows start `stride` elements apart (`stride ≥ cols`).
 #[derive(Clone, Copy)]
@@ -187,8 +187,8 @@ pub fn info_nce_rows(
     (loss / n.max(1) as f64, grad)
 }
 
-/// `m = a[i] + a[j]` (times `scale`) into both `a[i][j]` and `a[j][i]` of the square
-/// `[n, n]` matrix `a`, in tiles so that the transposed reads stay in cache.
+/// `(a[i][j] + a[j][i]) · scale` into both `a[i][j]` and `a[j][i]` of the square `[n, n]`
+/// matrix `a`, in tiles so that the transposed reads stay in cache.
 fn symmetrise(a: &mut [f32], n: usize, scale: f32) {
     const TILE: usize = 32;
     for bi in (0..n).step_by(TILE) {
