@@ -22,6 +22,12 @@ pub enum LabError {
     Projection(String),
     #[error("device error: {0}")]
     Device(String),
+    #[error("could not start the {what} thread: {source}")]
+    Thread {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("tensor read-back failed: {0}")]
     Readback(String),
     #[error("I/O error on {path}: {source}")]

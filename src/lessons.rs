@@ -33,10 +33,29 @@ pub struct Lesson {
     /// Steps the lesson runs headless (the phenomenon shows by then).
     pub steps: usize,
     check: fn(before: &Snapshot, after: &Snapshot, config: &RunConfig) -> Verdict,
+    /// What the class should see; the app opens the view that shows it.
+    pub phenomenon: Phenomenon,
+}
+
+/// What a lesson's change does to the embedding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phenomenon {
+    /// Every point converges to one spot (std·√d → 0).
+    CompleteCollapse,
+    /// The cloud flattens onto fewer directions (RankMe falls, std·√d need not).
+    DimensionalCollapse,
+    /// The embedding spreads more evenly over the sphere.
+    Uniformity,
+    /// DINO: one prototype takes every sample (teacher entropy → 0).
+    OnePrototype,
+    /// DINO: the teacher's output goes uniform over the prototypes (entropy → ln K).
+    UniformOutput,
+    /// CLIP: images find their own captions.
+    Retrieval,
 }
 
 fn spread(s: &Snapshot) -> f64 {
-    s.diagnostics.std / s.diagnostics.std_ref.max(1e-12)
+    s.diagnostics.spread()
 }
 
 fn extra(s: &Snapshot, key: &str) -> f64 {
@@ -137,6 +156,7 @@ pub const LESSONS: &[Lesson] = &[
         changes: &[("temperature", "0.05")],
         steps: 900,
         check: more_uniform,
+        phenomenon: Phenomenon::Uniformity,
     },
     Lesson {
         id: "simsiam-stop-gradient",
@@ -154,6 +174,7 @@ pub const LESSONS: &[Lesson] = &[
         changes: &[("stop_gradient", "false")],
         steps: 1500,
         check: spread_falls,
+        phenomenon: Phenomenon::CompleteCollapse,
     },
     Lesson {
         id: "simsiam-predictor",
@@ -170,6 +191,7 @@ pub const LESSONS: &[Lesson] = &[
         changes: &[("predictor", "false")],
         steps: 1500,
         check: spread_falls,
+        phenomenon: Phenomenon::CompleteCollapse,
     },
     Lesson {
         id: "byol-predictor-momentum",
@@ -187,6 +209,7 @@ pub const LESSONS: &[Lesson] = &[
         changes: &[("predictor", "false"), ("momentum", "0")],
         steps: 1000,
         check: spread_falls,
+        phenomenon: Phenomenon::CompleteCollapse,
     },
     Lesson {
         id: "moco-momentum",
@@ -205,16 +228,19 @@ pub const LESSONS: &[Lesson] = &[
         changes: &[("momentum", "0")],
         steps: 600,
         check: spread_falls,
+        phenomenon: Phenomenon::CompleteCollapse,
     },
     Lesson {
         id: "dino-centering",
-        title: "DINO without centering: one prototype takes over",
+        title: "DINO without centering: a few prototypes take over",
         explanation: "DINO's teacher output is centred (a running mean is subtracted) and sharpened (a \
-            low temperature). Centering stops any one prototype from dominating; without it the teacher \
-            puts all its mass on one prototype, the student copies it, and the output no longer depends \
-            on the input.",
+            low temperature). Centering stops prototypes from dominating; without it sharpening alone \
+            makes every teacher output one-hot on fewer and fewer prototypes, and the student copies it. \
+            The paper reports the end point: one prototype, a constant output. At this toy scale the \
+            class sees the way there: by step 600 the probe samples shown use 5 winning prototypes \
+            instead of 10 (4.4 instead of 17.5 in effective number).",
         change: "Untick centering.",
-        watch: "Teacher entropy falls towards 0 and KL(teacher || student) towards 0: student and teacher agree on a constant.",
+        watch: "In \"What the loss sees\" (teacher vs student) every teacher row turns one-hot and fewer columns light up (prototypes in use falls); teacher entropy and KL(teacher || student) fall towards 0: the student agrees with a teacher that tells less and less apart.",
         method: Method::Dino,
         dataset: DatasetKind::Blobs,
         start: &[],
@@ -222,6 +248,7 @@ pub const LESSONS: &[Lesson] = &[
         changes: &[("centering", "false")],
         steps: 600,
         check: one_prototype_wins,
+        phenomenon: Phenomenon::OnePrototype,
     },
     Lesson {
         id: "dino-sharpening",
@@ -238,6 +265,7 @@ pub const LESSONS: &[Lesson] = &[
         changes: &[("sharpening", "false")],
         steps: 600,
         check: output_goes_uniform,
+        phenomenon: Phenomenon::UniformOutput,
     },
     Lesson {
         id: "barlow-invariance-only",
@@ -255,6 +283,7 @@ pub const LESSONS: &[Lesson] = &[
         changes: &[("lambda", "0")],
         steps: 1000,
         check: rank_falls,
+        phenomenon: Phenomenon::DimensionalCollapse,
     },
     Lesson {
         id: "clip-temperature",
@@ -273,6 +302,7 @@ pub const LESSONS: &[Lesson] = &[
         changes: &[("temperature", "0.07"), ("learnable_temperature", "true")],
         steps: 600,
         check: retrieval_climbs,
+        phenomenon: Phenomenon::Retrieval,
     },
 ];
 

@@ -1,11 +1,35 @@
 //! contrastive-lab: see contrastive and self-supervised learning happen.
 //!
+//! # The data path
+//!
+//! ```text
+//!  UI thread (eframe)          trainer thread (one per run)        projector thread (one per run)
+//!  ─────────────────           ────────────────────────────        ──────────────────────────────
+//!  panels ──Command──────────► Session: model, optimizer, data,
+//!  (mpsc channel)              RNG; steps; every k steps a
+//!                              Snapshot ──Arc<Snapshot>──────────► PCA, sphere view, t-SNE
+//!                              (latest-value inbox)                (warm-started)
+//!  ◄──Arc<Published>────────── status + snapshot + history,        │
+//!  ◄──Arc<Layouts>─────────────── swapped whole ───────────────────┘ {run_id, pca, sphere, tsne}
+//!  (one Arc each per frame, never waits; both threads wake the UI with request_repaint)
+//! ```
+//!
+//! - The trainer thread owns everything that trains ([`train::Session`]); nothing else touches
+//!   the model. The projector thread owns the layouts. The UI owns only views and settings.
+//! - A run = one [`pipeline::Pipeline`] (trainer → projector → published state); N runs are N
+//!   pipelines. Headless `run` drives a [`train::Session`] directly, with the same projections.
+//!
+//! # Modules
 //! - [`config`]: `RunConfig`, the one description of an experiment.
 //! - [`data`]: generated and shipped datasets, augmentations, the probe set.
 //! - [`model`]: encoders, heads, the EMA teacher.
 //! - [`methods`]: SimCLR, MoCo, CLIP, BYOL, SimSiam, Barlow Twins, DINO — one file each.
 //! - [`metrics`]: collapse diagnostics and kNN accuracy.
-//! - [`train`]: the session, the trainer thread, device choice.
+//! - [`train`]: the session, the trainer thread and what it publishes, device choice.
+//! - [`projection`]: PCA, the sphere view, t-SNE, and the projector thread.
+//! - [`pipeline`]: one run's trainer and projector together.
+//! - [`app`]: the eframe app, one file per panel; [`render`]: the WGSL point renderer.
+//! - [`lessons`], [`scenario`]: one-click demonstrations and their files.
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV.
 //! - [`cli`]: the headless `run` and `bench` commands.
 
@@ -19,6 +43,7 @@ pub mod lessons;
 pub mod methods;
 pub mod metrics;
 pub mod model;
+pub mod pipeline;
 pub mod projection;
 pub mod render;
 pub mod rng;

@@ -54,6 +54,7 @@ fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
         config,
         paused: false,
         renderer,
+        lesson: args.lesson.clone(),
     })?;
     Ok(ExitCode::SUCCESS)
 }
@@ -76,11 +77,7 @@ fn main() -> ExitCode {
             println!("{}", contrastive_lab::lessons::listing());
             Ok(ExitCode::SUCCESS)
         }
-        None => open_app(&AppArgs {
-            device: "auto".into(),
-            renderer: "auto".into(),
-            ..AppArgs::default()
-        }),
+        None => open_app(&cli.app),
     };
     match result {
         Ok(code) => code,

@@ -87,7 +87,7 @@ fn switching_stop_gradient_off_in_the_app_makes_the_spread_fall() {
     let spread = |a: &LabApp| {
         a.history()
             .last()
-            .map(|r| r.diagnostics.std / r.diagnostics.std_ref)
+            .map(|r| r.diagnostics.spread())
             .unwrap_or(f64::NAN)
     };
     let before = spread(h.state());
@@ -146,7 +146,7 @@ fn the_tsne_view_follows_training_and_its_sliders_reach_the_projector() {
     frames_until(&mut h, "the first t-SNE layout", 120, |a| tsne(a).is_some());
     h.run_steps(2);
     assert!(
-        h.query_by_label_contains("t-SNE of the 32-d embedding")
+        h.query_by_label_contains("t-SNE rescales: the sphere view shows collapse")
             .is_some()
     );
     // Later snapshots are picked up, refining the same layout (warm start).
@@ -174,10 +174,7 @@ fn the_tsne_view_follows_training_and_its_sliders_reach_the_projector() {
     // "join views" has no meaning in t-SNE and is disabled there.
     h.get_by_label("PCA").click();
     h.run_steps(2);
-    assert!(
-        h.query_by_label_contains("PCA of the 32-d embedding")
-            .is_some()
-    );
+    assert!(h.query_by_label_contains("PCA zooms to fit").is_some());
 }
 
 #[test]
@@ -198,4 +195,40 @@ fn a_large_probe_is_drawn_by_the_wgsl_point_renderer() {
     h.state_mut().state.view.renderer = contrastive_lab::app::embedding::PointRenderer::Plot;
     h.run_steps(2);
     assert!(!h.state().drew_gpu_points());
+}
+
+#[test]
+fn in_slow_motion_the_step_key_plays_one_step_slowly() {
+    let mut h = harness(blobs("simsiam"), true);
+    frames_until(&mut h, "the first snapshot and its layouts", 120, |a| {
+        a.layouts().is_some_and(|l| matches!(l.sphere, Some(Ok(_))))
+    });
+    h.state_mut().state.view.slow_motion = true;
+    h.state_mut().state.view.slow_seconds = 0.5;
+    h.run_steps(2);
+    h.key_press(egui::Key::S);
+    let before = h.state().status().step;
+    frames_until(&mut h, "the step to play slowly", 120, |a| {
+        a.slow_move()
+            .is_some_and(|m| m.steps == (before, before + 1))
+    });
+    // The points travel from the layout before the step to the one after it.
+    let (from, to) = h
+        .state()
+        .slow_move()
+        .map(|m| (m.from.clone(), m.to.clone()))
+        .unwrap_or_default();
+    assert_ne!(from, to, "nothing moved in one SGD step");
+    assert!(
+        h.query_by_label_contains("slow motion: step").is_some(),
+        "the caption says what plays"
+    );
+    frames_until(&mut h, "the slow step to end", 120, |a| {
+        a.slow_move().is_none()
+    });
+    assert_eq!(
+        h.state().status().step,
+        before + 1,
+        "slow motion took one step"
+    );
 }

@@ -149,7 +149,7 @@ fn exports_write_the_projector_tsv_the_csvs_and_pngs() {
     let metrics =
         std::fs::read_to_string(out.join(format!("metrics-step{step}.csv"))).unwrap_or_default();
     assert!(metrics.starts_with(
-        "step,loss,std,std_ref,alignment,uniformity,rankme,knn_acc,pos_cos,neg_cos,temperature"
+        "step,loss,std,std_ref,alignment,uniformity,rankme,knn_acc,pos_cos,neg_cos,temperature,mi_bound"
     ));
     assert_eq!(metrics.lines().count(), h.state().history().len() + 1);
     assert!(out.join(format!("events-step{step}.csv")).is_file());

@@ -226,14 +226,30 @@ fn projection_writes_the_final_pca_and_tsne_layouts() {
         "--set",
         "probe_size=300",
         "--projection",
-        "pca,tsne",
+        "pca,tsne,sphere",
         "--out",
         out.to_str().unwrap_or_default(),
     ]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("tsne.tsv"), "the summary names the files");
+    assert!(
+        text(&o).contains("sphere.tsv"),
+        "the summary names the files"
+    );
     let metadata = read(&out.join("metadata.tsv"));
-    for file in ["pca.tsv", "tsne.tsv"] {
+    // The sphere view is on the fixed scale of the unit circle.
+    for line in read(&out.join("sphere.tsv")).lines().skip(1) {
+        let xy: Vec<f32> = line
+            .split('\t')
+            .take(2)
+            .map(|v| v.parse().unwrap_or(f32::NAN))
+            .collect();
+        assert!(
+            xy[0].hypot(xy[1]) <= 1.0 + 1e-5,
+            "off the unit disc: {line}"
+        );
+    }
+    for file in ["pca.tsv", "tsne.tsv", "sphere.tsv"] {
         let tsv = read(&out.join(file));
         let mut lines = tsv.lines();
         assert_eq!(lines.next(), Some("x\ty\tlabel\tclass"), "{file} header");
@@ -365,4 +381,87 @@ fn bench_points_prints_the_renderer_frame_cost() {
             .any(|l| l.starts_with("bench points n=2000 ms_per_frame=") && l.contains(" fps=")),
         "{t}"
     );
+}
+
+/// `metrics.csv` gains `mi_bound` for the InfoNCE methods: ln N − loss, N the candidates of each
+/// anchor's softmax (SimCLR 2B − 1, MoCo K + 1, CLIP B).
+#[test]
+fn metrics_csv_has_the_infonce_bound() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for (method, sets, n) in [
+        ("simclr", "batch_size=32", 63.0f64),
+        ("moco", "queue_size=100", 101.0),
+        ("clip", "batch_size=16", 16.0),
+    ] {
+        let out = dir.path().join(method);
+        let o = run(&[
+            "run",
+            "--method",
+            method,
+            "--steps",
+            "10",
+            "--set",
+            sets,
+            "--set",
+            "probe_size=100",
+            "--out",
+            out.to_str().unwrap_or_default(),
+            "--quiet",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let metrics = read(&out.join("metrics.csv"));
+        let mut lines = metrics.lines();
+        let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|h| *h == name)
+                .unwrap_or_else(|| panic!("{method}: no {name} in {header:?}"))
+        };
+        let (loss, bound) = (col("loss"), col("mi_bound"));
+        for line in lines {
+            let v: Vec<f64> = line
+                .split(',')
+                .map(|x| x.parse().unwrap_or(f64::NAN))
+                .collect();
+            assert!(
+                (v[bound] - (n.ln() - v[loss])).abs() < 1e-9,
+                "{method}: mi_bound {} vs ln {n} - {}",
+                v[bound],
+                v[loss]
+            );
+            assert!(v[bound] <= n.ln());
+        }
+    }
+    // The other methods have no N-way softmax, and no such column.
+    let out = dir.path().join("byol");
+    let o = run(&[
+        "run",
+        "--method",
+        "byol",
+        "--steps",
+        "2",
+        "--set",
+        "probe_size=100",
+        "--out",
+        out.to_str().unwrap_or_default(),
+        "--quiet",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!read(&out.join("metrics.csv")).contains("mi_bound"));
+}
+
+/// The app's flags work without the `app` subcommand (here: a bad one is refused by the app's
+/// own check, which proves the flag reached it).
+#[test]
+fn app_flags_work_without_the_subcommand() {
+    let o = run(&["--renderer", "nonsense", "--fresh"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("unknown renderer `nonsense`"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&["--lesson", "no-such-lesson", "--config", "x.toml"]);
+    assert!(!o.status.success(), "--lesson and --config conflict");
 }

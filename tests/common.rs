@@ -29,7 +29,7 @@ pub fn config(method: &str, dataset: &str, steps: usize, sets: &[(&str, &str)]) 
 
 /// std·√d: 1 for embeddings spread over the sphere, 0 for a collapsed point.
 pub fn spread(s: &Snapshot) -> f64 {
-    s.diagnostics.std / s.diagnostics.std_ref
+    s.diagnostics.spread()
 }
 
 /// The app in egui_kittest (wgpu renderer; lavapipe in CI), training on the CPU from `config`.
@@ -46,6 +46,7 @@ pub fn harness(config: RunConfig, paused: bool) -> Harness<'static, LabApp> {
                     config: Some(config),
                     paused,
                     renderer: None,
+                    lesson: None,
                 },
             )
         })

@@ -1,11 +1,21 @@
 //! Every lesson, run headless like `run --lesson`, shows its phenomenon, and the same run
 //! without the lesson's change does not: the change is what the class sees.
 
-use contrastive_lab::lessons::{LESSONS, Lesson};
-use contrastive_lab::train::{Session, TrainDevice};
+use contrastive_lab::lessons::{LESSONS, Lesson, Phenomenon};
+use contrastive_lab::projection::sphere_2d;
+use contrastive_lab::train::{Session, Snapshot, TrainDevice};
 
-/// The lesson's verdict with (`autoplay`) and without its scripted change.
-fn verdict(lesson: &Lesson, autoplay: bool) -> contrastive_lab::lessons::Verdict {
+/// The sphere view's spread of a snapshot (mean distance from the centroid, in sphere radii):
+/// in the view's plane, and in all d dimensions of the sphere.
+fn sphere_spread(s: &Snapshot) -> [f64; 2] {
+    let l = sphere_2d(&s.z, s.labels.len(), s.dim, None)
+        .unwrap_or_else(|e| panic!("sphere view at step {}: {e}", s.step));
+    [l.spread(), l.spread_on_sphere]
+}
+
+/// The lesson's verdict with (`autoplay`) and without its scripted change, and the sphere
+/// view's spread at the change and at the end.
+fn verdict(lesson: &Lesson, autoplay: bool) -> (contrastive_lab::lessons::Verdict, [[f64; 2]; 2]) {
     let scenario = lesson
         .scenario(autoplay)
         .unwrap_or_else(|e| panic!("{}: {e}", lesson.id));
@@ -27,19 +37,46 @@ fn verdict(lesson: &Lesson, autoplay: bool) -> contrastive_lab::lessons::Verdict
             );
         }
     }
-    lesson
+    let at = snaps
+        .iter()
+        .rev()
+        .find(|s| s.step <= lesson.change_step())
+        .unwrap_or_else(|| panic!("{}: no snapshot before the change", lesson.id));
+    let end = snaps
+        .last()
+        .unwrap_or_else(|| panic!("{}: no snapshots", lesson.id));
+    let verdict = lesson
         .verdict(&snaps, session.config())
-        .unwrap_or_else(|| panic!("{}: no snapshots around the change", lesson.id))
+        .unwrap_or_else(|| panic!("{}: no snapshots around the change", lesson.id));
+    (verdict, [sphere_spread(at), sphere_spread(end)])
 }
 
 fn check(id: &str) {
     let lesson = contrastive_lab::lessons::find(id).unwrap_or_else(|e| panic!("{e}"));
-    let with = verdict(lesson, true);
-    let without = verdict(lesson, false);
+    let (with, spread_with) = verdict(lesson, true);
+    let (without, spread_without) = verdict(lesson, false);
+    let [[w0, s0], [w1, s1]] = spread_with;
+    let [[c0, t0], [c1, t1]] = spread_without;
     println!(
-        "{id}: with the change: {}\n{id}: without: {}",
+        "{id}: with the change: {} (sphere view spread, plane / sphere: {w0:.3} / {s0:.3} -> {w1:.3} / {s1:.3})\n\
+         {id}: without: {} (sphere view spread, plane / sphere: {c0:.3} / {t0:.3} -> {c1:.3} / {t1:.3})",
         with.text, without.text
     );
+    if lesson.phenomenon == Phenomenon::CompleteCollapse {
+        // The picture carries the lesson: on the sphere view's fixed scale the points converge
+        // (their spread in the view falls at least 5×). Without the change the spread on the
+        // sphere, which the view projects, stays within 20 %; the view's own spread may shrink
+        // somewhat as training spreads the points over more directions than one plane shows,
+        // but nowhere near a collapse.
+        assert!(
+            w1 * 5.0 <= w0 && s1 * 5.0 <= s0,
+            "{id}: the sphere view did not show the collapse: {spread_with:?}"
+        );
+        assert!(
+            (t1 / t0 - 1.0).abs() <= 0.2 && c1 * 2.0 >= c0,
+            "{id}: the sphere view changed without the change: {spread_without:?}"
+        );
+    }
     assert!(
         with.shown,
         "{id}: the phenomenon did not show: {}",

@@ -149,7 +149,7 @@ fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 
 #[test]
 fn the_projector_publishes_pca_at_once_and_tsne_later_without_making_the_reader_wait() {
-    let projector = Projector::start(None);
+    let projector = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
     projector.configure(ProjectorSettings {
         tsne: true,
         ..ProjectorSettings::default()
@@ -189,7 +189,7 @@ fn the_projector_publishes_pca_at_once_and_tsne_later_without_making_the_reader_
 /// projector: PCA says why it has no layout, and the next input is projected as usual.
 #[test]
 fn the_projector_reports_a_collapsed_embedding_instead_of_failing() {
-    let projector = Projector::start(None);
+    let projector = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
     projector.configure(ProjectorSettings {
         tsne: true,
         ..ProjectorSettings::default()
@@ -211,4 +211,61 @@ fn the_projector_reports_a_collapsed_embedding_instead_of_failing() {
         l.tsne.as_ref().map(|r| r.is_ok())
     );
     assert!(projector.running(), "the projector thread died");
+}
+
+/// A snapshot whose affinities cannot be computed is skipped with its reason in the caption,
+/// and the layout goes on from where it was: it never starts again from noise mid-run.
+#[test]
+fn a_snapshot_tsne_cannot_use_is_skipped_and_the_layout_kept() {
+    let projector = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
+    projector.configure(ProjectorSettings {
+        tsne: true,
+        ..ProjectorSettings::default()
+    });
+    projector.submit(1, synthetic(300, 16, 10, 1));
+    let tsne = |p: &Projector| {
+        p.latest().and_then(|l| match &l.tsne {
+            Some(Ok(t)) => Some(t.clone()),
+            _ => None,
+        })
+    };
+    let settled = wait_for("the layout past early exaggeration", || {
+        tsne(&projector).filter(|t| !t.exaggerating && t.iterations >= 300)
+    });
+    // Its embeddings do not match its point count: no affinities, no PCA.
+    let broken = Arc::new(Snapshot {
+        step: 20,
+        z: vec![0.5; 7],
+        dim: 16,
+        labels: (0..300).map(|i| i % 10).collect(),
+        ..Snapshot::default()
+    });
+    projector.submit(1, broken);
+    let skipped = wait_for("the skipped snapshot's note", || {
+        tsne(&projector).filter(|t| t.note.is_some())
+    });
+    assert!(
+        skipped.iterations >= settled.iterations && !skipped.exaggerating,
+        "the layout started over: {} -> {} iterations",
+        settled.iterations,
+        skipped.iterations
+    );
+    assert_eq!(
+        skipped.step, settled.step,
+        "the layout still shows its last input"
+    );
+    assert!(
+        skipped
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("step 20")),
+        "{:?}",
+        skipped.note
+    );
+    projector.submit(1, synthetic(300, 16, 30, 3));
+    let resumed = wait_for("the next good snapshot", || {
+        tsne(&projector).filter(|t| t.step == 30)
+    });
+    assert!(resumed.note.is_none() && !resumed.exaggerating);
+    assert!(resumed.iterations > skipped.iterations);
 }

@@ -163,3 +163,31 @@ fn clip_keeps_learning_its_temperature_after_the_user_drags_it() {
         "τ stopped learning after the drag: {learned}"
     );
 }
+
+/// The app's opening view (SimCLR on blobs, the sphere view) shows the ten blobs as ten groups by
+/// step 1000: each point's ten nearest neighbours in the 2-D layout share its blob.
+#[test]
+fn the_opening_sphere_view_separates_the_ten_blobs_by_step_1000() {
+    use contrastive_lab::projection::{sphere_2d, tsne::neighbour_agreement};
+    let snaps = run(config(
+        "simclr",
+        "blobs",
+        1000,
+        &[("snapshot_every", "1000")],
+    ));
+    let agreement = |s: &contrastive_lab::train::Snapshot| {
+        let layout = sphere_2d(&s.z, s.labels.len(), s.dim, None)
+            .unwrap_or_else(|e| panic!("step {}: {e}", s.step));
+        neighbour_agreement(&layout.points, &s.labels, 10)
+    };
+    let (first, last) = (agreement(&snaps[0]), agreement(&snaps[snaps.len() - 1]));
+    println!("sphere view 10-NN label agreement: step 0 {first:.3} → step 1000 {last:.3}");
+    assert!(
+        last >= 0.9,
+        "blobs not separated in the opening view: {last}"
+    );
+    assert!(
+        first < 0.5,
+        "the random encoder already separated them: {first}"
+    );
+}

@@ -189,10 +189,10 @@ fn transport(ui: &mut Ui, app: &mut LabApp) {
         }
         if ui
             .button("Step")
-            .on_hover_text("S: one training step")
+            .on_hover_text("S: one training step (played slowly when the view's slow motion is on)")
             .clicked()
         {
-            app.send(Command::Step(1));
+            app.step_once();
         }
         if ui
             .button("Reset")

@@ -1,20 +1,26 @@
-//! The embedding view: the probe's embeddings by PCA (orientation kept between snapshots), by
-//! a live t-SNE, or raw on the unit circle / sphere when the output dimension is 2 / 3, coloured
-//! by class with a legend. Points glide between layouts at frame rate instead of jumping.
+//! The embedding view. It opens on the geometry the loss sees: the ℓ2-normalised embedding
+//! projected onto a stable plane, on the fixed scale of the unit circle, so that a collapse
+//! *looks* like points converging (see [`crate::projection::sphere`]). PCA (orientation kept
+//! between snapshots) and a live t-SNE zoom to fit and say so; with output dimension 2 / 3 the
+//! raw embedding on the unit circle / sphere. Coloured by class, with a legend above the plot
+//! (never over the points). Points glide between layouts at frame rate instead of jumping.
 
 use super::LabApp;
 use crate::projection::ProjectorSettings;
 use crate::render::plot_item::GpuPoints;
 use crate::render::{PointInstance, SpatialGrid};
 use egui::{Color32, Ui};
-use egui_plot::{Legend, Line, Plot, PlotPoints, Points};
+use egui_plot::{Line, Plot, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Projection {
+    /// ℓ2-normalised embedding on a stable plane through the sphere's centre, fixed scale.
     #[default]
+    Unit,
+    /// Principal components of the raw embedding, zoomed to fit.
     Pca,
     /// t-SNE on the projector thread, warm-started from its previous layout.
     Tsne,
@@ -51,6 +57,12 @@ pub struct ViewState {
     pub renderer: PointRenderer,
     pub point_radius: f32,
     pub point_opacity: f32,
+    /// Zoom the fixed-scale views onto the points (off: the unit sphere's scale).
+    pub zoom_to_fit: bool,
+    /// Single steps (S, Step) play slowly: the points travel from before the step to after it.
+    pub slow_motion: bool,
+    /// Seconds one step takes in slow motion.
+    pub slow_seconds: f32,
 }
 
 /// Who draws the embedding's points.
@@ -93,6 +105,9 @@ impl Default for ViewState {
             renderer: PointRenderer::default(),
             point_radius: 2.5,
             point_opacity: 1.0,
+            zoom_to_fit: false,
+            slow_motion: false,
+            slow_seconds: 3.0,
         }
     }
 }
@@ -137,6 +152,11 @@ pub fn on_sphere(p: &[f32], yaw: f32, pitch: f32) -> ([f32; 2], f32) {
 fn project(app: &LabApp, x: &[f32]) -> Option<[f32; 2]> {
     let v = &app.state.view;
     match (v.projection, app.pca()) {
+        (Projection::Unit, _) => app
+            .layouts()
+            .and_then(|l| l.sphere.as_ref())
+            .and_then(|r| r.as_ref().ok())
+            .map(|s| s.project(x)),
         (Projection::Circle, _) if x.len() == 2 => Some(on_circle(x)),
         (Projection::Sphere, _) if x.len() == 3 => Some(on_sphere(x, v.yaw, v.pitch).0),
         // t-SNE has no map for points it was not fitted on.
@@ -149,6 +169,8 @@ fn project(app: &LabApp, x: &[f32]) -> Option<[f32; 2]> {
 /// Where the points should be now: `(x, y)` and class per probe point, and a caption.
 struct Target {
     points: Vec<[f32; 2]>,
+    /// The training step of the snapshot the points show.
+    step: usize,
     labels: Vec<usize>,
     caption: String,
     /// Shown when the pointer is on the caption.
@@ -164,6 +186,7 @@ fn layout(app: &LabApp) -> Result<Target, String> {
     let view = &app.state.view;
     let raw = |points: Vec<[f32; 2]>, caption: &str| Target {
         points,
+        step: snap.step,
         labels: snap.labels.clone(),
         caption: caption.into(),
         detail: String::new(),
@@ -184,6 +207,40 @@ fn layout(app: &LabApp) -> Result<Target, String> {
         ));
     }
     let layouts = app.layouts().ok_or("projecting…")?;
+    if view.projection == Projection::Unit {
+        let sphere = match &layouts.sphere {
+            None => return Err("projecting…".into()),
+            Some(Err(e)) => return Err(format!("sphere view undefined: {e}")),
+            Some(Ok(s)) => s,
+        };
+        return Ok(Target {
+            points: sphere.points.clone(),
+            step: layouts.step,
+            labels: layouts.labels.clone(),
+            caption: format!(
+                "the {}-d embedding on the unit sphere, as the loss sees it (step {}): spread {:.2} in this plane, {:.2} on the sphere",
+                snap.dim,
+                layouts.step,
+                sphere.spread(),
+                sphere.spread_on_sphere
+            ),
+            detail: format!(
+                "Each point is ẑ = z/‖z‖ projected onto a plane through the sphere's centre; the circle is the sphere's outline. \
+                 Fixed scale: nothing is re-centred or re-zoomed, so a collapse shows as the points converging to one spot. \
+                 The plane holds the two directions in which the points reach furthest (eigenvectors of E[ẑẑᵀ], \
+                 capturing {:.0}% + {:.0}% of E‖ẑ‖² = 1; points uniform on the sphere would give {:.0}% each), \
+                 turned to follow the previous frame.\n\
+                 spread = mean distance of the points from their centroid = {:.3} in this plane, {:.3} in all {} dimensions \
+                 (0 = one spot; a projection can only bring points closer, so the plane never shows more than the sphere holds).",
+                100.0 * sphere.captured[0],
+                100.0 * sphere.captured[1],
+                100.0 / snap.dim.max(1) as f64,
+                sphere.spread(),
+                sphere.spread_on_sphere,
+                snap.dim
+            ),
+        });
+    }
     if view.projection == Projection::Tsne {
         let t = match &layouts.tsne {
             None => return Err("t-SNE: computing the first layout…".into()),
@@ -195,12 +252,18 @@ fn layout(app: &LabApp) -> Result<Target, String> {
         } else {
             ""
         };
+        let note = t
+            .note
+            .as_ref()
+            .map(|n| format!("\n{n}"))
+            .unwrap_or_default();
         return Ok(Target {
             points: t.points.clone(),
+            step: t.step,
             labels: layouts.labels.clone(),
             caption: format!(
-                "t-SNE of the {}-d embedding (cosine) at step {}: iteration {}{phase}, KL {:.3}",
-                snap.dim, t.step, t.iterations, t.kl
+                "t-SNE rescales: the sphere view shows collapse. Step {}: iteration {}{phase}, KL {:.3}{note}",
+                t.step, t.iterations, t.kl
             ),
             detail: format!(
                 "perplexity {:.0}; {:.1} ms per iteration on the projector thread; warm-started from the previous layout at each new snapshot",
@@ -216,9 +279,10 @@ fn layout(app: &LabApp) -> Result<Target, String> {
     };
     Ok(Target {
         points: pca.points.clone(),
+        step: layouts.step,
         labels: layouts.labels.clone(),
         caption: format!(
-            "PCA of the {}-d embedding at step {}: axes explain {:.0}% + {:.0}% of the variance",
+            "PCA zooms to fit (the sphere view shows collapse). {}-d embedding at step {}: axes explain {:.0}% + {:.0}% of the variance",
             snap.dim,
             layouts.step,
             100.0 * pca.explained[0],
@@ -228,23 +292,86 @@ fn layout(app: &LabApp) -> Result<Target, String> {
     })
 }
 
-/// The positions on screen, easing towards each new layout so that points glide.
+/// The positions on screen, easing towards each new layout so that points glide; or, in slow
+/// motion, travelling in a straight line from before an optimizer step to after it.
 #[derive(Default)]
 pub struct Glide {
     shown: Vec<[f32; 2]>,
     last: Option<Instant>,
+    /// Slow motion asked for: the first layout of a step after this one plays slowly.
+    armed: Option<(usize, f32)>,
+    slow: Option<SlowMove>,
+}
+
+/// One optimizer step played slowly.
+#[derive(Clone, Debug)]
+pub struct SlowMove {
+    pub from: Vec<[f32; 2]>,
+    pub to: Vec<[f32; 2]>,
+    /// The steps of the layouts before and after.
+    pub steps: (usize, usize),
+    pub elapsed: f32,
+    pub duration: f32,
+}
+
+impl SlowMove {
+    /// How far along the move is, 0 to 1.
+    pub fn progress(&self) -> f32 {
+        (self.elapsed / self.duration.max(1e-3)).clamp(0.0, 1.0)
+    }
 }
 
 /// Seconds for the remaining distance to fall by a factor e.
 pub const GLIDE_TIME: f32 = 0.15;
 
 impl Glide {
-    /// Move the shown points `dt` seconds towards `target` (at once when the point count
-    /// changed); returns whether they are still moving.
-    pub fn advance(&mut self, target: &[[f32; 2]], dt: f32) -> bool {
+    /// Play the first layout of a step after `step` slowly, over `seconds`.
+    pub fn arm_slow_motion(&mut self, step: usize, seconds: f32) {
+        self.armed = Some((step, seconds));
+    }
+
+    /// The slow move in progress, if any.
+    pub fn slow_move(&self) -> Option<&SlowMove> {
+        self.slow.as_ref()
+    }
+
+    /// Move the shown points `dt` seconds towards `target`, the layout of snapshot `step` (at
+    /// once when the point count changed); returns whether they are still moving.
+    pub fn advance(&mut self, target: &[[f32; 2]], step: usize, dt: f32) -> bool {
         if self.shown.len() != target.len() {
             self.shown = target.to_vec();
+            self.slow = None;
             return false;
+        }
+        if let Some((armed_at, seconds)) = self.armed
+            && step > armed_at
+        {
+            self.armed = None;
+            self.slow = Some(SlowMove {
+                from: self.shown.clone(),
+                to: target.to_vec(),
+                steps: (armed_at, step),
+                elapsed: 0.0,
+                duration: seconds,
+            });
+        }
+        if let Some(m) = &mut self.slow {
+            if m.to.as_slice() == target {
+                m.elapsed += dt.max(0.0);
+                let f = m.progress();
+                // Smoothstep: starts and ends at rest, so the eye can follow each point.
+                let e = f * f * (3.0 - 2.0 * f);
+                for ((s, a), b) in self.shown.iter_mut().zip(&m.from).zip(&m.to) {
+                    *s = [a[0] + (b[0] - a[0]) * e, a[1] + (b[1] - a[1]) * e];
+                }
+                if f >= 1.0 {
+                    self.slow = None;
+                    return false;
+                }
+                return true;
+            }
+            // Another layout arrived meanwhile: glide on from where the points are.
+            self.slow = None;
         }
         let keep = (-dt.max(0.0) / GLIDE_TIME).exp();
         let mut moving = false;
@@ -266,7 +393,7 @@ impl Glide {
     }
 
     /// Advance by the wall-clock time since the last frame.
-    fn frame(&mut self, target: &[[f32; 2]]) -> bool {
+    fn frame(&mut self, target: &[[f32; 2]], step: usize) -> bool {
         let now = Instant::now();
         let dt = self
             .last
@@ -274,7 +401,7 @@ impl Glide {
             .unwrap_or(0.0)
             .min(0.1);
         self.last = Some(now);
-        self.advance(target, dt)
+        self.advance(target, step, dt)
     }
 
     pub fn shown(&self) -> &[[f32; 2]] {
@@ -282,33 +409,28 @@ impl Glide {
     }
 }
 
-/// Point size and opacity, and who draws them.
+/// Point size and opacity, and who draws them: a menu, so they take no row of their own.
 fn point_controls(ui: &mut Ui, app: &mut LabApp) {
+    let gpu = app.gpu_points;
     let v = &mut app.state.view;
-    ui.horizontal_wrapped(|ui| {
+    ui.menu_button("points", |ui| {
         ui.add(egui::Slider::new(&mut v.point_radius, 0.5..=8.0).text("point size"));
         ui.add(egui::Slider::new(&mut v.point_opacity, 0.05..=1.0).text("opacity"));
-        let gpu = app.gpu_points;
-        egui::ComboBox::from_label("point renderer")
-            .selected_text(match v.renderer {
-                PointRenderer::Auto => "auto",
-                PointRenderer::Gpu => "GPU (WGSL)",
-                PointRenderer::Plot => "egui_plot",
-            })
-            .show_ui(ui, |ui| {
-                ui.selectable_value(&mut v.renderer, PointRenderer::Auto, "auto")
-                    .on_hover_text(format!(
-                        "the WGSL renderer above {GPU_THRESHOLD} points, egui_plot below"
-                    ));
-                ui.add_enabled_ui(gpu, |ui| {
-                    ui.selectable_value(&mut v.renderer, PointRenderer::Gpu, "GPU (WGSL)")
-                        .on_disabled_hover_text(
-                            "the window renders with OpenGL here (no real GPU): start with `contrastive-lab app --renderer wgpu` to use it",
-                        );
-                });
-                ui.selectable_value(&mut v.renderer, PointRenderer::Plot, "egui_plot");
-            });
-    });
+        ui.label("drawn by");
+        ui.radio_value(&mut v.renderer, PointRenderer::Auto, "auto")
+            .on_hover_text(format!(
+                "the WGSL renderer above {GPU_THRESHOLD} points, egui_plot below"
+            ));
+        ui.add_enabled_ui(gpu, |ui| {
+            ui.radio_value(&mut v.renderer, PointRenderer::Gpu, "GPU (WGSL)")
+                .on_disabled_hover_text(
+                    "the window renders with OpenGL here (no real GPU): start with `contrastive-lab app --renderer wgpu` to use it",
+                );
+        });
+        ui.radio_value(&mut v.renderer, PointRenderer::Plot, "egui_plot");
+    })
+    .response
+    .on_hover_text("point size, opacity, and who draws the points");
 }
 
 /// Whether the WGSL renderer draws `n` points now.
@@ -319,6 +441,37 @@ fn use_gpu(app: &LabApp, n: usize) -> bool {
             PointRenderer::Gpu => true,
             PointRenderer::Plot => false,
         }
+}
+
+/// Slow motion: one optimizer step as an animation, at a speed the user sets.
+fn slow_motion_controls(ui: &mut Ui, app: &mut LabApp) {
+    ui.horizontal_wrapped(|ui| {
+        ui.checkbox(&mut app.state.view.slow_motion, "slow motion")
+            .on_hover_text(
+                "Step (or S) pauses and plays one optimizer step slowly: every point travels in a straight line from where it was before the step to where it is after it",
+            );
+        ui.add_enabled(
+            app.state.view.slow_motion,
+            egui::Slider::new(&mut app.state.view.slow_seconds, 0.5..=10.0)
+                .logarithmic(true)
+                .suffix(" s")
+                .text("per step"),
+        );
+        if app.state.view.slow_motion
+            && ui
+                .button("Step slowly")
+                .on_hover_text("S: one training step, in slow motion")
+                .clicked()
+        {
+            app.step_once();
+        }
+    });
+}
+
+/// Whether single steps play slowly in the current view (t-SNE keeps moving on its own, so
+/// it has no "before" and "after" of a step).
+pub fn plays_slowly(view: &ViewState) -> bool {
+    view.slow_motion && view.projection != Projection::Tsne
 }
 
 /// The t-SNE sliders, the re-seed button.
@@ -342,25 +495,32 @@ fn tsne_controls(ui: &mut Ui, app: &mut LabApp) {
             .button("re-seed layout")
             .on_hover_text("start the t-SNE layout again from random positions")
             .clicked()
+            && let Some(p) = app.pipeline()
         {
-            app.projector.reseed();
+            p.reseed_layout();
         }
     });
 }
 
 pub fn view(ui: &mut Ui, app: &mut LabApp) {
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("view:");
+        ui.selectable_value(&mut app.state.view.projection, Projection::Unit, "sphere")
+            .on_hover_text(
+                "the normalised embedding as the loss sees it, on the fixed scale of the unit sphere: a collapse looks like the points converging",
+            );
         ui.selectable_value(&mut app.state.view.projection, Projection::Pca, "PCA")
-            .on_hover_text("the two directions of largest variance: the global shape");
+            .on_hover_text(
+                "the two directions of largest variance of the raw embedding, zoomed to fit: the global shape (hides scale)",
+            );
         ui.selectable_value(&mut app.state.view.projection, Projection::Tsne, "t-SNE")
             .on_hover_text(
                 "neighbourhoods kept, distances between clusters not: clusters forming, updated live on its own thread",
             );
         // The raw embedding is drawable only when it is 2- or 3-dimensional.
         for (projection, d, label) in [
-            (Projection::Circle, 2, "unit circle (d = 2)"),
-            (Projection::Sphere, 3, "unit sphere (d = 3)"),
+            (Projection::Circle, 2, "raw circle (d = 2)"),
+            (Projection::Sphere, 3, "raw 3-D sphere (d = 3)"),
         ] {
             ui.add_enabled_ui(app.state.config.out_dim == d, |ui| {
                 ui.selectable_value(&mut app.state.view.projection, projection, label)
@@ -377,11 +537,19 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                 )
                 .on_disabled_hover_text("t-SNE cannot place points it was not fitted on: lines in the other views");
         });
+        point_controls(ui, app);
+        if fixed_scale(app.state.view.projection) {
+            ui.checkbox(&mut app.state.view.zoom_to_fit, "zoom to fit")
+                .on_hover_text(
+                    "off: the fixed scale of the unit sphere, where a collapse looks like one; on: zoomed onto the points (hides how close together they are)",
+                );
+        }
     });
     if app.state.view.projection == Projection::Tsne {
         tsne_controls(ui, app);
+    } else {
+        slow_motion_controls(ui, app);
     }
-    point_controls(ui, app);
     let sphere = app.state.view.projection == Projection::Sphere
         && app.snapshot.as_ref().is_some_and(|s| s.dim == 3);
     if sphere {
@@ -407,12 +575,20 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             ui.centered_and_justified(|ui| ui.label(why));
         }
         Ok(target) => {
-            let caption = ui.label(&target.caption);
+            if app.glide.frame(&target.points, target.step) {
+                ui.ctx().request_repaint();
+            }
+            let slow = app.glide.slow_move().map(|m| {
+                format!(
+                    "  ·  slow motion: step {} -> {}, {:.0} %",
+                    m.steps.0,
+                    m.steps.1,
+                    100.0 * m.progress()
+                )
+            });
+            let caption = ui.label(format!("{}{}", target.caption, slow.unwrap_or_default()));
             if !target.detail.is_empty() {
                 caption.on_hover_text(&target.detail);
-            }
-            if app.glide.frame(&target.points) {
-                ui.ctx().request_repaint();
             }
             let points = app.glide.shown().to_vec();
             let labels = target.labels;
@@ -444,14 +620,27 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                         position: *p,
                         colour: c.map(|v| v as f32 / 255.0),
                     });
-                    // egui_plot lists only series with points in its legend: one each.
-                    if let Some(v) = series.filter(|v| v.is_empty()) {
-                        v.push([p[0] as f64, p[1] as f64]);
-                    }
                 } else if let Some(v) = series {
                     v.push([p[0] as f64, p[1] as f64]);
                 }
             }
+            // In slow motion, each point's path from before the step to after it (a subsample).
+            let paths: Vec<(usize, [f64; 2], [f64; 2])> = app
+                .glide
+                .slow_move()
+                .map(|m| {
+                    let every = (m.from.len() / 300).max(1);
+                    m.from
+                        .iter()
+                        .zip(&m.to)
+                        .zip(&labels)
+                        .step_by(every)
+                        .map(|((a, b), &l)| {
+                            (l, [a[0] as f64, a[1] as f64], [b[0] as f64, b[1] as f64])
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             let mut pairs: Vec<(usize, [f64; 2], [f64; 2])> = Vec::new();
             if app.state.view.show_pairs
                 && let Some(snap) = &app.snapshot
@@ -473,58 +662,97 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                     }
                 }
             }
-            let response = Plot::new("embedding")
-                .data_aspect(1.0)
-                .legend(Legend::default())
-                .show(ui, |plot| {
-                    if sphere {
-                        let outline: Vec<[f64; 2]> = (0..=128)
-                            .map(|i| {
-                                let a = i as f64 / 128.0 * std::f64::consts::TAU;
-                                [a.cos(), a.sin()]
-                            })
-                            .collect();
-                        plot.line(Line::new("", PlotPoints::from(outline)).color(Color32::GRAY));
+            class_legend(ui, &names, classes);
+            let fit = app.state.view.zoom_to_fit || !fixed_scale(app.state.view.projection);
+            let mut plot = Plot::new(("embedding", fit)).data_aspect(1.0);
+            if !fit {
+                // A square of [−1.1, 1.1]²: the whole circle, at the largest size that fits.
+                let side = ui.available_width().min(ui.available_height()).max(100.0);
+                plot = plot
+                    .width(side)
+                    .height(side)
+                    .default_x_bounds(-1.1, 1.1)
+                    .default_y_bounds(-1.1, 1.1);
+            }
+            let outline = sphere || app.state.view.projection == Projection::Unit;
+            let response = plot.show(ui, |plot| {
+                if outline {
+                    let outline: Vec<[f64; 2]> = (0..=128)
+                        .map(|i| {
+                            let a = i as f64 / 128.0 * std::f64::consts::TAU;
+                            [a.cos(), a.sin()]
+                        })
+                        .collect();
+                    plot.line(Line::new("", PlotPoints::from(outline)).color(Color32::GRAY));
+                }
+                for (k, pts) in by_class.into_iter().enumerate() {
+                    // The front series always exists, so the legend shows the full colour.
+                    if pts.is_empty() && k >= classes {
+                        continue;
                     }
-                    for (k, pts) in by_class.into_iter().enumerate() {
-                        // The front series always exists, so the legend shows the full colour.
-                        if pts.is_empty() && k >= classes {
-                            continue;
-                        }
-                        let class = k % classes;
-                        let name = names
-                            .get(class)
-                            .cloned()
-                            .unwrap_or_else(|| class.to_string());
-                        plot.points(
-                            Points::new(name, PlotPoints::from(pts))
-                                .color(colour_of(class, k >= classes).gamma_multiply(opacity))
-                                .radius(radius),
-                        );
-                    }
-                    if gpu {
-                        plot.add(GpuPoints::new(Arc::new(instances), radius, opacity));
-                    }
-                    for (label, a, b) in pairs {
-                        plot.line(
-                            Line::new("", PlotPoints::from(vec![a, b]))
-                                .color(class_colour(label))
-                                .width(1.5),
-                        );
-                    }
-                    // The probe point under the pointer, if one is close (2 % of the view),
-                    // found on a grid of that cell size.
-                    let c = plot.pointer_coordinate()?;
-                    let bounds = plot.plot_bounds();
-                    let cell = [0.02 * bounds.width(), 0.02 * bounds.height()];
-                    SpatialGrid::build(&points, cell).nearest(&points, [c.x, c.y])
-                });
+                    let class = k % classes;
+                    let name = names
+                        .get(class)
+                        .cloned()
+                        .unwrap_or_else(|| class.to_string());
+                    plot.points(
+                        Points::new(name, PlotPoints::from(pts))
+                            .color(colour_of(class, k >= classes).gamma_multiply(opacity))
+                            .radius(radius),
+                    );
+                }
+                if gpu {
+                    plot.add(GpuPoints::new(Arc::new(instances), radius, opacity));
+                }
+                for (label, a, b) in paths {
+                    plot.line(
+                        Line::new("", PlotPoints::from(vec![a, b]))
+                            .color(class_colour(label).gamma_multiply(0.35))
+                            .width(1.0),
+                    );
+                }
+                for (label, a, b) in pairs {
+                    plot.line(
+                        Line::new("", PlotPoints::from(vec![a, b]))
+                            .color(class_colour(label))
+                            .width(1.5),
+                    );
+                }
+                // The probe point under the pointer, if one is close (2 % of the view),
+                // found on a grid of that cell size.
+                let c = plot.pointer_coordinate()?;
+                let bounds = plot.plot_bounds();
+                let cell = [0.02 * bounds.width(), 0.02 * bounds.height()];
+                SpatialGrid::build(&points, cell).nearest(&points, [c.x, c.y])
+            });
             super::files::plot_menu(&response.response, app, "embedding");
             if let Some(i) = response.inner {
                 hover_card(response.response, app, i, &labels, &names);
             }
         }
     }
+}
+
+/// Whether a projection has the fixed scale of the unit sphere (the others zoom to fit).
+pub fn fixed_scale(p: Projection) -> bool {
+    matches!(
+        p,
+        Projection::Unit | Projection::Circle | Projection::Sphere
+    )
+}
+
+/// The class colours, in a row above the plot: a legend inside the plot hid the points under it.
+fn class_legend(ui: &mut Ui, names: &[String], classes: usize) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 10.0;
+        for class in 0..classes.min(names.len().max(1)) {
+            let name = names
+                .get(class)
+                .cloned()
+                .unwrap_or_else(|| class.to_string());
+            ui.label(egui::RichText::new(format!("● {name}")).color(class_colour(class)));
+        }
+    });
 }
 
 /// What the pointer is on: the sample itself (thumbnail), its class and caption.
@@ -535,7 +763,7 @@ fn hover_card(
     labels: &[usize],
     names: &[String],
 ) {
-    let samples = app.trainer().and_then(|t| t.probe_samples());
+    let samples = app.published().probe.clone();
     response.on_hover_ui_at_pointer(|ui| {
         let class = labels
             .get(i)
@@ -563,20 +791,50 @@ mod tests {
     fn points_glide_towards_a_new_layout_and_arrive() {
         let mut g = Glide::default();
         // The first layout (or a new point count) is shown at once.
-        assert!(!g.advance(&[[0.0, 0.0], [1.0, 1.0]], 0.016));
+        assert!(!g.advance(&[[0.0, 0.0], [1.0, 1.0]], 0, 0.016));
         assert_eq!(g.shown(), &[[0.0, 0.0], [1.0, 1.0]]);
         // After one time constant, 1/e of the way is left; the points are still moving.
-        assert!(g.advance(&[[1.0, 0.0], [1.0, -1.0]], GLIDE_TIME));
+        assert!(g.advance(&[[1.0, 0.0], [1.0, -1.0]], 5, GLIDE_TIME));
         let left = (-1.0f32).exp();
         assert!((g.shown()[0][0] - (1.0 - left)).abs() < 1e-5);
         assert!((g.shown()[1][1] - (-1.0 + 2.0 * left)).abs() < 1e-5);
         // They arrive exactly, and then stop.
         for _ in 0..100 {
-            g.advance(&[[1.0, 0.0], [1.0, -1.0]], 0.05);
+            g.advance(&[[1.0, 0.0], [1.0, -1.0]], 5, 0.05);
         }
         assert_eq!(g.shown(), &[[1.0, 0.0], [1.0, -1.0]]);
-        assert!(!g.advance(&[[1.0, 0.0], [1.0, -1.0]], 0.05));
-        assert!(!g.advance(&[[5.0, 5.0]], 0.05), "a new point count jumps");
+        assert!(!g.advance(&[[1.0, 0.0], [1.0, -1.0]], 5, 0.05));
+        assert!(
+            !g.advance(&[[5.0, 5.0]], 5, 0.05),
+            "a new point count jumps"
+        );
+    }
+
+    #[test]
+    fn slow_motion_moves_in_a_straight_line_over_the_chosen_time() {
+        let mut g = Glide::default();
+        g.advance(&[[0.0, 0.0], [2.0, 2.0]], 10, 0.0);
+        g.arm_slow_motion(10, 4.0);
+        // The same step's layout again does not start it; the next step's does.
+        assert!(!g.advance(&[[0.0, 0.0], [2.0, 2.0]], 10, 0.1));
+        assert!(g.slow_move().is_none());
+        let after = [[4.0, 0.0], [2.0, -2.0]];
+        assert!(g.advance(&after, 11, 0.0));
+        assert_eq!(g.slow_move().map(|m| m.steps), Some((10, 11)));
+        // Halfway in time is halfway in space (smoothstep is symmetric), on the straight line.
+        assert!(g.advance(&after, 11, 2.0));
+        assert!((g.shown()[0][0] - 2.0).abs() < 1e-5 && g.shown()[0][1].abs() < 1e-6);
+        assert!((g.shown()[1][1] - 0.0).abs() < 1e-5 && (g.shown()[1][0] - 2.0).abs() < 1e-6);
+        // A quarter of the way in time is less than a quarter in space: it starts at rest.
+        let mut h = Glide::default();
+        h.advance(&[[0.0, 0.0]], 1, 0.0);
+        h.arm_slow_motion(1, 4.0);
+        h.advance(&[[1.0, 0.0]], 2, 1.0);
+        assert!(h.shown()[0][0] < 0.25);
+        // It arrives and stops.
+        assert!(!g.advance(&after, 11, 2.5));
+        assert_eq!(g.shown(), &after);
+        assert!(g.slow_move().is_none());
     }
     use std::f32::consts::FRAC_PI_2;
 

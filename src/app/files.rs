@@ -341,8 +341,9 @@ impl LabApp {
     pub fn export_embeddings(&mut self) -> Result<String, String> {
         let snap = self.snapshot.clone().ok_or("no snapshot to export yet")?;
         let probe = self
-            .trainer()
-            .and_then(|t| t.probe_samples())
+            .published()
+            .probe
+            .clone()
             .ok_or("the probe is not ready yet")?;
         let dir = self.export_dir()?;
         let stem = self.export_stem("embeddings");
@@ -369,8 +370,11 @@ impl LabApp {
         let dir = self.export_dir()?;
         let metrics = dir.join(format!("{}.csv", self.export_stem("metrics")));
         let events = dir.join(format!("{}.csv", self.export_stem("events")));
-        export::write_atomic(&metrics, &export::metrics_csv_rows(method, self.history()))
-            .map_err(|e| e.to_string())?;
+        export::write_atomic(
+            &metrics,
+            &export::metrics_csv_rows(method, &self.history().to_vec()),
+        )
+        .map_err(|e| e.to_string())?;
         export::write_atomic(&events, &export::events_csv(&self.status().events))
             .map_err(|e| e.to_string())?;
         Ok(format!(

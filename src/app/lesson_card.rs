@@ -106,16 +106,43 @@ impl LabApp {
     /// Start `id` as a fresh run: its configuration, and its change scripted when auto-play
     /// is on. The app keeps its own snapshot rate and probe size.
     pub fn start_lesson(&mut self, id: &str) {
-        let started = lessons::find(id).and_then(|l| Ok((l.id, l.scenario(self.state.autoplay)?)));
+        let started = lessons::find(id).and_then(|l| Ok((l, l.scenario(self.state.autoplay)?)));
         match started {
-            Ok((id, mut s)) => {
+            Ok((lesson, mut s)) => {
                 s.config.snapshot_every = self.state.config.snapshot_every;
                 s.config.probe_size = self.state.config.probe_size;
-                self.lesson = Some(id);
+                self.lesson = Some(lesson.id);
+                self.show_phenomenon(lesson.phenomenon);
                 self.state.config = s.config.clone();
                 self.send(Command::Load(Box::new(s)));
             }
             Err(e) => self.files.message = Some(Err(e.to_string())),
+        }
+    }
+
+    /// Open the view in which `phenomenon` is seen (measured on each lesson, see the README):
+    /// a collapse on the sphere view's fixed scale, where it looks like one; the temperature's
+    /// and CLIP's effects in the softmax rows of "What the loss sees"; DINO's in the teacher's
+    /// and student's distributions over the prototypes.
+    fn show_phenomenon(&mut self, phenomenon: lessons::Phenomenon) {
+        use super::embedding::{CentralTab, Projection};
+        use super::loss_view::Matrix;
+        use lessons::Phenomenon::*;
+        let view = &mut self.state.view;
+        match phenomenon {
+            CompleteCollapse | DimensionalCollapse => {
+                view.tab = CentralTab::Embedding;
+                view.projection = Projection::Unit;
+                view.zoom_to_fit = false;
+            }
+            Uniformity | Retrieval => {
+                view.tab = CentralTab::LossView;
+                view.matrix = Matrix::Softmax;
+            }
+            OnePrototype | UniformOutput => {
+                view.tab = CentralTab::LossView;
+                view.matrix = Matrix::Prototypes;
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! What the loss sees: the cosine similarities among both views of a few probe samples, and
 //! the softmax(sim/τ) that InfoNCE turns each row into. Dragging τ sharpens or flattens the
 //! softmax at once: it is computed here from the published similarities and the current τ.
+//! For DINO, the teacher's target distribution over the prototypes beside the student's.
 
 use super::LabApp;
 use super::embedding::class_colour;
@@ -12,6 +13,8 @@ pub enum Matrix {
     #[default]
     Cosine,
     Softmax,
+    /// DINO: teacher and student distributions over the prototypes.
+    Prototypes,
 }
 
 /// −1 blue … 0 near-black … +1 red.
@@ -49,11 +52,32 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             Matrix::Softmax,
             format!("softmax(sim / τ), τ = {tau:.3}"),
         );
+        let dino = app
+            .snapshot
+            .as_ref()
+            .is_some_and(|s| s.prototypes.is_some());
+        ui.add_enabled_ui(dino, |ui| {
+            ui.selectable_value(
+                &mut app.state.view.matrix,
+                Matrix::Prototypes,
+                "teacher vs student (DINO)",
+            )
+            .on_disabled_hover_text("DINO only: its loss compares distributions over prototypes");
+        });
     });
     let Some(snap) = app.snapshot.clone() else {
         ui.label("waiting for the first snapshot…");
         return;
     };
+    if app.state.view.matrix == Matrix::Prototypes {
+        match &snap.prototypes {
+            Some(d) => prototypes(ui, app, d),
+            None => {
+                ui.label("teacher vs student: only DINO has prototype distributions");
+            }
+        }
+        return;
+    }
     let p = &snap.pairs;
     let k = 2 * p.m;
     if k == 0 {
@@ -69,7 +93,8 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
     ));
     let values: Vec<f32> = match app.state.view.matrix {
         Matrix::Cosine => p.sim.clone(),
-        Matrix::Softmax => p.softmax(tau),
+        // (Prototypes returned above.)
+        Matrix::Softmax | Matrix::Prototypes => p.softmax(tau),
     };
     super::preview::view(ui, app);
     ui.separator();
@@ -103,7 +128,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             let v = values[i * k + j];
             let colour = match app.state.view.matrix {
                 Matrix::Cosine => diverging(v),
-                Matrix::Softmax => sequential(v),
+                Matrix::Softmax | Matrix::Prototypes => sequential(v),
             };
             let min = origin + vec2(j as f32 * cell, i as f32 * cell);
             painter.rect_filled(Rect::from_min_size(min, vec2(cell, cell)), 0.0, colour);
@@ -119,17 +144,140 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             let names = &app.status().class_names;
             let name = |r: usize| names.get(p.labels[r % p.m]).cloned().unwrap_or_default();
             let view = |r: usize| if r < p.m { "view 1" } else { "view 2" };
+            let s = p.sim[i * k + j] as f64;
+            // The softmax's denominator, as NT-Xent has it: every column but the row's own.
+            let denom: f64 = (0..k)
+                .filter(|&c| c != i)
+                .map(|c| (p.sim[i * k + c] as f64 / tau).exp())
+                .sum();
+            let positive = (i + p.m) % k;
+            let role = if j == i {
+                "the anchor itself (left out of the softmax)"
+            } else if j == positive {
+                "its positive (the other view of the same sample)"
+            } else {
+                "a negative"
+            };
+            let softmax = if j == i {
+                String::new()
+            } else {
+                format!(
+                    "\nsoftmax p = exp(cos/τ) / Σ over the row's other {} columns of exp(cos/τ)\n  = exp({s:.3} / {tau:.3}) / {denom:.4} = {:.4}",
+                    k - 1,
+                    (s / tau).exp() / denom
+                )
+            };
             response.on_hover_text(format!(
-                "row {} ({}, {}) × column {} ({}, {})\ncosine {:.3}, softmax {:.4}",
+                "row {} ({}, {}) × column {} ({}, {}): {role}\ncosine = ẑᵢ · ẑⱼ = {s:.3}{softmax}",
                 i + 1,
                 name(i),
                 view(i),
                 j + 1,
                 name(j),
                 view(j),
-                p.sim[i * k + j],
-                p.softmax(tau)[i * k + j]
             ));
         }
     }
+}
+
+/// DINO's loss is the cross-entropy between these two: for each probe sample (a row, sorted by
+/// class) the teacher's centred and sharpened distribution over the K prototypes, and the
+/// student's. One bright column in every teacher row: one prototype wins (no centering); every
+/// teacher row flat: the output has gone uniform (no sharpening).
+fn prototypes(ui: &mut Ui, app: &LabApp, d: &crate::train::snapshot::PrototypeDistributions) {
+    let m = d.labels.len();
+    if m == 0 || d.k == 0 {
+        return;
+    }
+    let c = &app.state.config;
+    ui.label(format!(
+        "{m} probe samples (rows, by class) × {} prototypes (columns). Left: the teacher's target softmax((t − c) / τ_t), τ_t = {:.3}{}; right: the student's softmax(s / τ_s), τ_s = {:.3}. DINO trains the student to match the teacher: −Σ P_teacher log P_student.",
+        d.k,
+        crate::methods::dino::teacher_temperature(c),
+        if c.centering { ", centred" } else { ", not centred" },
+        c.student_temperature
+    ));
+    let gap = 12.0;
+    let width = ((ui.available_width() - gap) / 2.0).max(80.0);
+    let cell_w = (width - 5.0) / d.k as f32;
+    let cell_h = ((ui.available_height() - 60.0) / m as f32).clamp(4.0, 18.0);
+    ui.horizontal(|ui| {
+        for (title, values) in [("teacher", &d.teacher), ("student", &d.student)] {
+            ui.vertical(|ui| {
+                ui.label(format!(
+                    "{title}: prototypes in use {:.1} of {}",
+                    d.in_use(values),
+                    d.k
+                ))
+                .on_hover_text(
+                    "exp(entropy of the mean distribution over the samples shown): 1 when one prototype takes every sample, K when all are used equally. The strip above the rows is that mean distribution.",
+                );
+                // The mean over the rows: which prototypes win.
+                let strip = 10.0;
+                let marginal = d.marginal(values);
+                let peak = marginal.iter().copied().fold(1e-12, f64::max);
+                let (bar, bar_painter) = ui.allocate_painter(vec2(width, strip), Sense::hover());
+                for (j, p) in marginal.iter().enumerate() {
+                    bar_painter.rect_filled(
+                        Rect::from_min_size(
+                            bar.rect.min + vec2(5.0 + j as f32 * cell_w, 0.0),
+                            vec2(cell_w, strip - 2.0),
+                        ),
+                        0.0,
+                        sequential((p / peak) as f32),
+                    );
+                }
+                let (response, painter) =
+                    ui.allocate_painter(vec2(width, cell_h * m as f32), Sense::hover());
+                // Leave room on the left for the class strip.
+                let origin = response.rect.min + vec2(5.0, 0.0);
+                for i in 0..m {
+                    for j in 0..d.k {
+                        let v = values.get(i * d.k + j).copied().unwrap_or(0.0);
+                        let min = origin + vec2(j as f32 * cell_w, i as f32 * cell_h);
+                        painter.rect_filled(
+                            Rect::from_min_size(min, vec2(cell_w, cell_h)),
+                            0.0,
+                            sequential(v),
+                        );
+                    }
+                    painter.rect_filled(
+                        Rect::from_min_size(
+                            origin + vec2(-4.0, i as f32 * cell_h),
+                            vec2(3.0, cell_h),
+                        ),
+                        0.0,
+                        class_colour(d.labels[i]),
+                    );
+                }
+                if let Some(pos) = response.hover_pos() {
+                    let j = ((pos.x - origin.x) / cell_w) as usize;
+                    let i = ((pos.y - origin.y) / cell_h) as usize;
+                    if i < m && j < d.k {
+                        let row = &values[i * d.k..(i + 1) * d.k];
+                        let entropy: f64 = row
+                            .iter()
+                            .filter(|&&p| p > 0.0)
+                            .map(|&p| -(p as f64) * (p as f64).ln())
+                            .sum();
+                        let name = app
+                            .status()
+                            .class_names
+                            .get(d.labels[i])
+                            .cloned()
+                            .unwrap_or_default();
+                        response.on_hover_text(format!(
+                            "{title}, sample {} ({name}), prototype {}: P = {:.4}\n\
+                             row entropy −Σ P log P = {entropy:.3} of ln K = {:.3} (0: one prototype; ln K: uniform)",
+                            i + 1,
+                            j + 1,
+                            row[j],
+                            (d.k as f64).ln()
+                        ));
+                    }
+                }
+            });
+            ui.add_space(gap);
+        }
+    });
 }

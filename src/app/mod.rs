@@ -1,8 +1,9 @@
-//! The desktop app: a trainer thread steered live from egui. One file per panel; this one owns
-//! the runtime parts (trainer handle, caches) and the saved state.
+//! The desktop app: a run's pipeline (trainer → projector, see [`crate::pipeline`]) steered
+//! live from egui. One file per panel; this one owns the runtime parts (the pipeline, caches)
+//! and the saved state.
 //!
-//! The UI never waits on training: each frame it reads the newest snapshot and status (two short
-//! mutex reads) and sends commands; the trainer wakes it with `request_repaint` when it publishes.
+//! The UI never waits on training: each frame it takes the run's newest published state and
+//! layouts (an `Arc` each) and sends commands; both threads wake it with `request_repaint`.
 
 pub mod controls;
 pub mod embedding;
@@ -14,8 +15,9 @@ pub mod preview;
 pub mod status;
 
 use crate::config::RunConfig;
-use crate::projection::{Layouts, PcaLayout, Projector};
-use crate::train::{Command, DeviceChoice, MetricsRow, Snapshot, Status, Trainer, device};
+use crate::pipeline::Pipeline;
+use crate::projection::{Layouts, PcaLayout};
+use crate::train::{Command, DeviceChoice, History, Published, Session, Snapshot, Status, device};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
@@ -60,6 +62,8 @@ pub struct AppOptions {
     pub paused: bool,
     /// Who renders the window: `None` picks (wgpu on a real GPU, else glow).
     pub renderer: Option<eframe::Renderer>,
+    /// Start this lesson at once.
+    pub lesson: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -70,25 +74,23 @@ impl Default for AppOptions {
             config: None,
             paused: false,
             renderer: None,
+            lesson: None,
         }
     }
 }
 
 pub struct LabApp {
     pub state: AppState,
-    trainer: Option<Trainer>,
+    pipeline: Option<Pipeline>,
     startup_error: Option<String>,
-    status: Status,
+    /// Something the user should know that is not an error (e.g. unreadable saved state).
+    notice: Option<String>,
+    /// What the run published, as of this frame (status, snapshot and history of one run).
+    published: Arc<Published>,
     snapshot: Option<Arc<Snapshot>>,
-    history: Vec<MetricsRow>,
-    run_id: u64,
-    projector: Projector,
-    /// The newest layouts of the current run, and the snapshot last handed to the projector.
+    /// The newest layouts of the same run.
     layouts: Option<Arc<Layouts>>,
-    submitted: Option<(u64, usize)>,
     glide: embedding::Glide,
-    /// Events of the current run already reflected in the controls.
-    events_seen: usize,
     files: files::Files,
     /// The lesson whose card is shown.
     lesson: Option<&'static str>,
@@ -100,6 +102,41 @@ pub struct LabApp {
 }
 
 const STATE_KEY: &str = "contrastive-lab-state";
+
+/// DejaVu Sans (shipped in `assets/fonts`, free licence beside it) as the last fallback: egui's
+/// bundled fonts lack the glyphs of the formulas the hover texts show (ẑ, ‖·‖, ᵢ, ⱼ, ₖ, ●).
+fn install_fallback_font(ctx: &egui::Context) {
+    let families = [egui::FontFamily::Proportional, egui::FontFamily::Monospace]
+        .into_iter()
+        .map(|family| egui::epaint::text::InsertFontFamily {
+            family,
+            priority: egui::epaint::text::FontPriority::Lowest,
+        })
+        .collect();
+    ctx.add_font(egui::epaint::text::FontInsert::new(
+        "DejaVuSans",
+        egui::FontData::from_static(include_bytes!("../../assets/fonts/DejaVuSans.ttf")),
+        families,
+    ));
+}
+
+/// The state saved by the last session, or the defaults with a notice when it cannot be read
+/// (a newer or older format, a hand-edited file).
+fn saved_state(storage: &dyn eframe::Storage) -> (AppState, Option<String>) {
+    match (
+        eframe::get_value::<AppState>(storage, STATE_KEY),
+        storage.get_string(STATE_KEY),
+    ) {
+        (Some(state), _) => (state, None),
+        (None, None) => (AppState::default(), None),
+        (None, Some(_)) => (
+            AppState::default(),
+            Some(
+                "The saved app state could not be read; the app started from the defaults.".into(),
+            ),
+        ),
+    }
+}
 
 /// The config a switch to `method` starts: that method's paper defaults (optimizer, τ,
 /// momentum …), keeping the dataset (CLIP needs shapes), the seed and the snapshot rate.
@@ -119,21 +156,23 @@ pub fn config_for_method(current: &RunConfig, method: crate::config::Method) -> 
 
 impl LabApp {
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
-        let saved: Option<AppState> = (!options.fresh)
-            .then(|| cc.storage.and_then(|s| eframe::get_value(s, STATE_KEY)))
-            .flatten();
-        let mut state = saved.unwrap_or_default();
+        let (mut state, mut notice) = match cc.storage.filter(|_| !options.fresh) {
+            Some(storage) => saved_state(storage),
+            None => (AppState::default(), None),
+        };
         if let Some(config) = options.config {
             state.config = config;
         }
         // A saved config from an older or hand-edited store may be invalid: start from defaults.
-        if state.config.validate().is_err() {
+        if let Err(e) = state.config.validate() {
             state.config = AppState::default().config;
+            notice = Some(format!(
+                "The saved settings were invalid ({e}); the app started from the defaults."
+            ));
         }
+        install_fallback_font(&cc.egui_ctx);
         let ctx = cc.egui_ctx.clone();
-        let waker: crate::train::worker::Waker = Box::new(move || ctx.request_repaint());
-        let ctx = cc.egui_ctx.clone();
-        let projector = Projector::start(Some(Box::new(move || ctx.request_repaint())));
+        let waker: crate::pipeline::SharedWaker = Arc::new(move || ctx.request_repaint());
         let gpu_points = match cc.wgpu_render_state.as_ref() {
             Some(rs) => {
                 crate::render::points::install(rs);
@@ -141,43 +180,49 @@ impl LabApp {
             }
             None => false,
         };
-        let (trainer, startup_error) = match training_device(cc, options.device)
-            .and_then(|d| Trainer::start(state.config.clone(), d, options.paused, Some(waker)))
+        let (pipeline, startup_error) = match training_device(cc, options.device)
+            .and_then(|d| Session::new(state.config.clone(), d))
+            .and_then(|s| Pipeline::start(s, options.paused, Some(waker)))
         {
-            Ok(t) => (Some(t), None),
+            Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e.to_string())),
         };
-        Self {
+        let mut app = Self {
             state,
-            trainer,
+            pipeline,
             startup_error,
-            status: Status::default(),
+            notice,
+            published: Arc::default(),
             snapshot: None,
-            history: Vec::new(),
-            run_id: 0,
-            projector,
             layouts: None,
-            submitted: None,
             glide: embedding::Glide::default(),
-            events_seen: 0,
             files: files::Files::default(),
             lesson: None,
             gpu_points,
             drew_gpu_points: false,
             frame_clock: (Instant::now(), 0, 0.0),
+        };
+        if let Some(id) = &options.lesson {
+            app.start_lesson(id);
         }
+        app
     }
 
-    pub fn trainer(&self) -> Option<&Trainer> {
-        self.trainer.as_ref()
+    pub fn pipeline(&self) -> Option<&Pipeline> {
+        self.pipeline.as_ref()
+    }
+
+    /// The run's state as published for this frame.
+    pub fn published(&self) -> &Published {
+        &self.published
     }
 
     pub fn status(&self) -> &Status {
-        &self.status
+        &self.published.status
     }
 
-    pub fn history(&self) -> &[MetricsRow] {
-        &self.history
+    pub fn history(&self) -> &History {
+        &self.published.history
     }
 
     pub fn frames_per_second(&self) -> f64 {
@@ -190,8 +235,8 @@ impl LabApp {
     pub fn set_setting(&mut self, key: &str, value: &str) {
         // An invalid value leaves the local config as it was (`set` changes nothing on error).
         let _ = self.state.config.set(key, value);
-        if let Some(t) = &self.trainer {
-            t.set(key, value);
+        if let Some(p) = &self.pipeline {
+            p.set(key, value);
         }
     }
 
@@ -201,58 +246,44 @@ impl LabApp {
         self.send(Command::Replace(Box::new(config)));
     }
 
+    /// One training step; in slow motion the view plays it slowly.
+    pub fn step_once(&mut self) {
+        if embedding::plays_slowly(&self.state.view) {
+            let seconds = self.state.view.slow_seconds;
+            self.glide.arm_slow_motion(self.status().step, seconds);
+        }
+        self.send(Command::Step(1));
+    }
+
     pub fn send(&self, command: Command) {
-        if let Some(t) = &self.trainer {
-            t.send(command);
+        if let Some(p) = &self.pipeline {
+            p.send(command);
         }
     }
 
-    /// Pull what the trainer published since the last frame. Never blocks for long: two short
-    /// mutex reads and the new history rows.
+    /// Take what the run published since the last frame (never waits: one `Arc` each).
     fn poll(&mut self) {
-        let Some(t) = &self.trainer else {
+        let Some(p) = &self.pipeline else {
             return;
         };
-        self.status = t.status();
-        if self.status.run_id != self.run_id {
-            self.run_id = self.status.run_id;
-            self.history.clear();
-            self.layouts = None;
-        }
-        if self.status.history_len < self.history.len() {
-            self.history.clear();
-        }
-        // (A restored state shortens the trainer's history: refetched whole above.)
-        let fresh = t.history_since(self.history.len());
-        self.history.extend(fresh);
-        self.snapshot = t.latest();
+        p.configure_projection(self.state.view.projector_settings());
+        let view = p.view();
+        let run_changed = view.published.status.run_id != self.published.status.run_id;
         // Keep the controls honest when the trainer rejected a value, or changed one itself
         // (a scripted change of a scenario or lesson).
-        let new_events = self.status.events.len() != self.events_seen;
-        self.events_seen = self.status.events.len();
-        if (self.status.error.is_some() || new_events)
-            && let Some(config) = &self.status.config
+        let status = &view.published.status;
+        let new_events = status.events.len() != self.published.status.events.len();
+        if (status.error.is_some() || new_events || run_changed)
+            && let Some(config) = &status.config
         {
             self.state.config = config.clone();
         }
-        self.update_layouts();
-    }
-
-    /// Hand a new snapshot to the projector and take its newest layouts (never waits).
-    fn update_layouts(&mut self) {
-        if let Some(snap) = &self.snapshot {
-            let key = (self.run_id, snap.step);
-            if self.submitted != Some(key) {
-                self.submitted = Some(key);
-                self.projector.submit(self.run_id, Arc::clone(snap));
-            }
-        }
-        self.projector
-            .configure(self.state.view.projector_settings());
-        if let Some(l) = self.projector.latest()
-            && l.run_id == self.run_id
-        {
-            self.layouts = Some(l);
+        self.snapshot = view.published.snapshot.clone();
+        self.published = view.published;
+        // The projector may be swapping its output right now (then it answers None): keep the
+        // layouts of this run we already have.
+        if view.layouts.is_some() || run_changed {
+            self.layouts = view.layouts;
         }
     }
 
@@ -268,8 +299,9 @@ impl LabApp {
         self.layouts.as_deref()
     }
 
-    pub fn projector(&self) -> &Projector {
-        &self.projector
+    /// The optimizer step being played in slow motion, if one is.
+    pub fn slow_move(&self) -> Option<&embedding::SlowMove> {
+        self.glide.slow_move()
     }
 
     /// Whether the last frame drew the embedding with the WGSL point renderer.
@@ -300,14 +332,14 @@ impl LabApp {
             )
         });
         if space {
-            self.send(if self.status.paused {
+            self.send(if self.status().paused {
                 Command::Resume
             } else {
                 Command::Pause
             });
         }
         if s {
-            self.send(Command::Step(1));
+            self.step_once();
         }
         if r {
             self.send(Command::Reset {
@@ -360,7 +392,7 @@ impl eframe::App for LabApp {
             }
         });
         // Keep animating while training even if no snapshot arrives this frame.
-        if !self.status.paused {
+        if !self.status().paused {
             ctx.request_repaint_after(std::time::Duration::from_millis(33));
         }
     }

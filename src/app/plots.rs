@@ -1,53 +1,174 @@
-//! Diagnostics over steps: loss, spread (std·√d with its collapse line), kNN accuracy with the
-//! random-encoder baseline, alignment/uniformity, RankMe, and method extras. Every knob change
-//! is a labelled vertical marker on every plot.
+//! Diagnostics over steps: loss (with the InfoNCE bound), spread (std·√d with its collapse
+//! line), kNN accuracy with the random-encoder baseline, alignment/uniformity, RankMe, and
+//! method extras. Every knob change is a labelled vertical marker on every plot, and hovering a
+//! line shows its formula with that snapshot's values plugged in.
 
 use super::LabApp;
-use crate::train::MetricsRow;
+use crate::train::{History, MetricsRow};
 use egui::{Color32, Ui};
-use egui_plot::{HLine, Legend, Line, Plot, PlotPoints, VLine};
+use egui_plot::{HLine, HoverPosition, Legend, Line, Plot, PlotPoints, VLine};
 
 const PLOT_HEIGHT: f32 = 110.0;
 
-/// A diagnostic read off a metrics row.
-type Metric = fn(&MetricsRow) -> f64;
+/// What a formula may need besides the row: the current run's sizes.
+#[derive(Clone, Copy, Debug)]
+pub struct FormulaContext {
+    /// Embedding dimension d.
+    pub dim: usize,
+    /// Candidates N of an InfoNCE softmax, for the methods that have one.
+    pub candidates: Option<usize>,
+}
 
-/// A time plot with plain lines (the ones with reference lines are drawn by hand).
+/// A line of a time plot: its name, how to read it off a row, its colour, and its formula
+/// with the row's values plugged in.
+struct Series {
+    name: &'static str,
+    value: fn(&MetricsRow) -> f64,
+    colour: Color32,
+    formula: fn(&MetricsRow, &FormulaContext) -> String,
+}
+
+/// A time plot whose lines are all [`Series`].
 struct Chart {
     id: &'static str,
     title: &'static str,
-    lines: &'static [(&'static str, Metric, Color32)],
+    lines: &'static [Series],
 }
+
+const SPREAD: Series = Series {
+    name: "std·√d",
+    value: |r| r.diagnostics.spread(),
+    colour: Color32::LIGHT_GREEN,
+    formula: |r, c| {
+        format!(
+            "std·√d = mean over channels of std(ẑ) × √d = {:.4} × √{} = {:.3}\n1 = spread like a uniform distribution on the sphere, 0 = collapsed to a point",
+            r.diagnostics.std,
+            c.dim,
+            r.diagnostics.spread()
+        )
+    },
+};
+
+const KNN: Series = Series {
+    name: "kNN",
+    value: |r| r.diagnostics.knn_acc,
+    colour: Color32::GOLD,
+    formula: |r, _| {
+        format!(
+            "kNN accuracy = fraction of held-out probe samples whose k = 20 nearest reference samples (cosine, on the encoder output h) vote for their own class = {:.3}",
+            r.diagnostics.knn_acc
+        )
+    },
+};
+
+const LOSS: Series = Series {
+    name: "loss",
+    value: |r| r.loss,
+    colour: Color32::LIGHT_BLUE,
+    formula: |r, _| {
+        format!(
+            "loss = mean training loss over the steps since the previous snapshot = {:.4}",
+            r.loss
+        )
+    },
+};
+
+const MI_BOUND: Series = Series {
+    name: "I(v1; v2) >= ln N - loss",
+    value: |r| r.extra(crate::train::snapshot::MI_BOUND),
+    colour: Color32::from_rgb(200, 150, 255),
+    formula: |r, c| {
+        let n = c.candidates.unwrap_or(1).max(1);
+        format!(
+            "I(v1; v2) ≥ ln N − loss = ln {n} − {:.4} = {:.4} nats (never above ln N = {:.3})",
+            r.loss,
+            r.extra(crate::train::snapshot::MI_BOUND),
+            (n as f64).ln()
+        )
+    },
+};
 
 const CHARTS: &[Chart] = &[
     Chart {
         id: "align",
         title: "alignment (lower: views agree) and uniformity (lower: more spread out)",
         lines: &[
-            ("alignment", |r| r.diagnostics.alignment, Color32::LIGHT_RED),
-            (
-                "uniformity",
-                |r| r.diagnostics.uniformity,
-                Color32::LIGHT_BLUE,
-            ),
+            Series {
+                name: "alignment",
+                value: |r| r.diagnostics.alignment,
+                colour: Color32::LIGHT_RED,
+                formula: |r, _| {
+                    format!(
+                        "alignment = E ‖ẑ₁ − ẑ₂‖² over the probe's positive pairs = {:.4} (0: both views land on the same point)",
+                        r.diagnostics.alignment
+                    )
+                },
+            },
+            Series {
+                name: "uniformity",
+                value: |r| r.diagnostics.uniformity,
+                colour: Color32::LIGHT_BLUE,
+                formula: |r, _| {
+                    format!(
+                        "uniformity = log E exp(−2 ‖ẑᵢ − ẑⱼ‖²) over distinct probe pairs = {:.4} (0: every point at one spot; lower: more evenly spread)",
+                        r.diagnostics.uniformity
+                    )
+                },
+            },
         ],
     },
     Chart {
         id: "rankme",
         title: "RankMe (effective rank of the embedding)",
-        lines: &[("RankMe", |r| r.diagnostics.rankme, Color32::KHAKI)],
+        lines: &[Series {
+            name: "RankMe",
+            value: |r| r.diagnostics.rankme,
+            colour: Color32::KHAKI,
+            formula: |r, c| {
+                format!(
+                    "RankMe = exp(−Σₖ pₖ log pₖ), pₖ = σₖ / Σσ + 1e-7 over the singular values σ of the centred embedding = {:.2} (at most d = {})",
+                    r.diagnostics.rankme, c.dim
+                )
+            },
+        }],
     },
     Chart {
         id: "cos",
         title: "mean cosine: positive pairs vs negatives",
         lines: &[
-            ("positive", |r| r.diagnostics.pos_cos, Color32::LIGHT_GREEN),
-            ("negative", |r| r.diagnostics.neg_cos, Color32::LIGHT_RED),
+            Series {
+                name: "positive",
+                value: |r| r.diagnostics.pos_cos,
+                colour: Color32::LIGHT_GREEN,
+                formula: |r, _| {
+                    format!(
+                        "mean cos(ẑ₁, ẑ₂) over the two views of each probe sample = {:.4}",
+                        r.diagnostics.pos_cos
+                    )
+                },
+            },
+            Series {
+                name: "negative",
+                value: |r| r.diagnostics.neg_cos,
+                colour: Color32::LIGHT_RED,
+                formula: |r, _| {
+                    format!(
+                        "mean cos(ẑᵢ, ẑⱼ) over distinct probe samples = {:.4} (1: all in one spot)",
+                        r.diagnostics.neg_cos
+                    )
+                },
+            },
         ],
     },
 ];
 
-fn series(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> PlotPoints<'static> {
+/// The row of `step` (rows are in step order).
+fn row_at(rows: &History, step: f64) -> Option<&MetricsRow> {
+    rows.iter().find(|r| r.step as f64 >= step - 0.5)
+}
+
+/// `(step, value)` of every row with a finite value.
+fn points(rows: &History, f: impl Fn(&MetricsRow) -> f64) -> PlotPoints<'static> {
     rows.iter()
         .map(|r| [r.step as f64, f(r)])
         .filter(|p| p[1].is_finite())
@@ -55,27 +176,79 @@ fn series(rows: &[MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> PlotPoints<'st
         .into()
 }
 
+/// A method-specific number, plotted with the formula declared beside it.
+fn extra_series(key: &'static str) -> impl Fn(&MetricsRow, &FormulaContext) -> String {
+    move |r, _| {
+        format!(
+            "{key} = {}\n= {:.4}",
+            crate::train::snapshot::extra_formula(key),
+            r.extra(key)
+        )
+    }
+}
+
+/// A line's formula with a row's values plugged in.
+type Formula<'a> = Box<dyn Fn(&MetricsRow) -> String + 'a>;
+
+/// One line as drawn: name, points, colour, and its formula on hover.
+type Drawn<'a> = (&'a str, PlotPoints<'static>, Color32, Formula<'a>);
+
+fn drawn<'a>(s: &'a Series, rows: &History, ctx: FormulaContext) -> Drawn<'a> {
+    let formula = s.formula;
+    (
+        s.name,
+        points(rows, s.value),
+        s.colour,
+        Box::new(move |r| formula(r, &ctx)),
+    )
+}
+
 fn time_plot(
     ui: &mut Ui,
     app: &LabApp,
     id: &str,
-    title: &str,
-    lines: Vec<(&str, PlotPoints<'static>, Color32)>,
+    lines: Vec<Drawn<'_>>,
     references: &[(&str, f64)],
 ) -> egui::Response {
-    ui.label(title);
+    let rows = app.history();
     let events: Vec<(f64, String)> = app
         .status()
         .events
         .iter()
         .map(|e| (e.step as f64, e.label()))
         .collect();
+    let mut drawn_lines = Vec::with_capacity(lines.len());
+    let mut formulas: Vec<(&str, Formula<'_>)> = Vec::new();
+    for (name, pts, colour, formula) in lines {
+        drawn_lines.push((name, pts, colour));
+        formulas.push((name, formula));
+    }
+    let hover = |pos: &HoverPosition<'_>| -> Option<String> {
+        let HoverPosition::NearDataPoint {
+            plot_name,
+            position,
+            ..
+        } = pos
+        else {
+            return None;
+        };
+        let formula = formulas.iter().find(|(n, _)| n == plot_name);
+        match (formula, row_at(rows, position.x)) {
+            (Some((_, f)), Some(r)) => Some(format!("step {}\n{}", r.step, f(r))),
+            // A reference line or an event marker: its name says what it is.
+            _ => Some(format!(
+                "{plot_name}\nstep {:.0}, {:.4}",
+                position.x, position.y
+            )),
+        }
+    };
     Plot::new(id)
         .height(PLOT_HEIGHT)
         .legend(Legend::default())
         .link_cursor(egui::Id::unique("time-plots"), [true, false])
+        .label_formatter(hover)
         .show(ui, |plot| {
-            for (name, pts, colour) in lines {
+            for (name, pts, colour) in drawn_lines {
                 plot.line(Line::new(name, pts).color(colour));
             }
             for (name, y) in references {
@@ -102,50 +275,33 @@ pub fn panel(ui: &mut Ui, app: &mut LabApp) {
 
 fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
     let rows = app.history();
+    let ctx = FormulaContext {
+        dim: app.state.config.out_dim,
+        candidates: crate::methods::info_nce_candidates(&app.state.config),
+    };
     let mut shown: Vec<(String, egui::Response)> = Vec::new();
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading("Diagnostics");
-        let spread = rows
-            .last()
-            .map(|r| r.diagnostics.std / r.diagnostics.std_ref.max(1e-12));
-        if let Some(s) = spread {
-            collapse_gauge(ui, s);
+        if let Some(r) = rows.last() {
+            collapse_gauge(ui, r, &ctx);
         }
-        let r = time_plot(
-            ui,
-            app,
-            "loss",
-            "loss",
-            vec![("loss", series(rows, |r| r.loss), Color32::LIGHT_BLUE)],
-            &[],
-        );
-        shown.push(("loss".into(), r));
+        shown.push(("loss".into(), loss_plot(ui, app, &ctx)));
+        ui.label("std·√d of l2-normalised z (1 = spread over the sphere, 0 = collapsed)");
         let r = time_plot(
             ui,
             app,
             "spread",
-            "std·√d of l2-normalised z (1 = spread over the sphere, 0 = collapsed)",
-            vec![(
-                "std·√d",
-                series(rows, |r| {
-                    r.diagnostics.std / r.diagnostics.std_ref.max(1e-12)
-                }),
-                Color32::LIGHT_GREEN,
-            )],
+            vec![drawn(&SPREAD, rows, ctx)],
             &[("uniform (1/√d)", 1.0)],
         );
         shown.push(("spread".into(), r));
         let baseline = rows.first().map(|r| r.diagnostics.knn_acc).unwrap_or(0.0);
+        ui.label("kNN accuracy (k = 20, cosine) on held-out probe samples");
         let r = time_plot(
             ui,
             app,
             "knn",
-            "kNN accuracy (k = 20, cosine) on held-out probe samples",
-            vec![(
-                "kNN",
-                series(rows, |r| r.diagnostics.knn_acc),
-                Color32::GOLD,
-            )],
+            vec![drawn(&KNN, rows, ctx)],
             &[("random encoder", baseline)],
         );
         shown.push(("knn".into(), r));
@@ -154,43 +310,71 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
             shown.push(("spectrum".into(), r));
         }
         for chart in CHARTS {
-            let lines = chart
-                .lines
-                .iter()
-                .map(|(name, metric, colour)| (*name, series(rows, metric), *colour))
-                .collect();
-            let r = time_plot(ui, app, chart.id, chart.title, lines, &[]);
+            ui.label(chart.title);
+            let lines = chart.lines.iter().map(|s| drawn(s, rows, ctx)).collect();
+            let r = time_plot(ui, app, chart.id, lines, &[]);
             shown.push((chart.id.into(), r));
         }
+        // The InfoNCE bound is drawn on the loss plot.
         let extras: Vec<&'static str> = rows
             .last()
-            .map(|r| r.extras.iter().map(|(k, _)| *k).collect())
-            .unwrap_or_default();
-        for key in extras {
-            let pts = series(rows, |r| {
+            .map(|r| {
                 r.extras
                     .iter()
-                    .find(|(k, _)| *k == key)
-                    .map(|(_, v)| *v)
-                    .unwrap_or(f64::NAN)
-            });
-            let r = time_plot(
-                ui,
-                app,
+                    .map(|(k, _)| *k)
+                    .filter(|k| *k != crate::train::snapshot::MI_BOUND)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for key in extras {
+            ui.label(key)
+                .on_hover_text(crate::train::snapshot::extra_formula(key));
+            let formula = extra_series(key);
+            let line: Drawn<'_> = (
                 key,
-                key,
-                vec![(key, pts, Color32::LIGHT_GRAY)],
-                &[],
+                points(rows, |r| r.extra(key)),
+                Color32::LIGHT_GRAY,
+                Box::new(move |r| formula(r, &ctx)),
             );
+            let r = time_plot(ui, app, key, vec![line], &[]);
             shown.push((key.into(), r));
         }
     });
     shown
 }
 
+/// The loss; for the InfoNCE methods also ln N (chance: a uniform softmax over the N
+/// candidates) and the mutual-information bound ln N − loss, which can never exceed ln N.
+fn loss_plot(ui: &mut Ui, app: &LabApp, ctx: &FormulaContext) -> egui::Response {
+    let rows = app.history();
+    let mut lines = vec![drawn(&LOSS, rows, *ctx)];
+    let mut references = Vec::new();
+    match ctx.candidates {
+        Some(n) => {
+            let ln_n = (n.max(1) as f64).ln();
+            lines.push(drawn(&MI_BOUND, rows, *ctx));
+            references.push(("ln N (chance)", ln_n));
+            let latest = rows.last().map_or(f64::NAN, |r| r.loss);
+            ui.label("loss, and the InfoNCE bound on the views' mutual information")
+                .on_hover_text(format!(
+                    "InfoNCE is an N-way classification of the positive among N = {n} candidates. \
+                     A uniform softmax (chance) scores ln N = ln {n} = {ln_n:.3}.\n\
+                     ln N − loss = {ln_n:.3} − {latest:.3} = {:.3} nats is a lower bound on the mutual information \
+                     I(v1; v2) of the two views (Oord et al. 2018). It can never exceed ln N: \
+                     a bigger batch (or MoCo queue) raises the ceiling.",
+                    ln_n - latest
+                ));
+        }
+        None => {
+            ui.label("loss");
+        }
+    }
+    time_plot(ui, app, "loss", lines, &references)
+}
+
 /// Alignment against uniformity, one point per snapshot (Wang & Isola's plane): training
 /// should head down-left; a collapse runs to uniformity 0.
-fn trajectory(ui: &mut Ui, rows: &[MetricsRow]) -> egui::Response {
+fn trajectory(ui: &mut Ui, rows: &History) -> egui::Response {
     ui.label("alignment vs uniformity over training (both lower is better)");
     let path: Vec<[f64; 2]> = rows
         .iter()
@@ -202,6 +386,16 @@ fn trajectory(ui: &mut Ui, rows: &[MetricsRow]) -> egui::Response {
         .height(PLOT_HEIGHT * 1.3)
         .x_axis_label("uniformity")
         .y_axis_label("alignment")
+        .label_formatter(|pos| {
+            let p = match pos {
+                HoverPosition::NearDataPoint { position, .. }
+                | HoverPosition::Elsewhere { position } => position,
+            };
+            Some(format!(
+                "uniformity log E exp(−2‖ẑᵢ − ẑⱼ‖²) = {:.3}\nalignment E‖ẑ₁ − ẑ₂‖² = {:.3}",
+                p.x, p.y
+            ))
+        })
         .show(ui, |plot| {
             plot.line(Line::new("path", PlotPoints::from(path)).color(Color32::LIGHT_BLUE));
             if let Some(p) = now {
@@ -217,9 +411,10 @@ fn trajectory(ui: &mut Ui, rows: &[MetricsRow]) -> egui::Response {
 
 /// The current singular values of the centred embedding on a log scale: a collapse shows as
 /// a cliff (dimensional collapse) or as everything falling together (complete collapse).
-fn spectrum(ui: &mut Ui, rows: &[MetricsRow]) -> Option<egui::Response> {
+fn spectrum(ui: &mut Ui, rows: &History) -> Option<egui::Response> {
     ui.label("singular values of the centred embedding (log10)");
     let last = rows.last()?;
+    let total: f64 = last.diagnostics.spectrum.iter().sum::<f64>().max(1e-300);
     let pts: Vec<[f64; 2]> = last
         .diagnostics
         .spectrum
@@ -230,6 +425,18 @@ fn spectrum(ui: &mut Ui, rows: &[MetricsRow]) -> Option<egui::Response> {
     Plot::new("spectrum")
         .height(PLOT_HEIGHT)
         .x_axis_label("index")
+        .label_formatter(move |pos| {
+            let HoverPosition::NearDataPoint { position, .. } = pos else {
+                return None;
+            };
+            let sigma = 10f64.powf(position.y);
+            Some(format!(
+                "σ{:.0} = 10^{:.2} = {sigma:.4}: share pₖ = σₖ / Σσ = {:.3} (RankMe's pₖ)",
+                position.x,
+                position.y,
+                sigma / total
+            ))
+        })
         .show(ui, |plot| {
             plot.line(Line::new("log10 σ", PlotPoints::from(pts)).color(Color32::KHAKI));
         })
@@ -238,7 +445,8 @@ fn spectrum(ui: &mut Ui, rows: &[MetricsRow]) -> Option<egui::Response> {
 }
 
 /// A bar from red (collapsed) to green (spread), the number a class reads first.
-fn collapse_gauge(ui: &mut Ui, spread: f64) {
+fn collapse_gauge(ui: &mut Ui, row: &MetricsRow, ctx: &FormulaContext) {
+    let spread = row.diagnostics.spread();
     let s = spread.clamp(0.0, 1.0) as f32;
     let colour = Color32::from_rgb((220.0 * (1.0 - s)) as u8, (180.0 * s) as u8, 60);
     let verdict = if spread < 0.1 {
@@ -252,5 +460,41 @@ fn collapse_gauge(ui: &mut Ui, spread: f64) {
         egui::ProgressBar::new(s)
             .fill(colour)
             .text(format!("collapse gauge: std·√d = {spread:.2} ({verdict})")),
-    );
+    )
+    .on_hover_text(format!(
+        "{}\nbelow 0.1: collapsed; below 0.5: collapsing?",
+        (SPREAD.formula)(row, ctx)
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_plug_in_the_hovered_rows_values() {
+        let row = MetricsRow {
+            step: 40,
+            loss: 4.25,
+            diagnostics: crate::metrics::Diagnostics {
+                std: 0.031,
+                std_ref: 1.0 / 32f64.sqrt(),
+                ..Default::default()
+            },
+            extras: vec![(crate::train::snapshot::MI_BOUND, 63f64.ln() - 4.25)],
+        };
+        let ctx = FormulaContext {
+            dim: 32,
+            candidates: Some(63),
+        };
+        let spread = (SPREAD.formula)(&row, &ctx);
+        assert!(spread.contains("0.0310 × √32 = 0.175"), "{spread}");
+        let bound = (MI_BOUND.formula)(&row, &ctx);
+        assert!(bound.contains("ln 63 − 4.2500 = -0.1069"), "{bound}");
+        for chart in CHARTS {
+            for s in chart.lines {
+                assert!(!(s.formula)(&row, &ctx).is_empty(), "{}", s.name);
+            }
+        }
+    }
 }

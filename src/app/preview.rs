@@ -70,8 +70,7 @@ pub fn draw_sample(ui: &mut Ui, input: InputKind, data: &[f32], size: f32) {
 }
 
 pub fn view(ui: &mut Ui, app: &LabApp) {
-    let Some(p): Option<std::sync::Arc<AugmentationPreview>> =
-        app.trainer().and_then(|t| t.preview())
+    let Some(p): Option<std::sync::Arc<AugmentationPreview>> = app.published().preview.clone()
     else {
         return;
     };

@@ -32,12 +32,21 @@ pub fn status_bar(ui: &mut Ui, app: &mut LabApp) {
 }
 
 pub fn banner(ui: &mut Ui, app: &mut LabApp) {
-    if let Some(warning) = app.status().data_warning.clone() {
+    let warning = app
+        .notice
+        .clone()
+        .or_else(|| app.status().data_warning.clone());
+    if let Some(warning) = warning {
         egui::Frame::new()
             .fill(Color32::from_rgb(90, 75, 20))
             .inner_margin(6.0)
             .show(ui, |ui| {
-                ui.label(RichText::new(warning).color(Color32::WHITE));
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new(warning).color(Color32::WHITE));
+                    if app.notice.is_some() && ui.button("dismiss").clicked() {
+                        app.notice = None;
+                    }
+                });
             });
     }
     let message = app
@@ -60,11 +69,7 @@ pub fn banner(ui: &mut Ui, app: &mut LabApp) {
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(message).color(Color32::WHITE));
                 if ui.button("dismiss").clicked() {
-                    if let Some(t) = app.trainer() {
-                        t.clear_error();
-                    }
-                    app.status.error = None;
-                    app.status.incident = None;
+                    app.send(crate::train::Command::ClearError);
                 }
             });
         });

@@ -16,11 +16,15 @@ use std::path::PathBuf;
     version,
     about = "See contrastive and self-supervised learning happen",
     long_about = "Trains a small encoder with a self-supervised method and measures collapse.\n\
-                  Without a subcommand it opens the app."
+                  Without a subcommand it opens the app (and takes the app's flags).",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<CliCommand>,
+    /// The app's flags, without the `app` subcommand: `contrastive-lab --fresh`.
+    #[command(flatten)]
+    pub app: AppArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,9 +71,10 @@ pub struct RunArgs {
     /// auto | cpu | wgpu
     #[arg(long, default_value = "auto")]
     pub device: String,
-    /// Also write the final 2-D layout of the probe: `pca` → DIR/pca.tsv, `tsne` → DIR/tsne.tsv
-    /// (columns x, y, label, class). Repeatable or comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "pca|tsne")]
+    /// Also write the final 2-D layout of the probe: `pca` → DIR/pca.tsv, `tsne` → DIR/tsne.tsv,
+    /// `sphere` → DIR/sphere.tsv (the normalised embedding on the fixed scale of the unit
+    /// circle; columns x, y, label, class). Repeatable or comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "pca|tsne|sphere")]
     pub projection: Vec<String>,
     /// t-SNE perplexity for `--projection tsne` (2–100).
     #[arg(long, default_value_t = 30.0)]
@@ -94,6 +99,9 @@ pub struct AppArgs {
     /// WGSL point renderer needs wgpu.
     #[arg(long, default_value = "auto")]
     pub renderer: String,
+    /// Open with this lesson started (see `contrastive-lab lessons`).
+    #[arg(long, conflicts_with = "config")]
+    pub lesson: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]

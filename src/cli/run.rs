@@ -86,7 +86,7 @@ pub fn train(
                             "loss {:.4}  knn {:.3}  std·√d {:.2}",
                             snap.loss,
                             snap.diagnostics.knn_acc,
-                            snap.diagnostics.std / snap.diagnostics.std_ref.max(1e-12)
+                            snap.diagnostics.spread()
                         ));
                     }
                     snapshots.push(snap);
@@ -108,6 +108,9 @@ pub fn train(
 pub enum LayoutKind {
     Pca,
     Tsne,
+    /// The unit-normalised embedding on the sphere view's plane (fixed scale, see
+    /// [`crate::projection::sphere`]).
+    Sphere,
 }
 
 impl LayoutKind {
@@ -115,6 +118,7 @@ impl LayoutKind {
         match self {
             Self::Pca => "pca.tsv",
             Self::Tsne => "tsne.tsv",
+            Self::Sphere => "sphere.tsv",
         }
     }
 }
@@ -125,7 +129,12 @@ impl std::str::FromStr for LayoutKind {
         match s.trim().to_ascii_lowercase().as_str() {
             "pca" => Ok(Self::Pca),
             "tsne" | "t-sne" => Ok(Self::Tsne),
-            _ => Err(LabError::invalid("projection", s, "expected pca or tsne")),
+            "sphere" => Ok(Self::Sphere),
+            _ => Err(LabError::invalid(
+                "projection",
+                s,
+                "expected pca, tsne or sphere",
+            )),
         }
     }
 }
@@ -143,6 +152,7 @@ pub fn final_layout(
     let n = snap.labels.len();
     match kind {
         LayoutKind::Pca => Ok(crate::projection::pca_2d(&snap.z, n, snap.dim, None)?.points),
+        LayoutKind::Sphere => Ok(crate::projection::sphere_2d(&snap.z, n, snap.dim, None)?.points),
         LayoutKind::Tsne => {
             let params = crate::projection::TsneParams {
                 perplexity,
@@ -255,8 +265,8 @@ pub fn summary_text(s: &RunSummary, out: &std::path::Path) -> String {
         ));
         lines.push(format!(
             "  std·√d        {:>9.3} → {:.3}   (1 = spread over the sphere, 0 = collapsed)",
-            a.std / a.std_ref,
-            b.std / b.std_ref
+            a.spread(),
+            b.spread()
         ));
         lines.push(format!(
             "  alignment     {:>9.3} → {:.3}",
@@ -278,7 +288,7 @@ pub fn summary_text(s: &RunSummary, out: &std::path::Path) -> String {
         "  wrote {}/{{metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv}}",
         out.display()
     ));
-    for file in ["scenario.toml", "pca.tsv", "tsne.tsv"] {
+    for file in ["scenario.toml", "pca.tsv", "tsne.tsv", "sphere.tsv"] {
         if out.join(file).is_file() {
             lines.push(format!("  wrote {}", out.join(file).display()));
         }

@@ -6,6 +6,11 @@ use super::{Forward, Learner, StateUpdate, l2_normalize, logsumexp};
 use crate::config::RunConfig;
 use burn::tensor::Tensor;
 
+/// How many candidates each image (caption) chooses among: the N captions (images) of the batch.
+pub fn candidates(batch_size: usize) -> usize {
+    batch_size
+}
+
 /// Symmetric CLIP loss. `image, text: [n, d]`, `logit_scale: [1]` `→ [1]`.
 pub fn clip_loss(image: Tensor<2>, text: Tensor<2>, logit_scale: Tensor<1>) -> Tensor<1> {
     let (image, text) = (l2_normalize(image), l2_normalize(text));

@@ -10,6 +10,12 @@ use crate::config::RunConfig;
 use crate::rng::Rng;
 use burn::tensor::{Device, Tensor, TensorData};
 
+/// How many candidates each query's softmax chooses among: its positive key and the K queued
+/// negatives (the queue is always full: it starts with random unit keys).
+pub fn candidates(queue_size: usize) -> usize {
+    queue_size + 1
+}
+
 /// InfoNCE of queries against their positive keys and a queue of negatives.
 /// `q, k: [n, d]`, `queue: [K, d]` (already normalised) `→ [1]`.
 pub fn info_nce(q: Tensor<2>, k: Tensor<2>, queue: Tensor<2>, temperature: f64) -> Tensor<1> {

@@ -28,6 +28,18 @@ use parallel::Halves;
 
 /// `log Σ_j exp(x_ij)` along dim 1, stable for any temperature: the row maximum is factored out.
 /// `[rows, cols] → [rows, 1]`
+/// For the InfoNCE methods, the number N of candidates each anchor's softmax chooses among:
+/// the loss of a uniform softmax (chance) is ln N, and ln N − loss is a lower bound on the
+/// mutual information of the two views (Oord et al. 2018), so it can never exceed ln N.
+pub fn info_nce_candidates(config: &RunConfig) -> Option<usize> {
+    match config.method {
+        Method::SimClr => Some(simclr::candidates(config.batch_size)),
+        Method::Moco => Some(moco::candidates(config.queue_size)),
+        Method::Clip => Some(clip::candidates(config.batch_size)),
+        _ => None,
+    }
+}
+
 pub fn logsumexp(x: Tensor<2>) -> Tensor<2> {
     let max = x.clone().max_dim(1).detach(); // [rows, 1]
     (x - max.clone()).exp().sum_dim(1).log() + max

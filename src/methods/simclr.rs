@@ -6,6 +6,12 @@ use super::{Forward, Learner, StateUpdate, host, host_loss, l2_normalize, logsum
 use crate::config::RunConfig;
 use burn::tensor::Tensor;
 
+/// How many candidates each anchor's softmax chooses among: its positive and 2N − 2 negatives.
+/// InfoNCE bounds the mutual information of the views, I(v₁; v₂) ≥ ln(that) − loss.
+pub fn candidates(batch_size: usize) -> usize {
+    (2 * batch_size).saturating_sub(1)
+}
+
 /// NT-Xent over the 2N views `z1[i] ↔ z2[i]`, cosine similarity / `temperature`.
 /// `z1, z2: [n, d] → [1]` (mean over all 2N anchors).
 pub fn nt_xent(z1: Tensor<2>, z2: Tensor<2>, temperature: f64) -> Tensor<1> {

@@ -28,6 +28,14 @@ pub struct Diagnostics {
     pub spectrum: Vec<f64>,
 }
 
+impl Diagnostics {
+    /// std·√d = std / (1/√d): 1 for embeddings spread over the sphere (uniform gives exactly 1),
+    /// 0 for a collapsed point. The collapse gauge's number.
+    pub fn spread(&self) -> f64 {
+        self.std / self.std_ref.max(1e-12)
+    }
+}
+
 /// Inputs for one snapshot, all row-major.
 pub struct ProbeEmbeddings<'a> {
     /// `[n, d]` embeddings of the clean probe samples.

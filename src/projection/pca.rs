@@ -1,12 +1,10 @@
-//! PCA to 2-D by linfa-reduction, with each component's sign aligned to the previous frame's:
-//! an SVD may return either sign for a component, and an unaligned refit makes the picture flip
-//! from one snapshot to the next.
+//! PCA to 2-D: the two leading eigenvectors of the d × d covariance (linfa-linalg's symmetric
+//! eigensolver, see [`super::eig`]), each component's sign aligned to the previous frame's: an
+//! eigensolver may return either sign, and an unaligned refit makes the picture flip from one
+//! snapshot to the next. Never panics: a collapsed or degenerate embedding is an error.
 
+use super::eig::{align_signs, scatter, top_two};
 use crate::error::{LabError, Result};
-use linfa::DatasetBase;
-use linfa::traits::Fit;
-use linfa_reduction::Pca;
-use ndarray::Array2;
 
 /// A fitted 2-D layout.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,18 +19,23 @@ pub struct PcaLayout {
     pub mean: Vec<f64>,
 }
 
+/// `x · axes[k]` after subtracting `mean`, for k = 0, 1.
+pub fn project_on(x: &[f32], mean: &[f64], axes: &[f64]) -> [f32; 2] {
+    let d = mean.len();
+    let proj = |k: usize| -> f32 {
+        x.iter()
+            .zip(mean)
+            .zip(&axes[k * d..(k + 1) * d])
+            .map(|((v, m), a)| (*v as f64 - m) * a)
+            .sum::<f64>() as f32
+    };
+    [proj(0), proj(1)]
+}
+
 impl PcaLayout {
     /// Project another point of the same space onto this layout's axes.
     pub fn project(&self, x: &[f32]) -> [f32; 2] {
-        let d = self.mean.len();
-        let proj = |k: usize| -> f32 {
-            x.iter()
-                .zip(&self.mean)
-                .zip(&self.axes[k * d..(k + 1) * d])
-                .map(|((v, m), a)| (*v as f64 - m) * a)
-                .sum::<f64>() as f32
-        };
-        [proj(0), proj(1)]
+        project_on(x, &self.mean, &self.axes)
     }
 }
 
@@ -44,59 +47,35 @@ pub fn pca_2d(x: &[f32], n: usize, d: usize, previous: Option<&PcaLayout>) -> Re
             "PCA needs at least 3 points of dimension ≥ 2 (got {n} × {d})"
         )));
     }
-    let records = Array2::from_shape_vec((n, d), x.iter().map(|&v| v as f64).collect())
-        .map_err(|e| LabError::Dataset(format!("PCA input: {e}")))?;
-    let dataset = DatasetBase::from(records.clone());
-    let pca = Pca::params(2)
-        .fit(&dataset)
-        .map_err(|e| LabError::Dataset(format!("PCA failed (collapsed embedding?): {e}")))?;
-    let mut axes: Vec<f64> = pca.components().iter().copied().collect(); // [2, d]
-    // linfa drops directions without variance: fewer than two means the points (nearly) coincide.
-    if axes.len() != 2 * d || axes.iter().any(|a| !a.is_finite()) {
+    let records: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    let mut mean = vec![0.0f64; d];
+    for row in records.chunks_exact(d) {
+        mean.iter_mut()
+            .zip(row)
+            .for_each(|(m, v)| *m += v / n as f64);
+    }
+    let top = top_two(scatter(&records, d, &mean, n as f64 - 1.0), d)?;
+    // Without a second direction of variance the points (nearly) coincide.
+    if !(top.values[1] > 1e-12 * top.trace.max(1e-300) && top.trace > 1e-24) {
         return Err(LabError::Projection(
             "PCA undefined: the embedding has fewer than two directions of variance (collapsed)"
                 .into(),
         ));
     }
-    if let Some(prev) = previous.filter(|p| p.axes.len() == axes.len()) {
-        for k in 0..2 {
-            let dot: f64 = (0..d).map(|j| axes[k * d + j] * prev.axes[k * d + j]).sum();
-            if dot < 0.0 {
-                axes[k * d..(k + 1) * d].iter_mut().for_each(|v| *v = -*v);
-            }
-        }
+    let mut axes = top.vectors;
+    if let Some(prev) = previous {
+        align_signs(&mut axes, &prev.axes, d);
     }
-    let mean = pca.mean();
-    let points = records
-        .rows()
-        .into_iter()
-        .map(|row| {
-            let proj = |k: usize| -> f32 {
-                row.iter()
-                    .zip(mean.iter())
-                    .zip(&axes[k * d..(k + 1) * d])
-                    .map(|((v, m), a)| (v - m) * a)
-                    .sum::<f64>() as f32
-            };
-            [proj(0), proj(1)]
-        })
+    let points = x
+        .chunks_exact(d)
+        .map(|row| project_on(row, &mean, &axes))
         .collect();
-    // linfa's ratio is relative to the kept components only; relative to the total variance
-    // is what "explains x %" means.
-    // (linfa's explained_variance() divides σ² by k − 1 instead of n − 1.)
-    let explained_var = pca.singular_values().mapv(|s| s * s / (n as f64 - 1.0)); // [2]
-    let total: f64 = records
-        .columns()
-        .into_iter()
-        .zip(mean.iter())
-        .map(|(col, m)| col.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n as f64 - 1.0))
-        .sum();
-    let frac = |k: usize| explained_var.get(k).copied().unwrap_or(0.0) / total.max(1e-300);
+    let frac = |k: usize| top.values[k].max(0.0) / top.trace;
     Ok(PcaLayout {
         points,
         axes,
         explained: [frac(0), frac(1)],
-        mean: mean.to_vec(),
+        mean,
     })
 }
 

@@ -10,6 +10,7 @@
 //! iterations, then sleeps.
 
 use super::pca::{PcaLayout, pca_2d};
+use super::sphere::{SphereLayout, sphere_2d};
 use super::tsne::{Tsne, TsneParams, affinities};
 use crate::train::Snapshot;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -55,6 +56,8 @@ pub struct TsneView {
     pub kl: f64,
     pub perplexity: f32,
     pub ms_per_iter: f64,
+    /// Why the newest snapshot was not taken up (the layout shows an earlier one).
+    pub note: Option<String>,
 }
 
 /// Everything the projector last published, for one run.
@@ -68,6 +71,8 @@ pub struct Layouts {
     /// `Err` says why there is no PCA (e.g. a collapsed embedding).
     pub pca: Option<Result<PcaLayout, String>>,
     pub pca_ms: f64,
+    /// The unit-normalised embedding on the fixed scale of the unit circle.
+    pub sphere: Option<Result<SphereLayout, String>>,
     pub tsne: Option<Result<TsneView, String>>,
 }
 
@@ -95,8 +100,22 @@ pub struct Projector {
     handle: Option<JoinHandle<()>>,
 }
 
+/// Where snapshots go in: a handle the trainer thread keeps (it does not keep the thread alive).
+#[derive(Clone)]
+pub struct ProjectorInbox {
+    shared: Arc<Shared>,
+}
+
+impl ProjectorInbox {
+    /// Offer the newest snapshot of run `run_id` (latest-value: an unread one is replaced).
+    pub fn submit(&self, run_id: u64, snapshot: Arc<Snapshot>) {
+        lock(&self.shared.inbox).snapshot = Some((run_id, snapshot));
+        self.shared.wake.notify_one();
+    }
+}
+
 impl Projector {
-    pub fn start(waker: Option<crate::train::worker::Waker>) -> Self {
+    pub fn start(waker: Option<crate::train::worker::Waker>) -> crate::error::Result<Self> {
         let shared = Arc::new(Shared {
             inbox: Mutex::new(Inbox::default()),
             wake: Condvar::new(),
@@ -106,14 +125,25 @@ impl Projector {
         let handle = std::thread::Builder::new()
             .name("projector".into())
             .spawn(move || Worker::new(worker, waker).run())
-            .ok();
-        Self { shared, handle }
+            .map_err(|source| crate::error::LabError::Thread {
+                what: "projector",
+                source,
+            })?;
+        Ok(Self {
+            shared,
+            handle: Some(handle),
+        })
+    }
+
+    pub fn inbox(&self) -> ProjectorInbox {
+        ProjectorInbox {
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     /// Offer the newest snapshot of run `run_id` (latest-value: an unread one is replaced).
     pub fn submit(&self, run_id: u64, snapshot: Arc<Snapshot>) {
-        lock(&self.shared.inbox).snapshot = Some((run_id, snapshot));
-        self.shared.wake.notify_one();
+        self.inbox().submit(run_id, snapshot);
     }
 
     pub fn configure(&self, settings: ProjectorSettings) {
@@ -161,6 +191,7 @@ struct Worker {
     settings: ProjectorSettings,
     run_id: u64,
     pca: Option<PcaLayout>,
+    sphere: Option<SphereLayout>,
     published: Layouts,
     /// The snapshot t-SNE works on and the newer one waiting for its turn.
     tsne_input: Option<Arc<Snapshot>>,
@@ -181,6 +212,7 @@ impl Worker {
             settings: ProjectorSettings::default(),
             run_id: u64::MAX,
             pca: None,
+            sphere: None,
             published: Layouts::default(),
             tsne_input: None,
             tsne_pending: None,
@@ -221,7 +253,8 @@ impl Worker {
             };
             let work = std::panic::AssertUnwindSafe(|| self.work(snapshot, settings, reseed));
             if std::panic::catch_unwind(work).is_err() {
-                // A bug in a projection must not take the view down: report it, start over.
+                // A bug in t-SNE must not take the view down: report it, start t-SNE over.
+                // (The linear projections catch their own panics and never reach here.)
                 self.tsne = None;
                 self.tsne_pending = None;
                 self.budget = 0;
@@ -307,23 +340,21 @@ impl Worker {
             // Another run (or probe): nothing of the old layouts carries over.
             self.run_id = run_id;
             self.pca = None;
+            self.sphere = None;
             self.tsne = None;
             self.tsne_input = None;
             self.tsne_error = None;
         }
         let start = Instant::now();
-        let pca = pca_2d(&snap.z, n, snap.dim, self.pca.as_ref());
+        let pca = guarded("PCA", || pca_2d(&snap.z, n, snap.dim, self.pca.as_ref()));
         self.published.pca_ms = start.elapsed().as_secs_f64() * 1000.0;
-        self.published.pca = Some(match pca {
-            Ok(layout) => {
-                self.pca = Some(layout.clone());
-                Ok(layout)
-            }
-            Err(e) => {
-                self.pca = None;
-                Err(e.to_string())
-            }
+        self.pca = pca.as_ref().ok().cloned();
+        self.published.pca = Some(pca);
+        let sphere = guarded("the sphere view", || {
+            sphere_2d(&snap.z, n, snap.dim, self.sphere.as_ref())
         });
+        self.sphere = sphere.as_ref().ok().cloned();
+        self.published.sphere = Some(sphere);
         self.published.run_id = run_id;
         self.published.step = snap.step;
         self.published.labels = snap.labels.clone();
@@ -362,6 +393,9 @@ impl Worker {
         }
     }
 
+    /// The affinities of `snap`, or `None` with the reason kept for the caption. A snapshot
+    /// whose affinities cannot be computed is skipped: the current layout stays as it is (it
+    /// is never dropped, which would make the next snapshot start again from noise).
     fn input_affinities(&mut self, snap: &Snapshot) -> Option<super::tsne::Affinities> {
         match affinities(
             &snap.z,
@@ -374,8 +408,7 @@ impl Worker {
                 Some(p)
             }
             Err(e) => {
-                self.tsne = None;
-                self.tsne_error = Some(e.to_string());
+                self.tsne_error = Some(format!("snapshot at step {} skipped: {e}", snap.step));
                 None
             }
         }
@@ -399,20 +432,27 @@ impl Worker {
         let Some(snap) = self.tsne_pending.take() else {
             return;
         };
+        if self.tsne.is_none() {
+            self.tsne_pending = Some(snap);
+            self.cold_start();
+            return;
+        }
         let Some(p) = self.input_affinities(&snap) else {
-            self.tsne_input = Some(snap);
+            // Skipped: the layout keeps refining its previous input.
             return;
         };
         let warm = match &mut self.tsne {
-            Some(t) => t.set_affinities(p.clone()).is_ok(),
+            Some(t) => t.set_affinities(p).is_ok(),
             None => false,
         };
-        self.tsne_input = Some(snap);
         if warm {
+            self.tsne_input = Some(snap);
             self.budget = SETTLE_ITERS;
             self.since_input = (0, Instant::now());
         } else {
-            self.tsne_pending = self.tsne_input.take();
+            // Another point count: a different probe, which only a new run brings.
+            self.tsne = None;
+            self.tsne_pending = Some(snap);
             self.cold_start();
         }
     }
@@ -439,8 +479,8 @@ impl Worker {
 
     fn publish(&mut self) {
         self.published.tsne = match (&self.tsne, &self.tsne_error) {
-            (_, Some(e)) => Some(Err(e.clone())),
-            (Some(t), None) => Some(Ok(TsneView {
+            (None, Some(e)) => Some(Err(e.clone())),
+            (Some(t), note) => Some(Ok(TsneView {
                 points: normalised(&t.points()),
                 step: self.tsne_input.as_ref().map(|s| s.step).unwrap_or(0),
                 iterations: t.iterations(),
@@ -448,6 +488,7 @@ impl Worker {
                 kl: t.kl(),
                 perplexity: t.perplexity(),
                 ms_per_iter: self.iter_clock.2,
+                note: note.clone(),
             })),
             (None, None) => None,
         };
@@ -456,6 +497,17 @@ impl Worker {
         if let Some(w) = &self.waker {
             w();
         }
+    }
+}
+
+/// Run one linear projection so that neither its error nor a panic inside it can touch the
+/// other layouts (a panic in an earlier PCA used to drop the t-SNE layout, which then started
+/// again from noise in the middle of a run).
+fn guarded<T>(what: &str, f: impl FnOnce() -> crate::error::Result<T>) -> Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("internal error in {what} (see stderr)")),
     }
 }
 
@@ -485,7 +537,7 @@ mod tests {
 
     #[test]
     fn the_reader_never_waits_for_the_writer() {
-        let p = Projector::start(None);
+        let p = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
         // The writer is (artificially) in the middle of swapping the layouts in: a reader
         // that waited for the lock would hang here.
         let held = lock(&p.shared.output);

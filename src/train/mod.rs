@@ -3,11 +3,15 @@
 
 pub mod allocator;
 pub mod device;
+pub mod history;
 pub mod session;
 pub mod snapshot;
 pub mod worker;
 
 pub use device::{DeviceChoice, TrainDevice};
+pub use history::{History, MetricsRow};
 pub use session::{Incident, Session};
 pub use snapshot::{Event, Snapshot, extra_columns};
-pub use worker::{AugmentationPreview, Command, MetricsRow, ProbeSamples, Status, Trainer};
+pub use worker::{
+    AugmentationPreview, Command, ProbeSamples, Published, SnapshotSink, Status, Trainer,
+};

@@ -242,7 +242,7 @@ impl Session {
             &self.config,
             &self.probe,
             (&z, &z_a, &z_b),
-            self.step,
+            (self.step, loss),
         )?;
         if diagnostics.std.is_finite() && z.iter().all(|v| v.is_finite()) {
             self.pending_checkpoint = Some((self.learner.clone(), self.step));
@@ -251,11 +251,10 @@ impl Session {
             step: self.step,
             loss,
             diagnostics,
-            extras,
+            extras: extras.numbers,
+            prototypes: extras.prototypes,
             z,
             dim: d,
-            h,
-            feature_dim: f,
             pairs: PairSimilarity::of(&z_a, &z_b, d, &self.probe.labels),
             view_a: z_a[..(VIEW_LINES * d).min(z_a.len())].to_vec(),
             view_b: z_b[..(VIEW_LINES * d).min(z_b.len())].to_vec(),

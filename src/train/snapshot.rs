@@ -38,9 +38,6 @@ pub struct Snapshot {
     /// `[n, dim]` probe embeddings z (projector output).
     pub z: Vec<f32>,
     pub dim: usize,
-    /// `[n, feature_dim]` probe representations h (encoder output).
-    pub h: Vec<f32>,
-    pub feature_dim: usize,
     pub labels: Vec<usize>,
     /// What the loss sees: cosine similarities among both views of a few probe samples.
     pub pairs: PairSimilarity,
@@ -48,6 +45,74 @@ pub struct Snapshot {
     /// the lines joining them in the embedding view.
     pub view_a: Vec<f32>,
     pub view_b: Vec<f32>,
+    /// DINO: the teacher's target and the student's distribution over the prototypes.
+    pub prototypes: Option<PrototypeDistributions>,
+}
+
+/// DINO's two distributions over the K prototypes for the first [`PAIR_SAMPLES`] probe samples
+/// (sorted by class): the teacher's centred, sharpened target and the student's prediction.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PrototypeDistributions {
+    pub k: usize,
+    /// `[m]` class of each row.
+    pub labels: Vec<usize>,
+    /// `[m, k]` rows summing to 1.
+    pub teacher: Vec<f32>,
+    pub student: Vec<f32>,
+}
+
+impl PrototypeDistributions {
+    /// `[k]` the mean of the rows of `values` (the teacher's or student's): how much each
+    /// prototype is used over the samples shown.
+    pub fn marginal(&self, values: &[f32]) -> Vec<f64> {
+        let m = self.labels.len().max(1);
+        let mut out = vec![0.0f64; self.k];
+        for row in values.chunks_exact(self.k.max(1)) {
+            out.iter_mut()
+                .zip(row)
+                .for_each(|(o, &v)| *o += v as f64 / m as f64);
+        }
+        out
+    }
+
+    /// Prototypes in use: exp(entropy of the marginal), from 1 (one prototype takes every
+    /// sample) to k (all used equally).
+    pub fn in_use(&self, values: &[f32]) -> f64 {
+        let h: f64 = self
+            .marginal(values)
+            .iter()
+            .filter(|&&p| p > 0.0)
+            .map(|&p| -p * p.ln())
+            .sum();
+        h.exp()
+    }
+
+    /// The first [`PAIR_SAMPLES`] rows of `[n, k]` teacher and student probabilities, by class.
+    fn of(teacher: &[f32], student: &[f32], k: usize, labels: &[usize]) -> Self {
+        let n = labels.len().min(teacher.len() / k.max(1));
+        let mut chosen: Vec<usize> = (0..n.min(PAIR_SAMPLES)).collect();
+        chosen.sort_by_key(|&i| labels[i]);
+        let rows = |x: &[f32]| -> Vec<f32> {
+            chosen
+                .iter()
+                .flat_map(|&i| x[i * k..(i + 1) * k].iter().copied())
+                .collect()
+        };
+        Self {
+            k,
+            labels: chosen.iter().map(|&i| labels[i]).collect(),
+            teacher: rows(teacher),
+            student: rows(student),
+        }
+    }
+}
+
+/// What a method adds to a snapshot: its own numbers (metrics.csv columns) and, for DINO, the
+/// prototype distributions.
+#[derive(Clone, Debug, Default)]
+pub struct MethodExtras {
+    pub numbers: Vec<(&'static str, f64)>,
+    pub prototypes: Option<PrototypeDistributions>,
 }
 
 /// Probe samples whose two views the embedding view can join with a line.
@@ -132,16 +197,41 @@ impl Snapshot {
     }
 }
 
+/// The InfoNCE bound on the views' mutual information (`metrics.csv` column).
+pub const MI_BOUND: &str = "mi_bound";
+
 /// The method-specific metrics.csv columns, after the common ones.
 pub fn extra_columns(method: Method) -> &'static [&'static str] {
     match method {
-        Method::SimClr => &["temperature"],
-        Method::Moco => &["temperature", "ema_momentum"],
-        Method::Clip => &["temperature", "retrieval_acc"],
+        Method::SimClr => &["temperature", MI_BOUND],
+        Method::Moco => &["temperature", "ema_momentum", MI_BOUND],
+        Method::Clip => &["temperature", "retrieval_acc", MI_BOUND],
         Method::Byol => &["ema_momentum"],
         Method::SimSiam => &["pred_cos"],
         Method::Barlow => &["invariance", "redundancy"],
         Method::Dino => &["teacher_entropy", "kl", "ema_momentum"],
+    }
+}
+
+/// What a method-specific number is, as a formula (hover text of its plot).
+pub fn extra_formula(key: &str) -> &'static str {
+    match key {
+        "temperature" => "τ of the softmax over similarities (CLIP: 1 / the learned logit scale)",
+        "ema_momentum" => {
+            "m of the EMA teacher / key encoder, θ_t ← m·θ_t + (1 − m)·θ (after the schedule)"
+        }
+        MI_BOUND => "ln N − loss: the InfoNCE lower bound on I(v1; v2), never above ln N",
+        "retrieval_acc" => {
+            "fraction of probe images whose most similar probe caption (cosine) is their own"
+        }
+        "pred_cos" => "mean cos(predictor(ẑ₁), ẑ₂) on the probe: −(SimSiam's loss) at the probe",
+        "invariance" => "Σᵢ (1 − Cᵢᵢ)² with C the cross-correlation of the standardised views",
+        "redundancy" => "Σᵢ≠ⱼ Cᵢⱼ² with C the cross-correlation of the standardised views",
+        "teacher_entropy" => {
+            "mean over the probe of −Σₖ P_t(k) log P_t(k): 0 = one prototype, ln K = uniform"
+        }
+        "kl" => "mean over the probe of KL(P_teacher ‖ P_student) = Σₖ P_t log(P_t / P_s)",
+        _ => "a method-specific number",
     }
 }
 
@@ -203,26 +293,50 @@ fn barlow_terms(a: &[f32], b: &[f32], d: usize) -> (f64, f64) {
     (inv, red)
 }
 
+/// The InfoNCE estimate of the views' mutual information, `ln N − loss` (nats), for the methods
+/// with an N-way softmax; it can never exceed ln N, the loss of a uniform softmax (chance).
+pub fn mi_bound(config: &RunConfig, loss: f64) -> Option<f64> {
+    crate::methods::info_nce_candidates(config).map(|n| (n.max(1) as f64).ln() - loss)
+}
+
 /// Method-specific diagnostics on the probe. `z`, `z_a`, `z_b`: `[n, d]` host embeddings of
-/// the clean samples and the two fixed views (CLIP: `z_b` are the captions).
+/// the clean samples and the two fixed views (CLIP: `z_b` are the captions); `loss` the mean
+/// training loss since the last snapshot.
 pub fn method_extras(
     learner: &Learner,
     config: &RunConfig,
     probe: &Probe,
     (z, z_a, z_b): (&[f32], &[f32], &[f32]),
-    step: usize,
-) -> Result<Vec<(&'static str, f64)>> {
+    (step, loss): (usize, f64),
+) -> Result<MethodExtras> {
     let d = config.out_dim;
     let m = effective_momentum(config, step);
-    Ok(match config.method {
-        Method::SimClr => vec![("temperature", config.temperature)],
-        Method::Moco => vec![("temperature", config.temperature), ("ema_momentum", m)],
+    let bound = mi_bound(config, loss).unwrap_or(f64::NAN);
+    if config.method == Method::Dino {
+        let (entropy, kl, prototypes) = dino_entropy_kl(learner, config, probe)?;
+        return Ok(MethodExtras {
+            numbers: vec![
+                ("teacher_entropy", entropy),
+                ("kl", kl),
+                ("ema_momentum", m),
+            ],
+            prototypes: Some(prototypes),
+        });
+    }
+    let numbers = match config.method {
+        Method::SimClr => vec![("temperature", config.temperature), (MI_BOUND, bound)],
+        Method::Moco => vec![
+            ("temperature", config.temperature),
+            ("ema_momentum", m),
+            (MI_BOUND, bound),
+        ],
         Method::Clip => {
             let device = learner.inference_device();
             let scale = scalar(learner.online.logit_scale(config, &device))?;
             vec![
                 ("temperature", 1.0 / scale),
                 ("retrieval_acc", retrieval_accuracy(z, z_b, d)),
+                (MI_BOUND, bound),
             ]
         }
         Method::Byol => vec![("ema_momentum", m)],
@@ -245,20 +359,22 @@ pub fn method_extras(
             let (inv, red) = barlow_terms(z_a, z_b, d);
             vec![("invariance", inv), ("redundancy", red)]
         }
-        Method::Dino => {
-            let (entropy, kl) = dino_entropy_kl(learner, config, probe)?;
-            vec![
-                ("teacher_entropy", entropy),
-                ("kl", kl),
-                ("ema_momentum", m),
-            ]
-        }
+        // Above, with its distributions.
+        Method::Dino => Vec::new(),
+    };
+    Ok(MethodExtras {
+        numbers,
+        prototypes: None,
     })
 }
 
-/// DINO on the clean probe: mean per-sample entropy of the teacher distribution and mean
-/// KL(teacher ‖ student).
-fn dino_entropy_kl(learner: &Learner, config: &RunConfig, probe: &Probe) -> Result<(f64, f64)> {
+/// DINO on the clean probe: mean per-sample entropy of the teacher distribution, mean
+/// KL(teacher ‖ student), and both distributions of the first probe samples.
+fn dino_entropy_kl(
+    learner: &Learner,
+    config: &RunConfig,
+    probe: &Probe,
+) -> Result<(f64, f64, PrototypeDistributions)> {
     let device = learner.inference_device();
     let student = learner.online.valid();
     let teacher = learner.teacher.as_ref().unwrap_or(&student);
@@ -274,8 +390,11 @@ fn dino_entropy_kl(learner: &Learner, config: &RunConfig, probe: &Probe) -> Resu
     let log_pt = pt.clone().clamp_min(1e-12).log();
     let log_ps = log_softmax(s.div_scalar(config.student_temperature), 1);
     let entropy = (pt.clone() * log_pt.clone()).sum_dim(1).mean().neg();
-    let kl = (pt * (log_pt - log_ps)).sum_dim(1).mean();
-    Ok((scalar(entropy)?, scalar(kl)?))
+    let kl = (pt.clone() * (log_pt - log_ps.clone())).sum_dim(1).mean();
+    let k = config.prototypes;
+    let distributions =
+        PrototypeDistributions::of(&to_vec(pt)?, &to_vec(log_ps.exp())?, k, &probe.labels);
+    Ok((scalar(entropy)?, scalar(kl)?, distributions))
 }
 
 #[cfg(test)]

@@ -1,11 +1,16 @@
 //! The trainer thread. It owns a [`Session`]; the UI (or a test) talks to it only through
-//! commands and reads only the latest published snapshot and status, so neither side ever
-//! waits for the other. Commands apply before the next step.
+//! commands and reads only the latest [`Published`] state, which the thread replaces as a whole
+//! (one `Arc` swap), so a reader never waits for training and never sees one run's snapshot with
+//! another run's id. Commands apply before the next step. Each new snapshot also goes to the
+//! run's snapshot sink (its projector, see [`crate::pipeline`]), so layouts follow training
+//! whether or not a window draws.
 
 use super::device::TrainDevice;
+use super::history::{History, MetricsRow};
 use super::session::{Incident, Session};
 use super::snapshot::{Event, Snapshot};
 use crate::config::RunConfig;
+use crate::error::{LabError, Result};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -30,6 +35,8 @@ pub enum Command {
     Replace(Box<RunConfig>),
     /// A scenario or lesson: its config as a fresh run, and its script of timed changes.
     Load(Box<crate::scenario::Scenario>),
+    /// The user dismissed the error or incident banner.
+    ClearError,
     Shutdown,
 }
 
@@ -48,7 +55,8 @@ pub struct Status {
     pub incident: Option<Incident>,
     /// Latest training loss.
     pub loss: f64,
-    /// Increments whenever the run starts over (reset, replaced config): views drop their history.
+    /// Increments whenever the run starts over (reset, replaced config): views drop what they
+    /// kept of the previous run.
     pub run_id: u64,
     /// Class names of the dataset, indexed by label.
     pub class_names: Vec<String>,
@@ -56,8 +64,6 @@ pub struct Status {
     pub data_warning: Option<String>,
     /// Scripted changes still ahead (a scenario's or lesson's auto-play).
     pub script: Vec<crate::scenario::ScriptStep>,
-    /// Rows in the metrics history (see [`Trainer::history_since`]).
-    pub history_len: usize,
 }
 
 /// Several augmented views of one probe sample, as the trainer's dataset makes them.
@@ -126,67 +132,84 @@ fn make_preview(session: &Session) -> Option<AugmentationPreview> {
     })
 }
 
-/// One snapshot's numbers without the embeddings: what the time plots draw.
-#[derive(Clone, Debug)]
-pub struct MetricsRow {
-    pub step: usize,
-    pub loss: f64,
-    pub diagnostics: crate::metrics::Diagnostics,
-    pub extras: Vec<(&'static str, f64)>,
-}
-
-impl MetricsRow {
-    pub fn of(s: &Snapshot) -> Self {
-        Self {
-            step: s.step,
-            loss: s.loss,
-            diagnostics: s.diagnostics.clone(),
-            extras: s.extras.clone(),
-        }
-    }
-}
-
-#[derive(Default)]
-struct Shared {
-    snapshot: Mutex<Option<Arc<Snapshot>>>,
-    status: Mutex<Status>,
-    history: Mutex<Vec<MetricsRow>>,
-    preview: Mutex<Option<Arc<AugmentationPreview>>>,
-    probe: Mutex<Option<Arc<ProbeSamples>>>,
+/// Everything a run publishes, replaced as a whole: each field belongs to the same run
+/// (`status.run_id`) and the same moment.
+#[derive(Clone, Debug, Default)]
+pub struct Published {
+    pub status: Status,
+    /// The newest snapshot of this run.
+    pub snapshot: Option<Arc<Snapshot>>,
+    /// One row per snapshot of this run.
+    pub history: History,
+    /// Views of one sample at the current augmentation strength.
+    pub preview: Option<Arc<AugmentationPreview>>,
+    /// The probe's clean samples (hover thumbnails, exports).
+    pub probe: Option<Arc<ProbeSamples>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding the lock cannot leave these plain values half-written in a way
-    // that matters to a reader: take the data either way.
+    // The guarded value is an `Arc` swapped in one move: a panic cannot leave it half-written.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// Receives each new snapshot with its run id (a pipeline passes its projector's inbox).
+pub type SnapshotSink = Box<dyn Fn(u64, Arc<Snapshot>) + Send + 'static>;
 
 /// Called after each publish (the app passes `ctx.request_repaint`).
 pub type Waker = Box<dyn Fn() + Send + 'static>;
 
 pub struct Trainer {
     tx: Sender<Command>,
-    shared: Arc<Shared>,
+    published: Arc<Mutex<Arc<Published>>>,
     join: Option<JoinHandle<()>>,
 }
 
 impl Trainer {
-    /// Start a trainer thread on `session`, running unless `paused`.
-    pub fn spawn(session: Session, paused: bool, waker: Option<Waker>) -> Self {
+    /// Start a trainer thread on `session`, running unless `paused`. `sink` receives every
+    /// snapshot; `waker` is called after every publication.
+    pub fn spawn(
+        session: Session,
+        paused: bool,
+        waker: Option<Waker>,
+        sink: Option<SnapshotSink>,
+    ) -> Result<Self> {
         let (tx, rx) = mpsc::channel();
-        let shared = Arc::new(Shared::default());
-        {
-            let mut s = lock(&shared.status);
-            s.paused = paused;
-            s.device = session.device().label.clone();
-            s.config = Some(session.config().clone());
-        }
-        let worker_shared = shared.clone();
+        let first = Published {
+            status: Status {
+                paused,
+                device: session.device().label.clone(),
+                config: Some(session.config().clone()),
+                ..Status::default()
+            },
+            ..Published::default()
+        };
+        let published = Arc::new(Mutex::new(Arc::new(first.clone())));
+        let out = Arc::clone(&published);
         let join = std::thread::Builder::new()
             .name("trainer".into())
-            .spawn(move || run(session, paused, rx, worker_shared, waker))
-            .ok();
-        Self { tx, shared, join }
+            .spawn(move || {
+                let mut w = Worker {
+                    session,
+                    paused,
+                    pending_steps: 0,
+                    state: first,
+                    out,
+                    waker,
+                    sink,
+                    rate: (Instant::now(), 0),
+                    last_publish: Instant::now(),
+                };
+                w.run(rx);
+            })
+            .map_err(|source| LabError::Thread {
+                what: "trainer",
+                source,
+            })?;
+        Ok(Self {
+            tx,
+            published,
+            join: Some(join),
+        })
     }
 
     /// Start a trainer for `config` on `device`.
@@ -195,8 +218,8 @@ impl Trainer {
         device: TrainDevice,
         paused: bool,
         waker: Option<Waker>,
-    ) -> crate::error::Result<Self> {
-        Ok(Self::spawn(Session::new(config, device)?, paused, waker))
+    ) -> Result<Self> {
+        Self::spawn(Session::new(config, device)?, paused, waker, None)
     }
 
     pub fn send(&self, command: Command) {
@@ -211,37 +234,22 @@ impl Trainer {
         });
     }
 
-    /// The newest snapshot, without waiting.
+    /// The newest published state, without waiting for training (one short lock, one `Arc`).
+    pub fn published(&self) -> Arc<Published> {
+        Arc::clone(&lock(&self.published))
+    }
+
+    /// The newest snapshot.
     pub fn latest(&self) -> Option<Arc<Snapshot>> {
-        lock(&self.shared.snapshot).clone()
+        self.published().snapshot.clone()
     }
 
     pub fn status(&self) -> Status {
-        lock(&self.shared.status).clone()
-    }
-
-    /// The probe's clean samples (hover thumbnails).
-    pub fn probe_samples(&self) -> Option<Arc<ProbeSamples>> {
-        lock(&self.shared.probe).clone()
-    }
-
-    /// Views of one sample at the current augmentation strength.
-    pub fn preview(&self) -> Option<Arc<AugmentationPreview>> {
-        lock(&self.shared.preview).clone()
-    }
-
-    /// Metrics rows from index `from` on (the UI keeps what it already has).
-    pub fn history_since(&self, from: usize) -> Vec<MetricsRow> {
-        lock(&self.shared.history)
-            .get(from..)
-            .map(<[_]>::to_vec)
-            .unwrap_or_default()
+        self.published().status.clone()
     }
 
     pub fn clear_error(&self) {
-        let mut s = lock(&self.shared.status);
-        s.error = None;
-        s.incident = None;
+        self.send(Command::ClearError);
     }
 
     pub fn is_alive(&self) -> bool {
@@ -258,142 +266,166 @@ impl Drop for Trainer {
     }
 }
 
+/// Commands taken from the channel before the next step, at most.
+const MAX_COMMANDS_AT_ONCE: usize = 4096;
+
+fn is_restart(c: &Command) -> bool {
+    matches!(
+        c,
+        Command::Reset { .. } | Command::Replace(_) | Command::Load(_)
+    )
+}
+
+/// Drop what a later command in the same batch makes moot, so that a flood of restarts (a key
+/// held down, a script gone wrong) costs one rebuild, not one per command: a restart (reset,
+/// replace, load) makes every earlier restart moot, and a replace or load every earlier
+/// setting too (the new config replaces them). Pause, resume, step and the rest keep their
+/// order. The outcome is the same as applying every command in turn.
+pub fn coalesce(commands: Vec<Command>) -> Vec<Command> {
+    let last_restart = commands.iter().rposition(is_restart);
+    let last_replace = commands
+        .iter()
+        .rposition(|c| matches!(c, Command::Replace(_) | Command::Load(_)));
+    commands
+        .into_iter()
+        .enumerate()
+        .filter(|(i, c)| match c {
+            Command::Reset { .. } | Command::Replace(_) | Command::Load(_) => {
+                Some(*i) == last_restart
+            }
+            Command::Set { .. } => last_replace.is_none_or(|r| *i > r),
+            _ => true,
+        })
+        .map(|(_, c)| c)
+        .collect()
+}
+
+/// Between two publications of only the step counter and loss, at least this long (the status
+/// bar does not need more; a snapshot, a command or a pause publishes at once).
+const PUBLISH_INTERVAL: Duration = Duration::from_millis(15);
+
 struct Worker {
     session: Session,
     paused: bool,
     pending_steps: usize,
-    shared: Arc<Shared>,
+    /// What the next publication will show; changed in place, then published whole.
+    state: Published,
+    out: Arc<Mutex<Arc<Published>>>,
     waker: Option<Waker>,
+    sink: Option<SnapshotSink>,
     rate: (Instant, usize),
-}
-
-fn run(
-    session: Session,
-    paused: bool,
-    rx: Receiver<Command>,
-    shared: Arc<Shared>,
-    waker: Option<Waker>,
-) {
-    let mut w = Worker {
-        session,
-        paused,
-        pending_steps: 0,
-        shared,
-        waker,
-        rate: (Instant::now(), 0),
-    };
-    w.initial_snapshot();
-    loop {
-        // Drain every waiting command first: a knob change applies at the very next step.
-        let idle = w.paused && w.pending_steps == 0;
-        let first = if idle {
-            match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(c) => Some(c),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => return,
-            }
-        } else {
-            rx.try_recv().ok()
-        };
-        let mut commands: Vec<Command> = first.into_iter().collect();
-        commands.extend(rx.try_iter());
-        for c in commands {
-            if c == Command::Shutdown || !w.handle(c) {
-                return;
-            }
-        }
-        if !w.paused || w.pending_steps > 0 {
-            w.train_one();
-        }
-    }
+    last_publish: Instant,
 }
 
 impl Worker {
-    fn publish_status(&self, f: impl FnOnce(&mut Status)) {
-        {
-            let mut s = lock(&self.shared.status);
-            f(&mut s);
+    fn run(&mut self, rx: Receiver<Command>) {
+        self.initial_snapshot();
+        loop {
+            // Drain every waiting command first: a knob change applies at the very next step.
+            let idle = self.paused && self.pending_steps == 0;
+            let first = if idle {
+                match rx.recv_timeout(Duration::from_millis(200)) {
+                    Ok(c) => Some(c),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+            } else {
+                rx.try_recv().ok()
+            };
+            let mut commands: Vec<Command> = first.into_iter().collect();
+            commands.extend(rx.try_iter().take(MAX_COMMANDS_AT_ONCE));
+            let any = !commands.is_empty();
+            for c in coalesce(commands) {
+                if !self.handle(c) {
+                    return;
+                }
+            }
+            if any {
+                self.publish();
+            }
+            if !self.paused || self.pending_steps > 0 {
+                self.train_one();
+            }
         }
+    }
+
+    /// Replace the published state with the worker's, in one swap, and wake the UI.
+    fn publish(&mut self) {
+        *lock(&self.out) = Arc::new(self.state.clone());
+        self.last_publish = Instant::now();
         if let Some(w) = &self.waker {
             w();
         }
     }
 
-    fn sync_status(&self) {
-        let (step, paused, config, events) = (
-            self.session.step_count(),
-            self.paused,
-            self.session.config().clone(),
-            self.session.events().to_vec(),
-        );
-        let script = self.session.script().to_vec();
-        self.publish_status(|s| {
-            s.step = step;
-            s.paused = paused;
-            s.config = Some(config);
-            s.events = events;
-            s.script = script;
-        });
+    /// Step, pause state, config, events and script as the session has them now.
+    fn sync_status(&mut self) {
+        let s = &mut self.state.status;
+        s.step = self.session.step_count();
+        s.paused = self.paused;
+        s.config = Some(self.session.config().clone());
+        let events = self.session.events();
+        if s.events.len() != events.len() || s.events.last() != events.last() {
+            s.events = events.to_vec();
+        }
+        s.script = self.session.script().to_vec();
     }
 
-    fn refresh_preview(&self) {
-        *lock(&self.shared.preview) = make_preview(&self.session).map(Arc::new);
+    fn refresh_preview(&mut self) {
+        self.state.preview = make_preview(&self.session).map(Arc::new);
     }
 
-    /// The dataset or probe is new (start, rebuild, restart): republish what views derive
-    /// from it.
-    fn data_changed(&self) {
-        *lock(&self.shared.probe) = Some(Arc::new(probe_samples(&self.session)));
+    /// The dataset or probe is new (start, rebuild, restart): refresh what views derive from it.
+    fn data_changed(&mut self) {
+        self.state.probe = Some(Arc::new(probe_samples(&self.session)));
         self.refresh_preview();
-        let names = self.session.source().class_names().to_vec();
-        let warning = self.session.source().warning();
-        self.publish_status(|s| {
-            s.class_names = names;
-            s.data_warning = warning;
-        });
+        self.state.status.class_names = self.session.source().class_names().to_vec();
+        self.state.status.data_warning = self.session.source().warning();
     }
 
     fn initial_snapshot(&mut self) {
         self.data_changed();
         if let Err(e) = self.session.measure_initial_loss() {
-            self.publish_status(|s| s.error = Some(e.to_string()));
+            self.state.status.error = Some(e.to_string());
         }
         self.take_snapshot();
         self.sync_status();
+        self.publish();
     }
 
     fn take_snapshot(&mut self) {
         match self.session.snapshot() {
             Ok(snap) => {
-                let len = {
-                    let mut history = lock(&self.shared.history);
-                    // A restored (earlier) state continues the curve from its own step.
-                    history.retain(|r| r.step < snap.step);
-                    history.push(MetricsRow::of(&snap));
-                    history.len()
-                };
-                *lock(&self.shared.snapshot) = Some(Arc::new(snap));
-                self.publish_status(|s| s.history_len = len);
+                // A restored (earlier) state continues the curve from its own step.
+                self.state.history.truncate_before(snap.step);
+                self.state.history.push(MetricsRow::of(&snap));
+                let snap = Arc::new(snap);
+                if let Some(sink) = &self.sink {
+                    sink(self.state.status.run_id, Arc::clone(&snap));
+                }
+                self.state.snapshot = Some(snap);
             }
-            Err(e) => self.publish_status(|s| s.error = Some(e.to_string())),
+            Err(e) => self.state.status.error = Some(e.to_string()),
         }
     }
 
-    /// A new run: history and snapshot start over, views are told by `run_id`.
+    /// A new run: its history, snapshot and run id are published together.
     fn restarted(&mut self) {
-        lock(&self.shared.history).clear();
+        self.state.history = History::default();
+        self.state.snapshot = None;
         self.data_changed();
-        self.publish_status(|s| {
-            s.run_id += 1;
-            s.incident = None;
-        });
+        let status = &mut self.state.status;
+        status.run_id += 1;
+        status.incident = None;
+        // The old run's events must not show against the new run's id.
+        status.events.clear();
         if let Err(e) = self.session.measure_initial_loss() {
-            self.publish_status(|s| s.error = Some(e.to_string()));
+            self.state.status.error = Some(e.to_string());
         }
         self.take_snapshot();
     }
 
-    /// Returns false when the worker should stop.
+    /// Returns false when the worker should stop. The caller publishes.
     fn handle(&mut self, command: Command) -> bool {
         let result = match command {
             Command::Set { key, value } => {
@@ -410,7 +442,7 @@ impl Worker {
             }
             Command::Resume => {
                 self.paused = false;
-                self.publish_status(|s| s.incident = None);
+                self.state.status.incident = None;
                 Ok(())
             }
             Command::Step(n) => {
@@ -424,16 +456,21 @@ impl Worker {
                 self.session.set_script(scenario.script.clone());
                 self.restarted()
             }),
+            Command::ClearError => {
+                self.state.status.error = None;
+                self.state.status.incident = None;
+                Ok(())
+            }
             Command::Shutdown => return false,
         };
         if let Err(e) = result {
-            self.publish_status(|s| s.error = Some(e.to_string()));
+            self.state.status.error = Some(e.to_string());
         }
         self.sync_status();
         true
     }
 
-    /// Republish what derives from `key` after it changed (by a command or a script).
+    /// Refresh what derives from `key` after it changed (by a command or a script).
     fn after_set(&mut self, key: &str) {
         let rebuild = crate::config::setting_doc(key)
             .is_some_and(|d| d.apply == crate::config::Apply::Rebuild);
@@ -449,14 +486,13 @@ impl Worker {
         self.pending_steps = self.pending_steps.saturating_sub(1);
         // Scripted changes due now go through the same reaction as a user's; the controls and
         // events follow.
+        let mut urgent = false;
         let result = match self.session.apply_script() {
             Ok(keys) => {
-                if !keys.is_empty() {
-                    for key in &keys {
-                        self.after_set(key);
-                    }
-                    self.sync_status();
+                for key in &keys {
+                    self.after_set(key);
                 }
+                urgent |= !keys.is_empty();
                 self.session.step()
             }
             Err(e) => Err(e),
@@ -466,39 +502,80 @@ impl Worker {
                 let step = self.session.step_count();
                 self.rate.1 += 1;
                 let elapsed = self.rate.0.elapsed().as_secs_f64();
-                let rate = (elapsed >= 0.5).then(|| self.rate.1 as f64 / elapsed);
-                if rate.is_some() {
+                if elapsed >= 0.5 {
+                    self.state.status.steps_per_s = self.rate.1 as f64 / elapsed;
                     self.rate = (Instant::now(), 0);
                 }
                 let every = self.session.config().snapshot_every.max(1);
-                if step.is_multiple_of(every) || (self.paused && self.pending_steps == 0) {
+                let resting = self.paused && self.pending_steps == 0;
+                if step.is_multiple_of(every) || resting {
                     self.take_snapshot();
+                    urgent = true;
                 }
-                self.publish_status(|s| {
-                    s.step = step;
-                    s.loss = loss;
-                    if let Some(r) = rate {
-                        s.steps_per_s = r;
-                    }
-                });
+                self.state.status.loss = loss;
             }
             Ok(Err(incident)) => {
                 self.paused = true;
                 self.pending_steps = 0;
-                let step = self.session.step_count();
-                self.publish_status(|s| {
-                    s.incident = Some(incident);
-                    s.paused = true;
-                    s.step = step;
-                });
+                self.state.status.incident = Some(incident);
+                urgent = true;
             }
             Err(e) => {
                 self.paused = true;
-                self.publish_status(|s| {
-                    s.error = Some(e.to_string());
-                    s.paused = true;
-                });
+                self.state.status.error = Some(e.to_string());
+                urgent = true;
             }
         }
+        self.sync_status();
+        if urgent || self.last_publish.elapsed() >= PUBLISH_INTERVAL {
+            self.publish();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(v: &str) -> Command {
+        Command::Set {
+            key: "temperature".into(),
+            value: v.into(),
+        }
+    }
+
+    #[test]
+    fn a_later_restart_makes_earlier_restarts_moot_and_a_replace_earlier_settings() {
+        let replace = Command::Replace(Box::default());
+        let commands = vec![
+            set("0.1"),
+            Command::Reset { seed: 1 },
+            Command::Pause,
+            set("0.2"),
+            Command::Reset { seed: 2 },
+            Command::Step(1),
+        ];
+        assert_eq!(
+            coalesce(commands),
+            vec![
+                set("0.1"),
+                Command::Pause,
+                set("0.2"),
+                Command::Reset { seed: 2 },
+                Command::Step(1),
+            ]
+        );
+        let commands = vec![
+            set("0.1"),
+            Command::Reset { seed: 1 },
+            Command::Resume,
+            replace.clone(),
+            set("0.3"),
+        ];
+        assert_eq!(
+            coalesce(commands),
+            vec![Command::Resume, replace, set("0.3")]
+        );
+        assert_eq!(coalesce(vec![Command::Shutdown]), vec![Command::Shutdown]);
     }
 }

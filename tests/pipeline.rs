@@ -1,0 +1,113 @@
+//! A run is a pipeline: the trainer hands each snapshot to its own projector, so layouts follow
+//! training with no window at all, and what a reader takes is always one run's state.
+
+mod common;
+use common::config;
+use contrastive_lab::pipeline::Pipeline;
+use contrastive_lab::train::{Command, Session, TrainDevice};
+use std::time::{Duration, Instant};
+
+fn start(sets: &[(&str, &str)]) -> Pipeline {
+    let mut all = vec![
+        ("batch_size", "64"),
+        ("snapshot_every", "5"),
+        ("probe_size", "200"),
+    ];
+    all.extend_from_slice(sets);
+    let c = config("simclr", "blobs", 100_000, &all);
+    let session = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
+    Pipeline::start(session, false, None).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn layouts_advance_with_no_window() {
+    let pipeline = start(&[]);
+    // Nobody draws or polls a frame: the trainer feeds its projector itself.
+    let first = wait_for("the first layouts", || pipeline.view().layouts);
+    let later = wait_for("layouts of a later snapshot", || {
+        pipeline
+            .view()
+            .layouts
+            .filter(|l| l.step >= first.step + 20)
+    });
+    assert!(matches!(later.pca, Some(Ok(_))), "{:?}", later.pca);
+    let sphere = match &later.sphere {
+        Some(Ok(s)) => s,
+        other => panic!("no sphere layout: {other:?}"),
+    };
+    assert_eq!(sphere.points.len(), 200);
+    assert!(pipeline.is_alive());
+}
+
+#[test]
+fn the_published_state_is_one_runs_under_rapid_resets_and_replacements() {
+    let pipeline = start(&[]);
+    wait_for("training to start", || {
+        (pipeline.published().status.step >= 10).then_some(())
+    });
+    let sizes = [120usize, 200, 160, 240];
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let (mut checked, mut k) = (0usize, 0usize);
+    while Instant::now() < deadline {
+        // A burst of restarts of both kinds, then read as fast as possible.
+        for _ in 0..3 {
+            k += 1;
+            if k.is_multiple_of(2) {
+                pipeline.send(Command::Reset { seed: k as u64 });
+            } else {
+                let size = sizes[k % sizes.len()].to_string();
+                pipeline.send(Command::Replace(Box::new(config(
+                    "simclr",
+                    "blobs",
+                    100_000,
+                    &[
+                        ("batch_size", "64"),
+                        ("snapshot_every", "5"),
+                        ("probe_size", &size),
+                    ],
+                ))));
+            }
+        }
+        // As fast as a hand on the keyboard, and faster: a burst every few milliseconds.
+        std::thread::sleep(Duration::from_millis(3));
+        for _ in 0..200 {
+            let view = pipeline.view();
+            let p = &view.published;
+            let Some(config) = &p.status.config else {
+                continue;
+            };
+            if let Some(snap) = &p.snapshot {
+                // The snapshot, history and status belong to the same run and moment.
+                assert_eq!(
+                    snap.labels.len(),
+                    config.probe_size,
+                    "another run's snapshot"
+                );
+                assert!(snap.step <= p.status.step);
+                assert_eq!(p.history.last().map(|r| r.step), Some(snap.step));
+                assert!(p.history.iter().all(|r| r.step <= snap.step));
+                checked += 1;
+            }
+            if let Some(l) = &view.layouts {
+                assert_eq!(l.run_id, p.status.run_id);
+                assert_eq!(l.labels.len(), config.probe_size, "another run's layouts");
+            }
+        }
+    }
+    assert!(checked > 100, "too few consistent reads checked: {checked}");
+    assert!(pipeline.is_alive());
+}
