@@ -232,3 +232,41 @@ fn in_slow_motion_the_step_key_plays_one_step_slowly() {
         "slow motion took one step"
     );
 }
+
+#[test]
+fn the_forces_overlay_draws_the_losss_forces_and_says_what_they_are() {
+    for (method, caption) in [
+        ("simclr", "forces: −∂L/∂u of NT-Xent"),
+        ("simsiam", "forces: the pull on each prediction"),
+    ] {
+        let mut h = harness(blobs(method), true);
+        frames_until(&mut h, "the sphere layout", 120, |a| {
+            a.layouts().is_some_and(|l| matches!(l.sphere, Some(Ok(_))))
+        });
+        h.get_by_label("forces").click();
+        h.run_steps(3);
+        assert!(
+            h.state().state.view.forces,
+            "{method}: the checkbox did not tick"
+        );
+        // The overlay follows the next frames (a loaded machine may take a few).
+        let start = std::time::Instant::now();
+        while h.query_by_label_contains(caption).is_none() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "{method}: no forces caption"
+            );
+            h.run_steps(1);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    // Methods without point forces say why instead.
+    let mut h = harness(blobs("barlow"), true);
+    frames_until(&mut h, "the sphere layout", 120, |a| a.layouts().is_some());
+    h.get_by_label("forces").click();
+    h.run_steps(2);
+    assert!(
+        !h.state().state.view.forces,
+        "Barlow Twins has no per-point forces"
+    );
+}

@@ -107,3 +107,18 @@ pub fn assert_same_gradient(ours: &[f32], reference: &[f32], what: &str) {
         );
     }
 }
+
+/// Poll `f` every 5 ms until it gives a value (two minutes at most).
+pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}

@@ -403,3 +403,52 @@ fn every_method_lowers_its_loss_on_a_fixed_batch() {
         loss_falls_on_a_fixed_batch(method);
     }
 }
+
+/// The forces the view draws are −∂L/∂u of the method's own loss: NT-Xent's (attraction to the
+/// positive, repulsion weighted by the softmax) against autodiff of [`simclr::nt_xent`] at unit
+/// embeddings (where autodiff's gradient is the tangential part of ∂L/∂u), for τ from 0.05 to 5.
+#[test]
+fn nt_xent_forces_are_autodiffs_gradient() {
+    use contrastive_lab::metrics::forces;
+    let mut rng = Rng::new(11);
+    let (m, d) = (7, 5);
+    let z = unit_rows(&mut rng, 2 * m, d);
+    let zf: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+    for tau in [0.05, 0.2, 0.5, 1.0, 5.0] {
+        let (_, grad) = value_and_grad(&z, 2 * m, |z| {
+            simclr::nt_xent(z.clone().narrow(0, 0, m), z.narrow(0, m, m), tau)
+        });
+        let f = forces::nt_xent(&zf[..m * d], &zf[m * d..], d, tau);
+        let ours: Vec<f32> = f.force.iter().map(|&v| -v as f32).collect();
+        assert_same_gradient(&ours, &grad, &format!("NT-Xent forces τ={tau}"));
+    }
+}
+
+/// SimSiam's and BYOL's pull of the prediction towards the stop-gradient target, against
+/// autodiff of their losses with respect to the prediction (any scale).
+#[test]
+fn predictor_pull_is_autodiffs_gradient() {
+    use contrastive_lab::methods::{byol, simsiam};
+    use contrastive_lab::metrics::forces;
+    let mut rng = Rng::new(12);
+    let (n, d) = (6, 4);
+    let p = random(&mut rng, n, d);
+    let target = random(&mut rng, n, d);
+    let pf: Vec<f32> = p.iter().map(|&v| v as f32).collect();
+    let tf: Vec<f32> = target.iter().map(|&v| v as f32).collect();
+    type Loss<'a> = &'a dyn Fn(Tensor<2>) -> Tensor<1>;
+    let cases: [(&str, f64, Loss<'_>); 2] = [
+        ("SimSiam", 0.5, &|p| {
+            simsiam::negative_cosine(p, t(&target, n)).div_scalar(2.0)
+        }),
+        ("BYOL", 2.0, &|p| byol::regression_loss(p, t(&target, n))),
+    ];
+    for (what, weight, loss) in cases {
+        let (_, grad) = value_and_grad(&p, n, loss);
+        let ours: Vec<f32> = forces::cosine_pull(&pf, &tf, d, weight)
+            .iter()
+            .map(|&v| -v as f32)
+            .collect();
+        assert_same_gradient(&ours, &grad, what);
+    }
+}

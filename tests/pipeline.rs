@@ -2,7 +2,7 @@
 //! training with no window at all, and what a reader takes is always one run's state.
 
 mod common;
-use common::config;
+use common::{config, wait_for};
 use contrastive_lab::pipeline::Pipeline;
 use contrastive_lab::train::{Command, Session, TrainDevice};
 use std::time::{Duration, Instant};
@@ -17,20 +17,6 @@ fn start(sets: &[(&str, &str)]) -> Pipeline {
     let c = config("simclr", "blobs", 100_000, &all);
     let session = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
     Pipeline::start(session, false, None).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]

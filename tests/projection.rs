@@ -2,13 +2,12 @@
 //! converge faster on changed input, and the projector thread never makes its reader wait.
 
 mod common;
-use common::{config, run};
+use common::{config, run, wait_for};
 use contrastive_lab::projection::tsne::{self, Tsne, TsneParams, affinities, neighbour_agreement};
 use contrastive_lab::projection::{Projector, ProjectorSettings};
 use contrastive_lab::rng::Rng;
 use contrastive_lab::train::Snapshot;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// `n` points around 10 well-separated centres in R^`dim` (centres N(0, 1), spread 0.3).
 fn separated_blobs(n: usize, dim: usize, seed: u64) -> (Vec<f32>, Vec<usize>) {
@@ -131,20 +130,6 @@ fn synthetic(n: usize, dim: usize, step: usize, seed: u64) -> Arc<Snapshot> {
         labels: (0..n).map(|i| i % 10).collect(),
         ..Snapshot::default()
     })
-}
-
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]

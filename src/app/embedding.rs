@@ -63,6 +63,8 @@ pub struct ViewState {
     pub slow_motion: bool,
     /// Seconds one step takes in slow motion.
     pub slow_seconds: f32,
+    /// Draw the loss's forces on a batch of probe samples (sphere view).
+    pub forces: bool,
 }
 
 /// Who draws the embedding's points.
@@ -108,6 +110,7 @@ impl Default for ViewState {
             zoom_to_fit: false,
             slow_motion: false,
             slow_seconds: 3.0,
+            forces: false,
         }
     }
 }
@@ -537,6 +540,16 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                 )
                 .on_disabled_hover_text("t-SNE cannot place points it was not fitted on: lines in the other views");
         });
+        let why_not = super::forces::unavailable(app.state.config.method)
+            .or((app.state.view.projection != Projection::Unit).then_some("in the sphere view"));
+        ui.add_enabled(
+            why_not.is_none(),
+            egui::Checkbox::new(&mut app.state.view.forces, "forces"),
+        )
+        .on_hover_text(
+            "the loss's force on each embedding of a batch of probe samples: why the points move; click a point for its positive and negatives",
+        )
+        .on_disabled_hover_text(why_not.unwrap_or_default());
         point_controls(ui, app);
         if fixed_scale(app.state.view.projection) {
             ui.checkbox(&mut app.state.view.zoom_to_fit, "zoom to fit")
@@ -650,6 +663,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                     .view_a
                     .chunks_exact(d)
                     .zip(snap.view_b.chunks_exact(d))
+                    .take(crate::train::snapshot::VIEW_LINES)
                     .enumerate()
                 {
                     if let (Some(pa), Some(pb)) = (project(app, a), project(app, b)) {
@@ -663,6 +677,20 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                 }
             }
             class_legend(ui, &names, classes);
+            let overlay = (app.state.view.forces
+                && app.state.view.projection == Projection::Unit
+                && super::forces::unavailable(app.state.config.method).is_none())
+            .then(|| {
+                let layout = app
+                    .layouts()
+                    .and_then(|l| l.sphere.as_ref())
+                    .and_then(|r| r.as_ref().ok())?;
+                super::forces::overlay(app, layout, app.selected_point)
+            })
+            .flatten();
+            if let Some(o) = &overlay {
+                ui.label(egui::RichText::new(&o.caption).small());
+            }
             let fit = app.state.view.zoom_to_fit || !fixed_scale(app.state.view.projection);
             let mut plot = Plot::new(("embedding", fit)).data_aspect(1.0);
             if !fit {
@@ -718,19 +746,74 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                             .width(1.5),
                     );
                 }
+                if let Some(o) = &overlay {
+                    draw_overlay(plot, o);
+                }
                 // The probe point under the pointer, if one is close (2 % of the view),
-                // found on a grid of that cell size.
+                // found on a grid of that cell size; and the overlay's point, for a click.
                 let c = plot.pointer_coordinate()?;
                 let bounds = plot.plot_bounds();
                 let cell = [0.02 * bounds.width(), 0.02 * bounds.height()];
-                SpatialGrid::build(&points, cell).nearest(&points, [c.x, c.y])
+                let on_overlay = overlay.as_ref().and_then(|o| {
+                    let pts: Vec<[f32; 2]> = o
+                        .points
+                        .iter()
+                        .map(|(_, p)| [p[0] as f32, p[1] as f32])
+                        .collect();
+                    SpatialGrid::build(&pts, cell).nearest(&pts, [c.x, c.y])
+                });
+                Some((
+                    SpatialGrid::build(&points, cell).nearest(&points, [c.x, c.y]),
+                    on_overlay,
+                ))
             });
+            if overlay.is_some() && response.response.clicked() {
+                app.selected_point = response.inner.and_then(|(_, o)| o);
+            }
+            let response = egui_plot::PlotResponse {
+                inner: response.inner.and_then(|(probe, _)| probe),
+                response: response.response,
+                transform: response.transform,
+                hovered_plot_item: response.hovered_plot_item,
+            };
             super::files::plot_menu(&response.response, app, "embedding");
             if let Some(i) = response.inner {
                 hover_card(response.response, app, i, &labels, &names);
             }
         }
     }
+}
+
+/// The forces overlay: the batch's embeddings (hollow), the selected point's rays (its positive
+/// white, each negative as bright as its softmax weight), and the force arrows.
+fn draw_overlay(plot: &mut egui_plot::PlotUi<'_>, o: &super::forces::Overlay) {
+    for (from, to, weight, positive) in &o.rays {
+        let colour = if *positive {
+            Color32::WHITE
+        } else {
+            Color32::from_rgb(255, 120, 80).gamma_multiply(weight.clamp(0.03, 1.0))
+        };
+        plot.line(
+            Line::new("", PlotPoints::from(vec![*from, *to]))
+                .color(colour)
+                .width(if *positive { 2.0 } else { 1.0 }),
+        );
+    }
+    for (class, p) in &o.points {
+        plot.points(
+            Points::new("", PlotPoints::from(vec![*p]))
+                .color(class_colour(*class))
+                .filled(false)
+                .radius(4.0),
+        );
+    }
+    let (origins, tips): (Vec<[f64; 2]>, Vec<[f64; 2]>) =
+        o.arrows.iter().map(|(_, a, b)| (*a, *b)).unzip();
+    plot.arrows(
+        egui_plot::Arrows::new("", PlotPoints::from(origins), PlotPoints::from(tips))
+            .color(Color32::WHITE)
+            .tip_length(6.0),
+    );
 }
 
 /// Whether a projection has the fixed scale of the unit sphere (the others zoom to fit).

@@ -8,6 +8,7 @@
 pub mod controls;
 pub mod embedding;
 pub mod files;
+pub mod forces;
 pub mod lesson_card;
 pub mod loss_view;
 pub mod plots;
@@ -91,6 +92,8 @@ pub struct LabApp {
     /// The newest layouts of the same run.
     layouts: Option<Arc<Layouts>>,
     glide: embedding::Glide,
+    /// The point of the forces overlay the user clicked.
+    selected_point: Option<usize>,
     files: files::Files,
     /// The lesson whose card is shown.
     lesson: Option<&'static str>,
@@ -196,6 +199,7 @@ impl LabApp {
             snapshot: None,
             layouts: None,
             glide: embedding::Glide::default(),
+            selected_point: None,
             files: files::Files::default(),
             lesson: None,
             gpu_points,

@@ -3,6 +3,7 @@
 //! checked against an independent computation.
 
 pub mod diagnostics;
+pub mod forces;
 pub mod knn;
 pub mod linalg;
 

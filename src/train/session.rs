@@ -3,7 +3,7 @@
 //! every RNG, so the same config and seed give the same numbers.
 
 use super::device::TrainDevice;
-use super::snapshot::{Event, PairSimilarity, Snapshot, VIEW_LINES, method_extras};
+use super::snapshot::{Event, FORCE_SAMPLES, PairSimilarity, Snapshot, method_extras};
 use crate::config::{Apply, RunConfig, setting_doc};
 use crate::data::stream::BatchStream;
 use crate::data::{self, Probe, Source};
@@ -256,8 +256,9 @@ impl Session {
             z,
             dim: d,
             pairs: PairSimilarity::of(&z_a, &z_b, d, &self.probe.labels),
-            view_a: z_a[..(VIEW_LINES * d).min(z_a.len())].to_vec(),
-            view_b: z_b[..(VIEW_LINES * d).min(z_b.len())].to_vec(),
+            view_a: z_a[..(FORCE_SAMPLES * d).min(z_a.len())].to_vec(),
+            view_b: z_b[..(FORCE_SAMPLES * d).min(z_b.len())].to_vec(),
+            pull: extras.pull,
             labels: self.probe.labels.clone(),
         })
     }

@@ -41,10 +41,13 @@ pub struct Snapshot {
     pub labels: Vec<usize>,
     /// What the loss sees: cosine similarities among both views of a few probe samples.
     pub pairs: PairSimilarity,
-    /// `[VIEW_LINES, dim]` embeddings of the two fixed views of the first probe samples, for
-    /// the lines joining them in the embedding view.
+    /// `[FORCE_SAMPLES, dim]` embeddings of the two fixed views of the first probe samples:
+    /// the batch the view draws the loss's forces on; the first [`VIEW_LINES`] are joined by
+    /// lines.
     pub view_a: Vec<f32>,
     pub view_b: Vec<f32>,
+    /// BYOL/SimSiam: the prediction of the first views and the target it regresses.
+    pub pull: Option<Pull>,
     /// DINO: the teacher's target and the student's distribution over the prototypes.
     pub prototypes: Option<PrototypeDistributions>,
 }
@@ -108,15 +111,61 @@ impl PrototypeDistributions {
 }
 
 /// What a method adds to a snapshot: its own numbers (metrics.csv columns) and, for DINO, the
-/// prototype distributions.
+/// prototype distributions; for BYOL and SimSiam, what their regression pulls.
 #[derive(Clone, Debug, Default)]
 pub struct MethodExtras {
     pub numbers: Vec<(&'static str, f64)>,
     pub prototypes: Option<PrototypeDistributions>,
+    pub pull: Option<Pull>,
+}
+
+/// BYOL's and SimSiam's prediction of the first views of the first [`FORCE_SAMPLES`] probe
+/// samples, and its target.
+fn pull(learner: &Learner, config: &RunConfig, probe: &Probe, z_b: &[f32]) -> Result<Pull> {
+    let device = learner.inference_device();
+    let m = FORCE_SAMPLES.min(probe.n);
+    let d = config.out_dim;
+    let input = probe.inputs.len() / probe.n.max(1);
+    let net = learner.online.valid();
+    let bn = config.projector_bn;
+    let z_a = net
+        .embed(tensor2(&probe.view_a[..m * input], m, &device), bn)
+        .1;
+    let prediction = to_vec(net.predict(z_a, config.predictor, config.predictor_bn))?;
+    let (target, weight) = match (config.method, &learner.teacher) {
+        (Method::Byol, Some(t)) => {
+            let t = t
+                .embed(tensor2(&probe.view_b[..m * input], m, &device), bn)
+                .1;
+            (to_vec(t)?, 2.0)
+        }
+        (Method::Byol, None) => (z_b[..m * d].to_vec(), 2.0),
+        _ => (z_b[..m * d].to_vec(), 0.5),
+    };
+    Ok(Pull {
+        prediction,
+        target,
+        weight,
+    })
 }
 
 /// Probe samples whose two views the embedding view can join with a line.
 pub const VIEW_LINES: usize = 16;
+
+/// Probe samples (seen twice) whose forces the embedding view can draw.
+pub const FORCE_SAMPLES: usize = 48;
+
+/// What BYOL's and SimSiam's regression pulls, for the first [`FORCE_SAMPLES`] probe samples.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Pull {
+    /// `[m, dim]` the online prediction p of the first view.
+    pub prediction: Vec<f32>,
+    /// `[m, dim]` its target: the other view's projection (SimSiam: the same network behind a
+    /// stop-gradient; BYOL: the EMA target network).
+    pub target: Vec<f32>,
+    /// The loss's weight on mean(−cos(p, t)) for this half (SimSiam 1/2, BYOL 2).
+    pub weight: f64,
+}
 
 /// Cosine similarities among `[view_a; view_b]` of `m` probe samples (sorted by class), the
 /// 2m×2m matrix whose rows SimCLR's softmax runs over: row i's positive is column (i + m) mod 2m.
@@ -321,8 +370,12 @@ pub fn method_extras(
                 ("ema_momentum", m),
             ],
             prototypes: Some(prototypes),
+            pull: None,
         });
     }
+    let pull = matches!(config.method, Method::Byol | Method::SimSiam)
+        .then(|| pull(learner, config, probe, z_b))
+        .transpose()?;
     let numbers = match config.method {
         Method::SimClr => vec![("temperature", config.temperature), (MI_BOUND, bound)],
         Method::Moco => vec![
@@ -365,6 +418,7 @@ pub fn method_extras(
     Ok(MethodExtras {
         numbers,
         prototypes: None,
+        pull,
     })
 }
 

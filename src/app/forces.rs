@@ -1,0 +1,191 @@
+//! The forces overlay of the sphere view: why the points move. For SimCLR, the batch of the
+//! first probe samples seen twice, each embedding with the force −∂L/∂u of NT-Xent on it (an
+//! arrow); click one and its positive and negatives light up, each negative as bright as its
+//! weight p_ik = softmax_k(sim_ik/τ). For BYOL and SimSiam, each prediction with its pull
+//! towards the stop-gradient target. Computed every frame from the snapshot and the *current*
+//! τ, so dragging τ redistributes the weights and arrows at once (see [`crate::metrics::forces`]).
+
+use super::LabApp;
+use crate::config::Method;
+use crate::metrics::forces;
+use crate::projection::SphereLayout;
+
+/// (class, origin, tip) of an arrow.
+pub type Arrow = (usize, [f64; 2], [f64; 2]);
+
+/// What the plot draws on top of the points.
+#[derive(Default)]
+pub struct Overlay {
+    /// The embeddings the forces act on: (class, position).
+    pub points: Vec<(usize, [f64; 2])>,
+    /// (class, origin, tip) of each force, scaled so that the longest is 0.25 of the radius.
+    pub arrows: Vec<Arrow>,
+    /// For the selected point: (from, to, brightness 0–1, is the positive or target).
+    pub rays: Vec<([f64; 2], [f64; 2], f32, bool)>,
+    /// What the overlay shows, with the selected point's numbers.
+    pub caption: String,
+}
+
+/// Why the view has no forces for `method`, if it has none.
+pub fn unavailable(method: Method) -> Option<&'static str> {
+    match method {
+        Method::SimClr | Method::Byol | Method::SimSiam => None,
+        Method::Moco => {
+            Some("MoCo's negatives are its queue of past keys, which the snapshot does not hold")
+        }
+        Method::Clip => Some("CLIP's candidates are the other modality: see What the loss sees"),
+        Method::Barlow => {
+            Some("Barlow Twins' loss acts on the batch's cross-correlation, not on single points")
+        }
+        Method::Dino => {
+            Some("DINO's loss compares distributions: see What the loss sees, teacher vs student")
+        }
+    }
+}
+
+fn at(layout: &SphereLayout, x: &[f32]) -> [f64; 2] {
+    let p = layout.project(x);
+    [p[0] as f64, p[1] as f64]
+}
+
+/// The in-plane image of a direction `v` (no normalisation: the projection is linear).
+fn direction(layout: &SphereLayout, v: &[f64]) -> [f64; 2] {
+    let d = v.len();
+    let dot = |k: usize| -> f64 {
+        v.iter()
+            .zip(&layout.axes[k * d..(k + 1) * d])
+            .map(|(a, b)| a * b)
+            .sum()
+    };
+    [dot(0), dot(1)]
+}
+
+fn scaled_arrows(origins: &[(usize, [f64; 2])], dirs: &[[f64; 2]]) -> (Vec<Arrow>, f64) {
+    let longest = dirs
+        .iter()
+        .map(|v| v[0].hypot(v[1]))
+        .fold(0.0, f64::max)
+        .max(1e-12);
+    let s = 0.25 / longest;
+    let arrows = origins
+        .iter()
+        .zip(dirs)
+        .map(|(&(c, o), v)| (c, o, [o[0] + s * v[0], o[1] + s * v[1]]))
+        .collect();
+    (arrows, longest)
+}
+
+/// The overlay for the current snapshot, τ and selection.
+pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> Option<Overlay> {
+    let snap = app.snapshot.as_ref()?;
+    let config = &app.state.config;
+    let d = snap.dim.max(1);
+    let label = |i: usize| snap.labels.get(i).copied().unwrap_or(0);
+    let names = &app.status().class_names;
+    let name = |i: usize| names.get(label(i)).cloned().unwrap_or_default();
+    match config.method {
+        Method::SimClr => {
+            let tau = config.temperature;
+            let f = forces::nt_xent(&snap.view_a, &snap.view_b, d, tau);
+            let (m, n) = (f.m, 2 * f.m);
+            let points: Vec<(usize, [f64; 2])> = (0..n)
+                .map(|i| {
+                    let u: Vec<f32> = f.u[i * d..(i + 1) * d].iter().map(|&v| v as f32).collect();
+                    (label(i % m), at(layout, &u))
+                })
+                .collect();
+            let dirs: Vec<[f64; 2]> = (0..n)
+                .map(|i| direction(layout, &f.force[i * d..(i + 1) * d]))
+                .collect();
+            let (arrows, longest) = scaled_arrows(&points, &dirs);
+            let mut rays = Vec::new();
+            let mut caption = format!(
+                "forces: −∂L/∂u of NT-Xent on {m} probe samples seen twice, τ = {tau:.3} (arrows scaled: the longest is {longest:.2e} in the plane). Click a point to see its positive and negatives."
+            );
+            if let Some(i) = selected.filter(|&i| i < n) {
+                let pos = f.positive(i);
+                let row = &f.weights[i * n..(i + 1) * n];
+                let peak = row.iter().copied().fold(1e-12, f64::max);
+                for k in (0..n).filter(|&k| k != i) {
+                    rays.push((points[i].1, points[k].1, (row[k] / peak) as f32, k == pos));
+                }
+                let mut negatives: Vec<f64> = (0..n)
+                    .filter(|&k| k != i && k != pos)
+                    .map(|k| row[k])
+                    .collect();
+                negatives.sort_by(|a, b| b.total_cmp(a));
+                let norm: f64 = f.force[i * d..(i + 1) * d]
+                    .iter()
+                    .map(|v| v * v)
+                    .sum::<f64>()
+                    .sqrt();
+                caption = format!(
+                    "anchor: probe sample {} ({}), view {}. Softmax over its {} candidates at τ = {tau:.3}: positive p = {:.3}; strongest negatives {}.\n\
+                     force −∂L/∂u = (2u⁺ − Σₖ (p_ik + p_ki) uₖ) / (2mτ), along the sphere: |f| = {norm:.2e}. \
+                     Low τ: a few hard negatives take the mass; high τ: all share it.",
+                    i % m + 1,
+                    name(i % m),
+                    if i < m { 1 } else { 2 },
+                    n - 1,
+                    row[pos],
+                    negatives
+                        .iter()
+                        .take(3)
+                        .map(|p| format!("{p:.3}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+            }
+            Some(Overlay {
+                points,
+                arrows,
+                rays,
+                caption,
+            })
+        }
+        Method::Byol | Method::SimSiam => {
+            let pull = snap.pull.as_ref()?;
+            let forces = forces::cosine_pull(&pull.prediction, &pull.target, d, pull.weight);
+            let m = forces.len() / d;
+            let points: Vec<(usize, [f64; 2])> = (0..m)
+                .map(|i| (label(i), at(layout, &pull.prediction[i * d..(i + 1) * d])))
+                .collect();
+            let dirs: Vec<[f64; 2]> = (0..m)
+                .map(|i| direction(layout, &forces[i * d..(i + 1) * d]))
+                .collect();
+            let (arrows, longest) = scaled_arrows(&points, &dirs);
+            let target = if config.method == Method::Byol {
+                "the EMA target network's projection"
+            } else {
+                "the same network's projection"
+            };
+            let mut caption = format!(
+                "forces: the pull on each prediction p of view 1 towards {target} of view 2 (arrows scaled: the longest is {longest:.2e}). Click a prediction to see its target."
+            );
+            let mut rays = Vec::new();
+            if let Some(i) = selected.filter(|&i| i < m) {
+                let t = at(layout, &pull.target[i * d..(i + 1) * d]);
+                rays.push((points[i].1, t, 1.0, true));
+                let stop = if config.stop_gradient {
+                    "behind a stop-gradient: it does not move"
+                } else {
+                    "stop-gradient off: the target is pulled towards p as well"
+                };
+                caption = format!(
+                    "prediction of probe sample {} ({}), view 1, and its target ({stop}).\n\
+                     force −∂L/∂p = w/n · (t̂ − (t̂·p̂) p̂) / ‖p‖, w = {}: towards the target, along the sphere.",
+                    i + 1,
+                    name(i),
+                    pull.weight
+                );
+            }
+            Some(Overlay {
+                points,
+                arrows,
+                rays,
+                caption,
+            })
+        }
+        _ => None,
+    }
+}
