@@ -237,6 +237,8 @@ fn in_slow_motion_the_step_key_plays_one_step_slowly() {
 fn the_forces_overlay_draws_the_losss_forces_and_says_what_they_are() {
     for (method, caption) in [
         ("simclr", "forces: −∂L/∂u of NT-Xent"),
+        ("clip", "forces: −∂L/∂u of CLIP's symmetric InfoNCE"),
+        ("moco", "forces: −∂L/∂q of MoCo's InfoNCE"),
         ("simsiam", "forces: the pull on each prediction"),
     ] {
         let mut h = harness(blobs(method), true);

@@ -452,3 +452,47 @@ fn predictor_pull_is_autodiffs_gradient() {
         assert_same_gradient(&ours, &grad, what);
     }
 }
+
+/// CLIP's forces on images and captions against autodiff of [`clip::clip_loss`] at unit
+/// embeddings, for τ from 0.07 to 2.
+#[test]
+fn clip_forces_are_autodiffs_gradient() {
+    use contrastive_lab::metrics::forces;
+    let mut rng = Rng::new(13);
+    let (m, d) = (6, 5);
+    let z = unit_rows(&mut rng, 2 * m, d);
+    let zf: Vec<f32> = z.iter().map(|&v| v as f32).collect();
+    for tau in [0.07, 0.3, 1.0, 2.0] {
+        let (_, grad) = value_and_grad(&z, 2 * m, |z| {
+            let scale = Tensor::<1>::from_floats([1.0 / tau as f32], &z.device());
+            clip::clip_loss(z.clone().narrow(0, 0, m), z.narrow(0, m, m), scale)
+        });
+        let f = forces::clip(&zf[..m * d], &zf[m * d..], d, tau);
+        let ours: Vec<f32> = f.force.iter().map(|&v| -v as f32).collect();
+        assert_same_gradient(&ours, &grad, &format!("CLIP forces τ={tau}"));
+    }
+}
+
+/// MoCo's forces on its queries (keys and queue get none) against autodiff of
+/// [`moco::info_nce`] at unit queries.
+#[test]
+fn moco_forces_are_autodiffs_gradient() {
+    use contrastive_lab::metrics::forces;
+    let mut rng = Rng::new(14);
+    let (m, d, k) = (5, 4, 9);
+    let q = unit_rows(&mut rng, m, d);
+    let keys = random(&mut rng, m, d);
+    let queue = unit_rows(&mut rng, k, d);
+    let f32s = |x: &[f64]| -> Vec<f32> { x.iter().map(|&v| v as f32).collect() };
+    for tau in [0.07, 0.2, 1.0] {
+        let (_, grad) =
+            value_and_grad(&q, m, |q| moco::info_nce(q, t(&keys, m), t(&queue, k), tau));
+        let f = forces::moco(&f32s(&q), &f32s(&keys), &f32s(&queue), d, tau);
+        let ours: Vec<f32> = f.force.iter().map(|&v| -v as f32).collect();
+        assert_same_gradient(&ours, &grad, &format!("MoCo forces τ={tau}"));
+        for i in 0..m {
+            let w: f64 = f.weights[i * (k + 1)..(i + 1) * (k + 1)].iter().sum();
+            assert!((w - 1.0).abs() < 1e-9);
+        }
+    }
+}

@@ -1,7 +1,9 @@
 //! The forces overlay of the sphere view: why the points move. For SimCLR, the batch of the
 //! first probe samples seen twice, each embedding with the force −∂L/∂u of NT-Xent on it (an
-//! arrow); click one and its positive and negatives light up, each negative as bright as its
-//! weight p_ik = softmax_k(sim_ik/τ). For BYOL and SimSiam, each prediction with its pull
+//! arrow); for CLIP, their images and captions under its symmetric InfoNCE. Click one and its
+//! positive and negatives light up, each negative as bright as its weight
+//! p_ik = softmax_k(sim_ik/τ). For MoCo, each query against its key and the queue. For BYOL and
+//! SimSiam, each prediction with its pull
 //! towards the stop-gradient target. Computed every frame from the snapshot and the *current*
 //! τ, so dragging τ redistributes the weights and arrows at once (see [`crate::metrics::forces`]).
 
@@ -29,11 +31,7 @@ pub struct Overlay {
 /// Why the view has no forces for `method`, if it has none.
 pub fn unavailable(method: Method) -> Option<&'static str> {
     match method {
-        Method::SimClr | Method::Byol | Method::SimSiam => None,
-        Method::Moco => {
-            Some("MoCo's negatives are its queue of past keys, which the snapshot does not hold")
-        }
-        Method::Clip => Some("CLIP's candidates are the other modality: see What the loss sees"),
+        Method::SimClr | Method::Clip | Method::Moco | Method::Byol | Method::SimSiam => None,
         Method::Barlow => {
             Some("Barlow Twins' loss acts on the batch's cross-correlation, not on single points")
         }
@@ -41,6 +39,17 @@ pub fn unavailable(method: Method) -> Option<&'static str> {
             Some("DINO's loss compares distributions: see What the loss sees, teacher vs student")
         }
     }
+}
+
+/// The three largest of `weights`, as text.
+fn strongest(mut weights: Vec<f64>) -> String {
+    weights.sort_by(|a, b| b.total_cmp(a));
+    weights
+        .iter()
+        .take(3)
+        .map(|p| format!("{p:.3}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn at(layout: &SphereLayout, x: &[f32]) -> [f64; 2] {
@@ -84,10 +93,33 @@ pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> 
     let names = &app.status().class_names;
     let name = |i: usize| names.get(label(i)).cloned().unwrap_or_default();
     match config.method {
-        Method::SimClr => {
-            let tau = config.temperature;
-            let f = forces::nt_xent(&snap.view_a, &snap.view_b, d, tau);
+        Method::SimClr | Method::Clip => {
+            let clip = config.method == Method::Clip;
+            // CLIP's τ is learned: the snapshot's (1 / its logit scale).
+            let tau = if clip {
+                snap.extra("temperature").unwrap_or(config.temperature)
+            } else {
+                config.temperature
+            };
+            let f = if clip {
+                forces::clip(&snap.view_a, &snap.view_b, d, tau)
+            } else {
+                forces::nt_xent(&snap.view_a, &snap.view_b, d, tau)
+            };
             let (m, n) = (f.m, 2 * f.m);
+            let (loss, view_names, formula) = if clip {
+                (
+                    "CLIP's symmetric InfoNCE on the images and captions of",
+                    ["image", "caption"],
+                    "(2v⁺ − Σⱼ (p_ij + q_ij) vⱼ) / (2mτ), over the other modality",
+                )
+            } else {
+                (
+                    "NT-Xent on",
+                    ["view 1", "view 2"],
+                    "(2u⁺ − Σₖ (p_ik + p_ki) uₖ) / (2mτ)",
+                )
+            };
             let points: Vec<(usize, [f64; 2])> = (0..n)
                 .map(|i| {
                     let u: Vec<f32> = f.u[i * d..(i + 1) * d].iter().map(|&v| v as f32).collect();
@@ -100,40 +132,86 @@ pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> 
             let (arrows, longest) = scaled_arrows(&points, &dirs);
             let mut rays = Vec::new();
             let mut caption = format!(
-                "forces: −∂L/∂u of NT-Xent on {m} probe samples seen twice, τ = {tau:.3} (arrows scaled: the longest is {longest:.2e} in the plane). Click a point to see its positive and negatives."
+                "forces: −∂L/∂u of {loss} {m} probe samples{}, τ = {tau:.3} (arrows scaled: the longest is {longest:.2e} in the plane). Click a point to see its positive and negatives.",
+                if clip { "" } else { " seen twice" }
             );
             if let Some(i) = selected.filter(|&i| i < n) {
                 let pos = f.positive(i);
                 let row = &f.weights[i * n..(i + 1) * n];
                 let peak = row.iter().copied().fold(1e-12, f64::max);
-                for k in (0..n).filter(|&k| k != i) {
+                // Only the row's candidates (for CLIP: the other modality).
+                for k in (0..n).filter(|&k| k != i && (row[k] > 0.0 || k == pos)) {
                     rays.push((points[i].1, points[k].1, (row[k] / peak) as f32, k == pos));
                 }
-                let mut negatives: Vec<f64> = (0..n)
-                    .filter(|&k| k != i && k != pos)
+                let negatives: Vec<f64> = (0..n)
+                    .filter(|&k| k != i && k != pos && row[k] > 0.0)
                     .map(|k| row[k])
                     .collect();
-                negatives.sort_by(|a, b| b.total_cmp(a));
+                let candidates = negatives.len() + 1;
                 let norm: f64 = f.force[i * d..(i + 1) * d]
                     .iter()
                     .map(|v| v * v)
                     .sum::<f64>()
                     .sqrt();
                 caption = format!(
-                    "anchor: probe sample {} ({}), view {}. Softmax over its {} candidates at τ = {tau:.3}: positive p = {:.3}; strongest negatives {}.\n\
-                     force −∂L/∂u = (2u⁺ − Σₖ (p_ik + p_ki) uₖ) / (2mτ), along the sphere: |f| = {norm:.2e}. \
+                    "anchor: probe sample {} ({}), {}. Softmax over its {candidates} candidates at τ = {tau:.3}: positive p = {:.3}; strongest negatives {}.\n\
+                     force −∂L/∂u = {formula}, along the sphere: |f| = {norm:.2e}. \
                      Low τ: a few hard negatives take the mass; high τ: all share it.",
                     i % m + 1,
                     name(i % m),
-                    if i < m { 1 } else { 2 },
-                    n - 1,
+                    view_names[i / m],
                     row[pos],
-                    negatives
-                        .iter()
-                        .take(3)
-                        .map(|p| format!("{p:.3}"))
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    strongest(negatives),
+                );
+            }
+            Some(Overlay {
+                points,
+                arrows,
+                rays,
+                caption,
+            })
+        }
+        Method::Moco => {
+            let Some(crate::train::snapshot::ForceInputs::Queue { keys, queue }) = &snap.forces
+            else {
+                return None;
+            };
+            let tau = config.temperature;
+            let f = forces::moco(&snap.view_a, keys, queue, d, tau);
+            let m = f.m;
+            let unit = |x: &[f64]| -> Vec<f32> { x.iter().map(|&v| v as f32).collect() };
+            let points: Vec<(usize, [f64; 2])> = (0..m)
+                .map(|i| (label(i), at(layout, &unit(&f.queries[i * d..(i + 1) * d]))))
+                .collect();
+            let dirs: Vec<[f64; 2]> = (0..m)
+                .map(|i| direction(layout, &f.force[i * d..(i + 1) * d]))
+                .collect();
+            let (arrows, longest) = scaled_arrows(&points, &dirs);
+            let width = f.weights.len() / m.max(1);
+            let mut caption = format!(
+                "forces: −∂L/∂q of MoCo's InfoNCE on the queries of {m} probe samples, each against its key and the {} keys of the queue, τ = {tau:.3} (arrows scaled: the longest is {longest:.2e}). Keys and queue do not move: the key encoder follows by EMA. Click a query.",
+                width - 1
+            );
+            let mut rays = Vec::new();
+            if let Some(i) = selected.filter(|&i| i < m) {
+                let row = &f.weights[i * width..(i + 1) * width];
+                let key = at(layout, &unit(&f.keys[i * d..(i + 1) * d]));
+                rays.push((points[i].1, key, 1.0, true));
+                // The queue's keys that take the most of this query's softmax.
+                let mut order: Vec<usize> = (1..width).collect();
+                order.sort_by(|&a, &b| row[b].total_cmp(&row[a]));
+                let peak = row[1..].iter().copied().fold(1e-12, f64::max);
+                for &j in order.iter().take(24) {
+                    let c = at(layout, &queue[(j - 1) * d..j * d]);
+                    rays.push((points[i].1, c, (row[j] / peak) as f32, false));
+                }
+                caption = format!(
+                    "query of probe sample {} ({}). Softmax over its {width} candidates (its key + the queue) at τ = {tau:.3}: positive p = {:.3}; strongest queue keys {} (the 24 strongest drawn).\n\
+                     force −∂L/∂q = (k⁺ − Σ_c p_c c) / (mτ), along the sphere.",
+                    i + 1,
+                    name(i),
+                    row[0],
+                    strongest(row[1..].to_vec()),
                 );
             }
             Some(Overlay {
@@ -144,7 +222,9 @@ pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> 
             })
         }
         Method::Byol | Method::SimSiam => {
-            let pull = snap.pull.as_ref()?;
+            let Some(crate::train::snapshot::ForceInputs::Pull(pull)) = &snap.forces else {
+                return None;
+            };
             let forces = forces::cosine_pull(&pull.prediction, &pull.target, d, pull.weight);
             let m = forces.len() / d;
             let points: Vec<(usize, [f64; 2])> = (0..m)

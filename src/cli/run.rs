@@ -66,6 +66,13 @@ impl RunSummary {
     }
 }
 
+/// A snapshot as a headless run keeps it (all of them, to the end): its numbers and embeddings,
+/// without what only the app's forces overlay draws (MoCo's queue alone is K × d floats).
+fn kept(mut snapshot: Snapshot) -> Snapshot {
+    snapshot.forces = None;
+    snapshot
+}
+
 /// Train `config` for `config.steps` steps on `session`, snapshotting every `snapshot_every`
 /// steps (and at step 0, the random-encoder baseline). Stops at a non-finite loss.
 pub fn train(
@@ -73,14 +80,14 @@ pub fn train(
     progress: Option<&ProgressBar>,
 ) -> Result<(Vec<Snapshot>, Option<Incident>)> {
     session.measure_initial_loss()?;
-    let mut snapshots = vec![session.snapshot()?];
+    let mut snapshots = vec![kept(session.snapshot()?)];
     let steps = session.config().steps;
     while session.step_count() < steps {
         match session.step()? {
             Ok(loss) => {
                 let step = session.step_count();
                 if step.is_multiple_of(session.config().snapshot_every.max(1)) || step == steps {
-                    let snap = session.snapshot()?;
+                    let snap = kept(session.snapshot()?);
                     if let Some(pb) = progress {
                         pb.set_message(format!(
                             "loss {:.4}  knn {:.3}  std·√d {:.2}",

@@ -88,6 +88,140 @@ pub fn nt_xent(a: &[f32], b: &[f32], d: usize, temperature: f64) -> InfoNceForce
     }
 }
 
+/// CLIP's forces: images `a` and their captions `b`, `[m, d]` each (any scale), at τ = 1/scale.
+///
+/// With S_ij = u_i·v_j, p_ij the softmax of row i over the captions and q_ij the softmax of
+/// column j over the images, L = ½ [mean_i ℓ(row i) + mean_j ℓ(column j)], and
+/// −∂L/∂u_i = (2·v_i − Σ_j (p_ij + q_ij)·v_j) / (2mτ), −∂L/∂v_j = (2·u_j − Σ_i (p_ij + q_ij)·u_i) / (2mτ).
+/// In the result, rows 0..m are the images and m..2m the captions; an image's weights are over
+/// the captions (p), a caption's over the images (q).
+pub fn clip(a: &[f32], b: &[f32], d: usize, temperature: f64) -> InfoNceForces {
+    let m = (a.len() / d.max(1)).min(b.len() / d.max(1));
+    let n = 2 * m;
+    let mut u = normalize_rows(&a[..m * d], d);
+    u.extend(normalize_rows(&b[..m * d], d));
+    let row = |i: usize| &u[i * d..(i + 1) * d];
+    // [m, m] logits S_ij / τ, image i × caption j.
+    let logits: Vec<f64> = (0..m)
+        .flat_map(|i| {
+            (0..m).map(move |j| {
+                row(i)
+                    .iter()
+                    .zip(row(m + j))
+                    .map(|(x, y)| x * y)
+                    .sum::<f64>()
+            })
+        })
+        .map(|s| s / temperature)
+        .collect();
+    let softmax = |values: Vec<f64>| -> Vec<f64> {
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = values.iter().map(|v| (v - max).exp()).collect();
+        let total: f64 = e.iter().sum();
+        e.into_iter().map(|v| v / total).collect()
+    };
+    let mut weights = vec![0.0f64; n * n];
+    for i in 0..m {
+        // p: image i over the captions.
+        let p = softmax((0..m).map(|j| logits[i * m + j]).collect());
+        // q: caption i over the images.
+        let q = softmax((0..m).map(|k| logits[k * m + i]).collect());
+        for j in 0..m {
+            weights[i * n + m + j] = p[j];
+            weights[(m + i) * n + j] = q[j];
+        }
+    }
+    let mut force = vec![0.0f64; n * d];
+    let scale = 1.0 / (n as f64 * temperature);
+    for i in 0..n {
+        let (own, others) = if i < m { (i, m) } else { (i - m, 0) };
+        let f = &mut force[i * d..(i + 1) * d];
+        for (fj, vj) in f.iter_mut().zip(row(others + own)) {
+            *fj += 2.0 * vj;
+        }
+        for j in 0..m {
+            // p_ij + q_ij for an image i and caption j, from either side.
+            let (img, cap) = if i < m { (own, j) } else { (j, own) };
+            let w = weights[img * n + m + cap] + weights[(m + cap) * n + img];
+            for (fj, vj) in f.iter_mut().zip(row(others + j)) {
+                *fj -= w * vj;
+            }
+        }
+        f.iter_mut().for_each(|v| *v *= scale);
+        tangential(f, &u[i * d..(i + 1) * d]);
+    }
+    InfoNceForces {
+        m,
+        d,
+        u,
+        weights,
+        force,
+    }
+}
+
+/// MoCo's forces on its queries: each against its positive key and the K keys of the queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueForces {
+    pub m: usize,
+    pub d: usize,
+    /// `[m, d]` the unit queries and `[m, d]` their unit positive keys.
+    pub queries: Vec<f64>,
+    pub keys: Vec<f64>,
+    /// `[m, 1 + K]` each query's softmax: its positive first, then the queue's keys.
+    pub weights: Vec<f64>,
+    /// `[m, d]` −∂L/∂q̂ along the sphere: (k̂ − Σ_c p_c·c) / (mτ) over the 1 + K candidates.
+    pub force: Vec<f64>,
+}
+
+/// MoCo's InfoNCE forces. `q, k: [m, d]` queries and keys (any scale), `queue: [K, d]` unit
+/// keys. L = mean_i CE([q̂_i·k̂_i, q̂_i·c_1 … q̂_i·c_K] / τ, 0); the keys and the queue carry no
+/// gradient (the key encoder moves by EMA), so only the queries are pushed.
+pub fn moco(q: &[f32], k: &[f32], queue: &[f32], d: usize, temperature: f64) -> QueueForces {
+    let m = (q.len() / d.max(1)).min(k.len() / d.max(1));
+    let (queries, keys) = (
+        normalize_rows(&q[..m * d], d),
+        normalize_rows(&k[..m * d], d),
+    );
+    let queue: Vec<f64> = queue.iter().map(|&v| v as f64).collect();
+    let kq = queue.len() / d.max(1);
+    let width = 1 + kq;
+    let mut weights = vec![0.0f64; m * width];
+    let mut force = vec![0.0f64; m * d];
+    for i in 0..m {
+        let qi = &queries[i * d..(i + 1) * d];
+        let dot = |c: &[f64]| qi.iter().zip(c).map(|(a, b)| a * b).sum::<f64>() / temperature;
+        let candidate = |j: usize| -> &[f64] {
+            if j == 0 {
+                &keys[i * d..(i + 1) * d]
+            } else {
+                &queue[(j - 1) * d..j * d]
+            }
+        };
+        let logits: Vec<f64> = (0..width).map(|j| dot(candidate(j))).collect();
+        let max = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let total: f64 = logits.iter().map(|l| (l - max).exp()).sum();
+        let f = &mut force[i * d..(i + 1) * d];
+        for j in 0..width {
+            let p = (logits[j] - max).exp() / total;
+            weights[i * width + j] = p;
+            let coefficient = if j == 0 { 1.0 - p } else { -p };
+            for (fj, cj) in f.iter_mut().zip(candidate(j)) {
+                *fj += coefficient * cj;
+            }
+        }
+        f.iter_mut().for_each(|v| *v /= m as f64 * temperature);
+        tangential(f, qi);
+    }
+    QueueForces {
+        m,
+        d,
+        queries,
+        keys,
+        weights,
+        force,
+    }
+}
+
 /// The pull of BYOL's and SimSiam's regression: the prediction p of one view towards the
 /// stop-gradient target t of the other. `p, t: [n, d]` (any scale); `weight` the loss's factor
 /// on the mean negative cosine (SimSiam's half: 1/2; BYOL's 2 − 2·cos: 2).

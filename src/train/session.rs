@@ -258,7 +258,7 @@ impl Session {
             pairs: PairSimilarity::of(&z_a, &z_b, d, &self.probe.labels),
             view_a: z_a[..(FORCE_SAMPLES * d).min(z_a.len())].to_vec(),
             view_b: z_b[..(FORCE_SAMPLES * d).min(z_b.len())].to_vec(),
-            pull: extras.pull,
+            forces: extras.forces,
             labels: self.probe.labels.clone(),
         })
     }

@@ -46,8 +46,9 @@ pub struct Snapshot {
     /// lines.
     pub view_a: Vec<f32>,
     pub view_b: Vec<f32>,
-    /// BYOL/SimSiam: the prediction of the first views and the target it regresses.
-    pub pull: Option<Pull>,
+    /// What the view needs besides `view_a`/`view_b` to draw the loss's forces (BYOL/SimSiam:
+    /// the predictions and their targets; MoCo: the keys and the queue). Headless runs drop it.
+    pub forces: Option<ForceInputs>,
     /// DINO: the teacher's target and the student's distribution over the prototypes.
     pub prototypes: Option<PrototypeDistributions>,
 }
@@ -111,12 +112,37 @@ impl PrototypeDistributions {
 }
 
 /// What a method adds to a snapshot: its own numbers (metrics.csv columns) and, for DINO, the
-/// prototype distributions; for BYOL and SimSiam, what their regression pulls.
+/// prototype distributions; for BYOL, SimSiam and MoCo, what their forces need.
 #[derive(Clone, Debug, Default)]
 pub struct MethodExtras {
     pub numbers: Vec<(&'static str, f64)>,
     pub prototypes: Option<PrototypeDistributions>,
-    pub pull: Option<Pull>,
+    pub forces: Option<ForceInputs>,
+}
+
+/// MoCo's positives for the first [`FORCE_SAMPLES`] probe samples (the key encoder's embedding
+/// of their second views) and its queue.
+fn queue_inputs(
+    learner: &Learner,
+    config: &RunConfig,
+    probe: &Probe,
+) -> Result<Option<ForceInputs>> {
+    let (Some(key_encoder), Some(queue)) = (&learner.teacher, &learner.state.queue) else {
+        return Ok(None);
+    };
+    let device = learner.inference_device();
+    let m = FORCE_SAMPLES.min(probe.n);
+    let input = probe.inputs.len() / probe.n.max(1);
+    let keys = key_encoder
+        .embed(
+            tensor2(&probe.view_b[..m * input], m, &device),
+            config.projector_bn,
+        )
+        .1;
+    Ok(Some(ForceInputs::Queue {
+        keys: to_vec(keys)?,
+        queue: std::sync::Arc::new(to_vec(queue.clone())?),
+    }))
 }
 
 /// BYOL's and SimSiam's prediction of the first views of the first [`FORCE_SAMPLES`] probe
@@ -154,6 +180,19 @@ pub const VIEW_LINES: usize = 16;
 
 /// Probe samples (seen twice) whose forces the embedding view can draw.
 pub const FORCE_SAMPLES: usize = 48;
+
+/// What a method's forces need beyond the two views' embeddings.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ForceInputs {
+    /// BYOL and SimSiam: the prediction of the first views and the target it regresses.
+    Pull(Pull),
+    /// MoCo: the key encoder's keys of the second views (the positives) and the queue of
+    /// negatives, `[m, dim]` and `[K, dim]` (unit rows).
+    Queue {
+        keys: Vec<f32>,
+        queue: std::sync::Arc<Vec<f32>>,
+    },
+}
 
 /// What BYOL's and SimSiam's regression pulls, for the first [`FORCE_SAMPLES`] probe samples.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -370,12 +409,16 @@ pub fn method_extras(
                 ("ema_momentum", m),
             ],
             prototypes: Some(prototypes),
-            pull: None,
+            forces: None,
         });
     }
-    let pull = matches!(config.method, Method::Byol | Method::SimSiam)
-        .then(|| pull(learner, config, probe, z_b))
-        .transpose()?;
+    let forces = match config.method {
+        Method::Byol | Method::SimSiam => {
+            Some(ForceInputs::Pull(pull(learner, config, probe, z_b)?))
+        }
+        Method::Moco => queue_inputs(learner, config, probe)?,
+        _ => None,
+    };
     let numbers = match config.method {
         Method::SimClr => vec![("temperature", config.temperature), (MI_BOUND, bound)],
         Method::Moco => vec![
@@ -418,7 +461,7 @@ pub fn method_extras(
     Ok(MethodExtras {
         numbers,
         prototypes: None,
-        pull,
+        forces,
     })
 }
 
