@@ -522,11 +522,16 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             );
         // The raw embedding is drawable only when it is 2- or 3-dimensional.
         for (projection, d, label) in [
-            (Projection::Circle, 2, "raw circle (d = 2)"),
-            (Projection::Sphere, 3, "raw 3-D sphere (d = 3)"),
+            (Projection::Circle, 2, "raw d=2"),
+            (Projection::Sphere, 3, "raw d=3"),
         ] {
             ui.add_enabled_ui(app.state.config.out_dim == d, |ui| {
                 ui.selectable_value(&mut app.state.view.projection, projection, label)
+                    .on_hover_text(if d == 2 {
+                        "the raw 2-d embedding on the unit circle"
+                    } else {
+                        "the raw 3-d embedding on the unit sphere, with turn and tilt (the far side dimmed)"
+                    })
                     .on_disabled_hover_text(format!(
                         "set the output dimension to {d} to see the raw embedding"
                     ));
