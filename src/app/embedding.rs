@@ -183,6 +183,7 @@ struct Target {
 /// The current projection's target layout, or why there is none.
 fn layout(app: &LabApp) -> Result<Target, String> {
     let snap = app
+        .published
         .snapshot
         .as_ref()
         .ok_or("waiting for the first snapshot…")?;
@@ -569,7 +570,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
         slow_motion_controls(ui, app);
     }
     let sphere = app.state.view.projection == Projection::Sphere
-        && app.snapshot.as_ref().is_some_and(|s| s.dim == 3);
+        && app.published.snapshot.as_ref().is_some_and(|s| s.dim == 3);
     if sphere {
         ui.horizontal(|ui| {
             ui.add(
@@ -612,7 +613,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             let labels = target.labels;
             let names = app.status().class_names.clone();
             // On the sphere, points on the far hemisphere are drawn dimmed, in their own series.
-            let far: Vec<bool> = match (sphere, &app.snapshot) {
+            let far: Vec<bool> = match (sphere, &app.published.snapshot) {
                 (true, Some(snap)) => snap
                     .z
                     .chunks_exact(3)
@@ -661,7 +662,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                 .unwrap_or_default();
             let mut pairs: Vec<(usize, [f64; 2], [f64; 2])> = Vec::new();
             if app.state.view.show_pairs
-                && let Some(snap) = &app.snapshot
+                && let Some(snap) = &app.published.snapshot
             {
                 let d = snap.dim.max(1);
                 for (i, (a, b)) in snap

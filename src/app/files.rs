@@ -339,7 +339,11 @@ impl LabApp {
     }
 
     pub fn export_embeddings(&mut self) -> Result<String, String> {
-        let snap = self.snapshot.clone().ok_or("no snapshot to export yet")?;
+        let snap = self
+            .published
+            .snapshot
+            .clone()
+            .ok_or("no snapshot to export yet")?;
         let probe = self
             .published()
             .probe

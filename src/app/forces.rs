@@ -86,7 +86,7 @@ fn scaled_arrows(origins: &[(usize, [f64; 2])], dirs: &[[f64; 2]]) -> (Vec<Arrow
 
 /// The overlay for the current snapshot, τ and selection.
 pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> Option<Overlay> {
-    let snap = app.snapshot.as_ref()?;
+    let snap = app.published.snapshot.as_ref()?;
     let config = &app.state.config;
     let d = snap.dim.max(1);
     let label = |i: usize| snap.labels.get(i).copied().unwrap_or(0);

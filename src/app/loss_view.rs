@@ -53,6 +53,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             format!("softmax(sim / τ), τ = {tau:.3}"),
         );
         let dino = app
+            .published
             .snapshot
             .as_ref()
             .is_some_and(|s| s.prototypes.is_some());
@@ -65,7 +66,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             .on_disabled_hover_text("DINO only: its loss compares distributions over prototypes");
         });
     });
-    let Some(snap) = app.snapshot.clone() else {
+    let Some(snap) = app.published.snapshot.clone() else {
         ui.label("waiting for the first snapshot…");
         return;
     };

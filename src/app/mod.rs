@@ -18,7 +18,7 @@ pub mod status;
 use crate::config::RunConfig;
 use crate::pipeline::Pipeline;
 use crate::projection::{Layouts, PcaLayout};
-use crate::train::{Command, DeviceChoice, History, Published, Session, Snapshot, Status, device};
+use crate::train::{Command, DeviceChoice, History, Published, Session, Status, device};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Instant;
@@ -88,7 +88,6 @@ pub struct LabApp {
     notice: Option<String>,
     /// What the run published, as of this frame (status, snapshot and history of one run).
     published: Arc<Published>,
-    snapshot: Option<Arc<Snapshot>>,
     /// The newest layouts of the same run.
     layouts: Option<Arc<Layouts>>,
     glide: embedding::Glide,
@@ -196,7 +195,6 @@ impl LabApp {
             startup_error,
             notice,
             published: Arc::default(),
-            snapshot: None,
             layouts: None,
             glide: embedding::Glide::default(),
             selected_point: None,
@@ -282,7 +280,6 @@ impl LabApp {
         {
             self.state.config = config.clone();
         }
-        self.snapshot = view.published.snapshot.clone();
         self.published = view.published;
         // The projector may be swapping its output right now (then it answers None): keep the
         // layouts of this run we already have.

@@ -526,7 +526,13 @@ impl Worker {
                 urgent = true;
             }
         }
-        self.sync_status();
+        if urgent {
+            // A snapshot, a scripted change, a pause: refresh all that the controls show.
+            self.sync_status();
+        } else {
+            // The hot path: only the counter moved.
+            self.state.status.step = self.session.step_count();
+        }
         if urgent || self.last_publish.elapsed() >= PUBLISH_INTERVAL {
             self.publish();
         }
