@@ -8,43 +8,36 @@ use crate::train::{Event, MetricsRow, Snapshot, extra_columns};
 use std::fmt::Write as _;
 use std::path::Path;
 
-pub const METRIC_COLUMNS: [&str; 10] = [
-    "step",
-    "loss",
-    "std",
-    "std_ref",
-    "alignment",
-    "uniformity",
-    "rankme",
-    "knn_acc",
-    "pos_cos",
-    "neg_cos",
+/// How a `metrics.csv` row gives one column's value.
+pub type MetricOf = fn(&MetricsRow) -> f64;
+
+/// The common `metrics.csv` columns after `step`, each with how a row gives it: one table, so
+/// the header and the rows cannot disagree.
+pub const METRIC_COLUMNS: [(&str, MetricOf); 9] = [
+    ("loss", |r| r.loss),
+    ("std", |r| r.diagnostics.std),
+    ("std_ref", |r| r.diagnostics.std_ref),
+    ("alignment", |r| r.diagnostics.alignment),
+    ("uniformity", |r| r.diagnostics.uniformity),
+    ("rankme", |r| r.diagnostics.rankme),
+    ("knn_acc", |r| r.diagnostics.knn_acc),
+    ("pos_cos", |r| r.diagnostics.pos_cos),
+    ("neg_cos", |r| r.diagnostics.neg_cos),
 ];
 
 pub fn metrics_header(method: Method) -> String {
-    METRIC_COLUMNS
-        .iter()
-        .chain(extra_columns(method))
-        .copied()
+    std::iter::once("step")
+        .chain(METRIC_COLUMNS.iter().map(|(name, _)| *name))
+        .chain(extra_columns(method).iter().copied())
         .collect::<Vec<_>>()
         .join(",")
 }
 
 pub fn metrics_row(s: &MetricsRow) -> String {
-    let d = &s.diagnostics;
-    let mut row = format!(
-        "{},{},{},{},{},{},{},{},{},{}",
-        s.step,
-        s.loss,
-        d.std,
-        d.std_ref,
-        d.alignment,
-        d.uniformity,
-        d.rankme,
-        d.knn_acc,
-        d.pos_cos,
-        d.neg_cos
-    );
+    let mut row = s.step.to_string();
+    for (_, value) in &METRIC_COLUMNS {
+        let _ = write!(row, ",{}", value(s));
+    }
     for (_, v) in &s.extras {
         let _ = write!(row, ",{v}");
     }

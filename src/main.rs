@@ -1,4 +1,4 @@
-//! contrastive-lab: the binary. Without a subcommand it runs the default experiment headless.
+//! contrastive-lab: the binary. Without a subcommand it opens the app (and takes the app's flags).
 
 use anyhow::Context;
 use clap::Parser;

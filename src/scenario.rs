@@ -79,11 +79,6 @@ impl Scenario {
         Ok(s)
     }
 
-    /// The last step the script changes something at (0 without a script).
-    pub fn last_change(&self) -> usize {
-        self.script.iter().map(|s| s.step).max().unwrap_or(0)
-    }
-
     pub fn to_toml(&self) -> String {
         let mut out = format!("scenario_version = {SCENARIO_VERSION}\n");
         if !self.title.is_empty() {

@@ -456,3 +456,36 @@ fn app_flags_work_without_the_subcommand() {
     let o = run(&["--lesson", "no-such-lesson", "--config", "x.toml"]);
     assert!(!o.status.success(), "--lesson and --config conflict");
 }
+
+/// The summary lists what this run wrote, not what an earlier run left in the folder.
+#[test]
+fn the_summary_names_only_the_files_this_run_wrote() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("again");
+    let args = |projection: bool| {
+        let mut a = vec![
+            "run",
+            "--steps",
+            "5",
+            "--set",
+            "probe_size=100",
+            "--out",
+            out.to_str().unwrap_or_default(),
+        ];
+        if projection {
+            a.extend(["--projection", "pca"]);
+        }
+        a
+    };
+    let first = run(&args(true));
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("pca.tsv"));
+    let second = run(&args(false));
+    assert!(second.status.success(), "{}", text(&second));
+    assert!(out.join("pca.tsv").is_file(), "the earlier file stays");
+    assert!(
+        !text(&second).contains("pca.tsv"),
+        "the summary claims a file it did not write: {}",
+        text(&second)
+    );
+}

@@ -7,6 +7,7 @@
 
 use super::LabApp;
 use crate::projection::ProjectorSettings;
+pub use crate::render::palette::class_colour;
 use crate::render::plot_item::GpuPoints;
 use crate::render::{PointInstance, SpatialGrid};
 use egui::{Color32, Ui};
@@ -113,24 +114,6 @@ impl Default for ViewState {
             forces: false,
         }
     }
-}
-
-/// Tableau 10: distinct, colour-blind-friendly class colours.
-pub const PALETTE: [Color32; 10] = [
-    Color32::from_rgb(78, 121, 167),
-    Color32::from_rgb(242, 142, 43),
-    Color32::from_rgb(225, 87, 89),
-    Color32::from_rgb(118, 183, 178),
-    Color32::from_rgb(89, 161, 79),
-    Color32::from_rgb(237, 201, 72),
-    Color32::from_rgb(176, 122, 161),
-    Color32::from_rgb(255, 157, 167),
-    Color32::from_rgb(156, 117, 95),
-    Color32::from_rgb(186, 176, 172),
-];
-
-pub fn class_colour(label: usize) -> Color32 {
-    PALETTE[label % PALETTE.len()]
 }
 
 fn on_circle(p: &[f32]) -> [f32; 2] {

@@ -4,8 +4,8 @@
 //! For DINO, the teacher's target distribution over the prototypes beside the student's.
 
 use super::LabApp;
-use super::embedding::class_colour;
-use egui::{Color32, Rect, Sense, Ui, pos2, vec2};
+use crate::render::palette::{class_colour, diverging, sequential};
+use egui::{Rect, Sense, Ui, pos2, vec2};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -15,27 +15,6 @@ pub enum Matrix {
     Softmax,
     /// DINO: teacher and student distributions over the prototypes.
     Prototypes,
-}
-
-/// −1 blue … 0 near-black … +1 red.
-fn diverging(v: f32) -> Color32 {
-    let v = v.clamp(-1.0, 1.0);
-    let (r, g, b) = if v >= 0.0 {
-        (40.0 + 215.0 * v, 40.0 + 60.0 * v, 40.0)
-    } else {
-        (40.0, 40.0 - 10.0 * v, 40.0 - 215.0 * v)
-    };
-    Color32::from_rgb(r as u8, g as u8, b as u8)
-}
-
-/// 0 black … 1 yellow, with a square-root ramp so small probabilities stay visible.
-fn sequential(p: f32) -> Color32 {
-    let t = p.clamp(0.0, 1.0).sqrt();
-    Color32::from_rgb(
-        (255.0 * t) as u8,
-        (220.0 * t) as u8,
-        (60.0 * (1.0 - t)) as u8,
-    )
 }
 
 pub fn view(ui: &mut Ui, app: &mut LabApp) {

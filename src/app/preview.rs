@@ -49,12 +49,7 @@ pub fn draw_sample(ui: &mut Ui, input: InputKind, data: &[f32], size: f32) {
             let rows = dim.div_ceil(cols.max(1));
             let (cw, ch) = (size / cols.max(1) as f32, size / rows.max(1) as f32);
             for (i, &v) in data.iter().enumerate().take(dim) {
-                let t = (v / 3.0).clamp(-1.0, 1.0);
-                let colour = if t >= 0.0 {
-                    Color32::from_rgb((40.0 + 215.0 * t) as u8, 40, 40)
-                } else {
-                    Color32::from_rgb(40, 40, (40.0 - 215.0 * t) as u8)
-                };
+                let colour = crate::render::palette::diverging(v / 3.0);
                 let min = pos2(
                     origin.x + (i % cols) as f32 * cw,
                     origin.y + (i / cols) as f32 * ch,

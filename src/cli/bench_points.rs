@@ -13,7 +13,7 @@ pub const SIZE: [u32; 2] = [1280, 800];
 /// `n` points of ten Gaussian clusters in the plane, coloured by cluster.
 pub fn cloud(n: usize) -> Vec<PointInstance> {
     let mut rng = Rng::fork(11, "bench-points");
-    let palette = crate::app::embedding::PALETTE;
+    let palette = crate::render::palette::PALETTE;
     (0..n)
         .map(|i| {
             let k = i % 10;

@@ -39,11 +39,6 @@ pub fn scenario_from_args(args: &RunArgs) -> Result<Scenario> {
     Ok(scenario)
 }
 
-/// The config `args` describe (see [`scenario_from_args`]).
-pub fn config_from_args(args: &RunArgs) -> Result<RunConfig> {
-    Ok(scenario_from_args(args)?.config)
-}
-
 /// What a finished run reports.
 #[derive(Debug)]
 pub struct RunSummary {
@@ -54,6 +49,8 @@ pub struct RunSummary {
     pub seconds: f64,
     /// For `--lesson`: whether the phenomenon showed.
     pub verdict: Option<Verdict>,
+    /// The files this run wrote beside the five it always writes (scenario.toml, layouts).
+    pub also_written: Vec<&'static str>,
 }
 
 impl RunSummary {
@@ -224,9 +221,11 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         session.probe(),
         session.source().as_ref(),
     )?;
+    let mut also_written = Vec::new();
     if !scenario.script.is_empty() {
         // config.toml is the config at the end; the scenario replays the run from its start.
         scenario.save(&args.out.join("scenario.toml"))?;
+        also_written.push("scenario.toml");
     }
     let verdict = match &args.lesson {
         Some(id) => crate::lessons::find(id)?.verdict(&snapshots, &config),
@@ -239,6 +238,7 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
                 &args.out.join(kind.file_name()),
                 &export::layout_tsv(&points, &last.labels, session.source().class_names()),
             )?;
+            also_written.push(kind.file_name());
         }
     }
     Ok(RunSummary {
@@ -248,6 +248,7 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         device: device_label,
         seconds,
         verdict,
+        also_written,
     })
 }
 
@@ -295,10 +296,9 @@ pub fn summary_text(s: &RunSummary, out: &std::path::Path) -> String {
         "  wrote {}/{{metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv}}",
         out.display()
     ));
-    for file in ["scenario.toml", "pca.tsv", "tsne.tsv", "sphere.tsv"] {
-        if out.join(file).is_file() {
-            lines.push(format!("  wrote {}", out.join(file).display()));
-        }
+    // Only what this run wrote: a file an earlier run left in the folder is not news.
+    for file in &s.also_written {
+        lines.push(format!("  wrote {}", out.join(file).display()));
     }
     if let Some(v) = &s.verdict {
         lines.push(format!(

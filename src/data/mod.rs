@@ -162,8 +162,9 @@ pub struct Batch {
     pub labels: Vec<usize>,
 }
 
-/// Draws batches without replacement within an epoch, reshuffling each epoch, so a batch never
-/// holds the same sample twice (a duplicate would be a false negative for InfoNCE).
+/// Draws batches without replacement within an epoch, reshuffling each epoch, so a batch holds
+/// a sample twice only when it straddles two epochs or is larger than the dataset (a duplicate
+/// is a false negative for InfoNCE).
 #[derive(Clone, Debug)]
 pub struct Sampler {
     order: Vec<usize>,

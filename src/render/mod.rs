@@ -2,6 +2,7 @@
 //! that scales with it.
 
 pub mod grid;
+pub mod palette;
 pub mod plot_item;
 pub mod points;
 
