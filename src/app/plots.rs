@@ -167,13 +167,58 @@ fn row_at(rows: &History, step: f64) -> Option<&MetricsRow> {
     rows.iter().find(|r| r.step as f64 >= step - 0.5)
 }
 
-/// `(step, value)` of every row with a finite value.
+/// Columns a time plot's lines are decimated to: more than the diagnostics panel has pixels.
+pub const PLOT_COLUMNS: usize = 512;
+
+/// `(step, value)` of every row with a finite value, decimated to [`PLOT_COLUMNS`] columns.
 fn points(rows: &History, f: impl Fn(&MetricsRow) -> f64) -> PlotPoints<'static> {
-    rows.iter()
+    let all: Vec<[f64; 2]> = rows
+        .iter()
         .map(|r| [r.step as f64, f(r)])
         .filter(|p| p[1].is_finite())
-        .collect::<Vec<_>>()
-        .into()
+        .collect();
+    decimate(all, PLOT_COLUMNS).into()
+}
+
+/// At most two points per column of equal step width: each column's lowest and highest, in
+/// step order. A line through them looks like the full line at that width (spikes stay), and
+/// drawing it costs the same after a minute or an hour of training.
+pub fn decimate(points: Vec<[f64; 2]>, columns: usize) -> Vec<[f64; 2]> {
+    let columns = columns.max(1);
+    if points.len() <= 2 * columns {
+        return points;
+    }
+    let (first, last) = (points[0][0], points[points.len() - 1][0]);
+    let width = ((last - first) / columns as f64).max(f64::MIN_POSITIVE);
+    let mut out = Vec::with_capacity(2 * columns);
+    let mut column: Option<(usize, [f64; 2], [f64; 2])> = None;
+    let flush = |out: &mut Vec<[f64; 2]>, (_, lo, hi): (usize, [f64; 2], [f64; 2])| {
+        let (a, b) = if lo[0] <= hi[0] { (lo, hi) } else { (hi, lo) };
+        out.push(a);
+        if b != a {
+            out.push(b);
+        }
+    };
+    for p in points {
+        let c = (((p[0] - first) / width) as usize).min(columns - 1);
+        column = match column {
+            Some((k, lo, hi)) if k == c => Some((
+                k,
+                if p[1] < lo[1] { p } else { lo },
+                if p[1] > hi[1] { p } else { hi },
+            )),
+            done => {
+                if let Some(done) = done {
+                    flush(&mut out, done);
+                }
+                Some((c, p, p))
+            }
+        };
+    }
+    if let Some(done) = column {
+        flush(&mut out, done);
+    }
+    out
 }
 
 /// A method-specific number, plotted with the formula declared beside it.
@@ -470,6 +515,26 @@ fn collapse_gauge(ui: &mut Ui, row: &MetricsRow, ctx: &FormulaContext) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimation_bounds_the_points_and_keeps_spikes() {
+        // 20 000 rows of a slow ramp with one spike up and one down.
+        let mut pts: Vec<[f64; 2]> = (0..20_000).map(|i| [i as f64, i as f64 * 1e-4]).collect();
+        pts[7_777][1] = 50.0;
+        pts[12_345][1] = -50.0;
+        let d = decimate(pts.clone(), 100);
+        assert!(d.len() <= 200, "{}", d.len());
+        assert!(d.contains(&[7_777.0, 50.0]) && d.contains(&[12_345.0, -50.0]));
+        assert!(
+            d.windows(2).all(|w| w[0][0] <= w[1][0]),
+            "out of step order"
+        );
+        assert_eq!(d.first(), pts.first());
+        assert_eq!(d.last(), pts.last());
+        // Short series are drawn as they are.
+        let short = pts[..150].to_vec();
+        assert_eq!(decimate(short.clone(), 100), short);
+    }
 
     #[test]
     fn formulas_plug_in_the_hovered_rows_values() {
