@@ -57,18 +57,6 @@ fn at(layout: &SphereLayout, x: &[f32]) -> [f64; 2] {
     [p[0] as f64, p[1] as f64]
 }
 
-/// The in-plane image of a direction `v` (no normalisation: the projection is linear).
-fn direction(layout: &SphereLayout, v: &[f64]) -> [f64; 2] {
-    let d = v.len();
-    let dot = |k: usize| -> f64 {
-        v.iter()
-            .zip(&layout.axes[k * d..(k + 1) * d])
-            .map(|(a, b)| a * b)
-            .sum()
-    };
-    [dot(0), dot(1)]
-}
-
 fn scaled_arrows(origins: &[(usize, [f64; 2])], dirs: &[[f64; 2]]) -> (Vec<Arrow>, f64) {
     let longest = dirs
         .iter()
@@ -121,13 +109,10 @@ pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> 
                 )
             };
             let points: Vec<(usize, [f64; 2])> = (0..n)
-                .map(|i| {
-                    let u: Vec<f32> = f.u[i * d..(i + 1) * d].iter().map(|&v| v as f32).collect();
-                    (label(i % m), at(layout, &u))
-                })
+                .map(|i| (label(i % m), layout.direction(&f.u[i * d..(i + 1) * d])))
                 .collect();
             let dirs: Vec<[f64; 2]> = (0..n)
-                .map(|i| direction(layout, &f.force[i * d..(i + 1) * d]))
+                .map(|i| layout.direction(&f.force[i * d..(i + 1) * d]))
                 .collect();
             let (arrows, longest) = scaled_arrows(&points, &dirs);
             let mut rays = Vec::new();
@@ -179,12 +164,11 @@ pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> 
             let tau = config.temperature;
             let f = forces::moco(&snap.view_a, keys, queue, d, tau);
             let m = f.m;
-            let unit = |x: &[f64]| -> Vec<f32> { x.iter().map(|&v| v as f32).collect() };
             let points: Vec<(usize, [f64; 2])> = (0..m)
-                .map(|i| (label(i), at(layout, &unit(&f.queries[i * d..(i + 1) * d]))))
+                .map(|i| (label(i), layout.direction(&f.queries[i * d..(i + 1) * d])))
                 .collect();
             let dirs: Vec<[f64; 2]> = (0..m)
-                .map(|i| direction(layout, &f.force[i * d..(i + 1) * d]))
+                .map(|i| layout.direction(&f.force[i * d..(i + 1) * d]))
                 .collect();
             let (arrows, longest) = scaled_arrows(&points, &dirs);
             let width = f.weights.len() / m.max(1);
@@ -195,7 +179,7 @@ pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> 
             let mut rays = Vec::new();
             if let Some(i) = selected.filter(|&i| i < m) {
                 let row = &f.weights[i * width..(i + 1) * width];
-                let key = at(layout, &unit(&f.keys[i * d..(i + 1) * d]));
+                let key = layout.direction(&f.keys[i * d..(i + 1) * d]);
                 rays.push((points[i].1, key, 1.0, true));
                 // The queue's keys that take the most of this query's softmax.
                 let mut order: Vec<usize> = (1..width).collect();
@@ -231,7 +215,7 @@ pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> 
                 .map(|i| (label(i), at(layout, &pull.prediction[i * d..(i + 1) * d])))
                 .collect();
             let dirs: Vec<[f64; 2]> = (0..m)
-                .map(|i| direction(layout, &forces[i * d..(i + 1) * d]))
+                .map(|i| layout.direction(&forces[i * d..(i + 1) * d]))
                 .collect();
             let (arrows, longest) = scaled_arrows(&points, &dirs);
             let target = if config.method == Method::Byol {

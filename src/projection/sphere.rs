@@ -13,7 +13,6 @@
 //! directions of similar weight trade places. With d = 2 the plane is the embedding's own.
 
 use super::eig::{align_in_plane, scatter, top_two};
-use super::pca::project_on;
 use crate::error::{LabError, Result};
 use crate::metrics::diagnostics::normalize_rows;
 
@@ -35,9 +34,14 @@ pub struct SphereLayout {
 impl SphereLayout {
     /// Project another embedding (normalised first) onto this layout's plane.
     pub fn project(&self, x: &[f32]) -> [f32; 2] {
-        let d = x.len();
-        let unit: Vec<f32> = normalize_rows(x, d).iter().map(|&v| v as f32).collect();
-        project_on(&unit, &vec![0.0; d], &self.axes)
+        let [a, b] = self.direction(&normalize_rows(x, x.len()));
+        [a as f32, b as f32]
+    }
+
+    /// The in-plane image of `v` as it is (a unit embedding, or a direction such as a force:
+    /// the projection is linear).
+    pub fn direction(&self, v: &[f64]) -> [f64; 2] {
+        in_plane(v, &self.axes)
     }
 
     /// Mean distance of the points from their centroid, in units of the sphere's radius: what
@@ -45,6 +49,18 @@ impl SphereLayout {
     pub fn spread(&self) -> f64 {
         spread(&self.points)
     }
+}
+
+/// `v · axes[k]` for the two rows of `axes: [2, d]`.
+fn in_plane(v: &[f64], axes: &[f64]) -> [f64; 2] {
+    let d = v.len();
+    let dot = |k: usize| -> f64 {
+        v.iter()
+            .zip(&axes[k * d..(k + 1) * d])
+            .map(|(a, b)| a * b)
+            .sum()
+    };
+    [dot(0), dot(1)]
 }
 
 /// Mean distance of the rows of `x: [n, d]` from their centroid.
@@ -103,13 +119,9 @@ pub fn sphere_2d(
     {
         align_in_plane(&mut axes, &prev.axes, d);
     }
-    let zero = vec![0.0f64; d];
     let points: Vec<[f32; 2]> = unit
         .chunks_exact(d)
-        .map(|row| {
-            let row: Vec<f32> = row.iter().map(|&v| v as f32).collect();
-            project_on(&row, &zero, &axes)
-        })
+        .map(|row| in_plane(row, &axes).map(|v| v as f32))
         .collect();
     let captured =
         [0, 1].map(|k| points.iter().map(|p| (p[k] as f64).powi(2)).sum::<f64>() / n as f64);

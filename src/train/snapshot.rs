@@ -145,23 +145,38 @@ fn queue_inputs(
     }))
 }
 
-/// BYOL's and SimSiam's prediction of the first views of the first [`FORCE_SAMPLES`] probe
-/// samples, and its target.
-fn pull(learner: &Learner, config: &RunConfig, probe: &Probe, z_b: &[f32]) -> Result<Pull> {
+/// The online predictor's output for `z: [rows, d]` (eval mode).
+fn predict(learner: &Learner, config: &RunConfig, z: &[f32], rows: usize) -> Result<Vec<f32>> {
     let device = learner.inference_device();
+    let net = learner.online.valid();
+    to_vec(net.predict(
+        tensor2(z, rows, &device),
+        config.predictor,
+        config.predictor_bn,
+    ))
+}
+
+/// What BYOL's and SimSiam's regression pulls for the first [`FORCE_SAMPLES`] probe samples:
+/// `prediction` of their first views (at least that many rows) towards the other view's
+/// target.
+fn pull(
+    learner: &Learner,
+    config: &RunConfig,
+    probe: &Probe,
+    prediction: &[f32],
+    z_b: &[f32],
+) -> Result<Pull> {
     let m = FORCE_SAMPLES.min(probe.n);
     let d = config.out_dim;
-    let input = probe.inputs.len() / probe.n.max(1);
-    let net = learner.online.valid();
-    let bn = config.projector_bn;
-    let z_a = net
-        .embed(tensor2(&probe.view_a[..m * input], m, &device), bn)
-        .1;
-    let prediction = to_vec(net.predict(z_a, config.predictor, config.predictor_bn))?;
     let (target, weight) = match (config.method, &learner.teacher) {
         (Method::Byol, Some(t)) => {
+            let input = probe.inputs.len() / probe.n.max(1);
+            let device = learner.inference_device();
             let t = t
-                .embed(tensor2(&probe.view_b[..m * input], m, &device), bn)
+                .embed(
+                    tensor2(&probe.view_b[..m * input], m, &device),
+                    config.projector_bn,
+                )
                 .1;
             (to_vec(t)?, 2.0)
         }
@@ -169,7 +184,7 @@ fn pull(learner: &Learner, config: &RunConfig, probe: &Probe, z_b: &[f32]) -> Re
         _ => (z_b[..m * d].to_vec(), 0.5),
     };
     Ok(Pull {
-        prediction,
+        prediction: prediction[..m * d].to_vec(),
         target,
         weight,
     })
@@ -412,12 +427,21 @@ pub fn method_extras(
             forces: None,
         });
     }
-    let forces = match config.method {
-        Method::Byol | Method::SimSiam => {
-            Some(ForceInputs::Pull(pull(learner, config, probe, z_b)?))
-        }
-        Method::Moco => queue_inputs(learner, config, probe)?,
+    // SimSiam's predictions of the whole probe serve both `pred_cos` and the forces; BYOL's
+    // forces need only the first rows'.
+    let rows = FORCE_SAMPLES.min(probe.n);
+    let predictions = match config.method {
+        Method::SimSiam => Some(predict(learner, config, z_a, probe.n)?),
+        Method::Byol => Some(predict(learner, config, &z_a[..rows * d], rows)?),
         _ => None,
+    };
+    let forces = match config.method {
+        Method::Moco => queue_inputs(learner, config, probe)?,
+        _ => predictions
+            .as_deref()
+            .map(|p| pull(learner, config, probe, p, z_b))
+            .transpose()?
+            .map(ForceInputs::Pull),
     };
     let numbers = match config.method {
         Method::SimClr => vec![("temperature", config.temperature), (MI_BOUND, bound)],
@@ -436,21 +460,15 @@ pub fn method_extras(
             ]
         }
         Method::Byol => vec![("ema_momentum", m)],
-        Method::SimSiam => {
-            // How well the predictor maps one view onto the other (−loss at the probe).
-            let device = learner.inference_device();
-            let net = learner.online.valid();
-            let p = net.predict(
-                tensor2(z_a, probe.n, &device),
-                config.predictor,
-                config.predictor_bn,
-            );
-            let p = to_vec(p)?;
-            vec![(
-                "pred_cos",
-                crate::metrics::diagnostics::paired_cosine(&p, z_b, d),
-            )]
-        }
+        // How well the predictor maps one view onto the other (−loss at the probe).
+        Method::SimSiam => vec![(
+            "pred_cos",
+            crate::metrics::diagnostics::paired_cosine(
+                predictions.as_deref().unwrap_or_default(),
+                z_b,
+                d,
+            ),
+        )],
         Method::Barlow => {
             let (inv, red) = barlow_terms(z_a, z_b, d);
             vec![("invariance", inv), ("redundancy", red)]
