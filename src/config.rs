@@ -1,12 +1,20 @@
 //! `RunConfig`: one flat description of an experiment, spoken by the CLI (`--set key=value`),
 //! config/scenario files (TOML `key = value`), the trainer and the app.
 //!
-//! Every setting is a named field; [`SETTINGS`] lists them with their documentation, and
-//! [`RunConfig::set`] is the single path through which any of them changes, so the CLI, files
-//! and the UI validate identically.
+//! Every setting is declared once, in the [`settings!`] block below: name, type, default (per
+//! method where the paper differs), how a change applies, valid range, widget label and help.
+//! Everything else derives from it: the typed [`Key`] and [`Setting`], [`RunConfig::get`] and
+//! [`RunConfig::apply`] (the single path through which any setting changes, so the CLI, files
+//! and the UI validate identically), the `settings` listing, the README table and the app's
+//! widgets. Each method lists the knobs it shows beside its loss (`methods/*.rs`, `KNOBS`).
+
+mod settings;
+
+pub use settings::{Apply, Domain, SettingValue, Spec, WidgetKind};
 
 use crate::error::{LabError, Result};
 use serde::{Deserialize, Serialize};
+use settings::settings;
 use std::fmt;
 use std::str::FromStr;
 
@@ -83,7 +91,7 @@ impl FromStr for Method {
             .find(|m| m.name() == s.trim().to_ascii_lowercase())
             .ok_or_else(|| {
                 LabError::invalid(
-                    "method",
+                    Key::Method.name(),
                     s,
                     "expected one of simclr, moco, clip, byol, simsiam, barlow, dino",
                 )
@@ -131,7 +139,7 @@ impl FromStr for DatasetKind {
         if let Some(path) = s.trim().strip_prefix("folder:") {
             if path.trim().is_empty() {
                 return Err(LabError::invalid(
-                    "dataset",
+                    Key::Dataset.name(),
                     s,
                     "folder: needs a path, e.g. folder:~/pictures/pets",
                 ));
@@ -143,7 +151,7 @@ impl FromStr for DatasetKind {
             "shapes" => Ok(DatasetKind::Shapes),
             "digits" => Ok(DatasetKind::Digits),
             _ => Err(LabError::invalid(
-                "dataset",
+                Key::Dataset.name(),
                 s,
                 "expected one of blobs, shapes, digits, folder:PATH",
             )),
@@ -179,13 +187,21 @@ pub enum OptimizerKind {
     Sgd,
 }
 
+impl OptimizerKind {
+    pub const ALL: [OptimizerKind; 2] = [OptimizerKind::Adam, OptimizerKind::Sgd];
+}
+
 impl FromStr for OptimizerKind {
     type Err = LabError;
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "adam" => Ok(OptimizerKind::Adam),
             "sgd" => Ok(OptimizerKind::Sgd),
-            _ => Err(LabError::invalid("optimizer", s, "expected adam or sgd")),
+            _ => Err(LabError::invalid(
+                Key::Optimizer.name(),
+                s,
+                "expected adam or sgd",
+            )),
         }
     }
 }
@@ -199,229 +215,107 @@ impl fmt::Display for OptimizerKind {
     }
 }
 
-/// One complete experiment. Same config + same seed ⇒ same numbers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunConfig {
-    pub method: Method,
-    pub dataset: DatasetKind,
-    pub seed: u64,
-    pub steps: usize,
-    pub batch_size: usize,
-    pub augment_strength: f64,
-    pub probe_size: usize,
-    pub snapshot_every: usize,
-    pub hidden_dim: usize,
-    pub feature_dim: usize,
-    pub out_dim: usize,
-    pub projector_bn: bool,
-    pub predictor: bool,
-    pub predictor_bn: bool,
-    pub predictor_hidden: usize,
-    pub optimizer: OptimizerKind,
-    pub lr: f64,
-    pub sgd_momentum: f64,
-    pub weight_decay: f64,
-    pub temperature: f64,
-    pub learnable_temperature: bool,
-    pub momentum: f64,
-    pub momentum_schedule: bool,
-    pub queue_size: usize,
-    pub stop_gradient: bool,
-    pub lambda: f64,
-    pub redundancy_only: bool,
-    pub student_temperature: f64,
-    pub teacher_temperature: f64,
-    pub centering: bool,
-    pub sharpening: bool,
-    pub center_momentum: f64,
-    pub prototypes: usize,
+settings! {
+    Method method: Method = Method::SimClr;
+        Rebuild, Domain::Any, "method",
+        "simclr | moco | clip | byol | simsiam | barlow | dino";
+    Dataset dataset: DatasetKind = DatasetKind::Blobs, Clip => DatasetKind::Shapes;
+        Rebuild, Domain::Any, "dataset",
+        "blobs | shapes | digits | folder:PATH (CLIP pairs shapes with captions)";
+    Seed seed: u64 = 0;
+        Rebuild, Domain::Any, "seed",
+        "seed of data, augmentation and initialisation: same seed ⇒ same numbers";
+    Steps steps: usize = 300;
+        Live, Domain::log_range(1.0, 10_000_000.0), "steps",
+        "training steps of a headless run (and the horizon of the momentum schedule)";
+    BatchSize batch_size: usize = 256;
+        Live, Domain::log_range(2.0, 4096.0), "batch size",
+        "samples per step, two views each (SimCLR: 2N−2 negatives per anchor, CLIP: N−1)";
+    AugmentStrength augment_strength: f64 = 1.0;
+        Live, Domain::range(0.0, 3.0), "augmentation strength",
+        "0 = identical views (trivial task), 1 = default, 3 = views that destroy the signal";
+    ProbeSize probe_size: usize = 1000;
+        Rebuild, Domain::log_range(50.0, 20_000.0), "probe points",
+        "labelled samples embedded at every snapshot for diagnostics and views";
+    SnapshotEvery snapshot_every: usize = 10;
+        Live, Domain::log_range(1.0, 1_000_000.0), "steps per snapshot",
+        "steps between diagnostics snapshots (rows of metrics.csv)";
+    HiddenDim hidden_dim: usize = 128;
+        Rebuild, Domain::log_range(2.0, 4096.0), "hidden width",
+        "width of the encoder's and heads' hidden layers";
+    FeatureDim feature_dim: usize = 64;
+        Rebuild, Domain::log_range(2.0, 4096.0), "representation dimension",
+        "encoder output (the representation kNN accuracy is measured on)";
+    OutDim out_dim: usize = 32;
+        Rebuild, Domain::log_range(2.0, 1024.0), "output dimension d",
+        "projector output dimension d (the embedding the loss sees); 2 or 3 shows the raw sphere";
+    ProjectorBn projector_bn: bool = true, Moco => false, Clip => false;
+        Live, Domain::Any, "batch norm in projector",
+        "batch norm in the projector head (weights kept when switched off)";
+    Predictor predictor: bool = true;
+        Live, Domain::Any, "predictor",
+        "BYOL/SimSiam predictor head; off ⇒ collapse";
+    PredictorBn predictor_bn: bool = true;
+        Live, Domain::Any, "batch norm in predictor",
+        "batch norm in the predictor's hidden layer";
+    PredictorHidden predictor_hidden: usize = 0;
+        Rebuild, Domain::log_range(0.0, 4096.0), "predictor width",
+        "predictor bottleneck width (0 = out_dim/4, at least 8, as in SimSiam)";
+    Optimizer optimizer: OptimizerKind = OptimizerKind::Adam, SimSiam => OptimizerKind::Sgd;
+        Live, Domain::Any, "optimizer",
+        "adam | sgd (SGD uses sgd_momentum); switching restarts the optimizer state";
+    Lr lr: f64 = 1e-3, SimSiam => 0.05;
+        Live, Domain::log_range(1e-7, 1e6), "learning rate",
+        "learning rate (up to absurd values on purpose: a diverging run is caught and explained)";
+    SgdMomentum sgd_momentum: f64 = 0.9;
+        Live, Domain::range(0.0, 0.999_999), "SGD momentum",
+        "SGD momentum (PyTorch convention: no dampening)";
+    WeightDecay weight_decay: f64 = 0.0, SimSiam => 1e-4;
+        Live, Domain::log_range(0.0, 1.0), "weight decay",
+        "L2 weight decay";
+    Temperature temperature: f64 = 0.5, Moco => 0.2, Clip => 0.07;
+        Live, Domain::log_range(1e-3, 100.0), "temperature τ",
+        "τ of SimCLR/MoCo/CLIP: low τ ⇒ sharper softmax, more uniform embedding";
+    LearnableTemperature learnable_temperature: bool = false, Clip => true;
+        Live, Domain::Any, "learn τ",
+        "CLIP: learn τ (logit scale 1/τ capped at 100) instead of fixing it";
+    Momentum momentum: f64 = 0.99;
+        Live, Domain::range(0.0, 1.0), "EMA momentum",
+        "EMA momentum of MoCo's key encoder / BYOL's target / DINO's teacher (0 = copy of the online net)";
+    MomentumSchedule momentum_schedule: bool = false;
+        Live, Domain::Any, "cosine momentum schedule",
+        "raise the EMA momentum towards 1 with a cosine schedule over `steps` (BYOL/DINO)";
+    QueueSize queue_size: usize = 4096;
+        Live, Domain::log_range(1.0, 65_536.0), "queue size K",
+        "MoCo: number K of negative keys kept in the FIFO queue";
+    StopGradient stop_gradient: bool = true;
+        Live, Domain::Any, "stop-gradient",
+        "SimSiam/BYOL: no gradient through the target branch; off ⇒ collapse";
+    Lambda lambda: f64 = 1.0 / 32.0;
+        Live, Domain::log_range(0.0, 100.0), "λ (off-diagonal weight)",
+        "Barlow Twins off-diagonal weight (0 = invariance only ⇒ dimensional collapse; default 1/d)";
+    RedundancyOnly redundancy_only: bool = false;
+        Live, Domain::Any, "redundancy term only",
+        "Barlow Twins: drop the invariance term (⇒ nothing to learn)";
+    StudentTemperature student_temperature: f64 = 0.1;
+        Live, Domain::log_range(1e-3, 100.0), "student τ_s",
+        "DINO τ_s of the student softmax";
+    TeacherTemperature teacher_temperature: f64 = 0.04, Dino => 0.05;
+        Live, Domain::log_range(1e-3, 100.0), "teacher τ_t",
+        "DINO τ_t of the teacher softmax (sharpening: τ_t < τ_s)";
+    Centering centering: bool = true;
+        Live, Domain::Any, "centering",
+        "DINO: subtract the running centre from teacher logits; off ⇒ one prototype dominates";
+    Sharpening sharpening: bool = true;
+        Live, Domain::Any, "sharpening",
+        "DINO: teacher uses τ_t; off ⇒ teacher uses τ_s and the output goes uniform";
+    CenterMomentum center_momentum: f64 = 0.9;
+        Live, Domain::range(0.0, 1.0), "centre momentum",
+        "DINO: EMA momentum of the centre";
+    Prototypes prototypes: usize = 64;
+        Rebuild, Domain::log_range(2.0, 4096.0), "prototypes K",
+        "DINO: K output prototypes (softmax size)";
 }
-
-/// How a setting takes effect when changed on a running trainer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Apply {
-    /// Read at every step: the next step uses the new value.
-    Live,
-    /// Changes the network's or data's shape: the trainer rebuilds them (same seed).
-    Rebuild,
-}
-
-/// Documentation of one setting, used for `--help`, the README and the UI's tooltips.
-#[derive(Clone, Copy, Debug)]
-pub struct SettingDoc {
-    pub key: &'static str,
-    pub apply: Apply,
-    pub help: &'static str,
-}
-
-/// All settings in the order the README and the UI list them.
-pub const SETTINGS: &[SettingDoc] = &[
-    SettingDoc {
-        key: "method",
-        apply: Apply::Rebuild,
-        help: "simclr | moco | clip | byol | simsiam | barlow | dino",
-    },
-    SettingDoc {
-        key: "dataset",
-        apply: Apply::Rebuild,
-        help: "blobs | shapes | digits (CLIP pairs shapes with captions)",
-    },
-    SettingDoc {
-        key: "seed",
-        apply: Apply::Rebuild,
-        help: "seed of data, augmentation and initialisation: same seed ⇒ same numbers",
-    },
-    SettingDoc {
-        key: "steps",
-        apply: Apply::Live,
-        help: "training steps of a headless run",
-    },
-    SettingDoc {
-        key: "batch_size",
-        apply: Apply::Live,
-        help: "samples per step (two views each); contrastive methods see 2N−2 negatives",
-    },
-    SettingDoc {
-        key: "augment_strength",
-        apply: Apply::Live,
-        help: "0 = identical views (trivial task), 1 = default, 3 = views that destroy the signal",
-    },
-    SettingDoc {
-        key: "probe_size",
-        apply: Apply::Rebuild,
-        help: "labelled samples embedded at every snapshot for diagnostics and views",
-    },
-    SettingDoc {
-        key: "snapshot_every",
-        apply: Apply::Live,
-        help: "steps between diagnostics snapshots (rows of metrics.csv)",
-    },
-    SettingDoc {
-        key: "hidden_dim",
-        apply: Apply::Rebuild,
-        help: "width of the encoder's and heads' hidden layers",
-    },
-    SettingDoc {
-        key: "feature_dim",
-        apply: Apply::Rebuild,
-        help: "encoder output (the representation kNN accuracy is measured on)",
-    },
-    SettingDoc {
-        key: "out_dim",
-        apply: Apply::Rebuild,
-        help: "projector output dimension d (the embedding the loss sees); 2 or 3 shows the raw sphere",
-    },
-    SettingDoc {
-        key: "projector_bn",
-        apply: Apply::Live,
-        help: "batch norm in the projector head (weights kept when switched off)",
-    },
-    SettingDoc {
-        key: "predictor",
-        apply: Apply::Live,
-        help: "BYOL/SimSiam predictor head; off ⇒ collapse",
-    },
-    SettingDoc {
-        key: "predictor_bn",
-        apply: Apply::Live,
-        help: "batch norm in the predictor's hidden layer",
-    },
-    SettingDoc {
-        key: "predictor_hidden",
-        apply: Apply::Rebuild,
-        help: "predictor bottleneck width (0 = out_dim/4, at least 8, as in SimSiam)",
-    },
-    SettingDoc {
-        key: "optimizer",
-        apply: Apply::Live,
-        help: "adam | sgd (SGD uses sgd_momentum); switching restarts the optimizer state",
-    },
-    SettingDoc {
-        key: "lr",
-        apply: Apply::Live,
-        help: "learning rate",
-    },
-    SettingDoc {
-        key: "sgd_momentum",
-        apply: Apply::Live,
-        help: "SGD momentum (PyTorch convention: no dampening)",
-    },
-    SettingDoc {
-        key: "weight_decay",
-        apply: Apply::Live,
-        help: "L2 weight decay",
-    },
-    SettingDoc {
-        key: "temperature",
-        apply: Apply::Live,
-        help: "τ of SimCLR/MoCo/CLIP: low τ ⇒ sharper softmax, more uniform embedding",
-    },
-    SettingDoc {
-        key: "learnable_temperature",
-        apply: Apply::Live,
-        help: "CLIP: learn τ (logit scale 1/τ capped at 100) instead of fixing it",
-    },
-    SettingDoc {
-        key: "momentum",
-        apply: Apply::Live,
-        help: "EMA momentum of MoCo's key encoder / BYOL's target / DINO's teacher (0 = copy of the online net)",
-    },
-    SettingDoc {
-        key: "momentum_schedule",
-        apply: Apply::Live,
-        help: "raise the EMA momentum towards 1 with a cosine schedule over `steps` (BYOL/DINO)",
-    },
-    SettingDoc {
-        key: "queue_size",
-        apply: Apply::Live,
-        help: "MoCo: number K of negative keys kept in the FIFO queue",
-    },
-    SettingDoc {
-        key: "stop_gradient",
-        apply: Apply::Live,
-        help: "SimSiam/BYOL: no gradient through the target branch; off ⇒ collapse",
-    },
-    SettingDoc {
-        key: "lambda",
-        apply: Apply::Live,
-        help: "Barlow Twins off-diagonal weight (0 = invariance only ⇒ dimensional collapse)",
-    },
-    SettingDoc {
-        key: "redundancy_only",
-        apply: Apply::Live,
-        help: "Barlow Twins: drop the invariance term (⇒ nothing to learn)",
-    },
-    SettingDoc {
-        key: "student_temperature",
-        apply: Apply::Live,
-        help: "DINO τ_s of the student softmax",
-    },
-    SettingDoc {
-        key: "teacher_temperature",
-        apply: Apply::Live,
-        help: "DINO τ_t of the teacher softmax (sharpening: τ_t < τ_s)",
-    },
-    SettingDoc {
-        key: "centering",
-        apply: Apply::Live,
-        help: "DINO: subtract the running centre from teacher logits; off ⇒ one prototype dominates",
-    },
-    SettingDoc {
-        key: "sharpening",
-        apply: Apply::Live,
-        help: "DINO: teacher uses τ_t; off ⇒ teacher uses τ_s and the output goes uniform",
-    },
-    SettingDoc {
-        key: "center_momentum",
-        apply: Apply::Live,
-        help: "DINO: EMA momentum of the centre",
-    },
-    SettingDoc {
-        key: "prototypes",
-        apply: Apply::Rebuild,
-        help: "DINO: K output prototypes (softmax size)",
-    },
-];
 
 impl Default for RunConfig {
     fn default() -> Self {
@@ -430,174 +324,51 @@ impl Default for RunConfig {
 }
 
 impl RunConfig {
-    /// The paper's defaults for `method`, scaled to the toy encoder.
+    /// The paper's defaults for `method`, scaled to the toy encoder (declared beside each
+    /// setting above).
     pub fn for_method(method: Method) -> Self {
-        let mut c = RunConfig {
-            method,
-            dataset: DatasetKind::Blobs,
-            seed: 0,
-            steps: 300,
-            batch_size: 256,
-            augment_strength: 1.0,
-            probe_size: 1000,
-            snapshot_every: 10,
-            hidden_dim: 128,
-            feature_dim: 64,
-            out_dim: 32,
-            projector_bn: true,
-            predictor: true,
-            predictor_bn: true,
-            predictor_hidden: 0,
-            optimizer: OptimizerKind::Adam,
-            lr: 1e-3,
-            sgd_momentum: 0.9,
-            weight_decay: 0.0,
-            temperature: 0.5,
-            learnable_temperature: false,
-            momentum: 0.99,
-            momentum_schedule: false,
-            queue_size: 4096,
-            stop_gradient: true,
-            lambda: 0.0,
-            redundancy_only: false,
-            student_temperature: 0.1,
-            teacher_temperature: 0.04,
-            centering: true,
-            sharpening: true,
-            center_momentum: 0.9,
-            prototypes: 64,
-        };
-        match method {
-            Method::SimClr => c.temperature = 0.5,
-            Method::Moco => {
-                // MoCo v2's MLP head has no BN.
-                c.temperature = 0.2;
-                c.momentum = 0.99;
-                c.projector_bn = false;
-            }
-            Method::Clip => {
-                c.dataset = DatasetKind::Shapes;
-                c.temperature = 0.07;
-                c.learnable_temperature = true;
-                c.projector_bn = false;
-            }
-            Method::Byol => c.momentum = 0.99,
-            Method::SimSiam => {
-                // The paper's optimizer: SGD, lr 0.05·batch/256, momentum 0.9, wd 1e-4.
-                c.optimizer = OptimizerKind::Sgd;
-                c.lr = 0.05;
-                c.weight_decay = 1e-4;
-            }
-            Method::Barlow => {}
-            Method::Dino => {
-                // τ_t inside the paper's 0.04 → 0.07 warm-up range.
-                c.momentum = 0.99;
-                c.teacher_temperature = 0.05;
-            }
-        }
-        // λ ≈ 1/D as the Barlow Twins paper recommends (0.0051 for D = 8192).
-        c.lambda = 1.0 / c.out_dim as f64;
+        let mut c = Self::declared_defaults(method);
+        c.method = method;
+        c.lambda = Self::default_lambda(c.out_dim);
         c
     }
 
-    /// Predictor hidden width: SimSiam's bottleneck out_dim/4, at least 8.
-    pub fn predictor_width(&self) -> usize {
-        if self.predictor_hidden > 0 {
-            self.predictor_hidden
-        } else {
-            (self.out_dim / 4).max(8)
+    /// Barlow Twins' λ scaled to d: the paper uses 0.0051 for D = 8192 (found by search);
+    /// λ = 1/d is the rule of Tsai et al. 2021, which keeps the two terms balanced as d changes.
+    fn default_lambda(out_dim: usize) -> f64 {
+        1.0 / out_dim.max(1) as f64
+    }
+
+    /// The network's shape, all that building it needs.
+    pub fn model(&self) -> ModelConfig {
+        ModelConfig {
+            method: self.method,
+            hidden_dim: self.hidden_dim,
+            feature_dim: self.feature_dim,
+            out_dim: self.out_dim,
+            predictor_hidden: if self.predictor_hidden > 0 {
+                self.predictor_hidden
+            } else {
+                (self.out_dim / 4).max(8)
+            },
+            prototypes: self.prototypes,
+            temperature: self.temperature,
         }
     }
 
-    /// The current value of `key`, formatted as `set` accepts it.
-    pub fn get(&self, key: &str) -> Result<String> {
-        let c = self;
-        Ok(match key {
-            "method" => c.method.to_string(),
-            "dataset" => c.dataset.to_string(),
-            "seed" => c.seed.to_string(),
-            "steps" => c.steps.to_string(),
-            "batch_size" => c.batch_size.to_string(),
-            "augment_strength" => c.augment_strength.to_string(),
-            "probe_size" => c.probe_size.to_string(),
-            "snapshot_every" => c.snapshot_every.to_string(),
-            "hidden_dim" => c.hidden_dim.to_string(),
-            "feature_dim" => c.feature_dim.to_string(),
-            "out_dim" => c.out_dim.to_string(),
-            "projector_bn" => c.projector_bn.to_string(),
-            "predictor" => c.predictor.to_string(),
-            "predictor_bn" => c.predictor_bn.to_string(),
-            "predictor_hidden" => c.predictor_hidden.to_string(),
-            "optimizer" => c.optimizer.to_string(),
-            "lr" => c.lr.to_string(),
-            "sgd_momentum" => c.sgd_momentum.to_string(),
-            "weight_decay" => c.weight_decay.to_string(),
-            "temperature" => c.temperature.to_string(),
-            "learnable_temperature" => c.learnable_temperature.to_string(),
-            "momentum" => c.momentum.to_string(),
-            "momentum_schedule" => c.momentum_schedule.to_string(),
-            "queue_size" => c.queue_size.to_string(),
-            "stop_gradient" => c.stop_gradient.to_string(),
-            "lambda" => c.lambda.to_string(),
-            "redundancy_only" => c.redundancy_only.to_string(),
-            "student_temperature" => c.student_temperature.to_string(),
-            "teacher_temperature" => c.teacher_temperature.to_string(),
-            "centering" => c.centering.to_string(),
-            "sharpening" => c.sharpening.to_string(),
-            "center_momentum" => c.center_momentum.to_string(),
-            "prototypes" => c.prototypes.to_string(),
-            _ => return Err(unknown_key(key)),
-        })
-    }
-
-    /// Change one setting from its text form, validating it. Returns the old value's text.
-    /// On error the config is unchanged.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<String> {
-        let old = self.get(key)?;
-        let mut next = self.clone();
-        let v = value.trim();
-        {
-            let c = &mut next;
-            match key {
-                "method" => c.method = v.parse()?,
-                "dataset" => c.dataset = v.parse()?,
-                "seed" => c.seed = parse_num(key, v)?,
-                "steps" => c.steps = parse_num(key, v)?,
-                "batch_size" => c.batch_size = parse_num(key, v)?,
-                "augment_strength" => c.augment_strength = parse_num(key, v)?,
-                "probe_size" => c.probe_size = parse_num(key, v)?,
-                "snapshot_every" => c.snapshot_every = parse_num(key, v)?,
-                "hidden_dim" => c.hidden_dim = parse_num(key, v)?,
-                "feature_dim" => c.feature_dim = parse_num(key, v)?,
-                "out_dim" => c.out_dim = parse_num(key, v)?,
-                "projector_bn" => c.projector_bn = parse_bool(key, v)?,
-                "predictor" => c.predictor = parse_bool(key, v)?,
-                "predictor_bn" => c.predictor_bn = parse_bool(key, v)?,
-                "predictor_hidden" => c.predictor_hidden = parse_num(key, v)?,
-                "optimizer" => c.optimizer = v.parse()?,
-                "lr" => c.lr = parse_num(key, v)?,
-                "sgd_momentum" => c.sgd_momentum = parse_num(key, v)?,
-                "weight_decay" => c.weight_decay = parse_num(key, v)?,
-                "temperature" => c.temperature = parse_num(key, v)?,
-                "learnable_temperature" => c.learnable_temperature = parse_bool(key, v)?,
-                "momentum" => c.momentum = parse_num(key, v)?,
-                "momentum_schedule" => c.momentum_schedule = parse_bool(key, v)?,
-                "queue_size" => c.queue_size = parse_num(key, v)?,
-                "stop_gradient" => c.stop_gradient = parse_bool(key, v)?,
-                "lambda" => c.lambda = parse_num(key, v)?,
-                "redundancy_only" => c.redundancy_only = parse_bool(key, v)?,
-                "student_temperature" => c.student_temperature = parse_num(key, v)?,
-                "teacher_temperature" => c.teacher_temperature = parse_num(key, v)?,
-                "centering" => c.centering = parse_bool(key, v)?,
-                "sharpening" => c.sharpening = parse_bool(key, v)?,
-                "center_momentum" => c.center_momentum = parse_num(key, v)?,
-                "prototypes" => c.prototypes = parse_num(key, v)?,
-                _ => return Err(unknown_key(key)),
-            }
-        }
-        next.validate_key(key)?;
-        *self = next;
+    /// Change one setting, checking it against its declaration. Returns the old value; on
+    /// error the config is unchanged.
+    pub fn apply(&mut self, setting: Setting) -> Result<Setting> {
+        setting.check()?;
+        let old = self.get(setting.key());
+        self.put(setting);
         Ok(old)
+    }
+
+    /// Change one setting from its text form (`--set`, files). Returns the old value's text.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<String> {
+        let setting = Key::from_name(key)?.parse_value(value)?;
+        Ok(self.apply(setting)?.text())
     }
 
     /// Parse `key=value`, as given to `--set`.
@@ -616,47 +387,7 @@ impl RunConfig {
 
     /// Check every setting.
     pub fn validate(&self) -> Result<()> {
-        SETTINGS.iter().try_for_each(|s| self.validate_key(s.key))
-    }
-
-    fn validate_key(&self, key: &str) -> Result<()> {
-        let c = self;
-        match key {
-            "seed"
-            | "method"
-            | "dataset"
-            | "optimizer"
-            | "projector_bn"
-            | "predictor"
-            | "predictor_bn"
-            | "learnable_temperature"
-            | "momentum_schedule"
-            | "stop_gradient"
-            | "redundancy_only"
-            | "centering"
-            | "sharpening" => Ok(()),
-            "steps" => in_range(key, c.steps as f64, 1.0, 10_000_000.0),
-            "batch_size" => in_range(key, c.batch_size as f64, 2.0, 4096.0),
-            "augment_strength" => in_range(key, c.augment_strength, 0.0, 3.0),
-            "probe_size" => in_range(key, c.probe_size as f64, 50.0, 20_000.0),
-            "snapshot_every" => in_range(key, c.snapshot_every as f64, 1.0, 1_000_000.0),
-            "hidden_dim" => in_range(key, c.hidden_dim as f64, 2.0, 4096.0),
-            "feature_dim" => in_range(key, c.feature_dim as f64, 2.0, 4096.0),
-            "out_dim" => in_range(key, c.out_dim as f64, 2.0, 1024.0),
-            "predictor_hidden" => in_range(key, c.predictor_hidden as f64, 0.0, 4096.0),
-            "lr" => positive(key, c.lr, 1e9),
-            "sgd_momentum" => in_range(key, c.sgd_momentum, 0.0, 0.999_999),
-            "weight_decay" => in_range(key, c.weight_decay, 0.0, 1.0),
-            "temperature" => positive(key, c.temperature, 100.0),
-            "momentum" => in_range(key, c.momentum, 0.0, 1.0),
-            "queue_size" => in_range(key, c.queue_size as f64, 1.0, 65_536.0),
-            "lambda" => in_range(key, c.lambda, 0.0, 100.0),
-            "student_temperature" => positive(key, c.student_temperature, 100.0),
-            "teacher_temperature" => positive(key, c.teacher_temperature, 100.0),
-            "center_momentum" => in_range(key, c.center_momentum, 0.0, 1.0),
-            "prototypes" => in_range(key, c.prototypes as f64, 2.0, 4096.0),
-            _ => Err(unknown_key(key)),
-        }
+        Key::ALL.iter().try_for_each(|k| self.get(*k).check())
     }
 
     /// TOML text of the whole config (what `config.toml` holds).
@@ -679,20 +410,22 @@ impl RunConfig {
     }
 
     pub fn from_table(table: &toml::Table) -> Result<Self> {
-        let method = match table.get("method") {
-            Some(v) => value_text("method", v)?.parse()?,
+        let entries = table
+            .iter()
+            .map(|(k, v)| Ok((Key::from_name(k)?, value_text(k, v)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let value_of = |key: Key| entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v);
+        let method = match value_of(Key::Method) {
+            Some(v) => v.parse()?,
             None => Method::SimClr,
         };
         let mut c = RunConfig::for_method(method);
-        for (key, v) in table.iter().filter(|(k, _)| k.as_str() != "lambda") {
-            c.set(key, &value_text(key, v)?)?;
+        for (key, text) in &entries {
+            c.apply(key.parse_value(text)?)?;
         }
-        // λ defaults to 1/D (the paper's ≈ 1/8192 scaled to our D) unless the file gives it.
-        match table.get("lambda") {
-            Some(v) => {
-                c.set("lambda", &value_text("lambda", v)?)?;
-            }
-            None => c.lambda = 1.0 / c.out_dim as f64,
+        // λ follows d unless the file gives it.
+        if value_of(Key::Lambda).is_none() {
+            c.lambda = Self::default_lambda(c.out_dim);
         }
         c.validate()?;
         Ok(c)
@@ -713,18 +446,120 @@ impl RunConfig {
     }
 }
 
-pub fn setting_doc(key: &str) -> Option<&'static SettingDoc> {
-    SETTINGS.iter().find(|s| s.key == key)
+/// What building the network needs of a run's config: the experiment's other settings (τ of
+/// the loss, the optimizer, the data) never reach it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelConfig {
+    pub method: Method,
+    pub hidden_dim: usize,
+    pub feature_dim: usize,
+    pub out_dim: usize,
+    /// The predictor's bottleneck: SimSiam's out_dim/4, at least 8, unless set.
+    pub predictor_hidden: usize,
+    /// DINO's K.
+    pub prototypes: usize,
+    /// CLIP starts its learnable logit scale at 1/τ.
+    pub temperature: f64,
 }
 
-fn unknown_key(key: &str) -> LabError {
-    LabError::UnknownKey {
-        key: key.to_string(),
-        known: SETTINGS
+/// A setting as one method's panel shows it: its declared label, or one that says its role
+/// in this method ("target momentum").
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Knob {
+    pub key: Key,
+    label: Option<&'static str>,
+}
+
+impl Knob {
+    pub const fn new(key: Key) -> Self {
+        Self { key, label: None }
+    }
+
+    pub const fn labelled(key: Key, label: &'static str) -> Self {
+        Self {
+            key,
+            label: Some(label),
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        self.label.unwrap_or(self.key.spec().label)
+    }
+}
+
+impl Key {
+    /// The value a slider or number field of this setting gives at position `raw`: clamped to
+    /// the declared range (sliders cannot leave it), rounded for integers.
+    pub fn widget_value(self, raw: f64) -> Option<Setting> {
+        self.from_number(self.spec().domain.clamp(raw))
+    }
+
+    /// The setting called `name`.
+    pub fn from_name(name: &str) -> Result<Key> {
+        Key::ALL
             .iter()
-            .map(|s| s.key)
-            .collect::<Vec<_>>()
-            .join(", "),
+            .copied()
+            .find(|k| k.name() == name.trim())
+            .ok_or_else(|| LabError::UnknownKey {
+                key: name.to_string(),
+                known: Key::ALL
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+    }
+}
+
+impl std::fmt::Display for Setting {
+    /// `key = value`, as the lesson card and the events say it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} = {}", self.key().name(), self.text())
+    }
+}
+
+/// `contrastive-lab settings`: a line per setting (key, how it applies, range, help).
+pub fn listing() -> String {
+    let width = Key::ALL.iter().map(|k| k.name().len()).max().unwrap_or(0);
+    Key::ALL
+        .iter()
+        .map(|k| {
+            let spec = k.spec();
+            format!(
+                "{:width$}  {:7}  {}{}",
+                spec.name,
+                spec.apply.name(),
+                spec.help,
+                range_note(spec.domain)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The README's table of settings (a test checks the README holds exactly this).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| key | applies | range | what it does |\n|---|---|---|---|\n");
+    for k in Key::ALL {
+        let spec = k.spec();
+        let range = match spec.domain {
+            Domain::Any => String::new(),
+            Domain::Range { lo, hi, .. } => format!("{lo} – {hi}"),
+        };
+        out += &format!(
+            "| `{}` | {} | {range} | {} |\n",
+            spec.name,
+            spec.apply.name(),
+            spec.help.replace('|', "\\|")
+        );
+    }
+    out
+}
+
+fn range_note(domain: Domain) -> String {
+    match domain {
+        Domain::Any => String::new(),
+        Domain::Range { lo, hi, .. } => format!(" [{lo} – {hi}]"),
     }
 }
 
@@ -739,43 +574,6 @@ fn value_text(key: &str, v: &toml::Value) -> Result<String> {
             other,
             "expected a string, number or boolean",
         )),
-    }
-}
-
-fn parse_num<T: FromStr>(key: &str, v: &str) -> Result<T> {
-    v.parse::<T>()
-        .map_err(|_| LabError::invalid(key, v, "not a number of the right kind"))
-}
-
-fn parse_bool(key: &str, v: &str) -> Result<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" | "on" | "yes" | "1" => Ok(true),
-        "false" | "off" | "no" | "0" => Ok(false),
-        _ => Err(LabError::invalid(key, v, "expected true or false")),
-    }
-}
-
-fn in_range(key: &str, v: f64, lo: f64, hi: f64) -> Result<()> {
-    if v.is_finite() && (lo..=hi).contains(&v) {
-        Ok(())
-    } else {
-        Err(LabError::invalid(
-            key,
-            v,
-            format!("must be between {lo} and {hi}"),
-        ))
-    }
-}
-
-fn positive(key: &str, v: f64, hi: f64) -> Result<()> {
-    if v.is_finite() && v > 0.0 && v <= hi {
-        Ok(())
-    } else {
-        Err(LabError::invalid(
-            key,
-            v,
-            format!("must be greater than 0 and at most {hi}"),
-        ))
     }
 }
 
@@ -808,12 +606,28 @@ mod tests {
     #[test]
     fn every_setting_has_a_getter_and_setter() {
         let c = RunConfig::default();
-        for s in SETTINGS {
-            let v = c.get(s.key).unwrap_or_else(|e| panic!("{e}"));
+        for key in Key::ALL {
+            let text = c.get(*key).text();
             let mut d = c.clone();
-            d.set(s.key, &v)
-                .unwrap_or_else(|e| panic!("{}: {e}", s.key));
-            assert_eq!(d, c, "{}", s.key);
+            d.set(key.name(), &text)
+                .unwrap_or_else(|e| panic!("{}: {e}", key.name()));
+            assert_eq!(d, c, "{}", key.name());
+            assert_eq!(key.parse_value(&text).ok(), Some(c.get(*key)));
+        }
+    }
+
+    #[test]
+    fn method_defaults_come_from_the_declarations() {
+        let simsiam = RunConfig::for_method(Method::SimSiam);
+        assert_eq!((simsiam.optimizer, simsiam.lr), (OptimizerKind::Sgd, 0.05));
+        assert_eq!(
+            RunConfig::for_method(Method::Clip).dataset,
+            DatasetKind::Shapes
+        );
+        assert!(!RunConfig::for_method(Method::Moco).projector_bn);
+        assert_eq!(RunConfig::for_method(Method::Barlow).lambda, 1.0 / 32.0);
+        for m in Method::ALL {
+            assert_eq!(RunConfig::for_method(m).validate().ok(), Some(()), "{m}");
         }
     }
 }

@@ -4,7 +4,7 @@
 use crate::config::{Method, RunConfig};
 use crate::data::{Probe, Source};
 use crate::error::{LabError, Result};
-use crate::train::{Event, MetricsRow, Snapshot, extra_columns};
+use crate::train::{Event, MetricsRow, Snapshot};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -28,7 +28,7 @@ pub const METRIC_COLUMNS: [(&str, MetricOf); 9] = [
 pub fn metrics_header(method: Method) -> String {
     std::iter::once("step")
         .chain(METRIC_COLUMNS.iter().map(|(name, _)| *name))
-        .chain(extra_columns(method).iter().copied())
+        .chain(crate::methods::metrics(method).iter().map(|m| m.name()))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -76,9 +76,9 @@ pub fn events_csv(events: &[Event]) -> String {
             out,
             "{},{},{},{}",
             e.step,
-            csv_field(&e.key),
-            csv_field(&e.old),
-            csv_field(&e.new)
+            csv_field(e.key().name()),
+            csv_field(&e.old.text()),
+            csv_field(&e.new.text())
         );
     }
     out

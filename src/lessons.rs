@@ -2,8 +2,9 @@
 //! configuration and the one scripted change), a text that says what to do and what to watch,
 //! and the check that tells whether the phenomenon showed (used by `run --lesson` and the tests).
 
-use crate::config::{DatasetKind, Method, RunConfig};
+use crate::config::{DatasetKind, Method, RunConfig, Setting};
 use crate::error::{LabError, Result};
+use crate::metrics::Extra;
 use crate::scenario::{Scenario, ScriptStep};
 use crate::train::Snapshot;
 
@@ -26,10 +27,10 @@ pub struct Lesson {
     method: Method,
     dataset: DatasetKind,
     /// Settings of the start configuration beyond the method's paper defaults.
-    start: &'static [(&'static str, &'static str)],
+    start: &'static [Setting],
     /// The step the change is made at, and the changes.
     at: usize,
-    changes: &'static [(&'static str, &'static str)],
+    changes: &'static [Setting],
     /// Steps the lesson runs headless (the phenomenon shows by then).
     pub steps: usize,
     check: fn(before: &Snapshot, after: &Snapshot, config: &RunConfig) -> Verdict,
@@ -58,8 +59,8 @@ fn spread(s: &Snapshot) -> f64 {
     s.diagnostics.spread()
 }
 
-fn extra(s: &Snapshot, key: &str) -> f64 {
-    s.extra(key).unwrap_or(f64::NAN)
+fn extra(s: &Snapshot, metric: Extra) -> f64 {
+    s.extra(metric).unwrap_or(f64::NAN)
 }
 
 fn spread_falls(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
@@ -74,7 +75,7 @@ fn spread_falls(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
 }
 
 fn entropy_ratio(s: &Snapshot, c: &RunConfig) -> f64 {
-    extra(s, "teacher_entropy") / (c.prototypes as f64).ln()
+    extra(s, Extra::TeacherEntropy) / (c.prototypes as f64).ln()
 }
 
 fn one_prototype_wins(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Verdict {
@@ -83,8 +84,8 @@ fn one_prototype_wins(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Ver
         shown: b < 0.1,
         text: format!(
             "teacher entropy {a:.2} -> {b:.3} of ln K (one prototype dominates below 0.1); KL(teacher || student) {:.3} -> {:.4}",
-            extra(before, "kl"),
-            extra(after, "kl")
+            extra(before, Extra::Kl),
+            extra(after, Extra::Kl)
         ),
     }
 }
@@ -95,8 +96,8 @@ fn output_goes_uniform(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Ve
         shown: b > 0.9,
         text: format!(
             "teacher entropy {a:.2} -> {b:.3} of ln K (uniform output above 0.9); KL(teacher || student) {:.3} -> {:.4}",
-            extra(before, "kl"),
-            extra(after, "kl")
+            extra(before, Extra::Kl),
+            extra(after, Extra::Kl)
         ),
     }
 }
@@ -126,15 +127,15 @@ fn more_uniform(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
 
 fn retrieval_climbs(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
     let (a, b) = (
-        extra(before, "retrieval_acc"),
-        extra(after, "retrieval_acc"),
+        extra(before, Extra::RetrievalAcc),
+        extra(after, Extra::RetrievalAcc),
     );
     Verdict {
         shown: b > a + 0.3,
         text: format!(
             "image->caption retrieval {a:.3} -> {b:.3}; τ {:.3} -> {:.3}",
-            extra(before, "temperature"),
-            extra(after, "temperature")
+            extra(before, Extra::Temperature),
+            extra(after, Extra::Temperature)
         ),
     }
 }
@@ -151,9 +152,9 @@ pub const LESSONS: &[Lesson] = &[
         watch: "Uniformity falls (the embedding spreads over the sphere); in \"What the loss sees\" the softmax rows sharpen onto the positives.",
         method: Method::SimClr,
         dataset: DatasetKind::Digits,
-        start: &[("temperature", "1.0")],
+        start: &[Setting::Temperature(1.0)],
         at: 300,
-        changes: &[("temperature", "0.05")],
+        changes: &[Setting::Temperature(0.05)],
         steps: 900,
         check: more_uniform,
         phenomenon: Phenomenon::Uniformity,
@@ -171,7 +172,7 @@ pub const LESSONS: &[Lesson] = &[
         dataset: DatasetKind::Blobs,
         start: &[],
         at: 100,
-        changes: &[("stop_gradient", "false")],
+        changes: &[Setting::StopGradient(false)],
         steps: 1500,
         check: spread_falls,
         phenomenon: Phenomenon::CompleteCollapse,
@@ -188,7 +189,7 @@ pub const LESSONS: &[Lesson] = &[
         dataset: DatasetKind::Blobs,
         start: &[],
         at: 100,
-        changes: &[("predictor", "false")],
+        changes: &[Setting::Predictor(false)],
         steps: 1500,
         check: spread_falls,
         phenomenon: Phenomenon::CompleteCollapse,
@@ -206,7 +207,7 @@ pub const LESSONS: &[Lesson] = &[
         dataset: DatasetKind::Blobs,
         start: &[],
         at: 100,
-        changes: &[("predictor", "false"), ("momentum", "0")],
+        changes: &[Setting::Predictor(false), Setting::Momentum(0.0)],
         steps: 1000,
         check: spread_falls,
         phenomenon: Phenomenon::CompleteCollapse,
@@ -225,7 +226,7 @@ pub const LESSONS: &[Lesson] = &[
         dataset: DatasetKind::Blobs,
         start: &[],
         at: 100,
-        changes: &[("momentum", "0")],
+        changes: &[Setting::Momentum(0.0)],
         steps: 600,
         check: spread_falls,
         phenomenon: Phenomenon::CompleteCollapse,
@@ -245,7 +246,7 @@ pub const LESSONS: &[Lesson] = &[
         dataset: DatasetKind::Blobs,
         start: &[],
         at: 100,
-        changes: &[("centering", "false")],
+        changes: &[Setting::Centering(false)],
         steps: 600,
         check: one_prototype_wins,
         phenomenon: Phenomenon::OnePrototype,
@@ -262,7 +263,7 @@ pub const LESSONS: &[Lesson] = &[
         dataset: DatasetKind::Blobs,
         start: &[],
         at: 100,
-        changes: &[("sharpening", "false")],
+        changes: &[Setting::Sharpening(false)],
         steps: 600,
         check: output_goes_uniform,
         phenomenon: Phenomenon::UniformOutput,
@@ -280,7 +281,7 @@ pub const LESSONS: &[Lesson] = &[
         dataset: DatasetKind::Blobs,
         start: &[],
         at: 100,
-        changes: &[("lambda", "0")],
+        changes: &[Setting::Lambda(0.0)],
         steps: 1000,
         check: rank_falls,
         phenomenon: Phenomenon::DimensionalCollapse,
@@ -297,9 +298,15 @@ pub const LESSONS: &[Lesson] = &[
         watch: "Image->caption retrieval accuracy climbs (it crawled at τ = 1) while the learned τ drifts below 0.07; the positive cosine separates from the negatives.",
         method: Method::Clip,
         dataset: DatasetKind::Shapes,
-        start: &[("learnable_temperature", "false"), ("temperature", "1.0")],
+        start: &[
+            Setting::LearnableTemperature(false),
+            Setting::Temperature(1.0),
+        ],
         at: 200,
-        changes: &[("temperature", "0.07"), ("learnable_temperature", "true")],
+        changes: &[
+            Setting::Temperature(0.07),
+            Setting::LearnableTemperature(true),
+        ],
         steps: 600,
         check: retrieval_climbs,
         phenomenon: Phenomenon::Retrieval,
@@ -312,8 +319,8 @@ impl Lesson {
         let mut c = RunConfig::for_method(self.method);
         c.dataset = self.dataset.clone();
         c.steps = self.steps;
-        for (k, v) in self.start {
-            c.set(k, v)?;
+        for setting in self.start {
+            c.apply(setting.clone())?;
         }
         c.validate()?;
         Ok(c)
@@ -328,10 +335,9 @@ impl Lesson {
             s.script = self
                 .changes
                 .iter()
-                .map(|(k, v)| ScriptStep {
+                .map(|setting| ScriptStep {
                     step: self.at,
-                    key: (*k).into(),
-                    value: (*v).into(),
+                    setting: setting.clone(),
                 })
                 .collect();
         }
@@ -343,8 +349,8 @@ impl Lesson {
         self.at
     }
 
-    /// The changes, as `(key, value)`.
-    pub fn changes(&self) -> &'static [(&'static str, &'static str)] {
+    /// The changes.
+    pub fn changes(&self) -> &'static [Setting] {
         self.changes
     }
 

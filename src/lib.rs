@@ -5,7 +5,8 @@
 //! ```text
 //!  UI thread (eframe)          trainer thread (one per run)        projector thread (one per run)
 //!  ─────────────────           ────────────────────────────        ──────────────────────────────
-//!  panels ──Command──────────► Session: model, optimizer, data,
+//!  panels, keys → AppCommand
+//!  (after the frame) ─Command─► Session: model, optimizer, data,
 //!  (mpsc channel)              RNG; steps; every k steps a
 //!                              Snapshot ──Arc<Snapshot>──────────► PCA, sphere view, t-SNE
 //!                              (latest-value inbox)                (warm-started)
@@ -20,15 +21,18 @@
 //!   pipelines. Headless `run` drives a [`train::Session`] directly, with the same projections.
 //!
 //! # Modules
-//! - [`config`]: `RunConfig`, the one description of an experiment.
+//! - [`config`]: `RunConfig`, the one description of an experiment; every setting declared
+//!   once (`settings!`), typed end to end (`Key`, `Setting`, `Command::Set(Setting)`).
 //! - [`data`]: generated and shipped datasets, augmentations, the probe set.
 //! - [`model`]: encoders, heads, the EMA teacher.
-//! - [`methods`]: SimCLR, MoCo, CLIP, BYOL, SimSiam, Barlow Twins, DINO — one file each.
+//! - [`methods`]: SimCLR, MoCo, CLIP, BYOL, SimSiam, Barlow Twins, DINO — one file each, with
+//!   the knobs the app shows (`KNOBS`) and the numbers it reports (`METRICS`) beside the loss.
 //! - [`metrics`]: collapse diagnostics and kNN accuracy.
 //! - [`train`]: the session, the trainer thread and what it publishes, device choice.
 //! - [`projection`]: PCA, the sphere view, t-SNE, and the projector thread.
 //! - [`pipeline`]: one run's trainer and projector together.
-//! - [`app`]: the eframe app, one file per panel; [`render`]: the WGSL point renderer.
+//! - [`app`]: the eframe app, one file per panel; buttons, menu items and keys give one typed
+//!   `AppCommand` ([`app::command`]); [`render`]: the WGSL point renderer.
 //! - [`lessons`], [`scenario`]: one-click demonstrations and their files.
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV.
 //! - [`cli`]: the headless `run` and `bench` commands.

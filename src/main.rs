@@ -3,14 +3,21 @@
 use anyhow::Context;
 use clap::Parser;
 use contrastive_lab::app::{self, AppOptions};
-use contrastive_lab::cli::{AppArgs, Cli, CliCommand, RunArgs, bench, run, settings_text};
+use contrastive_lab::cli::{AppArgs, Cli, CliCommand, RunArgs, bench, run};
 use contrastive_lab::config::RunConfig;
 use std::process::ExitCode;
+
+/// Print to stdout; a closed pipe (`contrastive-lab settings | head`) ends the output quietly
+/// instead of panicking.
+fn say(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
 
 fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let summary = run::execute(args).context("the run could not start or finish")?;
     if !args.quiet {
-        println!("{}", run::summary_text(&summary, &args.out));
+        say(&run::summary_text(&summary, &args.out));
     }
     if let Some(incident) = &summary.incident {
         eprintln!("error: {}", run::incident_error(incident));
@@ -69,12 +76,16 @@ fn main() -> ExitCode {
         Some(CliCommand::Bench(args)) => bench::execute(&args)
             .map(|_| ExitCode::SUCCESS)
             .map_err(Into::into),
-        Some(CliCommand::Settings) => {
-            println!("{}", settings_text());
+        Some(CliCommand::Settings { markdown }) => {
+            say(&if markdown {
+                contrastive_lab::config::markdown_table()
+            } else {
+                contrastive_lab::config::listing()
+            });
             Ok(ExitCode::SUCCESS)
         }
         Some(CliCommand::Lessons) => {
-            println!("{}", contrastive_lab::lessons::listing());
+            say(&contrastive_lab::lessons::listing());
             Ok(ExitCode::SUCCESS)
         }
         None => open_app(&cli.app),

@@ -12,6 +12,7 @@
 //!              RunView: the published state and the layouts of the same run
 //! ```
 
+use crate::config::Setting;
 use crate::error::Result;
 use crate::projection::{Layouts, Projector, ProjectorSettings};
 use crate::train::worker::Waker;
@@ -53,8 +54,8 @@ impl Pipeline {
     }
 
     /// Change one setting (at the trainer's next step).
-    pub fn set(&self, key: &str, value: impl ToString) {
-        self.trainer.set(key, value);
+    pub fn set(&self, setting: Setting) {
+        self.trainer.set(setting);
     }
 
     /// The newest published state (never waits for training).

@@ -15,19 +15,18 @@
 //!
 //! A plain config file (no `scenario_version`) is a scenario without a script.
 
-use crate::config::RunConfig;
+use crate::config::{Key, RunConfig, Setting};
 use crate::error::{LabError, Result};
 use crate::train::Event;
 use std::path::Path;
 
 pub const SCENARIO_VERSION: i64 = 1;
 
-/// One timed change: `key = value` applied just before step `step + 1` (logged at `step`).
+/// One timed change, applied just before step `step + 1` (logged at `step`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScriptStep {
     pub step: usize,
-    pub key: String,
-    pub value: String,
+    pub setting: Setting,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -65,15 +64,14 @@ impl Scenario {
     pub fn from_run(current: &RunConfig, events: &[Event]) -> Result<Self> {
         let mut start = current.clone();
         for e in events.iter().rev() {
-            start.set(&e.key, &e.old)?;
+            start.apply(e.old.clone())?;
         }
         let mut s = Self::new(start);
         s.script = events
             .iter()
             .map(|e| ScriptStep {
                 step: e.step,
-                key: e.key.clone(),
-                value: e.new.clone(),
+                setting: e.new.clone(),
             })
             .collect();
         Ok(s)
@@ -93,8 +91,8 @@ impl Scenario {
             out += &format!(
                 "  {{ step = {}, key = {}, value = {} }},\n",
                 s.step,
-                quoted(&s.key),
-                quoted(&s.value)
+                quoted(s.setting.key().name()),
+                quoted(&s.setting.text())
             );
         }
         out += "]\n# Written last: a file that lacks it was cut short.\nend = true\n";
@@ -208,7 +206,9 @@ fn parse_script(value: Option<toml::Value>, config: &RunConfig) -> Result<Vec<Sc
             }
         };
         let key = match t.get("key") {
-            Some(toml::Value::String(k)) => k.clone(),
+            Some(toml::Value::String(k)) => {
+                Key::from_name(k).map_err(|e| format!("script entry {}: {e}", i + 1))?
+            }
             _ => {
                 return Err(format!(
                     "script entry {}: `key` must be a setting name",
@@ -223,13 +223,16 @@ fn parse_script(value: Option<toml::Value>, config: &RunConfig) -> Result<Vec<Sc
             Some(toml::Value::Boolean(v)) => v.to_string(),
             _ => return Err(format!("script entry {}: `value` is missing", i + 1)),
         };
-        script.push(ScriptStep { step, key, value });
+        let setting = key
+            .parse_value(&value)
+            .map_err(|e| format!("script entry {}: {e}", i + 1))?;
+        script.push(ScriptStep { step, setting });
     }
     script.sort_by_key(|s| s.step);
     let mut check = config.clone();
     for (i, s) in script.iter().enumerate() {
         check
-            .set(&s.key, &s.value)
+            .apply(s.setting.clone())
             .and_then(|_| check.validate())
             .map_err(|e| format!("script entry {} (step {}): {e}", i + 1, s.step))?;
     }

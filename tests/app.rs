@@ -46,7 +46,7 @@ fn the_app_trains_pauses_and_takes_knob_changes() {
         a.status()
             .events
             .iter()
-            .any(|e| e.key == "temperature" && e.old == "0.5")
+            .any(|e| e.key().name() == "temperature" && e.old.text() == "0.5")
     });
     assert_eq!(
         h.state().status().config.as_ref().map(|c| c.temperature),
@@ -54,7 +54,8 @@ fn the_app_trains_pauses_and_takes_knob_changes() {
     );
 
     // An invalid value is refused: the control keeps its value and a banner says why.
-    h.state_mut().set_setting("batch_size", "1");
+    h.state_mut()
+        .set_setting(contrastive_lab::config::Setting::BatchSize(1));
     frames_until(&mut h, "the error banner", 30, |a| {
         a.status()
             .error
@@ -94,7 +95,10 @@ fn switching_stop_gradient_off_in_the_app_makes_the_spread_fall() {
     assert!(before > 0.5, "not healthy before the switch: {before}");
     h.get_by_label("stop-gradient").click();
     frames_until(&mut h, "the stop-gradient event", 30, |a| {
-        a.status().events.iter().any(|e| e.key == "stop_gradient")
+        a.status()
+            .events
+            .iter()
+            .any(|e| e.key().name() == "stop_gradient")
     });
     frames_until(&mut h, "the spread to halve", 180, |a| {
         spread(a) < 0.5 * before

@@ -44,7 +44,7 @@ fn a_lesson_starts_from_the_menu_and_plays_its_change() {
         a.status()
             .events
             .iter()
-            .any(|e| e.key == "sharpening" && e.step == 100 && e.new == "false")
+            .any(|e| e.key().name() == "sharpening" && e.step == 100 && e.new.text() == "false")
     });
     h.run_steps(2);
     assert!(
@@ -59,7 +59,8 @@ fn scenarios_save_and_open_and_a_corrupt_one_changes_nothing() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let mut h = harness(fast(), false);
     frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
-    h.state_mut().set_setting("temperature", "0.2");
+    h.state_mut()
+        .set_setting(contrastive_lab::config::Setting::Temperature(0.2));
     frames_until(&mut h, "the change", 30, |a| !a.status().events.is_empty());
     // Save through the window: type the path, press Save.
     let path = dir.path().join("demo.toml");
@@ -113,7 +114,7 @@ fn scenarios_save_and_open_and_a_corrupt_one_changes_nothing() {
         a.status()
             .events
             .iter()
-            .any(|e| e.key == "temperature" && e.new == "0.2")
+            .any(|e| e.key().name() == "temperature" && e.new.text() == "0.2")
     });
 }
 

@@ -128,7 +128,7 @@ fn bad_input_gives_clear_errors_and_no_panic() {
         (with(&["--dataset", "cifar"]), vec!["dataset", "cifar"]),
         (
             with(&["--set", "temperature=0"]),
-            vec!["temperature", "greater than 0"],
+            vec!["temperature", "between 0.001 and 100"],
         ),
         (with(&["--set", "temperature=-1"]), vec!["temperature"]),
         (with(&["--set", "batch_size=1"]), vec!["batch_size"]),

@@ -79,11 +79,15 @@ fn switching_stop_gradient_off_mid_run_collapses_a_healthy_simsiam() {
         spread(&before)
     );
     let event = s
-        .set("stop_gradient", "false")
+        .set(contrastive_lab::config::Setting::StopGradient(false))
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        (event.step, event.old.as_str(), event.new.as_str()),
-        (100, "true", "false")
+        (event.step, event.old, event.new),
+        (
+            100,
+            contrastive_lab::config::Setting::StopGradient(true),
+            contrastive_lab::config::Setting::StopGradient(false)
+        )
     );
     let after_300 = advance(&mut s, 300);
     assert!(
@@ -133,9 +137,14 @@ fn byol_collapses_without_predictor_and_momentum_but_not_by_default() {
 #[test]
 fn dino_needs_both_centering_and_sharpening() {
     let ln_k = (config("dino", "blobs", 1, &[]).prototypes as f64).ln();
-    let entropy =
-        |s: &contrastive_lab::train::Snapshot| s.extra("teacher_entropy").unwrap_or(f64::NAN);
-    let kl = |s: &contrastive_lab::train::Snapshot| s.extra("kl").unwrap_or(f64::NAN);
+    let entropy = |s: &contrastive_lab::train::Snapshot| {
+        s.extra(contrastive_lab::metrics::Extra::TeacherEntropy)
+            .unwrap_or(f64::NAN)
+    };
+    let kl = |s: &contrastive_lab::train::Snapshot| {
+        s.extra(contrastive_lab::metrics::Extra::Kl)
+            .unwrap_or(f64::NAN)
+    };
     let healthy = last("dino", &[]);
     let no_center = last("dino", &[("centering", "false")]);
     let no_sharpen = last("dino", &[("sharpening", "false")]);

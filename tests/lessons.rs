@@ -26,12 +26,12 @@ fn verdict(lesson: &Lesson, autoplay: bool) -> (contrastive_lab::lessons::Verdic
     assert!(incident.is_none(), "{}: {incident:?}", lesson.id);
     if autoplay {
         let events = session.events();
-        for (key, value) in lesson.changes() {
+        for change in lesson.changes() {
             assert!(
                 events
                     .iter()
-                    .any(|e| e.step == lesson.change_step() && e.key == *key && e.new == *value),
-                "{}: the change {key} = {value} was not logged at step {}: {events:?}",
+                    .any(|e| e.step == lesson.change_step() && e.new == *change),
+                "{}: the change {change} was not logged at step {}: {events:?}",
                 lesson.id,
                 lesson.change_step()
             );

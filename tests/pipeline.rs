@@ -97,3 +97,61 @@ fn the_published_state_is_one_runs_under_rapid_resets_and_replacements() {
     assert!(checked > 100, "too few consistent reads checked: {checked}");
     assert!(pipeline.is_alive());
 }
+
+/// The app's commands (what its buttons, knobs and keys produce) drive a run with no window:
+/// exactly the trainer commands the window would send.
+#[test]
+fn app_commands_steer_a_pipeline_without_a_window() {
+    use contrastive_lab::app::AppCommand;
+    use contrastive_lab::config::{Method, Setting};
+    let pipeline = start(&[]);
+    let mut config = pipeline
+        .published()
+        .status
+        .config
+        .clone()
+        .unwrap_or_default();
+    let apply = |command: AppCommand, config: &mut contrastive_lab::config::RunConfig| {
+        let paused = pipeline.published().status.paused;
+        for c in command.for_run(config, paused, 3) {
+            pipeline.send(c);
+        }
+    };
+    apply(AppCommand::TogglePlay, &mut config);
+    wait_for("pause", || pipeline.published().status.paused.then_some(()));
+    let at = pipeline.published().status.step;
+    apply(AppCommand::Set(Setting::Temperature(0.1)), &mut config);
+    apply(AppCommand::StepOnce, &mut config);
+    wait_for("one step", || {
+        (pipeline.published().status.step == at + 1).then_some(())
+    });
+    let status = pipeline.published().status.clone();
+    assert_eq!(status.config.map(|c| c.temperature), Some(0.1));
+    assert!(
+        status
+            .events
+            .iter()
+            .any(|e| e.new == Setting::Temperature(0.1))
+    );
+    apply(AppCommand::SwitchMethod(Method::SimSiam), &mut config);
+    assert_eq!(config.method, Method::SimSiam);
+    wait_for("the switch", || {
+        pipeline
+            .published()
+            .status
+            .config
+            .as_ref()
+            .is_some_and(|c| c.method == Method::SimSiam && c.probe_size == 200)
+            .then_some(())
+    });
+    apply(AppCommand::Reset, &mut config);
+    wait_for("the reset with the controls' seed", || {
+        pipeline
+            .published()
+            .status
+            .config
+            .as_ref()
+            .is_some_and(|c| c.seed == 3)
+            .then_some(())
+    });
+}

@@ -3,7 +3,7 @@
 
 mod common;
 use common::image_folder;
-use contrastive_lab::config::RunConfig;
+use contrastive_lab::config::{RunConfig, Setting};
 use contrastive_lab::data::Source;
 use contrastive_lab::data::folder::ImageFolder;
 use contrastive_lab::scenario::{Scenario, ScriptStep};
@@ -20,13 +20,11 @@ fn demo() -> Scenario {
     s.script = vec![
         ScriptStep {
             step: 10,
-            key: "stop_gradient".into(),
-            value: "false".into(),
+            setting: Setting::StopGradient(false),
         },
         ScriptStep {
             step: 20,
-            key: "lr".into(),
-            value: "0.01".into(),
+            setting: Setting::Lr(0.01),
         },
     ];
     s
@@ -59,12 +57,18 @@ fn a_scenario_survives_save_and_load_and_replays_its_script() {
     for _ in 0..30 {
         let _ = session.step().unwrap_or_else(|e| panic!("{e}"));
     }
-    let ev: Vec<(usize, &str, &str)> = session
+    let ev: Vec<(usize, &str, String)> = session
         .events()
         .iter()
-        .map(|e| (e.step, e.key.as_str(), e.new.as_str()))
+        .map(|e| (e.step, e.key().name(), e.new.text()))
         .collect();
-    assert_eq!(ev, vec![(10, "stop_gradient", "false"), (20, "lr", "0.01")]);
+    assert_eq!(
+        ev,
+        vec![
+            (10, "stop_gradient", "false".to_string()),
+            (20, "lr", "0.01".to_string())
+        ]
+    );
     assert!(!session.config().stop_gradient);
 
     // What the app saves after a demonstration replays it: the start config and the changes.

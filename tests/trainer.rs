@@ -3,6 +3,7 @@
 
 mod common;
 use common::config;
+use contrastive_lab::config::{OptimizerKind, Setting};
 use contrastive_lab::train::{Command, TrainDevice, Trainer};
 use std::time::{Duration, Instant};
 
@@ -35,13 +36,13 @@ fn running_trainer() -> Trainer {
 fn commands_steer_a_running_trainer() {
     let trainer = running_trainer();
 
-    trainer.set("temperature", "0.05");
+    trainer.set(Setting::Temperature(0.05));
     wait_until("the temperature event", 30, || {
         trainer
             .status()
             .events
             .iter()
-            .any(|e| e.key == "temperature" && e.old == "0.5" && e.new == "0.05")
+            .any(|e| e.old == Setting::Temperature(0.5) && e.new == Setting::Temperature(0.05))
     });
     assert_eq!(trainer.status().config.map(|c| c.temperature), Some(0.05));
 
@@ -62,7 +63,7 @@ fn commands_steer_a_running_trainer() {
     assert!(trainer.latest().is_some_and(|s| s.step == paused_at + 3));
 
     // An invalid value is an error banner, not a crash, and changes nothing.
-    trainer.set("temperature", "-2");
+    trainer.set(Setting::Temperature(-2.0));
     wait_until("the error", 30, || trainer.status().error.is_some());
     assert_eq!(trainer.status().config.map(|c| c.temperature), Some(0.05));
     assert!(trainer.is_alive());
@@ -76,8 +77,8 @@ fn commands_steer_a_running_trainer() {
 #[test]
 fn a_non_finite_loss_pauses_and_restores() {
     let trainer = running_trainer();
-    trainer.set("optimizer", "sgd");
-    trainer.set("lr", "1e6");
+    trainer.set(Setting::Optimizer(OptimizerKind::Sgd));
+    trainer.set(Setting::Lr(1e6));
     wait_until("the incident", 60, || trainer.status().incident.is_some());
     let status = trainer.status();
     let incident = status.incident.unwrap_or_else(|| panic!("no incident"));
@@ -85,8 +86,8 @@ fn a_non_finite_loss_pauses_and_restores() {
     assert!(incident.restored_step <= incident.step);
     assert!(trainer.is_alive());
     // The restored state trains again once the rate is sane.
-    trainer.set("lr", "0.001");
-    trainer.set("optimizer", "adam");
+    trainer.set(Setting::Lr(0.001));
+    trainer.set(Setting::Optimizer(OptimizerKind::Adam));
     trainer.send(Command::Resume);
     let from = trainer.status().step;
     wait_until("training to resume", 60, || {

@@ -114,8 +114,12 @@ fn moco_and_clip_learn() {
         &[("snapshot_every", "200"), ("batch_size", "128")],
     ));
     let (first, last) = (&snaps[0], &snaps[snaps.len() - 1]);
-    let r0 = first.extra("retrieval_acc").unwrap_or(0.0);
-    let r1 = last.extra("retrieval_acc").unwrap_or(0.0);
+    let r0 = first
+        .extra(contrastive_lab::metrics::Extra::RetrievalAcc)
+        .unwrap_or(0.0);
+    let r1 = last
+        .extra(contrastive_lab::metrics::Extra::RetrievalAcc)
+        .unwrap_or(0.0);
     println!(
         "clip retrieval {r0:.3} → {r1:.3}, kNN {:.3} → {:.3}",
         first.diagnostics.knn_acc, last.diagnostics.knn_acc
@@ -142,12 +146,12 @@ fn clip_keeps_learning_its_temperature_after_the_user_drags_it() {
         let _ = session.step().unwrap_or_else(|e| panic!("{e}"));
     }
     session
-        .set("temperature", "0.1")
+        .set(contrastive_lab::config::Setting::Temperature(0.1))
         .unwrap_or_else(|e| panic!("{e}"));
     let tau = |s: &mut contrastive_lab::train::Session| {
         s.snapshot()
             .unwrap_or_else(|e| panic!("{e}"))
-            .extra("temperature")
+            .extra(contrastive_lab::metrics::Extra::Temperature)
             .unwrap_or(f64::NAN)
     };
     assert!(

@@ -1,327 +1,212 @@
-//! The controls panel: method, dataset, every knob of the selected method (with tooltips that
-//! say what to expect), and play / pause / step / reset.
+//! The controls panel: play / pause / step / reset, method and dataset, the selected method's
+//! knobs (declared beside its loss, `methods/*.rs`), the training settings, and every other
+//! setting under "More settings". Each widget comes from its setting's declaration (label,
+//! range, scale, tooltip), so what a slider can produce is what validation accepts.
 
-use super::LabApp;
-use crate::config::{DatasetKind, Method, OptimizerKind, setting_doc};
-use crate::train::Command;
+use super::command::AppCommand;
+use crate::config::{DatasetKind, Domain, Key, Knob, Method, RunConfig, Setting, Spec, WidgetKind};
 use egui::Ui;
+use serde::{Deserialize, Serialize};
 
-fn help(key: &str) -> &'static str {
-    setting_doc(key).map(|d| d.help).unwrap_or("")
+/// The general training settings, below the method's knobs.
+const TRAINING: &[Knob] = &[
+    Knob::new(Key::Lr),
+    Knob::new(Key::BatchSize),
+    Knob::new(Key::AugmentStrength),
+    Knob::new(Key::ProbeSize),
+    Knob::new(Key::OutDim),
+    Knob::new(Key::ProjectorBn),
+    Knob::new(Key::Optimizer),
+];
+
+/// Settings the panel shows in its own way (the combo boxes above, the seed field).
+const OWN_WIDGETS: &[Key] = &[Key::Method, Key::Dataset, Key::Seed];
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Controls {
+    /// The seed Reset starts over with.
+    pub seed_input: u64,
 }
 
-fn toggle(ui: &mut Ui, app: &mut LabApp, key: &str, label: &str, value: bool) {
-    let mut v = value;
-    if ui
-        .checkbox(&mut v, label)
-        .on_hover_text(help(key))
-        .changed()
-    {
-        app.set_setting(key, &v.to_string());
+impl Controls {
+    pub fn ui(&mut self, ui: &mut Ui, config: &RunConfig, paused: bool) -> Vec<AppCommand> {
+        let mut out = Vec::new();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            ui.heading("Run");
+            self.transport(ui, paused, &mut out);
+            ui.separator();
+            method_and_dataset(ui, config, &mut out);
+            ui.separator();
+            ui.heading(config.method.name());
+            let knobs = crate::methods::knobs(config.method);
+            knob_widgets(ui, config, knobs, &mut out);
+            ui.separator();
+            ui.heading("Training");
+            knob_widgets(ui, config, TRAINING, &mut out);
+            egui::CollapsingHeader::new("More settings")
+                .default_open(false)
+                .show(ui, |ui| {
+                    let rest: Vec<Knob> = Key::ALL
+                        .iter()
+                        .filter(|k| {
+                            !OWN_WIDGETS.contains(k)
+                                && !knobs.iter().chain(TRAINING).any(|n| n.key == **k)
+                        })
+                        .map(|k| Knob::new(*k))
+                        .collect();
+                    knob_widgets(ui, config, &rest, &mut out);
+                });
+        });
+        out
+    }
+
+    fn transport(&mut self, ui: &mut Ui, paused: bool, out: &mut Vec<AppCommand>) {
+        ui.horizontal(|ui| {
+            let play = if paused { "Play" } else { "Pause" };
+            for (label, command, hint) in [
+                (play, AppCommand::TogglePlay, "play / pause"),
+                (
+                    "Step",
+                    AppCommand::StepOnce,
+                    "one training step (played slowly when the view's slow motion is on)",
+                ),
+                ("Reset", AppCommand::Reset, "start over with this seed"),
+            ] {
+                let key = command
+                    .shortcut()
+                    .map(|k| format!("{}: ", k.name()))
+                    .unwrap_or_default();
+                if ui
+                    .button(label)
+                    .on_hover_text(format!("{key}{hint}"))
+                    .clicked()
+                {
+                    out.push(command);
+                }
+            }
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label(Key::Seed.spec().label);
+            ui.add(egui::DragValue::new(&mut self.seed_input))
+                .labelled_by(label.id)
+                .on_hover_text("seed used by Reset: same seed, same run");
+        });
     }
 }
 
-/// A slider for one setting. Knobs that rebuild the network apply when the drag ends, not at
-/// every pixel of it.
-#[allow(clippy::too_many_arguments)]
-fn slider<N: egui::emath::Numeric + ToString>(
-    ui: &mut Ui,
-    app: &mut LabApp,
-    key: &str,
-    label: &str,
-    value: N,
-    range: std::ops::RangeInclusive<N>,
-    log: bool,
-    on_release: bool,
-) {
-    let mut v = value;
-    let mut widget = egui::Slider::new(&mut v, range)
-        .text(label)
-        .logarithmic(log);
-    if !N::INTEGRAL {
-        widget = widget.max_decimals(5);
-    }
-    let response = ui.add(widget).on_hover_text(help(key));
-    let apply = if on_release {
-        response.drag_stopped() || (response.changed() && !response.dragged())
-    } else {
-        response.changed()
-    };
-    if apply {
-        app.set_setting(key, &v.to_string());
-    }
+fn method_and_dataset(ui: &mut Ui, config: &RunConfig, out: &mut Vec<AppCommand>) {
+    // The closed box shows the method's name (the full titles are long for the panel).
+    egui::ComboBox::from_label(Key::Method.spec().label)
+        .selected_text(config.method.title().split(" (").next().unwrap_or_default())
+        .show_ui(ui, |ui| {
+            for m in Method::ALL {
+                if ui.selectable_label(config.method == m, m.title()).clicked()
+                    && config.method != m
+                {
+                    out.push(AppCommand::SwitchMethod(m));
+                }
+            }
+        })
+        .response
+        .on_hover_text(Key::Method.spec().help);
+    egui::ComboBox::from_label(Key::Dataset.spec().label)
+        .selected_text(config.dataset.name())
+        .show_ui(ui, |ui| {
+            for d in DatasetKind::ALL {
+                let allowed = config.method != Method::Clip || d == DatasetKind::Shapes;
+                let item = egui::Button::selectable(config.dataset == d, d.name());
+                if ui.add_enabled(allowed, item).clicked() && config.dataset != d {
+                    out.push(AppCommand::Set(Setting::Dataset(d)));
+                }
+            }
+        })
+        .response
+        .on_hover_text(Key::Dataset.spec().help);
 }
 
-/// The EMA momentum of MoCo's key encoder, BYOL's target or DINO's teacher.
-fn momentum_slider(ui: &mut Ui, app: &mut LabApp, label: &str, value: f64) {
-    slider(
-        ui,
-        app,
-        "momentum",
-        label,
-        value,
-        0.0..=0.9999,
-        false,
-        false,
+fn knob_widgets(ui: &mut Ui, config: &RunConfig, knobs: &[Knob], out: &mut Vec<AppCommand>) {
+    out.extend(
+        knobs
+            .iter()
+            .filter_map(|knob| widget(ui, config, *knob))
+            .map(AppCommand::Set),
     );
 }
 
-pub fn panel(ui: &mut Ui, app: &mut LabApp) {
-    egui::ScrollArea::vertical().show(ui, |ui| {
-        ui.heading("Run");
-        transport(ui, app);
-        ui.separator();
-        let c = app.state.config.clone();
-        // The closed box shows the method's name (the full titles are long for the panel).
-        egui::ComboBox::from_label("method")
-            .selected_text(c.method.title().split(" (").next().unwrap_or_default())
-            .show_ui(ui, |ui| {
-                for m in Method::ALL {
-                    if ui.selectable_label(c.method == m, m.title()).clicked() && c.method != m {
-                        // A new method is a new experiment, with that paper's defaults.
-                        app.replace_config(super::config_for_method(&c, m));
+/// The widget of one setting, as its declaration says; the new value when the user changed it.
+/// Knobs that rebuild the network apply when the drag ends, not at every pixel of it.
+fn widget(ui: &mut Ui, config: &RunConfig, knob: Knob) -> Option<Setting> {
+    let key = knob.key;
+    let spec = key.spec();
+    let current = config.get(key);
+    match (key.widget(), spec.domain) {
+        (WidgetKind::Toggle, _) => {
+            let mut on = current.flag()?;
+            let changed = ui
+                .checkbox(&mut on, knob.label())
+                .on_hover_text(spec.help)
+                .changed();
+            changed.then(|| key.from_flag(on)).flatten()
+        }
+        (WidgetKind::Choice, _) => {
+            let mut picked = None;
+            egui::ComboBox::from_label(knob.label())
+                .selected_text(current.text())
+                .show_ui(ui, |ui| {
+                    for choice in key.choices() {
+                        if ui
+                            .selectable_label(choice == current, choice.text())
+                            .clicked()
+                            && choice != current
+                        {
+                            picked = Some(choice);
+                        }
                     }
-                }
-            })
-            .response
-            .on_hover_text(help("method"));
-        egui::ComboBox::from_label("dataset")
-            .selected_text(c.dataset.name())
-            .show_ui(ui, |ui| {
-                for d in DatasetKind::ALL {
-                    let allowed = c.method != Method::Clip || d == DatasetKind::Shapes;
-                    let label =
-                        ui.add_enabled(allowed, egui::Button::selectable(c.dataset == d, d.name()));
-                    if label.clicked() && c.dataset != d {
-                        app.set_setting("dataset", &d.name());
-                    }
-                }
-            });
-        ui.separator();
-        ui.heading(c.method.name());
-        method_knobs(ui, app);
-        ui.separator();
-        ui.heading("Training");
-        let c = app.state.config.clone();
-        // Up to absurd values on purpose: a diverging run (paused, restored, explained) teaches too.
-        slider(
-            ui,
-            app,
-            "lr",
-            "learning rate",
-            c.lr,
-            1e-5..=1e6,
-            true,
-            false,
-        );
-        slider(
-            ui,
-            app,
-            "batch_size",
-            "batch size",
-            c.batch_size,
-            8..=1024,
-            true,
-            true,
-        );
-        slider(
-            ui,
-            app,
-            "augment_strength",
-            "augmentation strength",
-            c.augment_strength,
-            0.0..=3.0,
-            false,
-            false,
-        );
-        slider(
-            ui,
-            app,
-            "probe_size",
-            "probe points",
-            c.probe_size,
-            100..=20_000,
-            true,
-            true,
-        );
-        slider(
-            ui,
-            app,
-            "out_dim",
-            "output dimension d",
-            c.out_dim,
-            2..=128,
-            true,
-            true,
-        );
-        toggle(
-            ui,
-            app,
-            "projector_bn",
-            "batch norm in projector",
-            c.projector_bn,
-        );
-        egui::ComboBox::from_label("optimizer")
-            .selected_text(c.optimizer.to_string())
-            .show_ui(ui, |ui| {
-                for o in [OptimizerKind::Adam, OptimizerKind::Sgd] {
-                    if ui
-                        .selectable_label(c.optimizer == o, o.to_string())
-                        .clicked()
-                    {
-                        app.set_setting("optimizer", &o.to_string());
-                    }
-                }
-            });
-    });
-}
-
-fn transport(ui: &mut Ui, app: &mut LabApp) {
-    let paused = app.status().paused;
-    ui.horizontal(|ui| {
-        let label = if paused { "Play" } else { "Pause" };
-        if ui.button(label).on_hover_text("Space").clicked() {
-            app.send(if paused {
-                Command::Resume
+                })
+                .response
+                .on_hover_text(spec.help);
+            picked
+        }
+        (WidgetKind::Slider { integer }, Domain::Range { lo, hi, log }) => {
+            let mut v = spec.domain.clamp(current.number()?);
+            let mut slider = egui::Slider::new(&mut v, lo..=hi)
+                .text(knob.label())
+                .logarithmic(log);
+            slider = if integer {
+                slider.integer()
             } else {
-                Command::Pause
-            });
+                slider.max_decimals(5)
+            };
+            let response = ui.add(slider).on_hover_text(spec.help);
+            applies(&response, spec)
+                .then(|| key.widget_value(v))
+                .flatten()
         }
-        if ui
-            .button("Step")
-            .on_hover_text("S: one training step (played slowly when the view's slow motion is on)")
-            .clicked()
-        {
-            app.step_once();
+        (WidgetKind::Slider { .. } | WidgetKind::Field, _) => {
+            let mut v = current.number()?;
+            let response = ui
+                .horizontal(|ui| {
+                    let r = ui.add(egui::DragValue::new(&mut v));
+                    ui.label(knob.label());
+                    r
+                })
+                .inner
+                .on_hover_text(spec.help);
+            applies(&response, spec)
+                .then(|| key.widget_value(v))
+                .flatten()
         }
-        if ui
-            .button("Reset")
-            .on_hover_text("R: start over with this seed")
-            .clicked()
-        {
-            app.send(Command::Reset {
-                seed: app.state.seed_input,
-            });
-        }
-    });
-    ui.horizontal(|ui| {
-        let label = ui.label("seed");
-        ui.add(egui::DragValue::new(&mut app.state.seed_input))
-            .labelled_by(label.id)
-            .on_hover_text("seed used by Reset: same seed, same run");
-    });
+    }
 }
 
-fn method_knobs(ui: &mut Ui, app: &mut LabApp) {
-    let c = app.state.config.clone();
-    if c.method.uses_temperature() {
-        slider(
-            ui,
-            app,
-            "temperature",
-            "temperature τ",
-            c.temperature,
-            0.01..=10.0,
-            true,
-            false,
-        );
-    }
-    match c.method {
-        Method::Clip => toggle(
-            ui,
-            app,
-            "learnable_temperature",
-            "learn τ",
-            c.learnable_temperature,
-        ),
-        Method::Moco => {
-            momentum_slider(ui, app, "key-encoder momentum", c.momentum);
-            slider(
-                ui,
-                app,
-                "queue_size",
-                "queue size K",
-                c.queue_size,
-                16..=16384,
-                true,
-                true,
-            );
+/// Whether a change applies now: live settings at every change, rebuilding ones when the drag
+/// ends (or at a click or typed value).
+fn applies(response: &egui::Response, spec: &Spec) -> bool {
+    match spec.apply {
+        crate::config::Apply::Live => response.changed(),
+        crate::config::Apply::Rebuild => {
+            response.drag_stopped() || (response.changed() && !response.dragged())
         }
-        Method::Byol | Method::SimSiam => {
-            toggle(ui, app, "stop_gradient", "stop-gradient", c.stop_gradient);
-            toggle(ui, app, "predictor", "predictor", c.predictor);
-            toggle(
-                ui,
-                app,
-                "predictor_bn",
-                "batch norm in predictor",
-                c.predictor_bn,
-            );
-            if c.method == Method::Byol {
-                momentum_slider(ui, app, "target momentum", c.momentum);
-                toggle(
-                    ui,
-                    app,
-                    "momentum_schedule",
-                    "cosine momentum schedule",
-                    c.momentum_schedule,
-                );
-            }
-        }
-        Method::Barlow => {
-            slider(
-                ui,
-                app,
-                "lambda",
-                "λ (off-diagonal weight)",
-                c.lambda,
-                0.0..=1.0,
-                false,
-                false,
-            );
-            toggle(
-                ui,
-                app,
-                "redundancy_only",
-                "redundancy term only",
-                c.redundancy_only,
-            );
-        }
-        Method::Dino => {
-            toggle(ui, app, "centering", "centering", c.centering);
-            toggle(ui, app, "sharpening", "sharpening", c.sharpening);
-            slider(
-                ui,
-                app,
-                "student_temperature",
-                "student τ_s",
-                c.student_temperature,
-                0.01..=1.0,
-                true,
-                false,
-            );
-            slider(
-                ui,
-                app,
-                "teacher_temperature",
-                "teacher τ_t",
-                c.teacher_temperature,
-                0.01..=1.0,
-                true,
-                false,
-            );
-            slider(
-                ui,
-                app,
-                "center_momentum",
-                "centre momentum",
-                c.center_momentum,
-                0.0..=0.9999,
-                false,
-                false,
-            );
-            momentum_slider(ui, app, "teacher momentum", c.momentum);
-        }
-        Method::SimClr => {}
     }
 }

@@ -450,7 +450,7 @@ fn slow_motion_controls(ui: &mut Ui, app: &mut LabApp) {
                 .on_hover_text("S: one training step, in slow motion")
                 .clicked()
         {
-            app.step_once();
+            app.apply(super::AppCommand::StepOnce);
         }
     });
 }

@@ -4,6 +4,7 @@
 //! the running session.
 
 use super::LabApp;
+use crate::config::{DatasetKind, Setting};
 use crate::export;
 use crate::scenario::Scenario;
 use crate::train::Command;
@@ -180,14 +181,16 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) {
                 browser(ui, &mut app.state.paths.image_folder, None);
                 if ui.button("Use this folder").clicked() {
                     let folder = app.state.paths.image_folder.trim().to_string();
-                    if folder.is_empty() {
-                        app.files.message = Some(Err("pick a folder first".into()));
-                    } else {
-                        app.set_setting("dataset", &format!("folder:{folder}"));
-                        app.files.message = Some(Ok(format!(
-                            "loading {folder}: a problem with it shows as a red banner, and the current run goes on"
-                        )));
-                        app.files.open = None;
+                    // An empty path is refused here ("folder: needs a path").
+                    match format!("folder:{folder}").parse::<DatasetKind>() {
+                        Err(e) => app.files.message = Some(Err(e.to_string())),
+                        Ok(dataset) => {
+                            app.set_setting(Setting::Dataset(dataset));
+                            app.files.message = Some(Ok(format!(
+                                "loading {folder}: a problem with it shows as a red banner, and the current run goes on"
+                            )));
+                            app.files.open = None;
+                        }
                     }
                 }
             }

@@ -85,7 +85,8 @@ pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> 
             let clip = config.method == Method::Clip;
             // CLIP's τ is learned: the snapshot's (1 / its logit scale).
             let tau = if clip {
-                snap.extra("temperature").unwrap_or(config.temperature)
+                snap.extra(crate::metrics::Extra::Temperature)
+                    .unwrap_or(config.temperature)
             } else {
                 config.temperature
             };

@@ -26,11 +26,11 @@ fn change_made(app: &LabApp, lesson: &Lesson) -> Option<usize> {
     lesson
         .changes()
         .iter()
-        .map(|(key, value)| {
+        .map(|setting| {
             events
                 .iter()
                 .rev()
-                .find(|e| e.key == *key && e.new == *value)
+                .find(|e| e.new == *setting)
                 .map(|e| e.step)
         })
         .try_fold(0, |at, step| step.map(|s| at.max(s)))
@@ -85,8 +85,8 @@ pub fn card(ui: &mut Ui, app: &mut LabApp) {
                     }
                     (None, None) => {
                         if ui.button("make the change now").clicked() {
-                            for (key, value) in lesson.changes() {
-                                app.set_setting(key, value);
+                            for setting in lesson.changes() {
+                                app.set_setting(setting.clone());
                             }
                         }
                     }

@@ -5,6 +5,7 @@
 //! The UI never waits on training: each frame it takes the run's newest published state and
 //! layouts (an `Arc` each) and sends commands; both threads wake it with `request_repaint`.
 
+pub mod command;
 pub mod controls;
 pub mod embedding;
 pub mod files;
@@ -15,7 +16,7 @@ pub mod plots;
 pub mod preview;
 pub mod status;
 
-use crate::config::RunConfig;
+use crate::config::{RunConfig, Setting};
 use crate::pipeline::Pipeline;
 use crate::projection::{Layouts, PcaLayout};
 use crate::train::{Command, DeviceChoice, History, Published, Session, Status, device};
@@ -29,7 +30,7 @@ use std::time::Instant;
 pub struct AppState {
     pub config: RunConfig,
     pub view: embedding::ViewState,
-    pub seed_input: u64,
+    pub controls: controls::Controls,
     /// Paths of the File menu's windows.
     pub paths: files::Paths,
     /// Lessons make their change by themselves at its step.
@@ -45,7 +46,7 @@ impl Default for AppState {
                 ..RunConfig::default()
             },
             view: embedding::ViewState::default(),
-            seed_input: 0,
+            controls: controls::Controls::default(),
             paths: files::Paths::default(),
             autoplay: true,
         }
@@ -140,21 +141,7 @@ fn saved_state(storage: &dyn eframe::Storage) -> (AppState, Option<String>) {
     }
 }
 
-/// The config a switch to `method` starts: that method's paper defaults (optimizer, τ,
-/// momentum …), keeping the dataset (CLIP needs shapes), the seed and the snapshot rate.
-pub fn config_for_method(current: &RunConfig, method: crate::config::Method) -> RunConfig {
-    use crate::config::{DatasetKind, Method};
-    let mut next = RunConfig::for_method(method);
-    next.dataset = if method == Method::Clip {
-        DatasetKind::Shapes
-    } else {
-        current.dataset.clone()
-    };
-    next.seed = current.seed;
-    next.snapshot_every = current.snapshot_every;
-    next.probe_size = current.probe_size;
-    next
-}
+pub use command::{AppCommand, config_for_method};
 
 impl LabApp {
     pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> Self {
@@ -234,27 +221,25 @@ impl LabApp {
     /// Change one setting: locally at once when valid (the control shows it), and in the
     /// trainer at its next step, which logs the event or, for an invalid value, reports the
     /// error the banner shows.
-    pub fn set_setting(&mut self, key: &str, value: &str) {
-        // An invalid value leaves the local config as it was (`set` changes nothing on error).
-        let _ = self.state.config.set(key, value);
-        if let Some(p) = &self.pipeline {
-            p.set(key, value);
-        }
+    pub fn set_setting(&mut self, setting: Setting) {
+        self.apply(AppCommand::Set(setting));
     }
 
-    /// Start a fresh run with `config` (a method switch, a loaded scenario).
-    pub fn replace_config(&mut self, config: RunConfig) {
-        self.state.config = config.clone();
-        self.send(Command::Replace(Box::new(config)));
-    }
-
-    /// One training step; in slow motion the view plays it slowly.
-    pub fn step_once(&mut self) {
-        if embedding::plays_slowly(&self.state.view) {
-            let seconds = self.state.view.slow_seconds;
-            self.glide.arm_slow_motion(self.status().step, seconds);
+    /// Do what a button, menu item or key asked for.
+    pub fn apply(&mut self, command: AppCommand) {
+        match &command {
+            AppCommand::StepOnce if embedding::plays_slowly(&self.state.view) => {
+                let seconds = self.state.view.slow_seconds;
+                self.glide.arm_slow_motion(self.status().step, seconds);
+            }
+            AppCommand::StartLesson(id) => self.start_lesson(id),
+            _ => {}
         }
-        self.send(Command::Step(1));
+        let paused = self.status().paused;
+        let seed = self.state.controls.seed_input;
+        for c in command.for_run(&mut self.state.config, paused, seed) {
+            self.send(c);
+        }
     }
 
     pub fn send(&self, command: Command) {
@@ -320,34 +305,6 @@ impl LabApp {
             *frames = 0;
         }
     }
-
-    fn handle_keys(&mut self, ctx: &egui::Context) {
-        if ctx.egui_wants_keyboard_input() {
-            return;
-        }
-        let (space, s, r) = ctx.input(|i| {
-            (
-                i.key_pressed(egui::Key::Space),
-                i.key_pressed(egui::Key::S),
-                i.key_pressed(egui::Key::R),
-            )
-        });
-        if space {
-            self.send(if self.status().paused {
-                Command::Resume
-            } else {
-                Command::Pause
-            });
-        }
-        if s {
-            self.step_once();
-        }
-        if r {
-            self.send(Command::Reset {
-                seed: self.state.seed_input,
-            });
-        }
-    }
 }
 
 impl eframe::App for LabApp {
@@ -355,7 +312,7 @@ impl eframe::App for LabApp {
         self.tick_frame_clock();
         self.poll();
         let ctx = ui.ctx().clone();
-        self.handle_keys(&ctx);
+        let mut commands = command::from_keys(&ctx);
         self.receive_shot(ctx.pixels_per_point());
         egui::Panel::top("menu").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| {
@@ -368,7 +325,10 @@ impl eframe::App for LabApp {
         egui::Panel::left("controls")
             .resizable(true)
             .default_size(280.0)
-            .show(ui, |ui| controls::panel(ui, self));
+            .show(ui, |ui| {
+                let paused = self.status().paused;
+                commands.extend(self.state.controls.ui(ui, &self.state.config, paused));
+            });
         egui::Panel::right("diagnostics")
             .resizable(true)
             .default_size(420.0)
@@ -392,6 +352,9 @@ impl eframe::App for LabApp {
                 embedding::CentralTab::LossView => loss_view::view(ui, self),
             }
         });
+        for c in commands {
+            self.apply(c);
+        }
         // Keep animating while training even if no snapshot arrives this frame.
         if !self.status().paused {
             ctx.request_repaint_after(std::time::Duration::from_millis(33));
@@ -463,28 +426,4 @@ pub fn run(options: AppOptions) -> anyhow::Result<()> {
             "could not open the window: {e}\n(no display? `contrastive-lab run --help` trains headless)"
         )
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::{DatasetKind, Method, OptimizerKind};
-
-    #[test]
-    fn switching_method_takes_its_defaults_and_keeps_the_data() {
-        let mut current = RunConfig::for_method(Method::SimClr);
-        current.dataset = DatasetKind::Digits;
-        current.seed = 7;
-        current.snapshot_every = 5;
-        let next = config_for_method(&current, Method::SimSiam);
-        assert_eq!((next.optimizer, next.lr), (OptimizerKind::Sgd, 0.05));
-        assert_eq!(
-            (next.dataset, next.seed, next.snapshot_every),
-            (DatasetKind::Digits, 7, 5)
-        );
-        assert_eq!(
-            config_for_method(&current, Method::Clip).dataset,
-            DatasetKind::Shapes
-        );
-    }
 }

@@ -4,6 +4,7 @@
 //! line shows its formula with that snapshot's values plugged in.
 
 use super::LabApp;
+use crate::metrics::Extra;
 use crate::train::{History, MetricsRow};
 use egui::{Color32, Ui};
 use egui_plot::{HLine, HoverPosition, Legend, Line, Plot, PlotPoints, VLine};
@@ -75,14 +76,14 @@ const LOSS: Series = Series {
 
 const MI_BOUND: Series = Series {
     name: "I(v1; v2) >= ln N - loss",
-    value: |r| r.extra(crate::train::snapshot::MI_BOUND),
+    value: |r| r.extra(Extra::MiBound),
     colour: Color32::from_rgb(200, 150, 255),
     formula: |r, c| {
         let n = c.candidates.unwrap_or(1).max(1);
         format!(
             "I(v1; v2) ≥ ln N − loss = ln {n} − {:.4} = {:.4} nats (never above ln N = {:.3})",
             r.loss,
-            r.extra(crate::train::snapshot::MI_BOUND),
+            r.extra(Extra::MiBound),
             (n as f64).ln()
         )
     },
@@ -221,15 +222,9 @@ pub fn decimate(points: Vec<[f64; 2]>, columns: usize) -> Vec<[f64; 2]> {
     out
 }
 
-/// A method-specific number, plotted with the formula declared beside it.
-fn extra_series(key: &'static str) -> impl Fn(&MetricsRow, &FormulaContext) -> String {
-    move |r, _| {
-        format!(
-            "{key} = {}\n= {:.4}",
-            crate::train::snapshot::extra_formula(key),
-            r.extra(key)
-        )
-    }
+/// A method-specific number with the formula declared beside it.
+fn extra_formula(metric: Extra, r: &MetricsRow) -> String {
+    format!("{metric} = {}\n= {:.4}", metric.formula(), r.extra(metric))
 }
 
 /// A line's formula with a row's values plugged in.
@@ -361,25 +356,24 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
             shown.push((chart.id.into(), r));
         }
         // The InfoNCE bound is drawn on the loss plot.
-        let extras: Vec<&'static str> = rows
+        let extras: Vec<Extra> = rows
             .last()
             .map(|r| {
                 r.extras
                     .iter()
                     .map(|(k, _)| *k)
-                    .filter(|k| *k != crate::train::snapshot::MI_BOUND)
+                    .filter(|k| *k != Extra::MiBound)
                     .collect()
             })
             .unwrap_or_default();
-        for key in extras {
-            ui.label(key)
-                .on_hover_text(crate::train::snapshot::extra_formula(key));
-            let formula = extra_series(key);
+        for metric in extras {
+            let key = metric.name();
+            ui.label(key).on_hover_text(metric.formula());
             let line: Drawn<'_> = (
                 key,
-                points(rows, |r| r.extra(key)),
+                points(rows, |r| r.extra(metric)),
                 Color32::LIGHT_GRAY,
-                Box::new(move |r| formula(r, &ctx)),
+                Box::new(move |r| extra_formula(metric, r)),
             );
             let r = time_plot(ui, app, key, vec![line], &[]);
             shown.push((key.into(), r));
@@ -546,7 +540,7 @@ mod tests {
                 std_ref: 1.0 / 32f64.sqrt(),
                 ..Default::default()
             },
-            extras: vec![(crate::train::snapshot::MI_BOUND, 63f64.ln() - 4.25)],
+            extras: vec![(Extra::MiBound, 63f64.ln() - 4.25)],
         };
         let ctx = FormulaContext {
             dim: 32,

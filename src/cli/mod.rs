@@ -6,7 +6,6 @@ pub mod bench_points;
 pub mod bench_tsne;
 pub mod run;
 
-use crate::config::SETTINGS;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -35,8 +34,12 @@ pub enum CliCommand {
     Run(RunArgs),
     /// Training steps/s of every method on the chosen device (and PyTorch's, when installed).
     Bench(BenchArgs),
-    /// List every setting `--set` accepts, with what it does.
-    Settings,
+    /// List every setting `--set` accepts, with how it applies, its range and what it does.
+    Settings {
+        /// As the README's Markdown table.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// List the lessons (`<id>  <title>`); run one with `run --lesson <id>`.
     Lessons,
 }
@@ -134,19 +137,4 @@ pub struct BenchArgs {
     /// Skip the PyTorch (or openTSNE) comparison even when it is installed.
     #[arg(long)]
     pub no_torch: bool,
-}
-
-pub fn settings_text() -> String {
-    let width = SETTINGS.iter().map(|s| s.key.len()).max().unwrap_or(0);
-    SETTINGS
-        .iter()
-        .map(|s| {
-            let apply = match s.apply {
-                crate::config::Apply::Live => "live   ",
-                crate::config::Apply::Rebuild => "rebuild",
-            };
-            format!("{:width$}  {apply}  {}", s.key, s.help)
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

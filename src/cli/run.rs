@@ -1,7 +1,7 @@
 //! `contrastive-lab run`: one experiment, headless, to files.
 
 use super::RunArgs;
-use crate::config::RunConfig;
+use crate::config::{RunConfig, Setting};
 use crate::error::{LabError, Result};
 use crate::export;
 use crate::lessons::Verdict;
@@ -21,16 +21,16 @@ pub fn scenario_from_args(args: &RunArgs) -> Result<Scenario> {
     };
     let config = &mut scenario.config;
     if let Some(m) = &args.method {
-        config.set("method", m)?;
+        config.apply(Setting::Method(m.parse()?))?;
     }
     if let Some(d) = &args.dataset {
-        config.set("dataset", d)?;
+        config.apply(Setting::Dataset(d.parse()?))?;
     }
     if let Some(s) = args.steps {
-        config.set("steps", &s.to_string())?;
+        config.apply(Setting::Steps(s))?;
     }
     if let Some(s) = args.seed {
-        config.set("seed", &s.to_string())?;
+        config.apply(Setting::Seed(s))?;
     }
     for pair in &args.set {
         config.set_pair(pair)?;
@@ -289,7 +289,7 @@ pub fn summary_text(s: &RunSummary, out: &std::path::Path) -> String {
             a.rankme, b.rankme
         ));
         for (k, v) in &last.extras {
-            lines.push(format!("  {k:<13} {:>9} → {v:.4}", ""));
+            lines.push(format!("  {:<13} {:>9} → {v:.4}", k.name(), ""));
         }
     }
     lines.push(format!(

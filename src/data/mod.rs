@@ -9,7 +9,7 @@ pub mod probe;
 pub mod shapes;
 pub mod stream;
 
-use crate::config::{DatasetKind, Method, RunConfig};
+use crate::config::{DatasetKind, Key, Method, RunConfig};
 use crate::error::{LabError, Result};
 use crate::rng::Rng;
 use std::sync::Arc;
@@ -126,7 +126,7 @@ pub fn build(config: &RunConfig) -> Result<Arc<dyn Source>> {
         (DatasetKind::Shapes, Method::Clip) => Arc::new(shapes::Shapes::paired(seed)),
         (_, Method::Clip) => {
             return Err(LabError::invalid(
-                "dataset",
+                Key::Dataset.name(),
                 config.dataset.name(),
                 "CLIP needs paired image↔caption data: use dataset=shapes",
             ));

@@ -6,7 +6,15 @@
 
 use super::{Forward, Learner, StateUpdate};
 use crate::config::RunConfig;
+use crate::config::{Key, Knob};
+use crate::metrics::Extra;
 use burn::tensor::Tensor;
+
+/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
+pub const METRICS: &[Extra] = &[Extra::Invariance, Extra::Redundancy];
+
+/// The knobs the app shows for this method, in order.
+pub const KNOBS: &[Knob] = &[Knob::new(Key::Lambda), Knob::new(Key::RedundancyOnly)];
 
 /// Per-dimension standardisation over the batch (BN without affine). `[n, d] → [n, d]`
 pub fn standardize(z: Tensor<2>) -> Tensor<2> {

@@ -6,8 +6,22 @@
 use super::parallel::{Halves, two_views};
 use super::{Forward, Learner, StateUpdate, l2_normalize};
 use crate::config::RunConfig;
+use crate::config::{Key, Knob};
+use crate::metrics::Extra;
 use crate::model::Network;
 use burn::tensor::Tensor;
+
+/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
+pub const METRICS: &[Extra] = &[Extra::EmaMomentum];
+
+/// The knobs the app shows for this method, in order.
+pub const KNOBS: &[Knob] = &[
+    Knob::new(Key::StopGradient),
+    Knob::new(Key::Predictor),
+    Knob::new(Key::PredictorBn),
+    Knob::labelled(Key::Momentum, "target momentum"),
+    Knob::new(Key::MomentumSchedule),
+];
 
 /// `‖p̂ − ẑ‖² = 2 − 2·cos(p, z)`, averaged over the batch. `p, z: [n, d] → [1]`
 pub fn regression_loss(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {

@@ -4,7 +4,18 @@
 
 use super::{Forward, Learner, StateUpdate, l2_normalize, logsumexp};
 use crate::config::RunConfig;
+use crate::config::{Key, Knob};
+use crate::metrics::Extra;
 use burn::tensor::Tensor;
+
+/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
+pub const METRICS: &[Extra] = &[Extra::Temperature, Extra::RetrievalAcc, Extra::MiBound];
+
+/// The knobs the app shows for this method, in order.
+pub const KNOBS: &[Knob] = &[
+    Knob::new(Key::Temperature),
+    Knob::new(Key::LearnableTemperature),
+];
 
 /// How many candidates each image (caption) chooses among: the N captions (images) of the batch.
 pub fn candidates(batch_size: usize) -> usize {

@@ -6,9 +6,26 @@
 use super::parallel::{Halves, two_views};
 use super::{Forward, Learner, StateUpdate};
 use crate::config::RunConfig;
+use crate::config::{Key, Knob};
+use crate::metrics::Extra;
 use crate::model::Network;
 use burn::tensor::Tensor;
 use burn::tensor::activation::{log_softmax, softmax};
+
+/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
+pub const METRICS: &[Extra] = &[Extra::TeacherEntropy, Extra::Kl, Extra::EmaMomentum];
+
+/// The knobs the app shows for this method, in order.
+pub const KNOBS: &[Knob] = &[
+    Knob::new(Key::Centering),
+    Knob::new(Key::Sharpening),
+    Knob::new(Key::StudentTemperature),
+    Knob::new(Key::TeacherTemperature),
+    Knob::new(Key::CenterMomentum),
+    Knob::labelled(Key::Momentum, "teacher momentum"),
+    Knob::new(Key::MomentumSchedule),
+    Knob::new(Key::Prototypes),
+];
 
 /// The temperatures and centre actually used, given the two toggles.
 pub fn teacher_temperature(config: &RunConfig) -> f64 {

@@ -7,8 +7,20 @@ use super::{
     Forward, Learner, StateUpdate, host, host_loss, l2_normalize, logsumexp, on_cpu, to_vec,
 };
 use crate::config::RunConfig;
+use crate::config::{Key, Knob};
+use crate::metrics::Extra;
 use crate::rng::Rng;
 use burn::tensor::{Device, Tensor, TensorData};
+
+/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
+pub const METRICS: &[Extra] = &[Extra::Temperature, Extra::EmaMomentum, Extra::MiBound];
+
+/// The knobs the app shows for this method, in order.
+pub const KNOBS: &[Knob] = &[
+    Knob::new(Key::Temperature),
+    Knob::labelled(Key::Momentum, "key-encoder momentum"),
+    Knob::new(Key::QueueSize),
+];
 
 /// How many candidates each query's softmax chooses among: its positive key and the K queued
 /// negatives (the queue is always full: it starts with random unit keys).

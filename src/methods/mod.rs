@@ -14,7 +14,7 @@ pub mod parallel;
 pub mod simclr;
 pub mod simsiam;
 
-use crate::config::{Method, OptimizerKind, RunConfig};
+use crate::config::{Key, Knob, Method, OptimizerKind, RunConfig};
 use crate::data::{Batch, Source};
 use crate::error::{LabError, Result};
 use crate::model::{Network, ema};
@@ -227,7 +227,7 @@ impl Learner {
     /// `device` is the base (non-autodiff) training device.
     pub fn new(config: &RunConfig, source: &dyn Source, device: &Device) -> Self {
         let device = device.clone().autodiff();
-        let online = Network::new(config, source, config.seed, &device);
+        let online = Network::new(&config.model(), source, config.seed, &device);
         let teacher = config
             .method
             .has_teacher()
@@ -339,16 +339,16 @@ impl Learner {
     }
 
     /// Apply a live change that needs more than re-reading the config.
-    pub fn on_change(&mut self, key: &str, config: &RunConfig) {
+    pub fn on_change(&mut self, key: Key, config: &RunConfig) {
         match key {
-            "queue_size" => {
+            Key::QueueSize => {
                 if let Some(queue) = self.state.queue.take() {
                     let mut rng = Rng::fork(config.seed, "queue-resize");
                     self.state.queue = Some(moco::resize(queue, config.queue_size, &mut rng));
                 }
             }
             // Dragging τ while CLIP learns it restarts the learned value from the new τ.
-            "temperature" => {
+            Key::Temperature => {
                 if let Some(p) = self.online.log_scale.take() {
                     let value = (1.0 / config.temperature).ln() as f32;
                     self.online.log_scale =
@@ -357,6 +357,32 @@ impl Learner {
             }
             _ => {}
         }
+    }
+}
+
+/// The numbers `method` reports beside the common diagnostics, declared beside its loss.
+pub fn metrics(method: Method) -> &'static [crate::metrics::Extra] {
+    match method {
+        Method::SimClr => simclr::METRICS,
+        Method::Moco => moco::METRICS,
+        Method::Clip => clip::METRICS,
+        Method::Byol => byol::METRICS,
+        Method::SimSiam => simsiam::METRICS,
+        Method::Barlow => barlow::METRICS,
+        Method::Dino => dino::METRICS,
+    }
+}
+
+/// The knobs `method`'s panel shows, declared beside its loss.
+pub fn knobs(method: Method) -> &'static [Knob] {
+    match method {
+        Method::SimClr => simclr::KNOBS,
+        Method::Moco => moco::KNOBS,
+        Method::Clip => clip::KNOBS,
+        Method::Byol => byol::KNOBS,
+        Method::SimSiam => simsiam::KNOBS,
+        Method::Barlow => barlow::KNOBS,
+        Method::Dino => dino::KNOBS,
     }
 }
 

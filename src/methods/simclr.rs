@@ -4,7 +4,15 @@
 
 use super::{Forward, Learner, StateUpdate, host, host_loss, l2_normalize, logsumexp};
 use crate::config::RunConfig;
+use crate::config::{Key, Knob};
+use crate::metrics::Extra;
 use burn::tensor::Tensor;
+
+/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
+pub const METRICS: &[Extra] = &[Extra::Temperature, Extra::MiBound];
+
+/// The knobs the app shows for this method, in order.
+pub const KNOBS: &[Knob] = &[Knob::new(Key::Temperature)];
 
 /// How many candidates each anchor's softmax chooses among: its positive and 2N − 2 negatives.
 /// InfoNCE bounds the mutual information of the views, I(v₁; v₂) ≥ ln(that) − loss.

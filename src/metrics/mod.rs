@@ -3,8 +3,10 @@
 //! checked against an independent computation.
 
 pub mod diagnostics;
+pub mod extra;
 pub mod forces;
 pub mod knn;
 pub mod linalg;
 
 pub use diagnostics::{Diagnostics, compute};
+pub use extra::Extra;

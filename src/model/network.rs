@@ -5,7 +5,7 @@
 use super::encoder::Encoder;
 use super::head::Head;
 use super::init;
-use crate::config::{Method, RunConfig};
+use crate::config::{Method, ModelConfig, RunConfig};
 use crate::data::Source;
 use crate::rng::Rng;
 use burn::module::{Module, Param};
@@ -41,7 +41,7 @@ pub fn l2_normalize(x: Tensor<2>) -> Tensor<2> {
 }
 
 impl Network {
-    pub fn new(config: &RunConfig, source: &dyn Source, seed: u64, device: &Device) -> Self {
+    pub fn new(config: &ModelConfig, source: &dyn Source, seed: u64, device: &Device) -> Self {
         let mut rng = Rng::fork(seed, "init");
         let (hidden, feature, out) = (config.hidden_dim, config.feature_dim, config.out_dim);
         let encoder = Encoder::new(&mut rng, source.input(), hidden, feature, device);
@@ -49,7 +49,7 @@ impl Network {
         // dimension's spread for thousands of steps, hiding the no-stop-gradient collapse a
         // class should see within seconds, so no head here ends with BN.
         let projector = Head::new(&mut rng, feature, hidden, out, false, device);
-        let predictor = Head::new(&mut rng, out, config.predictor_width(), out, false, device);
+        let predictor = Head::new(&mut rng, out, config.predictor_hidden, out, false, device);
         let clip = config.method == Method::Clip && source.caption_dim() > 0;
         let text_encoder =
             clip.then(|| Encoder::mlp(&mut rng, source.caption_dim(), hidden, feature, device));

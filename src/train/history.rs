@@ -14,7 +14,7 @@ pub struct MetricsRow {
     pub step: usize,
     pub loss: f64,
     pub diagnostics: crate::metrics::Diagnostics,
-    pub extras: Vec<(&'static str, f64)>,
+    pub extras: Vec<(crate::metrics::Extra, f64)>,
 }
 
 impl MetricsRow {
@@ -27,11 +27,11 @@ impl MetricsRow {
         }
     }
 
-    /// The method-specific number `key`, NaN where this row has none.
-    pub fn extra(&self, key: &str) -> f64 {
+    /// The method-specific number `metric`, NaN where this row has none.
+    pub fn extra(&self, metric: crate::metrics::Extra) -> f64 {
         self.extras
             .iter()
-            .find(|(k, _)| *k == key)
+            .find(|(k, _)| *k == metric)
             .map_or(f64::NAN, |(_, v)| *v)
     }
 }
@@ -103,7 +103,7 @@ mod tests {
             step,
             loss: step as f64,
             diagnostics: Default::default(),
-            extras: vec![("mi_bound", 1.0)],
+            extras: vec![(crate::metrics::Extra::MiBound, 1.0)],
         }
     }
 
@@ -118,8 +118,14 @@ mod tests {
         assert_eq!(h.last().map(|r| r.step), Some(2 * CHUNK + 4));
         let copy = h.clone();
         assert!(Arc::ptr_eq(&copy.sealed[0], &h.sealed[0]));
-        assert_eq!(h.first().map(|r| r.extra("mi_bound")), Some(1.0));
-        assert!(h.first().is_some_and(|r| r.extra("kl").is_nan()));
+        assert_eq!(
+            h.first().map(|r| r.extra(crate::metrics::Extra::MiBound)),
+            Some(1.0)
+        );
+        assert!(
+            h.first()
+                .is_some_and(|r| r.extra(crate::metrics::Extra::Kl).is_nan())
+        );
     }
 
     #[test]

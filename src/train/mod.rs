@@ -11,7 +11,7 @@ pub mod worker;
 pub use device::{DeviceChoice, TrainDevice};
 pub use history::{History, MetricsRow};
 pub use session::{Incident, Session};
-pub use snapshot::{Event, Snapshot, extra_columns};
+pub use snapshot::{Event, Snapshot};
 pub use worker::{
     AugmentationPreview, Command, ProbeSamples, Published, SnapshotSink, Status, Trainer,
 };

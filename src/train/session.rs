@@ -4,7 +4,7 @@
 
 use super::device::TrainDevice;
 use super::snapshot::{Event, FORCE_SAMPLES, PairSimilarity, Snapshot, method_extras};
-use crate::config::{Apply, RunConfig, setting_doc};
+use crate::config::{Apply, Key, RunConfig, Setting};
 use crate::data::stream::BatchStream;
 use crate::data::{self, Probe, Source};
 use crate::error::{LabError, Result};
@@ -108,13 +108,13 @@ impl Session {
     /// Apply every scripted change due at the current step (each logged as an event); returns
     /// the keys changed. [`Session::step`] calls it; a caller that reacts to changes (the
     /// trainer thread) calls it first.
-    pub fn apply_script(&mut self) -> Result<Vec<String>> {
+    pub fn apply_script(&mut self) -> Result<Vec<Key>> {
         let mut applied = Vec::new();
         while let Some(next) = self.script.first().filter(|s| s.step <= self.step) {
-            let next = next.clone();
+            let setting = next.setting.clone();
             self.script.remove(0);
-            self.set(&next.key, &next.value)?;
-            applied.push(next.key);
+            applied.push(setting.key());
+            self.set(setting)?;
         }
         Ok(applied)
     }
@@ -277,12 +277,12 @@ impl Session {
     /// Change one setting. Live settings apply at the next step; shape-changing ones rebuild
     /// the network and data with the current seed. Every change is logged as an event.
     /// On error nothing changes.
-    pub fn set(&mut self, key: &str, value: &str) -> Result<Event> {
+    pub fn set(&mut self, setting: Setting) -> Result<Event> {
+        let key = setting.key();
         let mut next = self.config.clone();
-        let old = next.set(key, value)?;
-        let new = next.get(key)?;
-        let apply = setting_doc(key).map(|d| d.apply).unwrap_or(Apply::Live);
-        if apply == Apply::Rebuild && old != new {
+        let old = next.apply(setting)?;
+        let new = next.get(key);
+        if key.spec().apply == Apply::Rebuild && old != new {
             self.rebuild(next)?;
         } else {
             self.config = next;
@@ -290,7 +290,6 @@ impl Session {
         }
         let event = Event {
             step: self.step,
-            key: key.to_string(),
             old,
             new,
         };

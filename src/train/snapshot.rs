@@ -1,29 +1,36 @@
 //! What the trainer publishes: snapshots of the probe embeddings with their diagnostics, and
 //! the events (knob changes) that plots draw as markers.
 
-use crate::config::{Method, RunConfig};
+use crate::config::{Key, Method, RunConfig, Setting};
 use crate::data::Probe;
 use crate::error::Result;
 use crate::methods::{Learner, dino, effective_momentum, scalar, tensor2, to_vec};
-use crate::metrics::Diagnostics;
 use crate::metrics::diagnostics::{column_mean_var, normalize_rows};
+use crate::metrics::{Diagnostics, Extra};
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
-use serde::Serialize;
 
 /// A setting changed at `step` from `old` to `new`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     pub step: usize,
-    pub key: String,
-    pub old: String,
-    pub new: String,
+    pub old: Setting,
+    pub new: Setting,
 }
 
 impl Event {
+    pub fn key(&self) -> Key {
+        self.new.key()
+    }
+
     /// "temperature 0.5 -> 0.05" (ASCII: egui's bundled fonts have no arrow glyph).
     pub fn label(&self) -> String {
-        format!("{} {} -> {}", self.key, self.old, self.new)
+        format!(
+            "{} {} -> {}",
+            self.key().name(),
+            self.old.text(),
+            self.new.text()
+        )
     }
 }
 
@@ -33,8 +40,8 @@ pub struct Snapshot {
     /// Mean training loss since the previous snapshot (the initial loss at step 0).
     pub loss: f64,
     pub diagnostics: Diagnostics,
-    /// Method-specific numbers, in the order of [`extra_columns`].
-    pub extras: Vec<(&'static str, f64)>,
+    /// Method-specific numbers, in the order of the method's `METRICS`.
+    pub extras: Vec<(Extra, f64)>,
     /// `[n, dim]` probe embeddings z (projector output).
     pub z: Vec<f32>,
     pub dim: usize,
@@ -115,7 +122,7 @@ impl PrototypeDistributions {
 /// prototype distributions; for BYOL, SimSiam and MoCo, what their forces need.
 #[derive(Clone, Debug, Default)]
 pub struct MethodExtras {
-    pub numbers: Vec<(&'static str, f64)>,
+    pub numbers: Vec<(Extra, f64)>,
     pub prototypes: Option<PrototypeDistributions>,
     pub forces: Option<ForceInputs>,
 }
@@ -295,46 +302,11 @@ impl PairSimilarity {
 }
 
 impl Snapshot {
-    pub fn extra(&self, key: &str) -> Option<f64> {
-        self.extras.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
-    }
-}
-
-/// The InfoNCE bound on the views' mutual information (`metrics.csv` column).
-pub const MI_BOUND: &str = "mi_bound";
-
-/// The method-specific metrics.csv columns, after the common ones.
-pub fn extra_columns(method: Method) -> &'static [&'static str] {
-    match method {
-        Method::SimClr => &["temperature", MI_BOUND],
-        Method::Moco => &["temperature", "ema_momentum", MI_BOUND],
-        Method::Clip => &["temperature", "retrieval_acc", MI_BOUND],
-        Method::Byol => &["ema_momentum"],
-        Method::SimSiam => &["pred_cos"],
-        Method::Barlow => &["invariance", "redundancy"],
-        Method::Dino => &["teacher_entropy", "kl", "ema_momentum"],
-    }
-}
-
-/// What a method-specific number is, as a formula (hover text of its plot).
-pub fn extra_formula(key: &str) -> &'static str {
-    match key {
-        "temperature" => "τ of the softmax over similarities (CLIP: 1 / the learned logit scale)",
-        "ema_momentum" => {
-            "m of the EMA teacher / key encoder, θ_t ← m·θ_t + (1 − m)·θ (after the schedule)"
-        }
-        MI_BOUND => "ln N − loss: the InfoNCE lower bound on I(v1; v2), never above ln N",
-        "retrieval_acc" => {
-            "fraction of probe images whose most similar probe caption (cosine) is their own"
-        }
-        "pred_cos" => "mean cos(predictor(ẑ₁), ẑ₂) on the probe: −(SimSiam's loss) at the probe",
-        "invariance" => "Σᵢ (1 − Cᵢᵢ)² with C the cross-correlation of the standardised views",
-        "redundancy" => "Σᵢ≠ⱼ Cᵢⱼ² with C the cross-correlation of the standardised views",
-        "teacher_entropy" => {
-            "mean over the probe of −Σₖ P_t(k) log P_t(k): 0 = one prototype, ln K = uniform"
-        }
-        "kl" => "mean over the probe of KL(P_teacher ‖ P_student) = Σₖ P_t log(P_t / P_s)",
-        _ => "a method-specific number",
+    pub fn extra(&self, metric: Extra) -> Option<f64> {
+        self.extras
+            .iter()
+            .find(|(k, _)| *k == metric)
+            .map(|(_, v)| *v)
     }
 }
 
@@ -413,20 +385,10 @@ pub fn method_extras(
     (step, loss): (usize, f64),
 ) -> Result<MethodExtras> {
     let d = config.out_dim;
-    let m = effective_momentum(config, step);
-    let bound = mi_bound(config, loss).unwrap_or(f64::NAN);
-    if config.method == Method::Dino {
-        let (entropy, kl, prototypes) = dino_entropy_kl(learner, config, probe)?;
-        return Ok(MethodExtras {
-            numbers: vec![
-                ("teacher_entropy", entropy),
-                ("kl", kl),
-                ("ema_momentum", m),
-            ],
-            prototypes: Some(prototypes),
-            forces: None,
-        });
-    }
+    let metrics = crate::methods::metrics(config.method);
+    let dino = (config.method == Method::Dino)
+        .then(|| dino_entropy_kl(learner, config, probe))
+        .transpose()?;
     // SimSiam's predictions of the whole probe serve both `pred_cos` and the forces; BYOL's
     // forces need only the first rows'.
     let rows = FORCE_SAMPLES.min(probe.n);
@@ -443,42 +405,42 @@ pub fn method_extras(
             .transpose()?
             .map(ForceInputs::Pull),
     };
-    let numbers = match config.method {
-        Method::SimClr => vec![("temperature", config.temperature), (MI_BOUND, bound)],
-        Method::Moco => vec![
-            ("temperature", config.temperature),
-            ("ema_momentum", m),
-            (MI_BOUND, bound),
-        ],
+    let temperature = match config.method {
+        // CLIP's τ may be learned: 1 / its logit scale.
         Method::Clip => {
             let device = learner.inference_device();
-            let scale = scalar(learner.online.logit_scale(config, &device))?;
-            vec![
-                ("temperature", 1.0 / scale),
-                ("retrieval_acc", retrieval_accuracy(z, z_b, d)),
-                (MI_BOUND, bound),
-            ]
+            1.0 / scalar(learner.online.logit_scale(config, &device))?
         }
-        Method::Byol => vec![("ema_momentum", m)],
-        // How well the predictor maps one view onto the other (−loss at the probe).
-        Method::SimSiam => vec![(
-            "pred_cos",
-            crate::metrics::diagnostics::paired_cosine(
-                predictions.as_deref().unwrap_or_default(),
-                z_b,
-                d,
-            ),
-        )],
-        Method::Barlow => {
-            let (inv, red) = barlow_terms(z_a, z_b, d);
-            vec![("invariance", inv), ("redundancy", red)]
-        }
-        // Above, with its distributions.
-        Method::Dino => Vec::new(),
+        _ => config.temperature,
     };
+    let barlow = metrics
+        .contains(&Extra::Invariance)
+        .then(|| barlow_terms(z_a, z_b, d));
+    let numbers = metrics
+        .iter()
+        .map(|&metric| {
+            let value = match metric {
+                Extra::Temperature => temperature,
+                Extra::EmaMomentum => effective_momentum(config, step),
+                Extra::MiBound => mi_bound(config, loss).unwrap_or(f64::NAN),
+                Extra::RetrievalAcc => retrieval_accuracy(z, z_b, d),
+                // How well the predictor maps one view onto the other (−loss at the probe).
+                Extra::PredCos => crate::metrics::diagnostics::paired_cosine(
+                    predictions.as_deref().unwrap_or_default(),
+                    z_b,
+                    d,
+                ),
+                Extra::Invariance => barlow.map_or(f64::NAN, |b| b.0),
+                Extra::Redundancy => barlow.map_or(f64::NAN, |b| b.1),
+                Extra::TeacherEntropy => dino.as_ref().map_or(f64::NAN, |t| t.0),
+                Extra::Kl => dino.as_ref().map_or(f64::NAN, |t| t.1),
+            };
+            (metric, value)
+        })
+        .collect();
     Ok(MethodExtras {
         numbers,
-        prototypes: None,
+        prototypes: dino.map(|t| t.2),
         forces,
     })
 }

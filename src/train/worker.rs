@@ -9,7 +9,7 @@ use super::device::TrainDevice;
 use super::history::{History, MetricsRow};
 use super::session::{Incident, Session};
 use super::snapshot::{Event, Snapshot};
-use crate::config::RunConfig;
+use crate::config::{Apply, Key, RunConfig, Setting};
 use crate::error::{LabError, Result};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -18,11 +18,8 @@ use std::time::{Duration, Instant};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// Change one setting (`key` as in `RunConfig`, value as text).
-    Set {
-        key: String,
-        value: String,
-    },
+    /// Change one setting (checked against its declaration by the trainer).
+    Set(Setting),
     Pause,
     Resume,
     /// Run `n` steps, then stay paused.
@@ -227,11 +224,8 @@ impl Trainer {
         let _ = self.tx.send(command);
     }
 
-    pub fn set(&self, key: &str, value: impl ToString) {
-        self.send(Command::Set {
-            key: key.to_string(),
-            value: value.to_string(),
-        });
+    pub fn set(&self, setting: Setting) {
+        self.send(Command::Set(setting));
     }
 
     /// The newest published state, without waiting for training (one short lock, one `Arc`).
@@ -293,7 +287,7 @@ pub fn coalesce(commands: Vec<Command>) -> Vec<Command> {
             Command::Reset { .. } | Command::Replace(_) | Command::Load(_) => {
                 Some(*i) == last_restart
             }
-            Command::Set { .. } => last_replace.is_none_or(|r| *i > r),
+            Command::Set(_) => last_replace.is_none_or(|r| *i > r),
             _ => true,
         })
         .map(|(_, c)| c)
@@ -428,10 +422,11 @@ impl Worker {
     /// Returns false when the worker should stop. The caller publishes.
     fn handle(&mut self, command: Command) -> bool {
         let result = match command {
-            Command::Set { key, value } => {
-                let result = self.session.set(&key, &value).map(|_| ());
+            Command::Set(setting) => {
+                let key = setting.key();
+                let result = self.session.set(setting).map(|_| ());
                 if result.is_ok() {
-                    self.after_set(&key);
+                    self.after_set(key);
                 }
                 result
             }
@@ -471,13 +466,11 @@ impl Worker {
     }
 
     /// Refresh what derives from `key` after it changed (by a command or a script).
-    fn after_set(&mut self, key: &str) {
-        let rebuild = crate::config::setting_doc(key)
-            .is_some_and(|d| d.apply == crate::config::Apply::Rebuild);
-        if rebuild {
+    fn after_set(&mut self, key: Key) {
+        if key.spec().apply == Apply::Rebuild {
             self.data_changed();
             self.take_snapshot();
-        } else if key == "augment_strength" {
+        } else if key == Key::AugmentStrength {
             self.refresh_preview();
         }
     }
@@ -489,7 +482,7 @@ impl Worker {
         let mut urgent = false;
         let result = match self.session.apply_script() {
             Ok(keys) => {
-                for key in &keys {
+                for key in keys.iter().copied() {
                     self.after_set(key);
                 }
                 urgent |= !keys.is_empty();
@@ -543,45 +536,39 @@ impl Worker {
 mod tests {
     use super::*;
 
-    fn set(v: &str) -> Command {
-        Command::Set {
-            key: "temperature".into(),
-            value: v.into(),
-        }
+    fn set(v: f64) -> Command {
+        Command::Set(Setting::Temperature(v))
     }
 
     #[test]
     fn a_later_restart_makes_earlier_restarts_moot_and_a_replace_earlier_settings() {
         let replace = Command::Replace(Box::default());
         let commands = vec![
-            set("0.1"),
+            set(0.1),
             Command::Reset { seed: 1 },
             Command::Pause,
-            set("0.2"),
+            set(0.2),
             Command::Reset { seed: 2 },
             Command::Step(1),
         ];
         assert_eq!(
             coalesce(commands),
             vec![
-                set("0.1"),
+                set(0.1),
                 Command::Pause,
-                set("0.2"),
+                set(0.2),
                 Command::Reset { seed: 2 },
                 Command::Step(1),
             ]
         );
         let commands = vec![
-            set("0.1"),
+            set(0.1),
             Command::Reset { seed: 1 },
             Command::Resume,
             replace.clone(),
-            set("0.3"),
+            set(0.3),
         ];
-        assert_eq!(
-            coalesce(commands),
-            vec![Command::Resume, replace, set("0.3")]
-        );
+        assert_eq!(coalesce(commands), vec![Command::Resume, replace, set(0.3)]);
         assert_eq!(coalesce(vec![Command::Shutdown]), vec![Command::Shutdown]);
     }
 }

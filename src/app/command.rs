@@ -1,0 +1,132 @@
+//! What the user asks for, typed: every button, menu item and keyboard shortcut produces an
+//! [`AppCommand`]; the app applies them after the frame, in order. What a command asks of the
+//! run is [`AppCommand::for_run`], a plain function, so a test can drive a pipeline exactly as
+//! the window does, without one.
+
+use crate::config::{DatasetKind, Method, RunConfig, Setting};
+use crate::train::Command;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AppCommand {
+    /// Play when paused, pause when playing.
+    TogglePlay,
+    /// One training step (played slowly when the view's slow motion is on).
+    StepOnce,
+    /// Start over with the seed the controls show.
+    Reset,
+    /// Change one setting of the run.
+    Set(Setting),
+    /// A new experiment with `method`'s paper defaults (keeping the data, seed and rates).
+    SwitchMethod(Method),
+    /// Start the lesson with this id.
+    StartLesson(&'static str),
+}
+
+/// The keyboard shortcuts, each with the command its button gives.
+pub const SHORTCUTS: &[(egui::Key, AppCommand)] = &[
+    (egui::Key::Space, AppCommand::TogglePlay),
+    (egui::Key::S, AppCommand::StepOnce),
+    (egui::Key::R, AppCommand::Reset),
+];
+
+impl AppCommand {
+    /// The key that gives this command, for the button's tooltip.
+    pub fn shortcut(&self) -> Option<egui::Key> {
+        SHORTCUTS
+            .iter()
+            .find(|(_, c)| c == self)
+            .map(|(key, _)| *key)
+    }
+
+    /// What the run's trainer must do for this command, given the app's `config` (updated
+    /// here for settings and switches), whether the run is `paused`, and the controls' `seed`.
+    pub fn for_run(&self, config: &mut RunConfig, paused: bool, seed: u64) -> Vec<Command> {
+        match self {
+            AppCommand::TogglePlay if paused => vec![Command::Resume],
+            AppCommand::TogglePlay => vec![Command::Pause],
+            AppCommand::StepOnce => vec![Command::Step(1)],
+            AppCommand::Reset => vec![Command::Reset { seed }],
+            AppCommand::Set(setting) => {
+                // The control shows a valid value at once; an invalid one leaves the config as
+                // it was and comes back from the trainer as the banner's error.
+                let _ = config.apply(setting.clone());
+                vec![Command::Set(setting.clone())]
+            }
+            AppCommand::SwitchMethod(method) => {
+                *config = config_for_method(config, *method);
+                vec![Command::Replace(Box::new(config.clone()))]
+            }
+            // A lesson is a scenario: the app builds and loads it (it keeps its own rates).
+            AppCommand::StartLesson(_) => Vec::new(),
+        }
+    }
+}
+
+/// The keyboard's commands this frame (none while a text field has the keyboard).
+pub fn from_keys(ctx: &egui::Context) -> Vec<AppCommand> {
+    if ctx.egui_wants_keyboard_input() {
+        return Vec::new();
+    }
+    ctx.input(|i| {
+        SHORTCUTS
+            .iter()
+            .filter(|(key, _)| i.key_pressed(*key))
+            .map(|(_, c)| c.clone())
+            .collect()
+    })
+}
+
+/// The config a switch to `method` starts: that method's paper defaults (optimizer, τ,
+/// momentum …), keeping the dataset (CLIP needs shapes), the seed and the snapshot rate.
+pub fn config_for_method(current: &RunConfig, method: Method) -> RunConfig {
+    let mut next = RunConfig::for_method(method);
+    next.dataset = if method == Method::Clip {
+        DatasetKind::Shapes
+    } else {
+        current.dataset.clone()
+    };
+    next.seed = current.seed;
+    next.snapshot_every = current.snapshot_every;
+    next.probe_size = current.probe_size;
+    next
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::OptimizerKind;
+
+    #[test]
+    fn switching_method_takes_its_defaults_and_keeps_the_data() {
+        let mut current = RunConfig::for_method(Method::SimClr);
+        current.dataset = DatasetKind::Digits;
+        current.seed = 7;
+        current.snapshot_every = 5;
+        let next = config_for_method(&current, Method::SimSiam);
+        assert_eq!((next.optimizer, next.lr), (OptimizerKind::Sgd, 0.05));
+        assert_eq!(
+            (next.dataset, next.seed, next.snapshot_every),
+            (DatasetKind::Digits, 7, 5)
+        );
+        assert_eq!(
+            config_for_method(&current, Method::Clip).dataset,
+            DatasetKind::Shapes
+        );
+    }
+
+    #[test]
+    fn an_invalid_setting_reaches_the_trainer_but_not_the_controls() {
+        let mut config = RunConfig::default();
+        let bad = AppCommand::Set(Setting::Temperature(-1.0));
+        assert_eq!(
+            bad.for_run(&mut config, false, 0),
+            vec![Command::Set(Setting::Temperature(-1.0))]
+        );
+        assert_eq!(config.temperature, 0.5);
+        assert_eq!(
+            AppCommand::TogglePlay.for_run(&mut config, true, 0),
+            vec![Command::Resume]
+        );
+        assert_eq!(AppCommand::Reset.shortcut(), Some(egui::Key::R));
+    }
+}

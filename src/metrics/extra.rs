@@ -1,0 +1,68 @@
+//! The methods' own metrics (the `metrics.csv` columns after the common ones). Each is declared
+//! once here with its column name and formula; each method lists the ones it reports beside
+//! its loss (`methods/*.rs`, `METRICS`), and the snapshot computes exactly those, in that order.
+
+/// One method-specific metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Extra {
+    Temperature,
+    EmaMomentum,
+    MiBound,
+    RetrievalAcc,
+    PredCos,
+    Invariance,
+    Redundancy,
+    TeacherEntropy,
+    Kl,
+}
+
+impl Extra {
+    /// The `metrics.csv` column.
+    pub const fn name(self) -> &'static str {
+        match self {
+            // The effective τ: the setting's own name, so the column reads as the knob.
+            Extra::Temperature => crate::config::Key::Temperature.name(),
+            Extra::EmaMomentum => "ema_momentum",
+            Extra::MiBound => "mi_bound",
+            Extra::RetrievalAcc => "retrieval_acc",
+            Extra::PredCos => "pred_cos",
+            Extra::Invariance => "invariance",
+            Extra::Redundancy => "redundancy",
+            Extra::TeacherEntropy => "teacher_entropy",
+            Extra::Kl => "kl",
+        }
+    }
+
+    /// What it is, as a formula (the hover text of its plot).
+    pub const fn formula(self) -> &'static str {
+        match self {
+            Extra::Temperature => {
+                "τ of the softmax over similarities (CLIP: 1 / the learned logit scale)"
+            }
+            Extra::EmaMomentum => {
+                "m of the EMA teacher / key encoder, θ_t ← m·θ_t + (1 − m)·θ (after the schedule)"
+            }
+            Extra::MiBound => "ln N − loss: the InfoNCE lower bound on I(v1; v2), never above ln N",
+            Extra::RetrievalAcc => {
+                "fraction of probe images whose most similar probe caption (cosine) is their own"
+            }
+            Extra::PredCos => {
+                "mean cos(predictor(ẑ₁), ẑ₂) on the probe: −(SimSiam's loss) at the probe"
+            }
+            Extra::Invariance => {
+                "Σᵢ (1 − Cᵢᵢ)² with C the cross-correlation of the standardised views"
+            }
+            Extra::Redundancy => "Σᵢ≠ⱼ Cᵢⱼ² with C the cross-correlation of the standardised views",
+            Extra::TeacherEntropy => {
+                "mean over the probe of −Σₖ P_t(k) log P_t(k): 0 = one prototype, ln K = uniform"
+            }
+            Extra::Kl => "mean over the probe of KL(P_teacher ‖ P_student) = Σₖ P_t log(P_t / P_s)",
+        }
+    }
+}
+
+impl std::fmt::Display for Extra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
