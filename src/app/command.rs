@@ -20,6 +20,10 @@ pub enum AppCommand {
     SwitchMethod(Method),
     /// Start the lesson with this id.
     StartLesson(&'static str),
+    /// Start the t-SNE layout again from random positions.
+    ReseedLayout,
+    /// Save the plot `name` (at `rect` on screen) as a PNG.
+    SavePlot { name: String, rect: egui::Rect },
 }
 
 /// The keyboard shortcuts, each with the command its button gives.
@@ -57,7 +61,10 @@ impl AppCommand {
                 vec![Command::Replace(Box::new(config.clone()))]
             }
             // A lesson is a scenario: the app builds and loads it (it keeps its own rates).
-            AppCommand::StartLesson(_) => Vec::new(),
+            // The layout and the screenshot are the projector's and the window's business.
+            AppCommand::StartLesson(_) | AppCommand::ReseedLayout | AppCommand::SavePlot { .. } => {
+                Vec::new()
+            }
         }
     }
 }

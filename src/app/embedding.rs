@@ -5,7 +5,8 @@
 //! raw embedding on the unit circle / sphere. Coloured by class, with a legend above the plot
 //! (never over the points). Points glide between layouts at frame rate instead of jumping.
 
-use super::LabApp;
+use super::{AppCommand, RunFrame};
+use crate::config::RunConfig;
 use crate::projection::ProjectorSettings;
 pub use crate::render::palette::class_colour;
 use crate::render::plot_item::GpuPoints;
@@ -135,14 +136,9 @@ pub fn on_sphere(p: &[f32], yaw: f32, pitch: f32) -> ([f32; 2], f32) {
 }
 
 /// Where an embedding lands in the current projection.
-fn project(app: &LabApp, x: &[f32]) -> Option<[f32; 2]> {
-    let v = &app.state.view;
-    match (v.projection, app.pca()) {
-        (Projection::Unit, _) => app
-            .layouts()
-            .and_then(|l| l.sphere.as_ref())
-            .and_then(|r| r.as_ref().ok())
-            .map(|s| s.project(x)),
+fn project(v: &ViewState, run: &RunFrame, x: &[f32]) -> Option<[f32; 2]> {
+    match (v.projection, run.pca()) {
+        (Projection::Unit, _) => run.sphere().map(|s| s.project(x)),
         (Projection::Circle, _) if x.len() == 2 => Some(on_circle(x)),
         (Projection::Sphere, _) if x.len() == 3 => Some(on_sphere(x, v.yaw, v.pitch).0),
         // t-SNE has no map for points it was not fitted on.
@@ -164,13 +160,12 @@ struct Target {
 }
 
 /// The current projection's target layout, or why there is none.
-fn layout(app: &LabApp) -> Result<Target, String> {
-    let snap = app
+fn layout(view: &ViewState, run: &RunFrame) -> Result<Target, String> {
+    let snap = run
         .published
         .snapshot
         .as_ref()
         .ok_or("waiting for the first snapshot…")?;
-    let view = &app.state.view;
     let raw = |points: Vec<[f32; 2]>, caption: &str| Target {
         points,
         step: snap.step,
@@ -193,7 +188,7 @@ fn layout(app: &LabApp) -> Result<Target, String> {
             "raw embedding on the unit sphere (the far side is dimmed)",
         ));
     }
-    let layouts = app.layouts().ok_or("projecting…")?;
+    let layouts = run.layouts.ok_or("projecting…")?;
     if view.projection == Projection::Unit {
         let sphere = match &layouts.sphere {
             None => return Err("projecting…".into()),
@@ -397,9 +392,7 @@ impl Glide {
 }
 
 /// Point size and opacity, and who draws them: a menu, so they take no row of their own.
-fn point_controls(ui: &mut Ui, app: &mut LabApp) {
-    let gpu = app.gpu_points;
-    let v = &mut app.state.view;
+fn point_controls(ui: &mut Ui, v: &mut ViewState, gpu: bool) {
     ui.menu_button("points", |ui| {
         ui.add(egui::Slider::new(&mut v.point_radius, 0.5..=8.0).text("point size"));
         ui.add(egui::Slider::new(&mut v.point_opacity, 0.05..=1.0).text("opacity"));
@@ -421,36 +414,35 @@ fn point_controls(ui: &mut Ui, app: &mut LabApp) {
 }
 
 /// Whether the WGSL renderer draws `n` points now.
-fn use_gpu(app: &LabApp, n: usize) -> bool {
-    app.gpu_points
-        && match app.state.view.renderer {
-            PointRenderer::Auto => n > GPU_THRESHOLD,
-            PointRenderer::Gpu => true,
-            PointRenderer::Plot => false,
-        }
+fn use_gpu(view: &ViewState, gpu: bool, n: usize) -> bool {
+    gpu && match view.renderer {
+        PointRenderer::Auto => n > GPU_THRESHOLD,
+        PointRenderer::Gpu => true,
+        PointRenderer::Plot => false,
+    }
 }
 
 /// Slow motion: one optimizer step as an animation, at a speed the user sets.
-fn slow_motion_controls(ui: &mut Ui, app: &mut LabApp) {
+fn slow_motion_controls(ui: &mut Ui, view: &mut ViewState, out: &mut Vec<AppCommand>) {
     ui.horizontal_wrapped(|ui| {
-        ui.checkbox(&mut app.state.view.slow_motion, "slow motion")
+        ui.checkbox(&mut view.slow_motion, "slow motion")
             .on_hover_text(
                 "Step (or S) pauses and plays one optimizer step slowly: every point travels in a straight line from where it was before the step to where it is after it",
             );
         ui.add_enabled(
-            app.state.view.slow_motion,
-            egui::Slider::new(&mut app.state.view.slow_seconds, 0.5..=10.0)
+            view.slow_motion,
+            egui::Slider::new(&mut view.slow_seconds, 0.5..=10.0)
                 .logarithmic(true)
                 .suffix(" s")
                 .text("per step"),
         );
-        if app.state.view.slow_motion
+        if view.slow_motion
             && ui
                 .button("Step slowly")
                 .on_hover_text("S: one training step, in slow motion")
                 .clicked()
         {
-            app.apply(super::AppCommand::StepOnce);
+            out.push(AppCommand::StepOnce);
         }
     });
 }
@@ -462,10 +454,10 @@ pub fn plays_slowly(view: &ViewState) -> bool {
 }
 
 /// The t-SNE sliders, the re-seed button.
-fn tsne_controls(ui: &mut Ui, app: &mut LabApp) {
+fn tsne_controls(ui: &mut Ui, view: &mut ViewState, out: &mut Vec<AppCommand>) {
     ui.horizontal_wrapped(|ui| {
         ui.add(
-            egui::Slider::new(&mut app.state.view.perplexity, 2.0..=100.0)
+            egui::Slider::new(&mut view.perplexity, 2.0..=100.0)
                 .integer()
                 .text("perplexity"),
         )
@@ -473,7 +465,7 @@ fn tsne_controls(ui: &mut Ui, app: &mut LabApp) {
             "about how many neighbours each point keeps close: small values show local structure, large values the global one",
         );
         ui.add(
-            egui::Slider::new(&mut app.state.view.tsne_lr, 10.0..=1000.0)
+            egui::Slider::new(&mut view.tsne_lr, 10.0..=1000.0)
                 .logarithmic(true)
                 .text("learning rate"),
         )
@@ -482,25 +474,33 @@ fn tsne_controls(ui: &mut Ui, app: &mut LabApp) {
             .button("re-seed layout")
             .on_hover_text("start the t-SNE layout again from random positions")
             .clicked()
-            && let Some(p) = app.pipeline()
         {
-            p.reseed_layout();
+            out.push(AppCommand::ReseedLayout);
         }
     });
 }
 
-pub fn view(ui: &mut Ui, app: &mut LabApp) {
+/// The view's own controls (projection, overlays, points, slow motion or t-SNE), shared by
+/// every run shown; `dim` is the embedding's dimension, `gpu` whether the WGSL renderer exists.
+pub fn controls(
+    ui: &mut Ui,
+    view: &mut ViewState,
+    config: &RunConfig,
+    dim: Option<usize>,
+    gpu: bool,
+) -> Vec<AppCommand> {
+    let mut out = Vec::new();
     ui.horizontal_wrapped(|ui| {
         ui.label("view:");
-        ui.selectable_value(&mut app.state.view.projection, Projection::Unit, "sphere")
+        ui.selectable_value(&mut view.projection, Projection::Unit, "sphere")
             .on_hover_text(
                 "the normalised embedding as the loss sees it, on the fixed scale of the unit sphere: a collapse looks like the points converging",
             );
-        ui.selectable_value(&mut app.state.view.projection, Projection::Pca, "PCA")
+        ui.selectable_value(&mut view.projection, Projection::Pca, "PCA")
             .on_hover_text(
                 "the two directions of largest variance of the raw embedding, zoomed to fit: the global shape (hides scale)",
             );
-        ui.selectable_value(&mut app.state.view.projection, Projection::Tsne, "t-SNE")
+        ui.selectable_value(&mut view.projection, Projection::Tsne, "t-SNE")
             .on_hover_text(
                 "neighbourhoods kept, distances between clusters not: clusters forming, updated live on its own thread",
             );
@@ -509,8 +509,8 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
             (Projection::Circle, 2, "raw d=2"),
             (Projection::Sphere, 3, "raw d=3"),
         ] {
-            ui.add_enabled_ui(app.state.config.out_dim == d, |ui| {
-                ui.selectable_value(&mut app.state.view.projection, projection, label)
+            ui.add_enabled_ui(config.out_dim == d, |ui| {
+                ui.selectable_value(&mut view.projection, projection, label)
                     .on_hover_text(if d == 2 {
                         "the raw 2-d embedding on the unit circle"
                     } else {
@@ -521,255 +521,293 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
                     ));
             });
         }
-        let tsne = app.state.view.projection == Projection::Tsne;
+        let tsne = view.projection == Projection::Tsne;
         ui.add_enabled_ui(!tsne, |ui| {
-            ui.checkbox(&mut app.state.view.show_pairs, "join views")
+            ui.checkbox(&mut view.show_pairs, "join views")
                 .on_hover_text(
                     "each line joins the embeddings of two augmented views of one sample: short lines = aligned views",
                 )
                 .on_disabled_hover_text("t-SNE cannot place points it was not fitted on: lines in the other views");
         });
-        let why_not = super::forces::unavailable(app.state.config.method)
-            .or((app.state.view.projection != Projection::Unit).then_some("in the sphere view"));
+        let why_not = super::forces::unavailable(config.method)
+            .or((view.projection != Projection::Unit).then_some("in the sphere view"));
         ui.add_enabled(
             why_not.is_none(),
-            egui::Checkbox::new(&mut app.state.view.forces, "forces"),
+            egui::Checkbox::new(&mut view.forces, "forces"),
         )
         .on_hover_text(
             "the loss's force on each embedding of a batch of probe samples: why the points move; click a point for its positive and negatives",
         )
         .on_disabled_hover_text(why_not.unwrap_or_default());
-        point_controls(ui, app);
-        if fixed_scale(app.state.view.projection) {
-            ui.checkbox(&mut app.state.view.zoom_to_fit, "zoom to fit")
+        point_controls(ui, view, gpu);
+        if fixed_scale(view.projection) {
+            ui.checkbox(&mut view.zoom_to_fit, "zoom to fit")
                 .on_hover_text(
                     "off: the fixed scale of the unit sphere, where a collapse looks like one; on: zoomed onto the points (hides how close together they are)",
                 );
         }
     });
-    if app.state.view.projection == Projection::Tsne {
-        tsne_controls(ui, app);
+    if view.projection == Projection::Tsne {
+        tsne_controls(ui, view, &mut out);
     } else {
-        slow_motion_controls(ui, app);
+        slow_motion_controls(ui, view, &mut out);
     }
-    let sphere = app.state.view.projection == Projection::Sphere
-        && app.published.snapshot.as_ref().is_some_and(|s| s.dim == 3);
-    if sphere {
+    if shows_raw_sphere(view, dim) {
         ui.horizontal(|ui| {
             ui.add(
-                egui::Slider::new(
-                    &mut app.state.view.yaw,
-                    -std::f32::consts::PI..=std::f32::consts::PI,
-                )
-                .text("turn"),
+                egui::Slider::new(&mut view.yaw, -std::f32::consts::PI..=std::f32::consts::PI)
+                    .text("turn"),
             );
             ui.add(
                 egui::Slider::new(
-                    &mut app.state.view.pitch,
+                    &mut view.pitch,
                     -std::f32::consts::FRAC_PI_2..=std::f32::consts::FRAC_PI_2,
                 )
                 .text("tilt"),
             );
         });
     }
-    match layout(app) {
-        Err(why) => {
-            ui.centered_and_justified(|ui| ui.label(why));
-        }
-        Ok(target) => {
-            if app.glide.frame(&target.points, target.step) {
-                ui.ctx().request_repaint();
+    out
+}
+
+/// Whether the raw 3-d sphere is shown (it has turn and tilt, and a far side).
+fn shows_raw_sphere(view: &ViewState, dim: Option<usize>) -> bool {
+    view.projection == Projection::Sphere && dim == Some(3)
+}
+
+/// One run's embedding view: its points gliding between layouts, the point the user picked.
+#[derive(Default)]
+pub struct RunView {
+    glide: Glide,
+    /// The point of the forces overlay the user clicked.
+    selected_point: Option<usize>,
+    /// The last frame drew the points with the WGSL renderer.
+    drew_gpu_points: bool,
+}
+
+impl RunView {
+    /// The optimizer step being played in slow motion, if one is.
+    pub fn slow_move(&self) -> Option<&SlowMove> {
+        self.glide.slow_move()
+    }
+
+    /// Play the next step of `from_step` slowly, over `seconds`.
+    pub fn arm_slow_motion(&mut self, from_step: usize, seconds: f32) {
+        self.glide.arm_slow_motion(from_step, seconds);
+    }
+
+    pub fn drew_gpu_points(&self) -> bool {
+        self.drew_gpu_points
+    }
+
+    /// Draw `run` as `view` says (`gpu`: the WGSL renderer exists).
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        view: &ViewState,
+        run: &RunFrame,
+        gpu: bool,
+    ) -> Vec<AppCommand> {
+        let mut out = Vec::new();
+        let sphere = shows_raw_sphere(view, run.published.snapshot.as_ref().map(|s| s.dim));
+        match layout(view, run) {
+            Err(why) => {
+                ui.centered_and_justified(|ui| ui.label(why));
             }
-            let slow = app.glide.slow_move().map(|m| {
-                format!(
-                    "  ·  slow motion: step {} -> {}, {:.0} %",
-                    m.steps.0,
-                    m.steps.1,
-                    100.0 * m.progress()
-                )
-            });
-            let caption = ui.label(format!("{}{}", target.caption, slow.unwrap_or_default()));
-            if !target.detail.is_empty() {
-                caption.on_hover_text(&target.detail);
-            }
-            let points = app.glide.shown().to_vec();
-            let labels = target.labels;
-            let names = app.status().class_names.clone();
-            // On the sphere, points on the far hemisphere are drawn dimmed, in their own series.
-            let far: Vec<bool> = match (sphere, &app.published.snapshot) {
-                (true, Some(snap)) => snap
-                    .z
-                    .chunks_exact(3)
-                    .map(|p| on_sphere(p, app.state.view.yaw, app.state.view.pitch).1 < 0.0)
-                    .collect(),
-                _ => vec![false; points.len()],
-            };
-            let classes = names.len().max(1);
-            let gpu = use_gpu(app, points.len());
-            app.drew_gpu_points = gpu;
-            let (radius, opacity) = (app.state.view.point_radius, app.state.view.point_opacity);
-            let colour_of = |l: usize, back: bool| {
-                let c = class_colour(l % classes);
-                if back { c.gamma_multiply(0.3) } else { c }
-            };
-            let mut by_class: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 2 * classes];
-            let mut instances: Vec<PointInstance> = Vec::new();
-            for ((p, &l), &back) in points.iter().zip(&labels).zip(&far) {
-                let series = by_class.get_mut(l + if back { classes } else { 0 });
-                if gpu {
-                    let c = colour_of(l, back).to_srgba_unmultiplied();
-                    instances.push(PointInstance {
-                        position: *p,
-                        colour: c.map(|v| v as f32 / 255.0),
-                    });
-                } else if let Some(v) = series {
-                    v.push([p[0] as f64, p[1] as f64]);
+            Ok(target) => {
+                if self.glide.frame(&target.points, target.step) {
+                    ui.ctx().request_repaint();
                 }
-            }
-            // In slow motion, each point's path from before the step to after it (a subsample).
-            let paths: Vec<(usize, [f64; 2], [f64; 2])> = app
-                .glide
-                .slow_move()
-                .map(|m| {
-                    let every = (m.from.len() / 300).max(1);
-                    m.from
-                        .iter()
-                        .zip(&m.to)
-                        .zip(&labels)
-                        .step_by(every)
-                        .map(|((a, b), &l)| {
-                            (l, [a[0] as f64, a[1] as f64], [b[0] as f64, b[1] as f64])
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut pairs: Vec<(usize, [f64; 2], [f64; 2])> = Vec::new();
-            if app.state.view.show_pairs
-                && let Some(snap) = &app.published.snapshot
-            {
-                let d = snap.dim.max(1);
-                for (i, (a, b)) in snap
-                    .view_a
-                    .chunks_exact(d)
-                    .zip(snap.view_b.chunks_exact(d))
-                    .take(crate::train::snapshot::VIEW_LINES)
-                    .enumerate()
-                {
-                    if let (Some(pa), Some(pb)) = (project(app, a), project(app, b)) {
-                        let label = labels.get(i).copied().unwrap_or(0);
-                        pairs.push((
-                            label,
-                            [pa[0] as f64, pa[1] as f64],
-                            [pb[0] as f64, pb[1] as f64],
-                        ));
-                    }
-                }
-            }
-            class_legend(ui, &names, classes);
-            let overlay = (app.state.view.forces
-                && app.state.view.projection == Projection::Unit
-                && super::forces::unavailable(app.state.config.method).is_none())
-            .then(|| {
-                let layout = app
-                    .layouts()
-                    .and_then(|l| l.sphere.as_ref())
-                    .and_then(|r| r.as_ref().ok())?;
-                super::forces::overlay(app, layout, app.selected_point)
-            })
-            .flatten();
-            if let Some(o) = &overlay {
-                ui.label(egui::RichText::new(&o.caption).small());
-            }
-            let fit = app.state.view.zoom_to_fit || !fixed_scale(app.state.view.projection);
-            let mut plot = Plot::new(("embedding", fit)).data_aspect(1.0);
-            if !fit {
-                // A square of [−1.1, 1.1]²: the whole circle, at the largest size that fits.
-                let side = ui.available_width().min(ui.available_height()).max(100.0);
-                plot = plot
-                    .width(side)
-                    .height(side)
-                    .default_x_bounds(-1.1, 1.1)
-                    .default_y_bounds(-1.1, 1.1);
-            }
-            let outline = sphere || app.state.view.projection == Projection::Unit;
-            let response = plot.show(ui, |plot| {
-                if outline {
-                    let outline: Vec<[f64; 2]> = (0..=128)
-                        .map(|i| {
-                            let a = i as f64 / 128.0 * std::f64::consts::TAU;
-                            [a.cos(), a.sin()]
-                        })
-                        .collect();
-                    plot.line(Line::new("", PlotPoints::from(outline)).color(Color32::GRAY));
-                }
-                for (k, pts) in by_class.into_iter().enumerate() {
-                    // The front series always exists, so the legend shows the full colour.
-                    if pts.is_empty() && k >= classes {
-                        continue;
-                    }
-                    let class = k % classes;
-                    let name = names
-                        .get(class)
-                        .cloned()
-                        .unwrap_or_else(|| class.to_string());
-                    plot.points(
-                        Points::new(name, PlotPoints::from(pts))
-                            .color(colour_of(class, k >= classes).gamma_multiply(opacity))
-                            .radius(radius),
-                    );
-                }
-                if gpu {
-                    plot.add(GpuPoints::new(Arc::new(instances), radius, opacity));
-                }
-                for (label, a, b) in paths {
-                    plot.line(
-                        Line::new("", PlotPoints::from(vec![a, b]))
-                            .color(class_colour(label).gamma_multiply(0.35))
-                            .width(1.0),
-                    );
-                }
-                for (label, a, b) in pairs {
-                    plot.line(
-                        Line::new("", PlotPoints::from(vec![a, b]))
-                            .color(class_colour(label))
-                            .width(1.5),
-                    );
-                }
-                if let Some(o) = &overlay {
-                    draw_overlay(plot, o);
-                }
-                // The probe point under the pointer, if one is close (2 % of the view),
-                // found on a grid of that cell size; and the overlay's point, for a click.
-                let c = plot.pointer_coordinate()?;
-                let bounds = plot.plot_bounds();
-                let cell = [0.02 * bounds.width(), 0.02 * bounds.height()];
-                let on_overlay = overlay.as_ref().and_then(|o| {
-                    let pts: Vec<[f32; 2]> = o
-                        .points
-                        .iter()
-                        .map(|(_, p)| [p[0] as f32, p[1] as f32])
-                        .collect();
-                    SpatialGrid::build(&pts, cell).nearest(&pts, [c.x, c.y])
+                let slow = self.glide.slow_move().map(|m| {
+                    format!(
+                        "  ·  slow motion: step {} -> {}, {:.0} %",
+                        m.steps.0,
+                        m.steps.1,
+                        100.0 * m.progress()
+                    )
                 });
-                Some((
-                    SpatialGrid::build(&points, cell).nearest(&points, [c.x, c.y]),
-                    on_overlay,
-                ))
-            });
-            if overlay.is_some() && response.response.clicked() {
-                app.selected_point = response.inner.and_then(|(_, o)| o);
-            }
-            let response = egui_plot::PlotResponse {
-                inner: response.inner.and_then(|(probe, _)| probe),
-                response: response.response,
-                transform: response.transform,
-                hovered_plot_item: response.hovered_plot_item,
-            };
-            super::files::plot_menu(&response.response, app, "embedding");
-            if let Some(i) = response.inner {
-                hover_card(response.response, app, i, &labels, &names);
+                let caption = ui.label(format!("{}{}", target.caption, slow.unwrap_or_default()));
+                if !target.detail.is_empty() {
+                    caption.on_hover_text(&target.detail);
+                }
+                let points = self.glide.shown().to_vec();
+                let labels = target.labels;
+                let names = run.published.status.class_names.clone();
+                // On the sphere, points on the far hemisphere are drawn dimmed, in their own series.
+                let far: Vec<bool> = match (sphere, &run.published.snapshot) {
+                    (true, Some(snap)) => snap
+                        .z
+                        .chunks_exact(3)
+                        .map(|p| on_sphere(p, view.yaw, view.pitch).1 < 0.0)
+                        .collect(),
+                    _ => vec![false; points.len()],
+                };
+                let classes = names.len().max(1);
+                let gpu = use_gpu(view, gpu, points.len());
+                self.drew_gpu_points = gpu;
+                let (radius, opacity) = (view.point_radius, view.point_opacity);
+                let colour_of = |l: usize, back: bool| {
+                    let c = class_colour(l % classes);
+                    if back { c.gamma_multiply(0.3) } else { c }
+                };
+                let mut by_class: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 2 * classes];
+                let mut instances: Vec<PointInstance> = Vec::new();
+                for ((p, &l), &back) in points.iter().zip(&labels).zip(&far) {
+                    let series = by_class.get_mut(l + if back { classes } else { 0 });
+                    if gpu {
+                        let c = colour_of(l, back).to_srgba_unmultiplied();
+                        instances.push(PointInstance {
+                            position: *p,
+                            colour: c.map(|v| v as f32 / 255.0),
+                        });
+                    } else if let Some(v) = series {
+                        v.push([p[0] as f64, p[1] as f64]);
+                    }
+                }
+                // In slow motion, each point's path from before the step to after it (a subsample).
+                let paths: Vec<(usize, [f64; 2], [f64; 2])> = self
+                    .glide
+                    .slow_move()
+                    .map(|m| {
+                        let every = (m.from.len() / 300).max(1);
+                        m.from
+                            .iter()
+                            .zip(&m.to)
+                            .zip(&labels)
+                            .step_by(every)
+                            .map(|((a, b), &l)| {
+                                (l, [a[0] as f64, a[1] as f64], [b[0] as f64, b[1] as f64])
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut pairs: Vec<(usize, [f64; 2], [f64; 2])> = Vec::new();
+                if view.show_pairs
+                    && let Some(snap) = &run.published.snapshot
+                {
+                    let d = snap.dim.max(1);
+                    for (i, (a, b)) in snap
+                        .view_a
+                        .chunks_exact(d)
+                        .zip(snap.view_b.chunks_exact(d))
+                        .take(crate::train::snapshot::VIEW_LINES)
+                        .enumerate()
+                    {
+                        if let (Some(pa), Some(pb)) = (project(view, run, a), project(view, run, b))
+                        {
+                            let label = labels.get(i).copied().unwrap_or(0);
+                            pairs.push((
+                                label,
+                                [pa[0] as f64, pa[1] as f64],
+                                [pb[0] as f64, pb[1] as f64],
+                            ));
+                        }
+                    }
+                }
+                class_legend(ui, &names, classes);
+                let overlay = (view.forces
+                    && view.projection == Projection::Unit
+                    && super::forces::unavailable(run.config.method).is_none())
+                .then(|| super::forces::overlay(run, run.sphere()?, self.selected_point))
+                .flatten();
+                if let Some(o) = &overlay {
+                    ui.label(egui::RichText::new(&o.caption).small());
+                }
+                let fit = view.zoom_to_fit || !fixed_scale(view.projection);
+                let mut plot = Plot::new(("embedding", fit)).data_aspect(1.0);
+                if !fit {
+                    // A square of [−1.1, 1.1]²: the whole circle, at the largest size that fits.
+                    let side = ui.available_width().min(ui.available_height()).max(100.0);
+                    plot = plot
+                        .width(side)
+                        .height(side)
+                        .default_x_bounds(-1.1, 1.1)
+                        .default_y_bounds(-1.1, 1.1);
+                }
+                let outline = sphere || view.projection == Projection::Unit;
+                let response = plot.show(ui, |plot| {
+                    if outline {
+                        let outline: Vec<[f64; 2]> = (0..=128)
+                            .map(|i| {
+                                let a = i as f64 / 128.0 * std::f64::consts::TAU;
+                                [a.cos(), a.sin()]
+                            })
+                            .collect();
+                        plot.line(Line::new("", PlotPoints::from(outline)).color(Color32::GRAY));
+                    }
+                    for (k, pts) in by_class.into_iter().enumerate() {
+                        // The front series always exists, so the legend shows the full colour.
+                        if pts.is_empty() && k >= classes {
+                            continue;
+                        }
+                        let class = k % classes;
+                        let name = names
+                            .get(class)
+                            .cloned()
+                            .unwrap_or_else(|| class.to_string());
+                        plot.points(
+                            Points::new(name, PlotPoints::from(pts))
+                                .color(colour_of(class, k >= classes).gamma_multiply(opacity))
+                                .radius(radius),
+                        );
+                    }
+                    if gpu {
+                        plot.add(GpuPoints::new(Arc::new(instances), radius, opacity));
+                    }
+                    for (label, a, b) in paths {
+                        plot.line(
+                            Line::new("", PlotPoints::from(vec![a, b]))
+                                .color(class_colour(label).gamma_multiply(0.35))
+                                .width(1.0),
+                        );
+                    }
+                    for (label, a, b) in pairs {
+                        plot.line(
+                            Line::new("", PlotPoints::from(vec![a, b]))
+                                .color(class_colour(label))
+                                .width(1.5),
+                        );
+                    }
+                    if let Some(o) = &overlay {
+                        draw_overlay(plot, o);
+                    }
+                    // The probe point under the pointer, if one is close (2 % of the view),
+                    // found on a grid of that cell size; and the overlay's point, for a click.
+                    let c = plot.pointer_coordinate()?;
+                    let bounds = plot.plot_bounds();
+                    let cell = [0.02 * bounds.width(), 0.02 * bounds.height()];
+                    let on_overlay = overlay.as_ref().and_then(|o| {
+                        let pts: Vec<[f32; 2]> = o
+                            .points
+                            .iter()
+                            .map(|(_, p)| [p[0] as f32, p[1] as f32])
+                            .collect();
+                        SpatialGrid::build(&pts, cell).nearest(&pts, [c.x, c.y])
+                    });
+                    Some((
+                        SpatialGrid::build(&points, cell).nearest(&points, [c.x, c.y]),
+                        on_overlay,
+                    ))
+                });
+                if overlay.is_some() && response.response.clicked() {
+                    self.selected_point = response.inner.and_then(|(_, o)| o);
+                }
+                let response = egui_plot::PlotResponse {
+                    inner: response.inner.and_then(|(probe, _)| probe),
+                    response: response.response,
+                    transform: response.transform,
+                    hovered_plot_item: response.hovered_plot_item,
+                };
+                out.extend(super::files::save_plot_menu(
+                    &response.response,
+                    "embedding",
+                ));
+                if let Some(i) = response.inner {
+                    hover_card(response.response, run, i, &labels, &names);
+                }
             }
         }
+        out
     }
 }
 
@@ -830,12 +868,12 @@ fn class_legend(ui: &mut Ui, names: &[String], classes: usize) {
 /// What the pointer is on: the sample itself (thumbnail), its class and caption.
 fn hover_card(
     response: egui::Response,
-    app: &LabApp,
+    run: &RunFrame,
     i: usize,
     labels: &[usize],
     names: &[String],
 ) {
-    let samples = app.published().probe.clone();
+    let samples = run.published.probe.clone();
     response.on_hover_ui_at_pointer(|ui| {
         let class = labels
             .get(i)

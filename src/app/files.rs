@@ -3,7 +3,7 @@
 //! the outcome (saved paths, or why not) shows in a banner. A bad file or folder never touches
 //! the running session.
 
-use super::LabApp;
+use super::{AppCommand, LabApp};
 use crate::config::{DatasetKind, Setting};
 use crate::export;
 use crate::scenario::Scenario;
@@ -205,7 +205,7 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) {
                         app.files.message = Some(app.export_metrics());
                     }
                     if ui.button("Whole window (PNG)").clicked() {
-                        app.request_shot(ui.ctx(), Shot::Window);
+                        app.request_shot(Shot::Window);
                     }
                 });
                 ui.label(
@@ -243,12 +243,24 @@ pub fn banner(ui: &mut Ui, app: &mut LabApp) {
 
 /// "Save this plot as PNG" on a plot's context menu.
 pub fn plot_menu(response: &egui::Response, app: &mut LabApp, name: &str) {
+    if let Some(c) = save_plot_menu(response, name) {
+        app.apply(c);
+    }
+}
+
+/// A plot's context menu: "Save this plot as PNG" asks for a screenshot cropped to it.
+pub fn save_plot_menu(response: &egui::Response, name: &str) -> Option<AppCommand> {
+    let mut asked = None;
     response.context_menu(|ui| {
         if ui.button("Save this plot as PNG").clicked() {
-            app.request_shot(ui.ctx(), Shot::Plot(name.to_string(), response.rect));
+            asked = Some(AppCommand::SavePlot {
+                name: name.to_string(),
+                rect: response.rect,
+            });
             ui.close();
         }
     });
+    asked
 }
 
 /// `image` cropped to `rect` (points) at `pixels_per_point`, clamped to the image.
@@ -392,11 +404,11 @@ impl LabApp {
     }
 
     /// Ask the renderer for the next frame's pixels; [`Self::receive_shot`] saves them.
-    pub fn request_shot(&mut self, ctx: &egui::Context, shot: Shot) {
+    pub fn request_shot(&mut self, shot: Shot) {
         let slot = Arc::clone(&self.files.arrived);
         self.files.shot = Some(shot);
-        let waker = ctx.clone();
-        ctx.request_screenshot(move |image| {
+        let waker = self.ctx.clone();
+        self.ctx.request_screenshot(move |image| {
             if let Ok(mut s) = slot.lock() {
                 *s = Some(image);
             }

@@ -7,7 +7,7 @@
 //! towards the stop-gradient target. Computed every frame from the snapshot and the *current*
 //! τ, so dragging τ redistributes the weights and arrows at once (see [`crate::metrics::forces`]).
 
-use super::LabApp;
+use super::RunFrame;
 use crate::config::Method;
 use crate::metrics::forces;
 use crate::projection::SphereLayout;
@@ -73,12 +73,12 @@ fn scaled_arrows(origins: &[(usize, [f64; 2])], dirs: &[[f64; 2]]) -> (Vec<Arrow
 }
 
 /// The overlay for the current snapshot, τ and selection.
-pub fn overlay(app: &LabApp, layout: &SphereLayout, selected: Option<usize>) -> Option<Overlay> {
-    let snap = app.published.snapshot.as_ref()?;
-    let config = &app.state.config;
+pub fn overlay(run: &RunFrame, layout: &SphereLayout, selected: Option<usize>) -> Option<Overlay> {
+    let snap = run.published.snapshot.as_ref()?;
+    let config = run.config;
     let d = snap.dim.max(1);
     let label = |i: usize| snap.labels.get(i).copied().unwrap_or(0);
-    let names = &app.status().class_names;
+    let names = &run.published.status.class_names;
     let name = |i: usize| names.get(label(i)).cloned().unwrap_or_default();
     match config.method {
         Method::SimClr | Method::Clip => {

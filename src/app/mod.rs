@@ -91,17 +91,38 @@ pub struct LabApp {
     published: Arc<Published>,
     /// The newest layouts of the same run.
     layouts: Option<Arc<Layouts>>,
-    glide: embedding::Glide,
-    /// The point of the forces overlay the user clicked.
-    selected_point: Option<usize>,
+    /// The run's embedding view (its points' glide, the picked point).
+    run_view: embedding::RunView,
     files: files::Files,
     /// The lesson whose card is shown.
     lesson: Option<&'static str>,
     /// The window renders with wgpu and the WGSL point renderer is installed.
     gpu_points: bool,
-    /// The last frame drew the embedding with the WGSL renderer.
-    drew_gpu_points: bool,
     frame_clock: (Instant, u32, f64),
+    /// For what the app asks of egui outside a frame (screenshots).
+    ctx: egui::Context,
+}
+
+/// One run as a frame sees it: what it published, its layouts, and its config as the app's
+/// controls show it.
+pub struct RunFrame<'a> {
+    pub published: &'a Published,
+    pub layouts: Option<&'a Layouts>,
+    pub config: &'a RunConfig,
+}
+
+impl RunFrame<'_> {
+    pub fn pca(&self) -> Option<&PcaLayout> {
+        self.layouts
+            .and_then(|l| l.pca.as_ref())
+            .and_then(|r| r.as_ref().ok())
+    }
+
+    pub fn sphere(&self) -> Option<&crate::projection::SphereLayout> {
+        self.layouts
+            .and_then(|l| l.sphere.as_ref())
+            .and_then(|r| r.as_ref().ok())
+    }
 }
 
 const STATE_KEY: &str = "contrastive-lab-state";
@@ -183,13 +204,12 @@ impl LabApp {
             notice,
             published: Arc::default(),
             layouts: None,
-            glide: embedding::Glide::default(),
-            selected_point: None,
+            run_view: embedding::RunView::default(),
             files: files::Files::default(),
             lesson: None,
             gpu_points,
-            drew_gpu_points: false,
             frame_clock: (Instant::now(), 0, 0.0),
+            ctx: cc.egui_ctx.clone(),
         };
         if let Some(id) = &options.lesson {
             app.start_lesson(id);
@@ -230,9 +250,18 @@ impl LabApp {
         match &command {
             AppCommand::StepOnce if embedding::plays_slowly(&self.state.view) => {
                 let seconds = self.state.view.slow_seconds;
-                self.glide.arm_slow_motion(self.status().step, seconds);
+                let step = self.status().step;
+                self.run_view.arm_slow_motion(step, seconds);
             }
             AppCommand::StartLesson(id) => self.start_lesson(id),
+            AppCommand::ReseedLayout => {
+                if let Some(p) = &self.pipeline {
+                    p.reseed_layout();
+                }
+            }
+            AppCommand::SavePlot { name, rect } => {
+                self.request_shot(files::Shot::Plot(name.clone(), *rect));
+            }
             _ => {}
         }
         let paused = self.status().paused;
@@ -273,6 +302,15 @@ impl LabApp {
         }
     }
 
+    /// The run as this frame sees it.
+    pub fn run_frame(&self) -> RunFrame<'_> {
+        RunFrame {
+            published: &self.published,
+            layouts: self.layouts.as_deref(),
+            config: &self.state.config,
+        }
+    }
+
     /// The current run's PCA, if the embedding has one.
     pub fn pca(&self) -> Option<&PcaLayout> {
         self.layouts
@@ -287,12 +325,12 @@ impl LabApp {
 
     /// The optimizer step being played in slow motion, if one is.
     pub fn slow_move(&self) -> Option<&embedding::SlowMove> {
-        self.glide.slow_move()
+        self.run_view.slow_move()
     }
 
     /// Whether the last frame drew the embedding with the WGSL point renderer.
     pub fn drew_gpu_points(&self) -> bool {
-        self.drew_gpu_points
+        self.run_view.drew_gpu_points()
     }
 
     fn tick_frame_clock(&mut self) {
@@ -348,7 +386,25 @@ impl eframe::App for LabApp {
             });
             ui.separator();
             match self.state.view.tab {
-                embedding::CentralTab::Embedding => embedding::view(ui, self),
+                embedding::CentralTab::Embedding => {
+                    let dim = self.published.snapshot.as_ref().map(|s| s.dim);
+                    commands.extend(embedding::controls(
+                        ui,
+                        &mut self.state.view,
+                        &self.state.config,
+                        dim,
+                        self.gpu_points,
+                    ));
+                    let run = RunFrame {
+                        published: &self.published,
+                        layouts: self.layouts.as_deref(),
+                        config: &self.state.config,
+                    };
+                    commands.extend(
+                        self.run_view
+                            .ui(ui, &self.state.view, &run, self.gpu_points),
+                    );
+                }
                 embedding::CentralTab::LossView => loss_view::view(ui, self),
             }
         });
