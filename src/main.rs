@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use contrastive_lab::app::{self, AppOptions};
-use contrastive_lab::cli::{AppArgs, Cli, CliCommand, RunArgs, bench, run};
+use contrastive_lab::cli::{AppArgs, Cli, CliCommand, RunArgs, bench, compare, run};
 use contrastive_lab::config::RunConfig;
 use std::process::ExitCode;
 
@@ -15,6 +15,9 @@ fn say(text: &str) {
 }
 
 fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    if !args.compare.is_empty() || args.fork_at.is_some() {
+        return compare_command(args);
+    }
     let summary = run::execute(args).context("the run could not start or finish")?;
     if !args.quiet {
         say(&run::summary_text(&summary, &args.out));
@@ -22,6 +25,21 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(incident) = &summary.incident {
         eprintln!("error: {}", run::incident_error(incident));
         return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run --compare …`: runs A and B, then their summaries and the differences.
+fn compare_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let summary = compare::execute(args).context("the comparison could not start or finish")?;
+    if !args.quiet {
+        say(&compare::summary_text_compare(&summary, &args.out));
+    }
+    for (name, s) in [("A", &summary.a), ("B", &summary.b)] {
+        if let Some(incident) = &s.incident {
+            eprintln!("error: run {name}: {}", run::incident_error(incident));
+            return Ok(ExitCode::from(3));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

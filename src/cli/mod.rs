@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod bench_points;
 pub mod bench_tsne;
+pub mod compare;
 pub mod run;
 
 use clap::{Args, Parser, Subcommand};
@@ -85,6 +86,13 @@ pub struct RunArgs {
     /// No progress bar or summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Train run B beside this one with KEY=VALUE changed (repeatable); writes OUT/a, OUT/b and
+    /// OUT/compare.csv.
+    #[arg(long = "compare", value_name = "KEY=VALUE")]
+    pub compare: Vec<String>,
+    /// Run B forks from run A's exact state at this step (else both start from scratch).
+    #[arg(long, value_name = "STEP")]
+    pub fork_at: Option<usize>,
 }
 
 #[derive(Args, Debug, Clone, Default)]

@@ -76,10 +76,28 @@ pub fn train(
     session: &mut Session,
     progress: Option<&ProgressBar>,
 ) -> Result<(Vec<Snapshot>, Option<Incident>)> {
-    session.measure_initial_loss()?;
-    let mut snapshots = vec![kept(session.snapshot()?)];
+    let mut snapshots = vec![first_snapshot(session)?];
     let steps = session.config().steps;
-    while session.step_count() < steps {
+    let incident = train_until(session, steps, progress, &mut snapshots)?;
+    Ok((snapshots, incident))
+}
+
+/// The step-0 snapshot: the random encoder, with the loss of its initial weights.
+pub fn first_snapshot(session: &mut Session) -> Result<Snapshot> {
+    session.measure_initial_loss()?;
+    Ok(kept(session.snapshot()?))
+}
+
+/// Train on to step `until`, adding a snapshot every `snapshot_every` steps (and at the run's
+/// last step). Stops at a non-finite loss and returns it.
+pub fn train_until(
+    session: &mut Session,
+    until: usize,
+    progress: Option<&ProgressBar>,
+    snapshots: &mut Vec<Snapshot>,
+) -> Result<Option<Incident>> {
+    let steps = session.config().steps;
+    while session.step_count() < until.min(steps) {
         match session.step()? {
             Ok(loss) => {
                 let step = session.step_count();
@@ -101,10 +119,10 @@ pub fn train(
                     pb.set_position(step as u64);
                 }
             }
-            Err(incident) => return Ok((snapshots, Some(incident))),
+            Err(incident) => return Ok(Some(incident)),
         }
     }
-    Ok((snapshots, None))
+    Ok(None)
 }
 
 /// A 2-D layout `run --projection` writes.
@@ -169,9 +187,8 @@ pub fn final_layout(
     }
 }
 
-pub fn execute(args: &RunArgs) -> Result<RunSummary> {
-    let scenario = scenario_from_args(args)?;
-    let config = scenario.config.clone();
+/// The layouts `--projection` asks for (checked with `--perplexity`).
+pub fn layouts_from_args(args: &RunArgs) -> Result<Vec<LayoutKind>> {
     let layouts = args
         .projection
         .iter()
@@ -184,6 +201,50 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
             "must be in 2..=100",
         ));
     }
+    Ok(layouts)
+}
+
+/// Write what a run writes into `dir`: the five files, `scenario.toml` when `replay` is given
+/// (the run's start and script), and the final `layouts`. Returns the files beyond the five.
+pub fn write_outputs(
+    dir: &std::path::Path,
+    session: &Session,
+    snapshots: &[Snapshot],
+    replay: Option<&Scenario>,
+    layouts: &[LayoutKind],
+    args: &RunArgs,
+) -> Result<Vec<&'static str>> {
+    export::write_run(
+        dir,
+        session.config(),
+        snapshots,
+        session.events(),
+        session.probe(),
+        session.source().as_ref(),
+    )?;
+    let mut also_written = Vec::new();
+    if let Some(scenario) = replay {
+        // config.toml is the config at the end; the scenario replays the run from its start.
+        scenario.save(&dir.join("scenario.toml"))?;
+        also_written.push("scenario.toml");
+    }
+    if let Some(last) = snapshots.last() {
+        for &kind in layouts {
+            let points = final_layout(kind, last, args.perplexity, session.config().seed)?;
+            export::write_atomic(
+                &dir.join(kind.file_name()),
+                &export::layout_tsv(&points, &last.labels, session.source().class_names()),
+            )?;
+            also_written.push(kind.file_name());
+        }
+    }
+    Ok(also_written)
+}
+
+pub fn execute(args: &RunArgs) -> Result<RunSummary> {
+    let scenario = scenario_from_args(args)?;
+    let config = scenario.config.clone();
+    let layouts = layouts_from_args(args)?;
     let choice: DeviceChoice = args.device.parse()?;
     let dev = device::select(choice)?;
     let device_label = dev.label.clone();
@@ -213,34 +274,12 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
     if let Some(pb) = progress {
         pb.finish_and_clear();
     }
-    export::write_run(
-        &args.out,
-        session.config(),
-        &snapshots,
-        session.events(),
-        session.probe(),
-        session.source().as_ref(),
-    )?;
-    let mut also_written = Vec::new();
-    if !scenario.script.is_empty() {
-        // config.toml is the config at the end; the scenario replays the run from its start.
-        scenario.save(&args.out.join("scenario.toml"))?;
-        also_written.push("scenario.toml");
-    }
+    let replay = (!scenario.script.is_empty()).then_some(&scenario);
+    let also_written = write_outputs(&args.out, &session, &snapshots, replay, &layouts, args)?;
     let verdict = match &args.lesson {
         Some(id) => crate::lessons::find(id)?.verdict(&snapshots, &config),
         None => None,
     };
-    if let Some(last) = snapshots.last() {
-        for kind in layouts {
-            let points = final_layout(kind, last, args.perplexity, config.seed)?;
-            export::write_atomic(
-                &args.out.join(kind.file_name()),
-                &export::layout_tsv(&points, &last.labels, session.source().class_names()),
-            )?;
-            also_written.push(kind.file_name());
-        }
-    }
     Ok(RunSummary {
         config: session.config().clone(),
         snapshots,

@@ -10,12 +10,14 @@
 use super::{Batch, Sampler, Source};
 use crate::rng::Rng;
 
+#[derive(Clone)]
 pub struct BatchStream {
     sampler: Sampler,
     rng: Rng,
     ahead: Option<Ahead>,
 }
 
+#[derive(Clone)]
 struct Ahead {
     batch: Batch,
     size: usize,

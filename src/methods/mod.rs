@@ -250,6 +250,16 @@ impl Learner {
         }
     }
 
+    /// An independent copy of the whole training state (weights, optimizer moments, EMA
+    /// teacher, MoCo queue, DINO centre) that trains on from here as this one would. Its
+    /// parameters are new autodiff leaves (same values and ids), so two copies training on two
+    /// threads share no autodiff graph.
+    pub fn fork(&self) -> Self {
+        let mut copy = self.clone();
+        copy.online = parallel::separate_leaves(&self.online);
+        copy
+    }
+
     /// The base (non-autodiff) device, for no-graph work.
     pub fn inference_device(&self) -> Device {
         self.device.clone().without_autodiff()

@@ -87,7 +87,7 @@ fn both<A: Send, B>(
 
 /// A copy of `net` whose trainable parameters are new autodiff leaves with the same values
 /// and `ParamId`s.
-fn separate_leaves(net: &Network) -> Network {
+pub fn separate_leaves(net: &Network) -> Network {
     struct Fresh;
     impl ModuleMapper for Fresh {
         fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {

@@ -2,6 +2,7 @@
 //! snapshot (DESIGN §6). Plain Rust on row-major `[n, d]` slices, so every number can be
 //! checked against an independent computation.
 
+pub mod agreement;
 pub mod diagnostics;
 pub mod extra;
 pub mod forces;

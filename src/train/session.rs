@@ -297,6 +297,31 @@ impl Session {
         Ok(event)
     }
 
+    /// Run B of a comparison, forked from this one now: the exact training state (weights,
+    /// optimizer, teacher, queue, centre), the data order and augmentation RNG (including the
+    /// batch drawn ahead), the events and what is left of the script. With no change it trains
+    /// on bit for bit as this one does.
+    pub fn fork(&self) -> Session {
+        Session {
+            config: self.config.clone(),
+            device: self.device.clone(),
+            source: Arc::clone(&self.source),
+            probe: self.probe.clone(),
+            learner: self.learner.fork(),
+            batches: self.batches.clone(),
+            step: self.step,
+            events: self.events.clone(),
+            recent_losses: self.recent_losses.clone(),
+            checkpoint: (self.checkpoint.0.fork(), self.checkpoint.1),
+            pending_checkpoint: self
+                .pending_checkpoint
+                .as_ref()
+                .map(|(l, s)| (l.fork(), *s)),
+            initial_loss: self.initial_loss,
+            script: self.script.clone(),
+        }
+    }
+
     /// Start over with `seed`: new data order, augmentation and initial weights; step 0.
     pub fn reset(&mut self, seed: u64) -> Result<()> {
         let mut config = self.config.clone();
