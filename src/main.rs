@@ -80,6 +80,11 @@ fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
         paused: false,
         renderer,
         lesson: args.lesson.clone(),
+        compare: args
+            .compare
+            .iter()
+            .map(|c| compare::parse_change(c))
+            .collect::<Result<_, _>>()?,
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -47,6 +47,7 @@ pub fn harness(config: RunConfig, paused: bool) -> Harness<'static, LabApp> {
                     paused,
                     renderer: None,
                     lesson: None,
+                    compare: Vec::new(),
                 },
             )
         })

@@ -155,3 +155,57 @@ fn app_commands_steer_a_pipeline_without_a_window() {
             .then_some(())
     });
 }
+
+/// Compare mode's fork: the trainer hands over its session; B, trained on in lockstep with A,
+/// records the same numbers as A step for step.
+#[test]
+fn a_running_trainer_forks_and_the_fork_keeps_in_step() {
+    use contrastive_lab::train::{Lockstep, Reply};
+    let a = start(&[]);
+    a.send(Command::Pause);
+    wait_for("A to pause", || a.published().status.paused.then_some(()));
+    a.send(Command::Step(7));
+    wait_for("seven steps", || {
+        (a.published().status.step >= 7).then_some(())
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    a.send(Command::Fork(Reply(tx)));
+    let session = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("no fork: {e}"));
+    let at = session.step_count();
+    let b = Pipeline::start(*session, true, None).unwrap_or_else(|e| panic!("{e}"));
+    let (side_a, side_b) = Lockstep::pair();
+    a.send(Command::Lockstep(Some(side_a)));
+    b.send(Command::Lockstep(Some(side_b)));
+    a.send(Command::Resume);
+    b.send(Command::Resume);
+    wait_for("both to pass the fork by 40 steps", || {
+        (a.published().status.step >= at + 40 && b.published().status.step >= at + 40).then_some(())
+    });
+    a.send(Command::Pause);
+    b.send(Command::Pause);
+    wait_for("both to pause", || {
+        (a.published().status.paused && b.published().status.paused).then_some(())
+    });
+    let (pa, pb) = (a.published(), b.published());
+    assert!(
+        pa.status.step.abs_diff(pb.status.step) <= 1,
+        "lockstep broke"
+    );
+    let rows_b: Vec<(usize, u64)> = pb
+        .history
+        .iter()
+        .map(|r| (r.step, r.loss.to_bits()))
+        .collect();
+    let shared: Vec<(usize, u64)> = pa
+        .history
+        .iter()
+        .map(|r| (r.step, r.loss.to_bits()))
+        .filter(|(s, _)| *s > at && rows_b.iter().any(|(t, _)| t == s))
+        .collect();
+    assert!(shared.len() >= 5, "too few shared snapshots: {shared:?}");
+    for row in &shared {
+        assert!(rows_b.contains(row), "step {}: A and B differ", row.0);
+    }
+}

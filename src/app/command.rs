@@ -24,6 +24,14 @@ pub enum AppCommand {
     ReseedLayout,
     /// Save the plot `name` (at `rect` on screen) as a PNG.
     SavePlot { name: String, rect: egui::Rect },
+    /// Open the "Compare…" window.
+    OpenCompare,
+    /// Train run B beside this run with `changes`: from scratch, or forked from now.
+    StartComparison { changes: Vec<Setting>, fork: bool },
+    /// Hold both runs at the same step (`true`) or let them run free.
+    Lockstep(bool),
+    /// Drop run B; this run goes on.
+    EndComparison,
 }
 
 /// The keyboard shortcuts, each with the command its button gives.
@@ -62,9 +70,14 @@ impl AppCommand {
             }
             // A lesson is a scenario: the app builds and loads it (it keeps its own rates).
             // The layout and the screenshot are the projector's and the window's business.
-            AppCommand::StartLesson(_) | AppCommand::ReseedLayout | AppCommand::SavePlot { .. } => {
-                Vec::new()
-            }
+            // So are the comparison's.
+            AppCommand::StartLesson(_)
+            | AppCommand::ReseedLayout
+            | AppCommand::SavePlot { .. }
+            | AppCommand::OpenCompare
+            | AppCommand::StartComparison { .. }
+            | AppCommand::Lockstep(_)
+            | AppCommand::EndComparison => Vec::new(),
         }
     }
 }

@@ -136,7 +136,7 @@ fn knob_widgets(ui: &mut Ui, config: &RunConfig, knobs: &[Knob], out: &mut Vec<A
 
 /// The widget of one setting, as its declaration says; the new value when the user changed it.
 /// Knobs that rebuild the network apply when the drag ends, not at every pixel of it.
-fn widget(ui: &mut Ui, config: &RunConfig, knob: Knob) -> Option<Setting> {
+pub fn widget(ui: &mut Ui, config: &RunConfig, knob: Knob) -> Option<Setting> {
     let key = knob.key;
     let spec = key.spec();
     let current = config.get(key);

@@ -9,6 +9,7 @@ use super::{AppCommand, RunFrame};
 use crate::config::RunConfig;
 use crate::projection::ProjectorSettings;
 pub use crate::render::palette::class_colour;
+use crate::render::palette::sequential;
 use crate::render::plot_item::GpuPoints;
 use crate::render::{PointInstance, SpatialGrid};
 use egui::{Color32, Ui};
@@ -67,6 +68,8 @@ pub struct ViewState {
     pub slow_seconds: f32,
     /// Draw the loss's forces on a batch of probe samples (sphere view).
     pub forces: bool,
+    /// In a comparison, colour each sample by its neighbour agreement instead of its class.
+    pub colour_by_agreement: bool,
 }
 
 /// Who draws the embedding's points.
@@ -113,6 +116,7 @@ impl Default for ViewState {
             slow_motion: false,
             slow_seconds: 3.0,
             forces: false,
+            colour_by_agreement: false,
         }
     }
 }
@@ -575,10 +579,37 @@ fn shows_raw_sphere(view: &ViewState, dim: Option<usize>) -> bool {
     view.projection == Projection::Sphere && dim == Some(3)
 }
 
+/// How a view relates to the other run's beside it (all empty for a single run).
+#[derive(Clone, Copy, Default)]
+pub struct Link<'a> {
+    /// Rotate (or reflect) this run's layout onto these points, sample for sample (run A's),
+    /// so that the same cluster sits in the same place in both views.
+    pub align_to: Option<&'a [[f32; 2]]>,
+    /// The sample the pointer is on in either view: ringed in both.
+    pub highlight: Option<usize>,
+    /// Colour each sample by this value in [0, 1] (neighbour agreement) instead of its class.
+    pub shade: Option<&'a [f64]>,
+    /// Tells the plots of views side by side apart.
+    pub id: &'a str,
+}
+
+/// What a view reports after drawing.
+#[derive(Default)]
+pub struct ViewOutput {
+    pub commands: Vec<AppCommand>,
+    /// The probe sample under the pointer.
+    pub hovered: Option<usize>,
+}
+
 /// One run's embedding view: its points gliding between layouts, the point the user picked.
 #[derive(Default)]
 pub struct RunView {
+    /// Where the points are heading this frame (after any alignment).
+    target: Vec<[f32; 2]>,
     glide: Glide,
+    /// The last frame's plot coordinates, and the sample it ringed.
+    transform: Option<egui_plot::PlotTransform>,
+    ringed: Option<usize>,
     /// The point of the forces overlay the user clicked.
     selected_point: Option<usize>,
     /// The last frame drew the points with the WGSL renderer.
@@ -600,21 +631,45 @@ impl RunView {
         self.drew_gpu_points
     }
 
-    /// Draw `run` as `view` says (`gpu`: the WGSL renderer exists).
+    /// Where the points are heading, as of the last frame.
+    pub fn target(&self) -> &[[f32; 2]] {
+        &self.target
+    }
+
+    /// Where sample `i` was drawn on screen in the last frame.
+    pub fn screen_pos(&self, i: usize) -> Option<egui::Pos2> {
+        let p = self.glide.shown().get(i)?;
+        let point = egui_plot::PlotPoint::new(p[0], p[1]);
+        Some(self.transform.as_ref()?.position_from_point(&point))
+    }
+
+    /// The sample the last frame ringed (the one hovered in either view).
+    pub fn ringed(&self) -> Option<usize> {
+        self.ringed
+    }
+
+    /// Draw `run` as `view` says (`gpu`: the WGSL renderer exists), linked to the view beside
+    /// it by `link`.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         view: &ViewState,
         run: &RunFrame,
         gpu: bool,
-    ) -> Vec<AppCommand> {
+        link: Link<'_>,
+    ) -> ViewOutput {
         let mut out = Vec::new();
+        let mut hovered = None;
         let sphere = shows_raw_sphere(view, run.published.snapshot.as_ref().map(|s| s.dim));
         match layout(view, run) {
             Err(why) => {
                 ui.centered_and_justified(|ui| ui.label(why));
             }
-            Ok(target) => {
+            Ok(mut target) => {
+                if let Some(a) = link.align_to.filter(|a| a.len() == target.points.len()) {
+                    target.points = crate::projection::eig::align_points(&target.points, a);
+                }
+                self.target.clone_from(&target.points);
                 if self.glide.frame(&target.points, target.step) {
                     ui.ctx().request_repaint();
                 }
@@ -642,17 +697,36 @@ impl RunView {
                         .collect(),
                     _ => vec![false; points.len()],
                 };
-                let classes = names.len().max(1);
+                // Points are grouped by class, or by their shade in tenths.
+                let (groups, palette, group_names) = match link.shade {
+                    Some(s) if s.len() == labels.len() => (
+                        s.iter()
+                            .map(|v| (v * 10.0).round().clamp(0.0, 10.0) as usize)
+                            .collect(),
+                        (0..=10)
+                            .map(|g| sequential(g as f32 / 10.0))
+                            .collect::<Vec<_>>(),
+                        (0..=10)
+                            .map(|g| format!("{:.1}", g as f32 / 10.0))
+                            .collect(),
+                    ),
+                    _ => (
+                        labels.clone(),
+                        (0..names.len().max(1)).map(class_colour).collect(),
+                        names.clone(),
+                    ),
+                };
+                let classes = palette.len();
                 let gpu = use_gpu(view, gpu, points.len());
                 self.drew_gpu_points = gpu;
                 let (radius, opacity) = (view.point_radius, view.point_opacity);
                 let colour_of = |l: usize, back: bool| {
-                    let c = class_colour(l % classes);
+                    let c = palette[l % classes];
                     if back { c.gamma_multiply(0.3) } else { c }
                 };
                 let mut by_class: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 2 * classes];
                 let mut instances: Vec<PointInstance> = Vec::new();
-                for ((p, &l), &back) in points.iter().zip(&labels).zip(&far) {
+                for ((p, &l), &back) in points.iter().zip(&groups).zip(&far) {
                     let series = by_class.get_mut(l + if back { classes } else { 0 });
                     if gpu {
                         let c = colour_of(l, back).to_srgba_unmultiplied();
@@ -704,7 +778,10 @@ impl RunView {
                         }
                     }
                 }
-                class_legend(ui, &names, classes);
+                if link.shade.is_some() {
+                    ui.label("neighbour agreement with the other run (k = 10): share of each sample's nearest neighbours the two runs have in common");
+                }
+                class_legend(ui, &group_names, &palette);
                 let overlay = (view.forces
                     && view.projection == Projection::Unit
                     && super::forces::unavailable(run.config.method).is_none())
@@ -714,7 +791,7 @@ impl RunView {
                     ui.label(egui::RichText::new(&o.caption).small());
                 }
                 let fit = view.zoom_to_fit || !fixed_scale(view.projection);
-                let mut plot = Plot::new(("embedding", fit)).data_aspect(1.0);
+                let mut plot = Plot::new(("embedding", link.id, fit)).data_aspect(1.0);
                 if !fit {
                     // A square of [−1.1, 1.1]²: the whole circle, at the largest size that fits.
                     let side = ui.available_width().min(ui.available_height()).max(100.0);
@@ -741,7 +818,7 @@ impl RunView {
                             continue;
                         }
                         let class = k % classes;
-                        let name = names
+                        let name = group_names
                             .get(class)
                             .cloned()
                             .unwrap_or_else(|| class.to_string());
@@ -771,6 +848,15 @@ impl RunView {
                     if let Some(o) = &overlay {
                         draw_overlay(plot, o);
                     }
+                    self.ringed = link.highlight.filter(|&i| i < points.len());
+                    if let Some(p) = link.highlight.and_then(|i| points.get(i)) {
+                        plot.points(
+                            Points::new("", PlotPoints::from(vec![[p[0] as f64, p[1] as f64]]))
+                                .color(Color32::WHITE)
+                                .filled(false)
+                                .radius(radius + 5.0),
+                        );
+                    }
                     // The probe point under the pointer, if one is close (2 % of the view),
                     // found on a grid of that cell size; and the overlay's point, for a click.
                     let c = plot.pointer_coordinate()?;
@@ -792,6 +878,7 @@ impl RunView {
                 if overlay.is_some() && response.response.clicked() {
                     self.selected_point = response.inner.and_then(|(_, o)| o);
                 }
+                self.transform = Some(response.transform);
                 let response = egui_plot::PlotResponse {
                     inner: response.inner.and_then(|(probe, _)| probe),
                     response: response.response,
@@ -803,11 +890,15 @@ impl RunView {
                     "embedding",
                 ));
                 if let Some(i) = response.inner {
+                    hovered = Some(i);
                     hover_card(response.response, run, i, &labels, &names);
                 }
             }
         }
-        out
+        ViewOutput {
+            commands: out,
+            hovered,
+        }
     }
 }
 
@@ -851,16 +942,17 @@ pub fn fixed_scale(p: Projection) -> bool {
     )
 }
 
-/// The class colours, in a row above the plot: a legend inside the plot hid the points under it.
-fn class_legend(ui: &mut Ui, names: &[String], classes: usize) {
+/// The colours' meanings, in a row above the plot: a legend inside the plot hid the points
+/// under it.
+fn class_legend(ui: &mut Ui, names: &[String], palette: &[Color32]) {
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 10.0;
-        for class in 0..classes.min(names.len().max(1)) {
+        for (class, colour) in palette.iter().enumerate() {
             let name = names
                 .get(class)
                 .cloned()
                 .unwrap_or_else(|| class.to_string());
-            ui.label(egui::RichText::new(format!("● {name}")).color(class_colour(class)));
+            ui.label(egui::RichText::new(format!("● {name}")).color(*colour));
         }
     });
 }

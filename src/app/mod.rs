@@ -6,6 +6,7 @@
 //! layouts (an `Arc` each) and sends commands; both threads wake it with `request_repaint`.
 
 pub mod command;
+pub mod compare;
 pub mod controls;
 pub mod embedding;
 pub mod files;
@@ -66,6 +67,8 @@ pub struct AppOptions {
     pub renderer: Option<eframe::Renderer>,
     /// Start this lesson at once.
     pub lesson: Option<String>,
+    /// Compare with run B, these settings changed (from scratch).
+    pub compare: Vec<Setting>,
 }
 
 impl Default for AppOptions {
@@ -77,6 +80,7 @@ impl Default for AppOptions {
             paused: false,
             renderer: None,
             lesson: None,
+            compare: Vec::new(),
         }
     }
 }
@@ -101,6 +105,22 @@ pub struct LabApp {
     frame_clock: (Instant, u32, f64),
     /// For what the app asks of egui outside a frame (screenshots).
     ctx: egui::Context,
+    /// What a second run needs: the training device and the waker of the first.
+    device: Option<crate::train::TrainDevice>,
+    waker: crate::pipeline::SharedWaker,
+    /// Run B, when comparing.
+    compare: Option<compare::Comparison>,
+    compare_dialog: compare::CompareDialog,
+    /// A fork of run A on its way from A's trainer, with B's changes and the lockstep pair.
+    pending_fork: Option<PendingFork>,
+    /// The probe sample under the pointer in either embedding view.
+    hovered: Option<usize>,
+}
+
+struct PendingFork {
+    session: std::sync::mpsc::Receiver<Box<Session>>,
+    changes: Vec<Setting>,
+    lockstep: (crate::train::LockstepSide, crate::train::LockstepSide),
 }
 
 /// One run as a frame sees it: what it published, its layouts, and its config as the app's
@@ -190,9 +210,12 @@ impl LabApp {
             }
             None => false,
         };
-        let (pipeline, startup_error) = match training_device(cc, options.device)
-            .and_then(|d| Session::new(state.config.clone(), d))
-            .and_then(|s| Pipeline::start(s, options.paused, Some(waker)))
+        let device = training_device(cc, options.device);
+        let (pipeline, startup_error) = match device
+            .as_ref()
+            .map_err(|e| crate::error::LabError::Device(e.to_string()))
+            .and_then(|d| Session::new(state.config.clone(), d.clone()))
+            .and_then(|s| Pipeline::start(s, options.paused, Some(Arc::clone(&waker))))
         {
             Ok(p) => (Some(p), None),
             Err(e) => (None, Some(e.to_string())),
@@ -210,9 +233,18 @@ impl LabApp {
             gpu_points,
             frame_clock: (Instant::now(), 0, 0.0),
             ctx: cc.egui_ctx.clone(),
+            device: device.ok(),
+            waker,
+            compare: None,
+            compare_dialog: compare::CompareDialog::default(),
+            pending_fork: None,
+            hovered: None,
         };
         if let Some(id) = &options.lesson {
             app.start_lesson(id);
+        }
+        if !options.compare.is_empty() {
+            app.start_comparison(options.compare, false);
         }
         app
     }
@@ -245,8 +277,38 @@ impl LabApp {
         self.apply(AppCommand::Set(setting));
     }
 
+    /// Run B, when comparing.
+    pub fn comparison(&self) -> Option<&compare::Comparison> {
+        self.compare.as_ref()
+    }
+
+    /// Run A's embedding view.
+    pub fn run_view(&self) -> &embedding::RunView {
+        &self.run_view
+    }
+
+    /// The probe sample under the pointer in either embedding view.
+    pub fn hovered(&self) -> Option<usize> {
+        self.hovered
+    }
+
     /// Do what a button, menu item or key asked for.
     pub fn apply(&mut self, command: AppCommand) {
+        match &command {
+            AppCommand::OpenCompare => self.compare_dialog.open_for(&self.state.config),
+            AppCommand::StartComparison { changes, fork } => {
+                self.start_comparison(changes.clone(), *fork)
+            }
+            AppCommand::Lockstep(on) => {
+                if let Some(c) = &self.compare {
+                    c.lockstep.0.set_free(!on);
+                }
+            }
+            AppCommand::EndComparison => self.end_comparison(),
+            // A new experiment ends the comparison.
+            AppCommand::SwitchMethod(_) | AppCommand::StartLesson(_) => self.end_comparison(),
+            _ => {}
+        }
         match &command {
             AppCommand::StepOnce if embedding::plays_slowly(&self.state.view) => {
                 let seconds = self.state.view.slow_seconds;
@@ -266,8 +328,139 @@ impl LabApp {
         }
         let paused = self.status().paused;
         let seed = self.state.controls.seed_input;
+        // Play, pause, step and reset act on both runs; a knob on both, unless it is one B
+        // keeps different.
+        if let Some(b) = &mut self.compare {
+            let for_b = match &command {
+                AppCommand::Set(s) => !b.keeps_own(s),
+                _ => true,
+            };
+            if for_b {
+                for c in command.for_run(&mut b.config, paused, seed) {
+                    b.send(c);
+                }
+            }
+            if command == AppCommand::Reset {
+                // Both start over: B is now A with its changes from step 0.
+                b.fork_at = None;
+            }
+        }
         for c in command.for_run(&mut self.state.config, paused, seed) {
             self.send(c);
+        }
+    }
+
+    /// Start run B: from scratch (A starts over beside it) or forked from A now.
+    fn start_comparison(&mut self, changes: Vec<Setting>, fork: bool) {
+        self.end_comparison();
+        let lockstep = crate::train::Lockstep::pair();
+        if fork {
+            let (tx, rx) = std::sync::mpsc::channel();
+            self.send(Command::Fork(crate::train::Reply(tx)));
+            // A holds at this step until B joins it.
+            self.send(Command::Lockstep(Some(lockstep.0.clone())));
+            self.pending_fork = Some(PendingFork {
+                session: rx,
+                changes,
+                lockstep,
+            });
+            return;
+        }
+        let mut config = self.state.config.clone();
+        let made = changes
+            .iter()
+            .try_for_each(|c| config.apply(c.clone()).map(|_| ()))
+            .and_then(|_| self.session_for_b(config));
+        match made {
+            Ok(session) => {
+                let seed = self.state.config.seed;
+                self.send(Command::Reset { seed });
+                self.send(Command::Lockstep(Some(lockstep.0.clone())));
+                self.launch_b(session, changes, None, lockstep);
+            }
+            Err(e) => self.files.message = Some(Err(format!("run B could not start: {e}"))),
+        }
+    }
+
+    fn session_for_b(&self, config: RunConfig) -> crate::error::Result<Session> {
+        let device = self.device.clone().ok_or_else(|| {
+            crate::error::LabError::Device("no training device for a second run".into())
+        })?;
+        Session::new(config, device)
+    }
+
+    /// B's pipeline, paused until it is in lockstep with A.
+    fn launch_b(
+        &mut self,
+        session: Session,
+        changes: Vec<Setting>,
+        fork_at: Option<usize>,
+        lockstep: (crate::train::LockstepSide, crate::train::LockstepSide),
+    ) {
+        let config = session.config().clone();
+        match Pipeline::start(session, true, Some(Arc::clone(&self.waker))) {
+            Ok(pipeline) => {
+                pipeline.send(Command::Lockstep(Some(lockstep.1.clone())));
+                if !self.status().paused {
+                    pipeline.send(Command::Resume);
+                }
+                let b = compare::Comparison {
+                    published: pipeline.published(),
+                    pipeline,
+                    layouts: None,
+                    view: embedding::RunView::default(),
+                    config,
+                    changes,
+                    fork_at,
+                    lockstep,
+                    agreement: compare::Agreement::default(),
+                };
+                self.compare = Some(b);
+            }
+            Err(e) => {
+                self.send(Command::Lockstep(None));
+                self.files.message = Some(Err(format!("run B could not start: {e}")));
+            }
+        }
+    }
+
+    /// Drop run B (its threads stop); A trains on freely.
+    fn end_comparison(&mut self) {
+        if self.compare.take().is_some() || self.pending_fork.take().is_some() {
+            self.send(Command::Lockstep(None));
+        }
+    }
+
+    /// A fork asked for may have arrived: apply B's changes to it and start B.
+    fn receive_fork(&mut self) {
+        let Some(pending) = &self.pending_fork else {
+            return;
+        };
+        let arrived = match pending.session.try_recv() {
+            Ok(session) => session,
+            Err(std::sync::mpsc::TryRecvError::Empty) => return,
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                self.end_comparison();
+                return;
+            }
+        };
+        let Some(PendingFork {
+            changes, lockstep, ..
+        }) = self.pending_fork.take()
+        else {
+            return;
+        };
+        let mut session = *arrived;
+        let at = session.step_count();
+        let applied = changes
+            .iter()
+            .try_for_each(|c| session.set(c.clone()).map(|_| ()));
+        match applied {
+            Ok(()) => self.launch_b(session, changes, Some(at), lockstep),
+            Err(e) => {
+                self.send(Command::Lockstep(None));
+                self.files.message = Some(Err(format!("run B could not start: {e}")));
+            }
         }
     }
 
@@ -277,8 +470,22 @@ impl LabApp {
         }
     }
 
-    /// Take what the run published since the last frame (never waits: one `Arc` each).
+    /// Take what the runs published since the last frame (never waits: one `Arc` each).
     fn poll(&mut self) {
+        self.receive_fork();
+        if let Some(b) = &mut self.compare {
+            b.pipeline
+                .configure_projection(self.state.view.projector_settings());
+            b.poll();
+            b.agreement.update(
+                self.published.snapshot.as_ref(),
+                b.published.snapshot.as_ref(),
+            );
+        }
+        self.poll_a();
+    }
+
+    fn poll_a(&mut self) {
         let Some(p) = &self.pipeline else {
             return;
         };
@@ -345,6 +552,69 @@ impl LabApp {
     }
 }
 
+impl LabApp {
+    /// Run A's embedding view; in a comparison, A's and B's side by side, aligned, with the
+    /// hovered sample ringed in both.
+    fn embedding_views(&mut self, ui: &mut egui::Ui) -> Vec<AppCommand> {
+        let run = RunFrame {
+            published: &self.published,
+            layouts: self.layouts.as_deref(),
+            config: &self.state.config,
+        };
+        let view = &self.state.view;
+        let gpu = self.gpu_points;
+        let Some(b) = &mut self.compare else {
+            let out = self
+                .run_view
+                .ui(ui, view, &run, gpu, embedding::Link::default());
+            self.hovered = out.hovered;
+            return out.commands;
+        };
+        let shade = (view.colour_by_agreement && !b.agreement.per_sample.is_empty())
+            .then_some(b.agreement.per_sample.as_slice());
+        let highlight = self.hovered;
+        let a_view = &mut self.run_view;
+        let label = b.label();
+        let mut outputs = Vec::new();
+        ui.columns(2, |columns| {
+            columns[0].strong("A: this run");
+            outputs.push(a_view.ui(
+                &mut columns[0],
+                view,
+                &run,
+                gpu,
+                embedding::Link {
+                    highlight,
+                    shade,
+                    id: "a",
+                    ..Default::default()
+                },
+            ));
+            columns[1].strong(&label);
+            let b_run = RunFrame {
+                published: &b.published,
+                layouts: b.layouts.as_deref(),
+                config: &b.config,
+            };
+            let target = a_view.target().to_vec();
+            outputs.push(b.view.ui(
+                &mut columns[1],
+                view,
+                &b_run,
+                gpu,
+                embedding::Link {
+                    align_to: Some(&target),
+                    highlight,
+                    shade,
+                    id: "b",
+                },
+            ));
+        });
+        self.hovered = outputs.iter().find_map(|o| o.hovered);
+        outputs.into_iter().flat_map(|o| o.commands).collect()
+    }
+}
+
 impl eframe::App for LabApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.tick_frame_clock();
@@ -356,9 +626,15 @@ impl eframe::App for LabApp {
             egui::MenuBar::new().ui(ui, |ui| {
                 files::menu(ui, self);
                 lesson_card::menu(ui, self);
+                commands.extend(compare::menu(
+                    ui,
+                    self.compare.as_ref(),
+                    &mut self.state.view,
+                ));
             });
         });
         files::windows(&ctx, self);
+        commands.extend(self.compare_dialog.ui(&ctx, &self.state.config));
         status::status_bar(ui, self);
         egui::Panel::left("controls")
             .resizable(true)
@@ -395,15 +671,7 @@ impl eframe::App for LabApp {
                         dim,
                         self.gpu_points,
                     ));
-                    let run = RunFrame {
-                        published: &self.published,
-                        layouts: self.layouts.as_deref(),
-                        config: &self.state.config,
-                    };
-                    commands.extend(
-                        self.run_view
-                            .ui(ui, &self.state.view, &run, self.gpu_points),
-                    );
+                    commands.extend(self.embedding_views(ui));
                 }
                 embedding::CentralTab::LossView => loss_view::view(ui, self),
             }

@@ -164,17 +164,22 @@ const CHARTS: &[Chart] = &[
 ];
 
 /// The row of `step` (rows are in step order).
-fn row_at(rows: &History, step: f64) -> Option<&MetricsRow> {
-    rows.iter().find(|r| r.step as f64 >= step - 0.5)
+fn row_at<'a>(rows: &[&'a MetricsRow], step: f64) -> Option<&'a MetricsRow> {
+    rows.iter().copied().find(|r| r.step as f64 >= step - 0.5)
 }
+
+/// Run B's event markers.
+const B_EVENTS: Color32 = Color32::from_rgb(120, 170, 255);
 
 /// Columns a time plot's lines are decimated to: more than the diagnostics panel has pixels.
 pub const PLOT_COLUMNS: usize = 512;
 
 /// `(step, value)` of every row with a finite value, decimated to [`PLOT_COLUMNS`] columns.
-fn points(rows: &History, f: impl Fn(&MetricsRow) -> f64) -> PlotPoints<'static> {
+fn points<'a>(
+    rows: impl Iterator<Item = &'a MetricsRow>,
+    f: impl Fn(&MetricsRow) -> f64,
+) -> PlotPoints<'static> {
     let all: Vec<[f64; 2]> = rows
-        .iter()
         .map(|r| [r.step as f64, f(r)])
         .filter(|p| p[1].is_finite())
         .collect();
@@ -230,17 +235,57 @@ fn extra_formula(metric: Extra, r: &MetricsRow) -> String {
 /// A line's formula with a row's values plugged in.
 type Formula<'a> = Box<dyn Fn(&MetricsRow) -> String + 'a>;
 
-/// One line as drawn: name, points, colour, and its formula on hover.
-type Drawn<'a> = (&'a str, PlotPoints<'static>, Color32, Formula<'a>);
+/// How a line reads its value off a row.
+type Value<'a> = Box<dyn Fn(&MetricsRow) -> f64 + 'a>;
 
-fn drawn<'a>(s: &'a Series, rows: &History, ctx: FormulaContext) -> Drawn<'a> {
+/// One line as drawn: name, value, colour, and its formula on hover.
+type Drawn<'a> = (&'a str, Value<'a>, Color32, Formula<'a>);
+
+fn drawn(s: &Series, ctx: FormulaContext) -> Drawn<'_> {
     let formula = s.formula;
     (
         s.name,
-        points(rows, s.value),
+        Box::new(s.value),
         s.colour,
         Box::new(move |r| formula(r, &ctx)),
     )
+}
+
+/// The rows a plot draws: run A's and, in a comparison, run B's (dashed), each line named
+/// "A · …" / "B · …".
+struct Rows<'a> {
+    a: &'a History,
+    b: Option<&'a History>,
+    /// B's fork step: before it, B's curve is A's.
+    fork_at: Option<usize>,
+}
+
+impl<'a> Rows<'a> {
+    fn of(app: &'a LabApp) -> Self {
+        Self {
+            a: app.history(),
+            b: app.comparison().map(|c| &c.published.history),
+            fork_at: app.comparison().and_then(|c| c.fork_at),
+        }
+    }
+
+    /// Every run's rows with the prefix of its line names (none without a comparison).
+    fn runs(&self) -> Vec<(&'static str, Vec<&'a MetricsRow>)> {
+        let a: Vec<&MetricsRow> = self.a.iter().collect();
+        match self.b {
+            None => vec![("", a)],
+            Some(b) => {
+                let before = self.fork_at.unwrap_or(0);
+                let b_rows = self
+                    .a
+                    .iter()
+                    .filter(|r| r.step < before)
+                    .chain(b.iter())
+                    .collect();
+                vec![("A · ", a), ("B · ", b_rows)]
+            }
+        }
+    }
 }
 
 fn time_plot(
@@ -250,17 +295,33 @@ fn time_plot(
     lines: Vec<Drawn<'_>>,
     references: &[(&str, f64)],
 ) -> egui::Response {
-    let rows = app.history();
-    let events: Vec<(f64, String)> = app
+    let rows = Rows::of(app);
+    let runs = rows.runs();
+    let mut events: Vec<(f64, String, Color32)> = app
         .status()
         .events
         .iter()
-        .map(|e| (e.step as f64, e.label()))
+        .map(|e| (e.step as f64, e.label(), Color32::from_rgb(200, 120, 40)))
         .collect();
-    let mut drawn_lines = Vec::with_capacity(lines.len());
+    if let Some(b) = app.comparison() {
+        // B's own changes (a fork's, a lesson's scripted one) in B's colour.
+        let a_events = &app.status().events;
+        events.extend(
+            b.published
+                .status
+                .events
+                .iter()
+                .filter(|e| !a_events.contains(e))
+                .map(|e| (e.step as f64, format!("B: {}", e.label()), B_EVENTS)),
+        );
+    }
+    let mut drawn_lines = Vec::with_capacity(lines.len() * runs.len());
     let mut formulas: Vec<(&str, Formula<'_>)> = Vec::new();
-    for (name, pts, colour, formula) in lines {
-        drawn_lines.push((name, pts, colour));
+    for (name, value, colour, formula) in lines {
+        for (k, (prefix, run_rows)) in runs.iter().enumerate() {
+            let pts = points(run_rows.iter().copied(), &value);
+            drawn_lines.push((format!("{prefix}{name}"), pts, colour, k == 1));
+        }
         formulas.push((name, formula));
     }
     let hover = |pos: &HoverPosition<'_>| -> Option<String> {
@@ -272,8 +333,15 @@ fn time_plot(
         else {
             return None;
         };
-        let formula = formulas.iter().find(|(n, _)| n == plot_name);
-        match (formula, row_at(rows, position.x)) {
+        // "B · kNN" is B's kNN line.
+        let (run, name) = match plot_name.split_once(" · ") {
+            Some(("B", name)) => (1, name),
+            Some((_, name)) => (0, name),
+            None => (0, *plot_name),
+        };
+        let formula = formulas.iter().find(|(n, _)| *n == name);
+        let run_rows = runs.get(run).map(|(_, r)| r.as_slice()).unwrap_or_default();
+        match (formula, row_at(run_rows, position.x)) {
             (Some((_, f)), Some(r)) => Some(format!("step {}\n{}", r.step, f(r))),
             // A reference line or an event marker: its name says what it is.
             _ => Some(format!(
@@ -288,8 +356,13 @@ fn time_plot(
         .link_cursor(egui::Id::unique("time-plots"), [true, false])
         .label_formatter(hover)
         .show(ui, |plot| {
-            for (name, pts, colour) in drawn_lines {
-                plot.line(Line::new(name, pts).color(colour));
+            for (name, pts, colour, dashed) in drawn_lines {
+                let line = Line::new(name, pts).color(colour);
+                plot.line(if dashed {
+                    line.style(egui_plot::LineStyle::dashed_dense())
+                } else {
+                    line
+                });
             }
             for (name, y) in references {
                 plot.hline(
@@ -298,8 +371,8 @@ fn time_plot(
                         .style(egui_plot::LineStyle::dashed_loose()),
                 );
             }
-            for (x, label) in &events {
-                plot.vline(VLine::new(label.clone(), *x).color(Color32::from_rgb(200, 120, 40)));
+            for (x, label, colour) in &events {
+                plot.vline(VLine::new(label.clone(), *x).color(*colour));
             }
         })
         .response
@@ -322,8 +395,21 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
     let mut shown: Vec<(String, egui::Response)> = Vec::new();
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading("Diagnostics");
-        if let Some(r) = rows.last() {
-            collapse_gauge(ui, r, &ctx);
+        match app.comparison() {
+            None => {
+                if let Some(r) = rows.last() {
+                    collapse_gauge(ui, "", r, &ctx);
+                }
+            }
+            Some(b) => {
+                ui.label(format!("A: this run · {} (dashed)", b.label()));
+                if let Some(r) = rows.last() {
+                    collapse_gauge(ui, "A ", r, &ctx);
+                }
+                if let Some(r) = b.published.history.last() {
+                    collapse_gauge(ui, "B ", r, &ctx);
+                }
+            }
         }
         shown.push(("loss".into(), loss_plot(ui, app, &ctx)));
         ui.label("std·√d of l2-normalised z (1 = spread over the sphere, 0 = collapsed)");
@@ -331,7 +417,7 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
             ui,
             app,
             "spread",
-            vec![drawn(&SPREAD, rows, ctx)],
+            vec![drawn(&SPREAD, ctx)],
             &[("uniform (1/√d)", 1.0)],
         );
         shown.push(("spread".into(), r));
@@ -341,17 +427,22 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
             ui,
             app,
             "knn",
-            vec![drawn(&KNN, rows, ctx)],
+            vec![drawn(&KNN, ctx)],
             &[("random encoder", baseline)],
         );
         shown.push(("knn".into(), r));
-        shown.push(("trajectory".into(), trajectory(ui, rows)));
-        if let Some(r) = spectrum(ui, rows) {
+        if let Some(b) = app.comparison() {
+            ui.label("neighbour agreement of A and B (k = 10, cosine): 1 = the same neighbourhoods")
+                .on_hover_text("for each probe sample, the share of its 10 nearest neighbours (cosine, on z) that are its neighbours in both runs, averaged over the probe (the Embedding Comparator's measure)");
+            shown.push(("agreement".into(), agreement_plot(ui, &b.agreement.series)));
+        }
+        shown.push(("trajectory".into(), trajectory(ui, &Rows::of(app))));
+        if let Some(r) = spectrum(ui, &Rows::of(app)) {
             shown.push(("spectrum".into(), r));
         }
         for chart in CHARTS {
             ui.label(chart.title);
-            let lines = chart.lines.iter().map(|s| drawn(s, rows, ctx)).collect();
+            let lines = chart.lines.iter().map(|s| drawn(s, ctx)).collect();
             let r = time_plot(ui, app, chart.id, lines, &[]);
             shown.push((chart.id.into(), r));
         }
@@ -371,7 +462,7 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
             ui.label(key).on_hover_text(metric.formula());
             let line: Drawn<'_> = (
                 key,
-                points(rows, |r| r.extra(metric)),
+                Box::new(move |r| r.extra(metric)),
                 Color32::LIGHT_GRAY,
                 Box::new(move |r| extra_formula(metric, r)),
             );
@@ -386,12 +477,12 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
 /// candidates) and the mutual-information bound ln N − loss, which can never exceed ln N.
 fn loss_plot(ui: &mut Ui, app: &LabApp, ctx: &FormulaContext) -> egui::Response {
     let rows = app.history();
-    let mut lines = vec![drawn(&LOSS, rows, *ctx)];
+    let mut lines = vec![drawn(&LOSS, *ctx)];
     let mut references = Vec::new();
     match ctx.candidates {
         Some(n) => {
             let ln_n = (n.max(1) as f64).ln();
-            lines.push(drawn(&MI_BOUND, rows, *ctx));
+            lines.push(drawn(&MI_BOUND, *ctx));
             references.push(("ln N (chance)", ln_n));
             let latest = rows.last().map_or(f64::NAN, |r| r.loss);
             ui.label("loss, and the InfoNCE bound on the views' mutual information")
@@ -411,16 +502,43 @@ fn loss_plot(ui: &mut Ui, app: &LabApp, ctx: &FormulaContext) -> egui::Response 
     time_plot(ui, app, "loss", lines, &references)
 }
 
+/// The mean neighbour agreement of the two runs over steps.
+fn agreement_plot(ui: &mut Ui, series: &[(usize, f64)]) -> egui::Response {
+    let pts: Vec<[f64; 2]> = series.iter().map(|&(s, v)| [s as f64, v]).collect();
+    Plot::new("agreement")
+        .height(PLOT_HEIGHT)
+        .include_y(0.0)
+        .include_y(1.0)
+        .link_cursor(egui::Id::unique("time-plots"), [true, false])
+        .show(ui, |plot| {
+            plot.line(
+                Line::new("agreement", PlotPoints::from(pts))
+                    .color(Color32::from_rgb(120, 220, 200)),
+            );
+        })
+        .response
+}
+
 /// Alignment against uniformity, one point per snapshot (Wang & Isola's plane): training
 /// should head down-left; a collapse runs to uniformity 0.
-fn trajectory(ui: &mut Ui, rows: &History) -> egui::Response {
+fn trajectory(ui: &mut Ui, rows: &Rows<'_>) -> egui::Response {
     ui.label("alignment vs uniformity over training (both lower is better)");
-    let path: Vec<[f64; 2]> = rows
-        .iter()
-        .map(|r| [r.diagnostics.uniformity, r.diagnostics.alignment])
-        .filter(|p| p[0].is_finite() && p[1].is_finite())
+    let paths: Vec<(&str, Vec<[f64; 2]>)> = rows
+        .runs()
+        .into_iter()
+        .map(|(prefix, run)| {
+            let path = run
+                .iter()
+                .map(|r| [r.diagnostics.uniformity, r.diagnostics.alignment])
+                .filter(|p| p[0].is_finite() && p[1].is_finite())
+                .collect();
+            (prefix, path)
+        })
         .collect();
-    let now = path.last().copied();
+    let nows: Vec<[f64; 2]> = paths
+        .iter()
+        .filter_map(|(_, p)| p.last().copied())
+        .collect();
     Plot::new("trajectory")
         .height(PLOT_HEIGHT * 1.3)
         .x_axis_label("uniformity")
@@ -436,8 +554,16 @@ fn trajectory(ui: &mut Ui, rows: &History) -> egui::Response {
             ))
         })
         .show(ui, |plot| {
-            plot.line(Line::new("path", PlotPoints::from(path)).color(Color32::LIGHT_BLUE));
-            if let Some(p) = now {
+            for (k, (prefix, path)) in paths.into_iter().enumerate() {
+                let line = Line::new(format!("{prefix}path"), PlotPoints::from(path))
+                    .color(Color32::LIGHT_BLUE);
+                plot.line(if k == 1 {
+                    line.style(egui_plot::LineStyle::dashed_dense())
+                } else {
+                    line
+                });
+            }
+            for p in nows {
                 plot.points(
                     egui_plot::Points::new("now", PlotPoints::from(vec![p]))
                         .radius(4.0)
@@ -450,17 +576,20 @@ fn trajectory(ui: &mut Ui, rows: &History) -> egui::Response {
 
 /// The current singular values of the centred embedding on a log scale: a collapse shows as
 /// a cliff (dimensional collapse) or as everything falling together (complete collapse).
-fn spectrum(ui: &mut Ui, rows: &History) -> Option<egui::Response> {
+fn spectrum(ui: &mut Ui, rows: &Rows<'_>) -> Option<egui::Response> {
     ui.label("singular values of the centred embedding (log10)");
-    let last = rows.last()?;
+    let last = rows.a.last()?;
     let total: f64 = last.diagnostics.spectrum.iter().sum::<f64>().max(1e-300);
-    let pts: Vec<[f64; 2]> = last
-        .diagnostics
-        .spectrum
-        .iter()
-        .enumerate()
-        .map(|(k, s)| [k as f64 + 1.0, s.max(1e-12).log10()])
-        .collect();
+    let log_values = |r: &MetricsRow| -> Vec<[f64; 2]> {
+        r.diagnostics
+            .spectrum
+            .iter()
+            .enumerate()
+            .map(|(k, s)| [k as f64 + 1.0, s.max(1e-12).log10()])
+            .collect()
+    };
+    let pts = log_values(last);
+    let b_pts = rows.b.and_then(|b| b.last()).map(log_values);
     Plot::new("spectrum")
         .height(PLOT_HEIGHT)
         .x_axis_label("index")
@@ -477,14 +606,26 @@ fn spectrum(ui: &mut Ui, rows: &History) -> Option<egui::Response> {
             ))
         })
         .show(ui, |plot| {
-            plot.line(Line::new("log10 σ", PlotPoints::from(pts)).color(Color32::KHAKI));
+            let name = if b_pts.is_some() {
+                "A · log10 σ"
+            } else {
+                "log10 σ"
+            };
+            plot.line(Line::new(name, PlotPoints::from(pts)).color(Color32::KHAKI));
+            if let Some(b) = b_pts {
+                plot.line(
+                    Line::new("B · log10 σ", PlotPoints::from(b))
+                        .color(Color32::KHAKI)
+                        .style(egui_plot::LineStyle::dashed_dense()),
+                );
+            }
         })
         .response
         .into()
 }
 
 /// A bar from red (collapsed) to green (spread), the number a class reads first.
-fn collapse_gauge(ui: &mut Ui, row: &MetricsRow, ctx: &FormulaContext) {
+fn collapse_gauge(ui: &mut Ui, run: &str, row: &MetricsRow, ctx: &FormulaContext) {
     let spread = row.diagnostics.spread();
     let s = spread.clamp(0.0, 1.0) as f32;
     let colour = Color32::from_rgb((220.0 * (1.0 - s)) as u8, (180.0 * s) as u8, 60);
@@ -495,11 +636,9 @@ fn collapse_gauge(ui: &mut Ui, row: &MetricsRow, ctx: &FormulaContext) {
     } else {
         "healthy spread"
     };
-    ui.add(
-        egui::ProgressBar::new(s)
-            .fill(colour)
-            .text(format!("collapse gauge: std·√d = {spread:.2} ({verdict})")),
-    )
+    ui.add(egui::ProgressBar::new(s).fill(colour).text(format!(
+        "{run}collapse gauge: std·√d = {spread:.2} ({verdict})"
+    )))
     .on_hover_text(format!(
         "{}\nbelow 0.1: collapsed; below 0.5: collapsing?",
         (SPREAD.formula)(row, ctx)

@@ -7,13 +7,30 @@ pub fn status_bar(ui: &mut Ui, app: &mut LabApp) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
             let s = app.status();
-            ui.label(format!("step {}", s.step));
-            ui.separator();
             // Fixed-width cells: live rates do not shift what follows them.
             let cell = |ui: &mut Ui, text: String| {
                 ui.add_sized([82.0, ui.available_height()], egui::Label::new(text));
             };
-            cell(ui, format!("{:.0} steps/s", s.steps_per_s));
+            match app.comparison() {
+                None => {
+                    ui.label(format!("step {}", s.step));
+                    ui.separator();
+                    cell(ui, format!("{:.0} steps/s", s.steps_per_s));
+                }
+                Some(b) => {
+                    let sb = &b.published.status;
+                    ui.label(format!("A: step {}", s.step));
+                    cell(ui, format!("{:.0} steps/s", s.steps_per_s));
+                    ui.separator();
+                    ui.label(format!("B: step {}", sb.step));
+                    cell(ui, format!("{:.0} steps/s", sb.steps_per_s));
+                    ui.label(if b.lockstep.0.is_free() {
+                        "(running free)"
+                    } else {
+                        "(lockstep)"
+                    });
+                }
+            }
             ui.separator();
             cell(ui, format!("{:.0} frames/s", app.frames_per_second()));
             ui.separator();

@@ -113,6 +113,9 @@ pub struct AppArgs {
     /// Open with this lesson started (see `contrastive-lab lessons`).
     #[arg(long, conflicts_with = "config")]
     pub lesson: Option<String>,
+    /// Open comparing this run with run B, KEY=VALUE changed (repeatable; both from scratch).
+    #[arg(long = "compare", value_name = "KEY=VALUE")]
+    pub compare: Vec<String>,
 }
 
 #[derive(Args, Debug, Clone)]

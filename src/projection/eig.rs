@@ -100,6 +100,50 @@ pub fn align_signs(axes: &mut [f64], previous: &[f64], d: usize) {
     }
 }
 
+/// The rotation or reflection R of the plane that maximises tr(Rᵀ C) for a 2 × 2 correlation
+/// `c` (orthogonal Procrustes in closed form: compare the best rotation with the best
+/// reflection).
+fn best_orthogonal(c: [[f64; 2]; 2]) -> [[f64; 2]; 2] {
+    let [[a, b], [c, e]] = c;
+    let rotation = ((a + e).powi(2) + (c - b).powi(2)).sqrt();
+    let reflection = ((a - e).powi(2) + (b + c).powi(2)).sqrt();
+    if rotation >= reflection {
+        let t = (c - b).atan2(a + e);
+        [[t.cos(), -t.sin()], [t.sin(), t.cos()]]
+    } else {
+        let t = (b + c).atan2(a - e);
+        [[t.cos(), t.sin()], [t.sin(), -t.cos()]]
+    }
+}
+
+/// `moving`, rotated (or reflected) about the origin onto `target` sample for sample: the
+/// orthogonal map that brings it closest in the least-squares sense. Two runs' layouts of the
+/// same samples then show the same cluster in the same place.
+pub fn align_points(moving: &[[f32; 2]], target: &[[f32; 2]]) -> Vec<[f32; 2]> {
+    let mut c = [[0.0f64; 2]; 2];
+    for (m, t) in moving.iter().zip(target) {
+        for (p, row) in c.iter_mut().enumerate() {
+            for (q, v) in row.iter_mut().enumerate() {
+                *v += t[p] as f64 * m[q] as f64;
+            }
+        }
+    }
+    if c.iter().flatten().any(|v| !v.is_finite()) {
+        return moving.to_vec();
+    }
+    let r = best_orthogonal(c);
+    moving
+        .iter()
+        .map(|m| {
+            let (x, y) = (m[0] as f64, m[1] as f64);
+            [
+                (r[0][0] * x + r[0][1] * y) as f32,
+                (r[1][0] * x + r[1][1] * y) as f32,
+            ]
+        })
+        .collect()
+}
+
 /// Rotate (or reflect) the plane basis `axes: [2, d]` within its own plane so that it lies
 /// as close as possible to `previous` (orthogonal Procrustes on the 2 × 2 overlap). The plane
 /// is unchanged, so what the view shows is the same; only the picture no longer spins or
@@ -110,17 +154,7 @@ pub fn align_in_plane(axes: &mut [f64], previous: &[f64], d: usize) {
     }
     let dot =
         |p: usize, q: usize| -> f64 { (0..d).map(|j| previous[p * d + j] * axes[q * d + j]).sum() };
-    // C = B_prev · Bᵀ; the best R maximises tr(Rᵀ C) over rotations and reflections.
-    let (a, b, c, e) = (dot(0, 0), dot(0, 1), dot(1, 0), dot(1, 1));
-    let rotation = ((a + e).powi(2) + (c - b).powi(2)).sqrt();
-    let reflection = ((a - e).powi(2) + (b + c).powi(2)).sqrt();
-    let r = if rotation >= reflection {
-        let t = (c - b).atan2(a + e);
-        [[t.cos(), -t.sin()], [t.sin(), t.cos()]]
-    } else {
-        let t = (b + c).atan2(a - e);
-        [[t.cos(), t.sin()], [t.sin(), -t.cos()]]
-    };
+    let r = best_orthogonal([[dot(0, 0), dot(0, 1)], [dot(1, 0), dot(1, 1)]]);
     let old = axes.to_vec();
     for k in 0..2 {
         for j in 0..d {
@@ -132,6 +166,33 @@ pub fn align_in_plane(axes: &mut [f64], previous: &[f64], d: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn align_points_undoes_a_rotation_or_a_reflection() {
+        let a: Vec<[f32; 2]> = (0..40)
+            .map(|i| {
+                let t = i as f32 * 0.37;
+                [t.cos() * (1.0 + 0.1 * i as f32), (2.0 * t).sin()]
+            })
+            .collect();
+        let (s, c) = 1.1f32.sin_cos();
+        let rotated: Vec<[f32; 2]> = a
+            .iter()
+            .map(|p| [c * p[0] - s * p[1], s * p[0] + c * p[1]])
+            .collect();
+        let mirrored: Vec<[f32; 2]> = rotated.iter().map(|p| [p[0], -p[1]]).collect();
+        for moving in [rotated, mirrored] {
+            let back = align_points(&moving, &a);
+            for (p, q) in back.iter().zip(&a) {
+                assert!(
+                    (p[0] - q[0]).abs() < 1e-4 && (p[1] - q[1]).abs() < 1e-4,
+                    "{p:?} vs {q:?}"
+                );
+            }
+        }
+        let nan = vec![[f32::NAN, 0.0]; 3];
+        assert_eq!(align_points(&nan, &a[..3]).len(), 3);
+    }
 
     #[test]
     fn finds_the_leading_eigenvectors_of_a_known_matrix() {

@@ -13,5 +13,6 @@ pub use history::{History, MetricsRow};
 pub use session::{Incident, Session};
 pub use snapshot::{Event, Snapshot};
 pub use worker::{
-    AugmentationPreview, Command, ProbeSamples, Published, SnapshotSink, Status, Trainer,
+    AugmentationPreview, Command, Lockstep, LockstepSide, ProbeSamples, Published, Reply,
+    SnapshotSink, Status, Trainer,
 };

@@ -11,6 +11,7 @@ use super::session::{Incident, Session};
 use super::snapshot::{Event, Snapshot};
 use crate::config::{Apply, Key, RunConfig, Setting};
 use crate::error::{LabError, Result};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -34,7 +35,87 @@ pub enum Command {
     Load(Box<crate::scenario::Scenario>),
     /// The user dismissed the error or incident banner.
     ClearError,
+    /// Send a fork of the session as it is now (run B of a comparison, [`Session::fork`]).
+    Fork(Reply<Box<Session>>),
+    /// Train in lockstep with another trainer (or, with `None`, freely).
+    Lockstep(Option<LockstepSide>),
     Shutdown,
+}
+
+/// Where a command's answer goes. Two replies never compare equal (each is its own request).
+pub struct Reply<T>(pub Sender<T>);
+
+impl<T> Clone for Reply<T> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<T> std::fmt::Debug for Reply<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reply")
+    }
+}
+
+impl<T> PartialEq for Reply<T> {
+    fn eq(&self, _: &Self) -> bool {
+        false
+    }
+}
+
+/// Two trainers shown at the same step: each waits while it is ahead of the other (a run that
+/// is paused, or slower, holds the other back), unless the user lets them run free.
+#[derive(Debug, Default)]
+pub struct Lockstep {
+    steps: [AtomicUsize; 2],
+    free: AtomicBool,
+}
+
+impl Lockstep {
+    /// A pair of sides, 0 and 1, starting in step.
+    pub fn pair() -> (LockstepSide, LockstepSide) {
+        let shared = Arc::new(Lockstep::default());
+        (
+            LockstepSide {
+                shared: Arc::clone(&shared),
+                side: 0,
+            },
+            LockstepSide { shared, side: 1 },
+        )
+    }
+}
+
+/// One trainer's end of a [`Lockstep`].
+#[derive(Clone, Debug)]
+pub struct LockstepSide {
+    shared: Arc<Lockstep>,
+    side: usize,
+}
+
+impl PartialEq for LockstepSide {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared) && self.side == other.side
+    }
+}
+
+impl LockstepSide {
+    /// Let both run free (`true`) or hold them at the same step.
+    pub fn set_free(&self, free: bool) {
+        self.shared.free.store(free, Ordering::Relaxed);
+    }
+
+    pub fn is_free(&self) -> bool {
+        self.shared.free.load(Ordering::Relaxed)
+    }
+
+    fn report(&self, step: usize) {
+        self.shared.steps[self.side].store(step, Ordering::Release);
+    }
+
+    /// Whether this side, at `step`, may take its next step.
+    fn may_step(&self, step: usize) -> bool {
+        self.is_free() || step <= self.shared.steps[1 - self.side].load(Ordering::Acquire)
+    }
 }
 
 /// What the UI shows besides the snapshot. Cheap to clone.
@@ -195,6 +276,7 @@ impl Trainer {
                     sink,
                     rate: (Instant::now(), 0),
                     last_publish: Instant::now(),
+                    lockstep: None,
                 };
                 w.run(rx);
             })
@@ -309,6 +391,7 @@ struct Worker {
     sink: Option<SnapshotSink>,
     rate: (Instant, usize),
     last_publish: Instant,
+    lockstep: Option<LockstepSide>,
 }
 
 impl Worker {
@@ -317,8 +400,10 @@ impl Worker {
         loop {
             // Drain every waiting command first: a knob change applies at the very next step.
             let idle = self.paused && self.pending_steps == 0;
-            let first = if idle {
-                match rx.recv_timeout(Duration::from_millis(200)) {
+            let held = !idle && !self.lockstep_allows();
+            let first = if idle || held {
+                let wait = if held { 1 } else { 200 };
+                match rx.recv_timeout(Duration::from_millis(wait)) {
                     Ok(c) => Some(c),
                     Err(RecvTimeoutError::Timeout) => None,
                     Err(RecvTimeoutError::Disconnected) => return,
@@ -337,10 +422,19 @@ impl Worker {
             if any {
                 self.publish();
             }
-            if !self.paused || self.pending_steps > 0 {
+            if (!self.paused || self.pending_steps > 0) && self.lockstep_allows() {
                 self.train_one();
             }
+            if let Some(l) = &self.lockstep {
+                l.report(self.session.step_count());
+            }
         }
+    }
+
+    fn lockstep_allows(&self) -> bool {
+        self.lockstep
+            .as_ref()
+            .is_none_or(|l| l.may_step(self.session.step_count()))
     }
 
     /// Replace the published state with the worker's, in one swap, and wake the UI.
@@ -454,6 +548,18 @@ impl Worker {
             Command::ClearError => {
                 self.state.status.error = None;
                 self.state.status.incident = None;
+                Ok(())
+            }
+            Command::Fork(reply) => {
+                // The asker may have gone (the comparison was cancelled): nothing to do then.
+                let _ = reply.0.send(Box::new(self.session.fork()));
+                Ok(())
+            }
+            Command::Lockstep(side) => {
+                if let Some(l) = &side {
+                    l.report(self.session.step_count());
+                }
+                self.lockstep = side;
                 Ok(())
             }
             Command::Shutdown => return false,

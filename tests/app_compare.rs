@@ -1,0 +1,110 @@
+//! Compare mode in the app, driven like a person would: the Compare… window makes run B, both
+//! train in lockstep, every time plot shows both runs, and the sample under the pointer is
+//! ringed in both views.
+
+mod common;
+use common::{frames_until, harness};
+use contrastive_lab::config::{Method, RunConfig};
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn the_compare_window_makes_run_b_and_every_plot_shows_both_runs() {
+    let mut c = RunConfig::for_method(Method::SimSiam);
+    c.snapshot_every = 5;
+    c.probe_size = 300;
+    let mut h = harness(c, false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
+
+    h.get_by_label("Compare").click();
+    h.run_steps(2);
+    h.get_by_label("Compare…").click();
+    // A window's first frame only measures it.
+    h.run_steps(8);
+    // The window's own stop-gradient box is drawn after the controls panel's.
+    h.get_all_by_label("stop-gradient")
+        .last()
+        .unwrap_or_else(|| panic!("no stop-gradient box in the window"))
+        .click();
+    h.run_steps(2);
+    h.get_by_label_contains("B: stop_gradient = false");
+    h.get_by_label("Start comparison").click();
+    frames_until(&mut h, "run B to train", 120, |a| {
+        a.comparison()
+            .is_some_and(|b| b.published.history.len() >= 3 && b.layouts.is_some())
+    });
+    let b = h
+        .state()
+        .comparison()
+        .map(|b| (b.changes.clone(), b.config.stop_gradient));
+    assert_eq!(
+        b,
+        Some((
+            vec![contrastive_lab::config::Setting::StopGradient(false)],
+            false
+        ))
+    );
+    assert!(
+        h.state().state.config.stop_gradient,
+        "A keeps stop-gradient"
+    );
+    // Pause acts on both; in lockstep they stop at the same step (B at most one ahead).
+    h.get_by_label("Pause").click();
+    frames_until(&mut h, "both to pause", 30, |a| {
+        a.status().paused && a.comparison().is_some_and(|b| b.published.status.paused)
+    });
+    h.run_steps(3);
+    let (sa, sb) = (
+        h.state().status().step,
+        h.state()
+            .comparison()
+            .map_or(0, |b| b.published.status.step),
+    );
+    assert!(sb == sa || sb == sa + 1, "A at {sa}, B at {sb}");
+    h.get_by_label("Step").click();
+    frames_until(&mut h, "one step of each", 30, |a| {
+        a.status().step == sa + 1
+            && a.comparison()
+                .is_some_and(|b| b.published.status.step == sb + 1)
+    });
+
+    // Every time plot's legend has an A and a B line.
+    for series in [
+        "loss",
+        "std·√d",
+        "kNN",
+        "alignment",
+        "uniformity",
+        "RankMe",
+        "pred_cos",
+    ] {
+        h.get_by_label(&format!("A · {series}"));
+        h.get_by_label(&format!("B · {series}"));
+    }
+
+    // Hover a sample in A's view: it is ringed in both.
+    h.run_steps(3);
+    let i = 17;
+    let pos = h
+        .state()
+        .run_view()
+        .screen_pos(i)
+        .unwrap_or_else(|| panic!("A's view drew no points"));
+    h.event(egui::Event::PointerMoved(pos));
+    frames_until(&mut h, "the hovered sample ringed in both views", 30, |a| {
+        a.hovered().is_some()
+            && a.run_view().ringed() == a.hovered()
+            && a.comparison().and_then(|b| b.view.ringed()) == a.hovered()
+    });
+
+    h.get_by_label("Compare").click();
+    h.run_steps(2);
+    h.get_by_label("End comparison (keep A)").click();
+    frames_until(&mut h, "the comparison to end", 30, |a| {
+        a.comparison().is_none()
+    });
+    let at = h.state().status().step;
+    h.get_by_label("Play").click();
+    frames_until(&mut h, "A to train on alone", 60, |a| {
+        a.status().step > at + 5
+    });
+}
