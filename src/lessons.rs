@@ -36,6 +36,19 @@ pub struct Lesson {
     check: fn(before: &Snapshot, after: &Snapshot, config: &RunConfig) -> Verdict,
     /// What the class should see; the app opens the view that shows it.
     pub phenomenon: Phenomenon,
+    /// Asked before the change, answered after it.
+    pub question: Question,
+}
+
+/// A question the class answers before the change ("what will the loss do?"); the card shows
+/// the answer once the change is made.
+pub struct Question {
+    pub prompt: &'static str,
+    pub choices: &'static [&'static str],
+    /// The index of the right choice.
+    pub answer: usize,
+    /// Why, in a sentence.
+    pub why: &'static str,
 }
 
 /// What a lesson's change does to the embedding.
@@ -158,6 +171,16 @@ pub const LESSONS: &[Lesson] = &[
         steps: 900,
         check: more_uniform,
         phenomenon: Phenomenon::Uniformity,
+        question: Question {
+            prompt: "What will lowering τ from 1.0 to 0.05 do to the embedding?",
+            choices: &[
+                "pull every point together",
+                "spread the points more evenly over the sphere",
+                "nothing visible",
+            ],
+            answer: 1,
+            why: "A low τ weights the hardest negatives most, so InfoNCE pushes every point away from its nearest others: the embedding spreads (uniformity falls).",
+        },
     },
     Lesson {
         id: "simsiam-stop-gradient",
@@ -176,6 +199,16 @@ pub const LESSONS: &[Lesson] = &[
         steps: 1500,
         check: spread_falls,
         phenomenon: Phenomenon::CompleteCollapse,
+        question: Question {
+            prompt: "Without stop-gradient, what will the loss do?",
+            choices: &[
+                "rise: the task gets harder",
+                "fall to -1, looking like success",
+                "stay where it is",
+            ],
+            answer: 1,
+            why: "Both branches can now move towards each other: mapping every input to one vector makes the two views agree perfectly, so the loss reaches -1 while the embedding collapses.",
+        },
     },
     Lesson {
         id: "simsiam-predictor",
@@ -193,6 +226,16 @@ pub const LESSONS: &[Lesson] = &[
         steps: 1500,
         check: spread_falls,
         phenomenon: Phenomenon::CompleteCollapse,
+        question: Question {
+            prompt: "Without the predictor, will SimSiam still learn?",
+            choices: &[
+                "yes, the stop-gradient is enough",
+                "no, it collapses",
+                "it learns faster",
+            ],
+            answer: 1,
+            why: "With no predictor the two branches are the same function and the stop-gradient no longer separates them: the constant solution wins.",
+        },
     },
     Lesson {
         id: "byol-predictor-momentum",
@@ -211,6 +254,12 @@ pub const LESSONS: &[Lesson] = &[
         steps: 1000,
         check: spread_falls,
         phenomenon: Phenomenon::CompleteCollapse,
+        question: Question {
+            prompt: "Without predictor and with momentum 0, what happens?",
+            choices: &["BYOL keeps learning", "it collapses", "the loss explodes"],
+            answer: 1,
+            why: "With no predictor and the target a copy of the online net, nothing breaks the symmetry that makes a constant output a perfect, trivial solution.",
+        },
     },
     Lesson {
         id: "moco-momentum",
@@ -230,6 +279,16 @@ pub const LESSONS: &[Lesson] = &[
         steps: 600,
         check: spread_falls,
         phenomenon: Phenomenon::CompleteCollapse,
+        question: Question {
+            prompt: "With momentum 0, what will the loss do?",
+            choices: &[
+                "fall: the keys match the queries better",
+                "climb towards ln(K + 1), guessing",
+                "stay the same",
+            ],
+            answer: 1,
+            why: "The queue holds keys from many different encoders: with momentum 0 they no longer match the current one, the negatives become inconsistent and the task degrades to guessing.",
+        },
     },
     Lesson {
         id: "dino-centering",
@@ -250,6 +309,12 @@ pub const LESSONS: &[Lesson] = &[
         steps: 600,
         check: one_prototype_wins,
         phenomenon: Phenomenon::OnePrototype,
+        question: Question {
+            prompt: "Without centering, how many prototypes will the teacher use?",
+            choices: &["more of them", "fewer: a few take over", "the same number"],
+            answer: 1,
+            why: "Centering is what stops one prototype from dominating; sharpening alone pushes every teacher row onto its largest logit.",
+        },
     },
     Lesson {
         id: "dino-sharpening",
@@ -267,6 +332,16 @@ pub const LESSONS: &[Lesson] = &[
         steps: 600,
         check: output_goes_uniform,
         phenomenon: Phenomenon::UniformOutput,
+        question: Question {
+            prompt: "Without sharpening, what will the teacher output look like?",
+            choices: &[
+                "one-hot on a prototype",
+                "uniform over the prototypes",
+                "unchanged",
+            ],
+            answer: 1,
+            why: "Centering alone pushes the output towards uniform; without a low teacher temperature nothing pulls it back.",
+        },
     },
     Lesson {
         id: "barlow-invariance-only",
@@ -285,6 +360,12 @@ pub const LESSONS: &[Lesson] = &[
         steps: 1000,
         check: rank_falls,
         phenomenon: Phenomenon::DimensionalCollapse,
+        question: Question {
+            prompt: "With λ = 0 (no redundancy term), what will the spectrum do?",
+            choices: &["stay flat", "lose its tail: fewer dimensions used", "grow"],
+            answer: 1,
+            why: "The invariance term alone is satisfied by a few redundant dimensions; nothing asks the others to carry different information.",
+        },
     },
     Lesson {
         id: "clip-temperature",
@@ -310,6 +391,12 @@ pub const LESSONS: &[Lesson] = &[
         steps: 600,
         check: retrieval_climbs,
         phenomenon: Phenomenon::Retrieval,
+        question: Question {
+            prompt: "After lowering τ to 0.07, will retrieval get better or worse?",
+            choices: &["better", "worse", "no change"],
+            answer: 0,
+            why: "At τ = 1 the softmax is too flat to single out the right caption; a low, learned τ sharpens it and images find their captions.",
+        },
     },
 ];
 

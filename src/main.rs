@@ -15,7 +15,7 @@ fn say(text: &str) {
 }
 
 fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
-    if !args.compare.is_empty() || args.fork_at.is_some() {
+    if compare::is_comparison(args) {
         return compare_command(args);
     }
     let summary = run::execute(args).context("the run could not start or finish")?;

@@ -10,6 +10,7 @@
 //! script = [
 //!   { step = 100, key = "stop_gradient", value = "false" },
 //! ]
+//! compare = { fork_at = 100, changes = [{ key = "predictor", value = "false" }] }  # optional
 //! end = true                   # written last: a file cut short lacks it
 //! ```
 //!
@@ -36,6 +37,15 @@ pub struct Scenario {
     pub config: RunConfig,
     /// Sorted by step.
     pub script: Vec<ScriptStep>,
+    /// A comparison: run B beside this run (the file's `compare = { … }`).
+    pub compare: Option<CompareSpec>,
+}
+
+/// Run B of a comparison: this run with `changes`, from scratch or forked at `fork_at`.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct CompareSpec {
+    pub changes: Vec<Setting>,
+    pub fork_at: Option<usize>,
 }
 
 fn file_error(path: &str, reason: impl Into<String>) -> LabError {
@@ -56,6 +66,7 @@ impl Scenario {
             description: String::new(),
             config,
             script: Vec::new(),
+            compare: None,
         }
     }
 
@@ -95,7 +106,26 @@ impl Scenario {
                 quoted(&s.setting.text())
             );
         }
-        out += "]\n# Written last: a file that lacks it was cut short.\nend = true\n";
+        out += "]\n";
+        if let Some(c) = &self.compare {
+            let changes: Vec<String> = c
+                .changes
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{{ key = {}, value = {} }}",
+                        quoted(s.key().name()),
+                        quoted(&s.text())
+                    )
+                })
+                .collect();
+            let fork = c
+                .fork_at
+                .map(|at| format!("fork_at = {at}, "))
+                .unwrap_or_default();
+            out += &format!("compare = {{ {fork}changes = [{}] }}\n", changes.join(", "));
+        }
+        out += "# Written last: a file that lacks it was cut short.\nend = true\n";
         out
     }
 
@@ -107,6 +137,7 @@ impl Scenario {
         let version = table.remove("scenario_version");
         let end = table.remove("end");
         let script = table.remove("script");
+        let compare = table.remove("compare");
         let text_of = |table: &mut toml::Table, key: &str| -> Result<String> {
             match table.remove(key) {
                 None => Ok(String::new()),
@@ -120,7 +151,7 @@ impl Scenario {
         let title = text_of(&mut table, "title")?;
         let description = text_of(&mut table, "description")?;
         match version {
-            None if script.is_some() || end.is_some() => {
+            None if script.is_some() || end.is_some() || compare.is_some() => {
                 return Err(file_error(
                     origin,
                     "a scenario needs `scenario_version = 1` at its top",
@@ -154,11 +185,13 @@ impl Scenario {
         let config =
             RunConfig::from_table(&table).map_err(|e| file_error(origin, e.to_string()))?;
         let script = parse_script(script, &config).map_err(|e| file_error(origin, e))?;
+        let compare = parse_compare(compare, &config).map_err(|e| file_error(origin, e))?;
         Ok(Self {
             title,
             description,
             config,
             script,
+            compare,
         })
     }
 
@@ -182,50 +215,55 @@ impl Scenario {
 
 /// `script = [{ step, key, value }, …]`, each change checked against the config (replayed in
 /// order on a copy), sorted by step.
-fn parse_script(value: Option<toml::Value>, config: &RunConfig) -> Result<Vec<ScriptStep>, String> {
-    let items = match value {
-        None => return Ok(Vec::new()),
-        Some(toml::Value::Array(items)) => items,
-        Some(other) => return Err(format!("`script` must be an array, not {other}")),
+/// A `{ key, value }` entry (of `script` or of `compare.changes`), typed; `what` names the
+/// entry in errors ("script entry 2").
+fn setting_entry(t: &toml::Table, what: &str) -> Result<Setting, String> {
+    let key = match t.get("key") {
+        Some(toml::Value::String(k)) => Key::from_name(k).map_err(|e| format!("{what}: {e}"))?,
+        _ => return Err(format!("{what}: `key` must be a setting name")),
     };
-    let mut script = Vec::with_capacity(items.len());
-    for (i, item) in items.into_iter().enumerate() {
-        let toml::Value::Table(t) = item else {
-            return Err(format!(
-                "script entry {}: expected {{ step, key, value }}",
-                i + 1
-            ));
-        };
+    let value = match t.get("value") {
+        Some(toml::Value::String(v)) => v.clone(),
+        Some(toml::Value::Integer(v)) => v.to_string(),
+        Some(toml::Value::Float(v)) => v.to_string(),
+        Some(toml::Value::Boolean(v)) => v.to_string(),
+        _ => return Err(format!("{what}: `value` is missing")),
+    };
+    key.parse_value(&value).map_err(|e| format!("{what}: {e}"))
+}
+
+/// The tables of an array, or why it is not one; `what` names it in errors.
+fn tables(value: toml::Value, what: &str, shape: &str) -> Result<Vec<toml::Table>, String> {
+    let toml::Value::Array(items) = value else {
+        return Err(format!("`{what}` must be an array, not {value}"));
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            toml::Value::Table(t) => Ok(t),
+            _ => Err(format!("{what} entry {}: expected {shape}", i + 1)),
+        })
+        .collect()
+}
+
+/// `script = [{ step, key, value }, …]`, each change checked against the config (replayed in
+/// order on a copy), sorted by step.
+fn parse_script(value: Option<toml::Value>, config: &RunConfig) -> Result<Vec<ScriptStep>, String> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let mut script = Vec::new();
+    for (i, t) in tables(value, "script", "{ step, key, value }")?
+        .into_iter()
+        .enumerate()
+    {
+        let what = format!("script entry {}", i + 1);
         let step = match t.get("step") {
             Some(toml::Value::Integer(s)) if *s >= 0 => *s as usize,
-            _ => {
-                return Err(format!(
-                    "script entry {}: `step` must be a whole number ≥ 0",
-                    i + 1
-                ));
-            }
+            _ => return Err(format!("{what}: `step` must be a whole number ≥ 0")),
         };
-        let key = match t.get("key") {
-            Some(toml::Value::String(k)) => {
-                Key::from_name(k).map_err(|e| format!("script entry {}: {e}", i + 1))?
-            }
-            _ => {
-                return Err(format!(
-                    "script entry {}: `key` must be a setting name",
-                    i + 1
-                ));
-            }
-        };
-        let value = match t.get("value") {
-            Some(toml::Value::String(v)) => v.clone(),
-            Some(toml::Value::Integer(v)) => v.to_string(),
-            Some(toml::Value::Float(v)) => v.to_string(),
-            Some(toml::Value::Boolean(v)) => v.to_string(),
-            _ => return Err(format!("script entry {}: `value` is missing", i + 1)),
-        };
-        let setting = key
-            .parse_value(&value)
-            .map_err(|e| format!("script entry {}: {e}", i + 1))?;
+        let setting = setting_entry(&t, &what)?;
         script.push(ScriptStep { step, setting });
     }
     script.sort_by_key(|s| s.step);
@@ -237,4 +275,48 @@ fn parse_script(value: Option<toml::Value>, config: &RunConfig) -> Result<Vec<Sc
             .map_err(|e| format!("script entry {} (step {}): {e}", i + 1, s.step))?;
     }
     Ok(script)
+}
+
+/// `compare = { fork_at = STEP, changes = [{ key, value }, …] }`: run B of a comparison.
+fn parse_compare(
+    value: Option<toml::Value>,
+    config: &RunConfig,
+) -> Result<Option<CompareSpec>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let toml::Value::Table(mut t) = value else {
+        return Err(format!(
+            "`compare` must be a table {{ fork_at, changes }}, not {value}"
+        ));
+    };
+    let fork_at = match t.remove("fork_at") {
+        None => None,
+        Some(toml::Value::Integer(s)) if s >= 0 => Some(s as usize),
+        Some(other) => {
+            return Err(format!(
+                "`compare.fork_at` must be a whole number ≥ 0, not {other}"
+            ));
+        }
+    };
+    let changes = match t.remove("changes") {
+        None => Vec::new(),
+        Some(v) => tables(v, "compare.changes", "{ key, value }")?
+            .iter()
+            .enumerate()
+            .map(|(i, t)| setting_entry(t, &format!("compare change {}", i + 1)))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    if let Some(extra) = t.keys().next() {
+        return Err(format!(
+            "`compare` has an unknown key `{extra}` (expected fork_at, changes)"
+        ));
+    }
+    let mut b = config.clone();
+    for change in &changes {
+        b.apply(change.clone())
+            .map_err(|e| format!("compare change {change}: {e}"))?;
+    }
+    b.validate().map_err(|e| format!("compare: {e}"))?;
+    Ok(Some(CompareSpec { changes, fork_at }))
 }

@@ -144,6 +144,51 @@ fn a_headless_fork_with_no_change_matches_run_a_from_the_fork_on() {
 }
 
 #[test]
+fn a_comparison_scenario_runs_the_same_comparison_again() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let first = dir.path().join("first");
+    run(&[
+        "run",
+        "--method",
+        "simclr",
+        "--steps",
+        "40",
+        "--fork-at",
+        "20",
+        "--compare",
+        "temperature=0.1",
+        "--set",
+        "batch_size=32",
+        "--set",
+        "probe_size=100",
+        "--out",
+        first.to_str().unwrap_or_default(),
+        "--quiet",
+    ]);
+    let scenario = first.join("scenario.toml");
+    let text = std::fs::read_to_string(&scenario).unwrap_or_default();
+    assert!(
+        text.contains(
+            "compare = { fork_at = 20, changes = [{ key = \"temperature\", value = \"0.1\" }] }"
+        ),
+        "{text}"
+    );
+    let again = dir.path().join("again");
+    run(&[
+        "run",
+        "--config",
+        scenario.to_str().unwrap_or_default(),
+        "--out",
+        again.to_str().unwrap_or_default(),
+        "--quiet",
+    ]);
+    let read =
+        |d: &std::path::Path| std::fs::read_to_string(d.join("compare.csv")).unwrap_or_default();
+    assert!(!read(&first).is_empty());
+    assert_eq!(read(&first), read(&again));
+}
+
+#[test]
 fn comparing_simsiam_without_stop_gradient_collapses_b_while_a_stays_healthy() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let out = dir.path().to_str().unwrap_or_default();

@@ -223,3 +223,53 @@ fn an_empty_or_missing_folder_is_a_clear_error() {
         .unwrap_or_default();
     assert!(e.contains("does not exist"), "{e}");
 }
+
+#[test]
+fn a_comparison_scenario_saves_and_reopens_exactly_and_a_bad_one_is_refused() {
+    use contrastive_lab::scenario::CompareSpec;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("compare.toml");
+    let mut s = demo();
+    s.compare = Some(CompareSpec {
+        changes: vec![Setting::Predictor(false), Setting::Lr(0.02)],
+        fork_at: Some(15),
+    });
+    s.save(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(Scenario::load(&path).ok(), Some(s.clone()));
+    s.compare = Some(CompareSpec {
+        changes: vec![Setting::StopGradient(false)],
+        fork_at: None,
+    });
+    s.save(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(Scenario::load(&path).ok(), Some(s.clone()));
+
+    let good = s.to_toml();
+    for (bad, expect) in [
+        (
+            good.replace("key = \"stop_gradient\"", "key = \"nonsense\""),
+            "unknown setting",
+        ),
+        (
+            good.replace("value = \"false\" }] }", "value = \"maybe\" }] }"),
+            "compare change 1",
+        ),
+        (
+            good.replace("compare = {", "compare = { fork_at = -3,"),
+            "fork_at",
+        ),
+        (
+            good.replace("compare = {", "compare = { colour = 1,"),
+            "unknown key `colour`",
+        ),
+        (
+            good.replace("compare = { changes", "compare = { changes = 3, other"),
+            "compare",
+        ),
+    ] {
+        let e = err_text(Scenario::from_toml(&bad, "class.toml"));
+        assert!(
+            e.contains("class.toml") && e.contains(expect),
+            "{expect}: {e}"
+        );
+    }
+}

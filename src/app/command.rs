@@ -32,6 +32,8 @@ pub enum AppCommand {
     Lockstep(bool),
     /// Drop run B; this run goes on.
     EndComparison,
+    /// Run the lesson with this id as a comparison with its control.
+    CompareLesson(&'static str),
 }
 
 /// The keyboard shortcuts, each with the command its button gives.
@@ -77,7 +79,8 @@ impl AppCommand {
             | AppCommand::OpenCompare
             | AppCommand::StartComparison { .. }
             | AppCommand::Lockstep(_)
-            | AppCommand::EndComparison => Vec::new(),
+            | AppCommand::EndComparison
+            | AppCommand::CompareLesson(_) => Vec::new(),
         }
     }
 }

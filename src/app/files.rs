@@ -324,12 +324,25 @@ impl LabApp {
     }
 
     pub fn open_scenario(&mut self, path: &Path) -> Result<String, String> {
-        let scenario = Scenario::load(path).map_err(|e| e.to_string())?;
+        let mut scenario = Scenario::load(path).map_err(|e| e.to_string())?;
         let changes = scenario.script.len();
+        let compare = scenario.compare.take();
+        self.end_comparison();
         self.state.config = scenario.config.clone();
-        self.send(Command::Load(Box::new(scenario)));
+        let compared = match compare {
+            Some(spec) => {
+                let label = crate::cli::compare::difference_label(&spec.changes, spec.fork_at);
+                self.compare_scenario(&scenario, spec)
+                    .map_err(|e| format!("run B could not start: {e}"))?;
+                format!(", compared with {label}")
+            }
+            None => {
+                self.send(Command::Load(Box::new(scenario)));
+                String::new()
+            }
+        };
         Ok(format!(
-            "opened {} ({changes} scripted change{})",
+            "opened {} ({changes} scripted change{}{compared})",
             path.display(),
             if changes == 1 { "" } else { "s" }
         ))
@@ -344,6 +357,11 @@ impl LabApp {
         let mut scenario =
             Scenario::from_run(&config, &self.status().events).map_err(|e| e.to_string())?;
         scenario.title = format!("{} on {}", config.method.title(), config.dataset);
+        // In a comparison, the file says how B differs: opening it compares again.
+        scenario.compare = self.comparison().map(|b| crate::scenario::CompareSpec {
+            changes: b.changes.clone(),
+            fork_at: b.fork_at,
+        });
         scenario.save(path).map_err(|e| e.to_string())?;
         Ok(format!(
             "saved {} ({} scripted change{})",

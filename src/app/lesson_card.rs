@@ -20,9 +20,18 @@ pub fn menu(ui: &mut Ui, app: &mut LabApp) {
     });
 }
 
+/// The run the lesson's change is made in: B when the lesson runs as a comparison (A is then
+/// the control), else the run.
+fn lesson_run<'a>(app: &'a LabApp, lesson: &Lesson) -> &'a crate::train::Status {
+    match app.comparison() {
+        Some(b) if b.changes == lesson.changes() => &b.published.status,
+        _ => app.status(),
+    }
+}
+
 /// Whether every change of the lesson has been made in this run, and at which step.
 fn change_made(app: &LabApp, lesson: &Lesson) -> Option<usize> {
-    let events = &app.status().events;
+    let events = &lesson_run(app, lesson).events;
     lesson
         .changes()
         .iter()
@@ -41,6 +50,7 @@ pub fn card(ui: &mut Ui, app: &mut LabApp) {
         return;
     };
     let mut close = false;
+    let mut compare_now = false;
     egui::Frame::group(ui.style())
         .fill(Color32::from_rgb(28, 36, 52))
         .show(ui, |ui| {
@@ -57,17 +67,36 @@ pub fn card(ui: &mut Ui, app: &mut LabApp) {
                     {
                         app.start_lesson(lesson.id);
                     }
+                    if ui
+                        .button("compare")
+                        .on_hover_text("run the lesson as B beside an unchanged A (same seed, same data): the difference the change makes, side by side")
+                        .clicked()
+                    {
+                        compare_now = true;
+                    }
                 });
             });
             egui::CollapsingHeader::new("what this shows")
                 .default_open(false)
                 .show(ui, |ui| ui.label(lesson.explanation));
-            let step = app.status().step;
-            let scripted = app.status().script.first().map(|s| s.step);
+            let run = lesson_run(app, lesson);
+            let step = run.step;
+            let scripted = run.script.first().map(|s| s.step);
+            let compared = app
+                .comparison()
+                .is_some_and(|b| b.changes == lesson.changes());
+            if compared {
+                ui.label(
+                    RichText::new("Compared with its control: A never changes, B makes the change.")
+                        .color(Color32::LIGHT_BLUE),
+                );
+            }
+            let made = change_made(app, lesson);
+            question(ui, &lesson.question, &mut app.lesson_answer, made.is_some());
             ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new("Now:").strong());
+                ui.label(RichText::new(if compared { "B:" } else { "Now:" }).strong());
                 ui.label(lesson.change);
-                match (change_made(app, lesson), scripted) {
+                match (made, scripted) {
                     (Some(at), _) => {
                         ui.label(
                             RichText::new(format!("(made at step {at})"))
@@ -100,6 +129,44 @@ pub fn card(ui: &mut Ui, app: &mut LabApp) {
     if close {
         app.lesson = None;
     }
+    if compare_now {
+        app.apply(super::AppCommand::CompareLesson(lesson.id));
+    }
+}
+
+/// Predict first: the lesson's question with its choices; once the change is made, the answer
+/// and why.
+fn question(ui: &mut Ui, q: &lessons::Question, picked: &mut Option<usize>, answered: bool) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Predict:").strong());
+        ui.label(q.prompt);
+        for (i, choice) in q.choices.iter().enumerate() {
+            let right = answered && i == q.answer;
+            let text = if right {
+                RichText::new(*choice).color(Color32::LIGHT_GREEN).strong()
+            } else {
+                RichText::new(*choice)
+            };
+            if ui.radio(*picked == Some(i), text).clicked() {
+                *picked = Some(i);
+            }
+        }
+    });
+    if answered {
+        let verdict = match picked {
+            Some(p) if *p == q.answer => "Right. ",
+            Some(_) => "Not quite. ",
+            None => "",
+        };
+        ui.label(
+            RichText::new(format!(
+                "{verdict}Answer: {}. {}",
+                q.choices[q.answer], q.why
+            ))
+            .color(Color32::LIGHT_GREEN)
+            .small(),
+        );
+    }
 }
 
 impl LabApp {
@@ -112,11 +179,36 @@ impl LabApp {
                 s.config.snapshot_every = self.state.config.snapshot_every;
                 s.config.probe_size = self.state.config.probe_size;
                 self.lesson = Some(lesson.id);
+                self.lesson_answer = None;
                 self.show_phenomenon(lesson.phenomenon);
                 self.state.config = s.config.clone();
                 self.send(Command::Load(Box::new(s)));
             }
             Err(e) => self.files.message = Some(Err(e.to_string())),
+        }
+    }
+
+    /// The lesson as a comparison: A its control (no change), B the lesson (the change at its
+    /// step); both from step 0 in lockstep, on the side-by-side embedding views.
+    pub fn compare_lesson(&mut self, id: &str) {
+        let started = lessons::find(id).and_then(|l| Ok((l, l.scenario(false)?)));
+        let result = started.and_then(|(lesson, mut control)| {
+            control.config.snapshot_every = self.state.config.snapshot_every;
+            control.config.probe_size = self.state.config.probe_size;
+            let spec = crate::scenario::CompareSpec {
+                changes: lesson.changes().to_vec(),
+                fork_at: Some(lesson.change_step()),
+            };
+            self.compare_scenario(&control, spec)?;
+            // The class's prediction stands: it is about the lesson, not this run.
+            self.lesson = Some(lesson.id);
+            // Side by side, on the sphere view's fixed scale.
+            self.state.view.tab = super::embedding::CentralTab::Embedding;
+            self.state.view.projection = super::embedding::Projection::Unit;
+            Ok(())
+        });
+        if let Err(e) = result {
+            self.files.message = Some(Err(e.to_string()));
         }
     }
 

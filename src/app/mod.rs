@@ -115,6 +115,8 @@ pub struct LabApp {
     pending_fork: Option<PendingFork>,
     /// The probe sample under the pointer in either embedding view.
     hovered: Option<usize>,
+    /// The class's prediction for the lesson's question.
+    lesson_answer: Option<usize>,
 }
 
 struct PendingFork {
@@ -239,6 +241,7 @@ impl LabApp {
             compare_dialog: compare::CompareDialog::default(),
             pending_fork: None,
             hovered: None,
+            lesson_answer: None,
         };
         if let Some(id) = &options.lesson {
             app.start_lesson(id);
@@ -305,6 +308,7 @@ impl LabApp {
                 }
             }
             AppCommand::EndComparison => self.end_comparison(),
+            AppCommand::CompareLesson(id) => self.compare_lesson(id),
             // A new experiment ends the comparison.
             AppCommand::SwitchMethod(_) | AppCommand::StartLesson(_) => self.end_comparison(),
             _ => {}
@@ -424,8 +428,46 @@ impl LabApp {
         }
     }
 
+    /// Compare from step 0: run A replays `a`, run B replays it with `spec`'s changes, made
+    /// from the start or, with `fork_at`, scripted at that step (the same seed makes B exactly
+    /// A's fork there). Lessons and comparison scenarios start this way.
+    pub fn compare_scenario(
+        &mut self,
+        a: &crate::scenario::Scenario,
+        spec: crate::scenario::CompareSpec,
+    ) -> crate::error::Result<()> {
+        self.end_comparison();
+        let mut b = a.clone();
+        b.compare = None;
+        match spec.fork_at {
+            Some(at) => {
+                b.script
+                    .extend(spec.changes.iter().map(|c| crate::scenario::ScriptStep {
+                        step: at,
+                        setting: c.clone(),
+                    }));
+                b.script.sort_by_key(|s| s.step);
+            }
+            None => {
+                for c in &spec.changes {
+                    b.config.apply(c.clone())?;
+                }
+            }
+        }
+        let device = self.device.clone().ok_or_else(|| {
+            crate::error::LabError::Device("no training device for a second run".into())
+        })?;
+        let session = Session::from_scenario(&b, device)?;
+        let lockstep = crate::train::Lockstep::pair();
+        self.state.config = a.config.clone();
+        self.send(Command::Load(Box::new(a.clone())));
+        self.send(Command::Lockstep(Some(lockstep.0.clone())));
+        self.launch_b(session, spec.changes, spec.fork_at, lockstep);
+        Ok(())
+    }
+
     /// Drop run B (its threads stop); A trains on freely.
-    fn end_comparison(&mut self) {
+    pub fn end_comparison(&mut self) {
         if self.compare.take().is_some() || self.pending_fork.take().is_some() {
             self.send(Command::Lockstep(None));
         }

@@ -256,8 +256,6 @@ fn drawn(s: &Series, ctx: FormulaContext) -> Drawn<'_> {
 struct Rows<'a> {
     a: &'a History,
     b: Option<&'a History>,
-    /// B's fork step: before it, B's curve is A's.
-    fork_at: Option<usize>,
 }
 
 impl<'a> Rows<'a> {
@@ -265,7 +263,6 @@ impl<'a> Rows<'a> {
         Self {
             a: app.history(),
             b: app.comparison().map(|c| &c.published.history),
-            fork_at: app.comparison().and_then(|c| c.fork_at),
         }
     }
 
@@ -275,7 +272,8 @@ impl<'a> Rows<'a> {
         match self.b {
             None => vec![("", a)],
             Some(b) => {
-                let before = self.fork_at.unwrap_or(0);
+                // A fork's history starts at the fork: before it, B's curve is A's.
+                let before = b.first().map_or(0, |r| r.step);
                 let b_rows = self
                     .a
                     .iter()

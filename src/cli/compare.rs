@@ -63,16 +63,28 @@ pub fn difference_label(changes: &[Setting], fork_at: Option<usize>) -> String {
     }
 }
 
+/// Whether `args` ask for a comparison: `--compare`, `--fork-at`, or a scenario file with a
+/// `compare` table.
+pub fn is_comparison(args: &RunArgs) -> bool {
+    !args.compare.is_empty()
+        || args.fork_at.is_some()
+        || scenario_from_args(args).is_ok_and(|s| s.compare.is_some())
+}
+
 pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
-    let scenario = scenario_from_args(args)?;
+    let mut scenario = scenario_from_args(args)?;
     let layouts = layouts_from_args(args)?;
-    let changes = args
-        .compare
-        .iter()
-        .map(|p| parse_change(p))
-        .collect::<Result<Vec<_>>>()?;
+    // The file's comparison, then the command line's changes (which win).
+    let spec = scenario.compare.take().unwrap_or_default();
+    let mut changes = spec.changes;
+    for pair in &args.compare {
+        let change = parse_change(pair)?;
+        changes.retain(|c| c.key() != change.key());
+        changes.push(change);
+    }
+    let fork_at = args.fork_at.or(spec.fork_at);
     let steps = scenario.config.steps;
-    if let Some(at) = args.fork_at.filter(|&at| at > steps) {
+    if let Some(at) = fork_at.filter(|&at| at > steps) {
         return Err(LabError::invalid(
             "--fork-at",
             at,
@@ -91,11 +103,11 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
             "comparing {} on {} for {steps} steps on {label}: {}",
             scenario.config.method,
             scenario.config.dataset,
-            difference_label(&changes, args.fork_at)
+            difference_label(&changes, fork_at)
         );
     }
     let mut snaps_a = vec![first_snapshot(&mut a)?];
-    let (mut b, mut snaps_b, b_replay) = match args.fork_at {
+    let (mut b, mut snaps_b, b_replay) = match fork_at {
         Some(at) => {
             if let Some(incident) = train_until(&mut a, at, None, &mut snaps_a)? {
                 return Err(super::run::incident_error(&incident));
@@ -117,6 +129,7 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
             config.validate()?;
             let replay = Scenario {
                 config,
+                compare: None,
                 ..scenario.clone()
             };
             let mut b = Session::from_scenario(&replay, dev)?;
@@ -138,13 +151,22 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
     let out = &args.out;
     let a_replay = (!scenario.script.is_empty()).then_some(&scenario);
     let a_written = write_outputs(&out.join("a"), &a, &snaps_a, a_replay, &layouts, args)?;
-    let b_replay = (args.fork_at.is_some() || !b_replay.script.is_empty()).then_some(&b_replay);
+    let b_replay = (fork_at.is_some() || !b_replay.script.is_empty()).then_some(&b_replay);
     let b_written = write_outputs(&out.join("b"), &b, &snaps_b, b_replay, &layouts, args)?;
     let agreement = agreement_by_step(&snaps_a, &snaps_b);
     export::write_atomic(
         &out.join("compare.csv"),
         &compare_csv(&a, &snaps_a, &b, &snaps_b, &agreement),
     )?;
+    // The whole comparison as one scenario: `run --config` on it runs it again.
+    let whole = Scenario {
+        compare: Some(crate::scenario::CompareSpec {
+            changes: changes.clone(),
+            fork_at,
+        }),
+        ..scenario.clone()
+    };
+    whole.save(&out.join("scenario.toml"))?;
     let summary = |session: &Session, snapshots, incident, also_written| RunSummary {
         config: session.config().clone(),
         snapshots,
@@ -158,7 +180,7 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
         a: summary(&a, snaps_a, incident_a, a_written),
         b: summary(&b, snaps_b, incident_b, b_written),
         changes,
-        fork_at: args.fork_at,
+        fork_at,
         agreement,
     })
 }
@@ -234,7 +256,11 @@ pub fn summary_text_compare(s: &CompareSummary, out: &Path) -> String {
             difference_label(&s.changes, s.fork_at),
             summary_text(&s.b, &out.join("b"))
         ),
-        format!("  wrote {}", out.join("compare.csv").display()),
+        format!(
+            "  wrote {}, {}",
+            out.join("compare.csv").display(),
+            out.join("scenario.toml").display()
+        ),
     ];
     if let (Some(a), Some(b)) = (s.a.last(), s.b.last()) {
         lines.push(format!(
