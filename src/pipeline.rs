@@ -76,6 +76,11 @@ impl Pipeline {
         self.projector.configure(settings);
     }
 
+    /// Start this run's t-SNE layout from `points` (run A's, when B forks from it).
+    pub fn start_layout_from(&self, points: Vec<[f32; 2]>) {
+        self.projector.start_layout_from(points);
+    }
+
     /// Start the t-SNE layout again from random positions.
     pub fn reseed_layout(&self) {
         self.projector.reseed();

@@ -254,3 +254,55 @@ fn a_snapshot_tsne_cannot_use_is_skipped_and_the_layout_kept() {
     assert!(resumed.note.is_none() && !resumed.exaggerating);
     assert!(resumed.iterations > skipped.iterations);
 }
+
+/// A fork's t-SNE starts where run A's is: the same input, started from A's layout, begins
+/// (and stays, after the settle) much closer to it than a cold start from random positions.
+#[test]
+fn a_layout_started_from_another_begins_alike() {
+    let settings = ProjectorSettings {
+        tsne: true,
+        ..ProjectorSettings::default()
+    };
+    let layout_of = |projector: &Projector, run: u64| -> Vec<[f32; 2]> {
+        let l = wait_for("a settled t-SNE layout", || {
+            projector.latest().filter(|l| {
+                l.run_id == run
+                    && matches!(&l.tsne, Some(Ok(t)) if !t.exaggerating && t.iterations >= 200)
+            })
+        });
+        match &l.tsne {
+            Some(Ok(t)) => t.points.clone(),
+            _ => Vec::new(),
+        }
+    };
+    let snapshot = synthetic(300, 16, 10, 7);
+    let a = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
+    a.configure(settings);
+    a.submit(1, Arc::clone(&snapshot));
+    let a_points = layout_of(&a, 1);
+
+    let residual = |points: &[[f32; 2]]| -> f32 {
+        let aligned = contrastive_lab::projection::eig::align_points(points, &a_points);
+        aligned
+            .iter()
+            .zip(&a_points)
+            .map(|(p, q)| (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2))
+            .sum::<f32>()
+            / points.len() as f32
+    };
+    let warm = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
+    warm.configure(settings);
+    warm.start_layout_from(a_points.clone());
+    warm.submit(1, Arc::clone(&snapshot));
+    let cold = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
+    cold.configure(settings);
+    // Another seed, as a run's own cold start would have (the same seed would repeat A's).
+    cold.reseed();
+    cold.submit(1, Arc::clone(&snapshot));
+    let (w, c) = (
+        residual(&layout_of(&warm, 1)),
+        residual(&layout_of(&cold, 1)),
+    );
+    println!("mean squared distance to A's layout: warm start {w:.4}, cold start {c:.4}");
+    assert!(w < 0.25 * c, "warm {w} vs cold {c}");
+}

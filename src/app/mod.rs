@@ -404,6 +404,15 @@ impl LabApp {
         let config = session.config().clone();
         match Pipeline::start(session, true, Some(Arc::clone(&self.waker))) {
             Ok(pipeline) => {
+                // A fork's t-SNE begins where A's is, so the two begin alike.
+                let a_tsne = self
+                    .layouts
+                    .as_ref()
+                    .and_then(|l| l.tsne.as_ref())
+                    .and_then(|t| t.as_ref().ok());
+                if let Some(t) = a_tsne.filter(|_| fork_at.is_some()) {
+                    pipeline.start_layout_from(t.points.clone());
+                }
                 pipeline.send(Command::Lockstep(Some(lockstep.1.clone())));
                 if !self.status().paused {
                     pipeline.send(Command::Resume);

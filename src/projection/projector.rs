@@ -81,6 +81,8 @@ struct Inbox {
     snapshot: Option<(u64, Arc<Snapshot>)>,
     settings: ProjectorSettings,
     reseed: bool,
+    /// Where the next t-SNE layout starts (another run's layout), instead of at random.
+    start_from: Option<Vec<[f32; 2]>>,
     stop: bool,
 }
 
@@ -156,6 +158,13 @@ impl Projector {
     }
 
     /// Start t-SNE again from a fresh random layout (new seed).
+    /// Start the next t-SNE layout from `points` (e.g. run A's layout when B forks from it),
+    /// so that the two layouts begin alike.
+    pub fn start_layout_from(&self, points: Vec<[f32; 2]>) {
+        lock(&self.shared.inbox).start_from = Some(points);
+        self.shared.wake.notify_one();
+    }
+
     pub fn reseed(&self) {
         lock(&self.shared.inbox).reseed = true;
         self.shared.wake.notify_one();
@@ -202,6 +211,8 @@ struct Worker {
     budget: usize,
     seed: u64,
     iter_clock: (Instant, usize, f64),
+    /// Where the next cold start begins instead of at random (see `start_layout_from`).
+    start_from: Option<Vec<[f32; 2]>>,
 }
 
 impl Worker {
@@ -222,6 +233,7 @@ impl Worker {
             budget: 0,
             seed: 0,
             iter_clock: (Instant::now(), 0, 0.0),
+            start_from: None,
         }
     }
 
@@ -244,6 +256,9 @@ impl Worker {
                 }
                 if inbox.stop {
                     return;
+                }
+                if let Some(points) = inbox.start_from.take() {
+                    self.start_from = Some(points);
                 }
                 (
                     inbox.snapshot.take(),
@@ -420,8 +435,26 @@ impl Worker {
             return;
         };
         if let Some(p) = self.input_affinities(&snap) {
-            self.tsne = Some(Tsne::new(p, self.params(), self.seed));
-            self.budget = self.params().exaggeration_iters + SETTLE_ITERS;
+            // Another run's layout of the same points, when given: no exaggeration needed.
+            let given = self
+                .start_from
+                .take()
+                .filter(|s| s.len() == p.n())
+                .map(|s| {
+                    // Published layouts have unit RMS radius; t-SNE's own scale is ~10× that.
+                    let raw: Vec<[f32; 2]> = s.iter().map(|q| [10.0 * q[0], 10.0 * q[1]]).collect();
+                    raw
+                });
+            match given.map(|s| Tsne::from_positions(p.clone(), self.params(), &s)) {
+                Some(Ok(t)) => {
+                    self.tsne = Some(t);
+                    self.budget = SETTLE_ITERS;
+                }
+                _ => {
+                    self.tsne = Some(Tsne::new(p, self.params(), self.seed));
+                    self.budget = self.params().exaggeration_iters + SETTLE_ITERS;
+                }
+            }
         }
         self.since_input = (0, Instant::now());
         self.tsne_input = Some(snap);

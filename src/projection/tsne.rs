@@ -215,6 +215,30 @@ impl Tsne {
         }
     }
 
+    /// A warm start from given positions (another run's layout of the same points): no early
+    /// exaggeration, the optimisation refines what it is given.
+    pub fn from_positions(p: Affinities, params: TsneParams, points: &[[f32; 2]]) -> Result<Self> {
+        let n = p.n();
+        if points.len() != n {
+            return Err(LabError::Projection(format!(
+                "t-SNE: {} starting positions for {n} points",
+                points.len()
+            )));
+        }
+        let iter = params.exaggeration_iters;
+        Ok(Self {
+            p,
+            params,
+            x: points.iter().map(|q| q[0]).collect(),
+            y: points.iter().map(|q| q[1]).collect(),
+            update: vec![0.0; 2 * n],
+            gains: vec![1.0; 2 * n],
+            iter,
+            kl: f64::NAN,
+            grad: vec![0.0; 2 * n],
+        })
+    }
+
     /// New input for the same points (a new snapshot): keep positions, gains and momentum.
     pub fn set_affinities(&mut self, p: Affinities) -> Result<()> {
         if p.n() != self.len() {
