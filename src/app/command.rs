@@ -34,6 +34,8 @@ pub enum AppCommand {
     EndComparison,
     /// Run the lesson with this id as a comparison with its control.
     CompareLesson(&'static str),
+    /// Close the lesson's card (the run goes on).
+    CloseLesson,
 }
 
 /// The keyboard shortcuts, each with the command its button gives.
@@ -80,7 +82,8 @@ impl AppCommand {
             | AppCommand::StartComparison { .. }
             | AppCommand::Lockstep(_)
             | AppCommand::EndComparison
-            | AppCommand::CompareLesson(_) => Vec::new(),
+            | AppCommand::CompareLesson(_)
+            | AppCommand::CloseLesson => Vec::new(),
         }
     }
 }

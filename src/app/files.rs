@@ -242,12 +242,6 @@ pub fn banner(ui: &mut Ui, app: &mut LabApp) {
 }
 
 /// "Save this plot as PNG" on a plot's context menu.
-pub fn plot_menu(response: &egui::Response, app: &mut LabApp, name: &str) {
-    if let Some(c) = save_plot_menu(response, name) {
-        app.apply(c);
-    }
-}
-
 /// A plot's context menu: "Save this plot as PNG" asks for a screenshot cropped to it.
 pub fn save_plot_menu(response: &egui::Response, name: &str) -> Option<AppCommand> {
     let mut asked = None;

@@ -1,23 +1,26 @@
 //! The Lessons menu and the card of the running lesson: what it shows, the one change to make
 //! (by hand, or auto-played at its step), and what to watch.
 
-use super::LabApp;
+use super::{AppCommand, LabApp};
 use crate::lessons::{self, LESSONS, Lesson};
 use crate::train::Command;
 use egui::{Color32, RichText, Ui};
 
-pub fn menu(ui: &mut Ui, app: &mut LabApp) {
+/// The Lessons menu: auto-play, and a lesson to start.
+pub fn menu(ui: &mut Ui, autoplay: &mut bool) -> Vec<AppCommand> {
+    let mut out = Vec::new();
     ui.menu_button("Lessons", |ui| {
-        ui.checkbox(&mut app.state.autoplay, "auto-play the change")
+        ui.checkbox(autoplay, "auto-play the change")
             .on_hover_text("make the lesson's change by itself at its step; untick to make it by hand when the class is ready");
         ui.separator();
         for l in LESSONS {
             if ui.button(l.title).clicked() {
-                app.start_lesson(l.id);
+                out.push(AppCommand::StartLesson(l.id));
                 ui.close();
             }
         }
     });
+    out
 }
 
 /// The run the lesson's change is made in: B when the lesson runs as a comparison (A is then
@@ -45,12 +48,15 @@ fn change_made(app: &LabApp, lesson: &Lesson) -> Option<usize> {
         .try_fold(0, |at, step| step.map(|s| at.max(s)))
 }
 
-pub fn card(ui: &mut Ui, app: &mut LabApp) {
+/// The running lesson's card; `answer` is the class's prediction.
+pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCommand> {
+    let mut out = Vec::new();
     let Some(lesson) = app.lesson.and_then(|id| lessons::find(id).ok()) else {
-        return;
+        return out;
     };
-    let mut close = false;
-    let mut compare_now = false;
+    let compared = app
+        .comparison()
+        .is_some_and(|b| b.changes == lesson.changes());
     egui::Frame::group(ui.style())
         .fill(Color32::from_rgb(28, 36, 52))
         .show(ui, |ui| {
@@ -58,21 +64,25 @@ pub fn card(ui: &mut Ui, app: &mut LabApp) {
                 ui.label(RichText::new(format!("Lesson: {}", lesson.title)).strong());
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button("close").clicked() {
-                        close = true;
+                        out.push(AppCommand::CloseLesson);
                     }
                     if ui
                         .button("restart")
                         .on_hover_text("start the lesson again from step 0")
                         .clicked()
                     {
-                        app.start_lesson(lesson.id);
+                        out.push(if compared {
+                            AppCommand::CompareLesson(lesson.id)
+                        } else {
+                            AppCommand::StartLesson(lesson.id)
+                        });
                     }
                     if ui
                         .button("compare")
                         .on_hover_text("run the lesson as B beside an unchanged A (same seed, same data): the difference the change makes, side by side")
                         .clicked()
                     {
-                        compare_now = true;
+                        out.push(AppCommand::CompareLesson(lesson.id));
                     }
                 });
             });
@@ -82,9 +92,6 @@ pub fn card(ui: &mut Ui, app: &mut LabApp) {
             let run = lesson_run(app, lesson);
             let step = run.step;
             let scripted = run.script.first().map(|s| s.step);
-            let compared = app
-                .comparison()
-                .is_some_and(|b| b.changes == lesson.changes());
             if compared {
                 ui.label(
                     RichText::new("Compared with its control: A never changes, B makes the change.")
@@ -92,7 +99,7 @@ pub fn card(ui: &mut Ui, app: &mut LabApp) {
                 );
             }
             let made = change_made(app, lesson);
-            question(ui, &lesson.question, &mut app.lesson_answer, made.is_some());
+            question(ui, &lesson.question, answer, made.is_some());
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(if compared { "B:" } else { "Now:" }).strong());
                 ui.label(lesson.change);
@@ -114,9 +121,7 @@ pub fn card(ui: &mut Ui, app: &mut LabApp) {
                     }
                     (None, None) => {
                         if ui.button("make the change now").clicked() {
-                            for setting in lesson.changes() {
-                                app.set_setting(setting.clone());
-                            }
+                            out.extend(lesson.changes().iter().cloned().map(AppCommand::Set));
                         }
                     }
                 }
@@ -126,12 +131,7 @@ pub fn card(ui: &mut Ui, app: &mut LabApp) {
                 ui.label(lesson.watch);
             });
         });
-    if close {
-        app.lesson = None;
-    }
-    if compare_now {
-        app.apply(super::AppCommand::CompareLesson(lesson.id));
-    }
+    out
 }
 
 /// Predict first: the lesson's question with its choices; once the change is made, the answer

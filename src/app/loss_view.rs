@@ -3,7 +3,8 @@
 //! softmax at once: it is computed here from the published similarities and the current τ.
 //! For DINO, the teacher's target distribution over the prototypes beside the student's.
 
-use super::LabApp;
+use super::RunFrame;
+use super::embedding::ViewState;
 use crate::render::palette::{class_colour, diverging, sequential};
 use egui::{Rect, Sense, Ui, pos2, vec2};
 use serde::{Deserialize, Serialize};
@@ -17,41 +18,38 @@ pub enum Matrix {
     Prototypes,
 }
 
-pub fn view(ui: &mut Ui, app: &mut LabApp) {
-    let tau = app.state.config.temperature;
+/// What the loss sees for `run`; `view` holds which matrix is shown.
+pub fn view(ui: &mut Ui, view: &mut ViewState, run: &RunFrame) {
+    let tau = run.config.temperature;
     ui.horizontal(|ui| {
         ui.label("show:");
+        ui.selectable_value(&mut view.matrix, Matrix::Cosine, "cosine similarity");
         ui.selectable_value(
-            &mut app.state.view.matrix,
-            Matrix::Cosine,
-            "cosine similarity",
-        );
-        ui.selectable_value(
-            &mut app.state.view.matrix,
+            &mut view.matrix,
             Matrix::Softmax,
             format!("softmax(sim / τ), τ = {tau:.3}"),
         );
-        let dino = app
+        let dino = run
             .published
             .snapshot
             .as_ref()
             .is_some_and(|s| s.prototypes.is_some());
         ui.add_enabled_ui(dino, |ui| {
             ui.selectable_value(
-                &mut app.state.view.matrix,
+                &mut view.matrix,
                 Matrix::Prototypes,
                 "teacher vs student (DINO)",
             )
             .on_disabled_hover_text("DINO only: its loss compares distributions over prototypes");
         });
     });
-    let Some(snap) = app.published.snapshot.clone() else {
+    let Some(snap) = run.published.snapshot.clone() else {
         ui.label("waiting for the first snapshot…");
         return;
     };
-    if app.state.view.matrix == Matrix::Prototypes {
+    if view.matrix == Matrix::Prototypes {
         match &snap.prototypes {
-            Some(d) => prototypes(ui, app, d),
+            Some(d) => prototypes(ui, run, d),
             None => {
                 ui.label("teacher vs student: only DINO has prototype distributions");
             }
@@ -71,12 +69,12 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
         p.m + 1,
         k
     ));
-    let values: Vec<f32> = match app.state.view.matrix {
+    let values: Vec<f32> = match view.matrix {
         Matrix::Cosine => p.sim.clone(),
         // (Prototypes returned above.)
         Matrix::Softmax | Matrix::Prototypes => p.softmax(tau),
     };
-    super::preview::view(ui, app);
+    super::preview::view(ui, run);
     ui.separator();
     let side = (ui.available_width().min(ui.available_height() - 20.0)).max(120.0);
     let (response, painter) = ui.allocate_painter(vec2(side, side), Sense::hover());
@@ -106,7 +104,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
     for i in 0..k {
         for j in 0..k {
             let v = values[i * k + j];
-            let colour = match app.state.view.matrix {
+            let colour = match view.matrix {
                 Matrix::Cosine => diverging(v),
                 Matrix::Softmax | Matrix::Prototypes => sequential(v),
             };
@@ -121,7 +119,7 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
         );
         if (0..k as isize).contains(&i) && (0..k as isize).contains(&j) {
             let (i, j) = (i as usize, j as usize);
-            let names = &app.status().class_names;
+            let names = &run.published.status.class_names;
             let name = |r: usize| names.get(p.labels[r % p.m]).cloned().unwrap_or_default();
             let view = |r: usize| if r < p.m { "view 1" } else { "view 2" };
             let s = p.sim[i * k + j] as f64;
@@ -164,12 +162,12 @@ pub fn view(ui: &mut Ui, app: &mut LabApp) {
 /// class) the teacher's centred and sharpened distribution over the K prototypes, and the
 /// student's. One bright column in every teacher row: one prototype wins (no centering); every
 /// teacher row flat: the output has gone uniform (no sharpening).
-fn prototypes(ui: &mut Ui, app: &LabApp, d: &crate::train::snapshot::PrototypeDistributions) {
+fn prototypes(ui: &mut Ui, run: &RunFrame, d: &crate::train::snapshot::PrototypeDistributions) {
     let m = d.labels.len();
     if m == 0 || d.k == 0 {
         return;
     }
-    let c = &app.state.config;
+    let c = &run.config;
     ui.label(format!(
         "{m} probe samples (rows, by class) × {} prototypes (columns). Left: the teacher's target softmax((t − c) / τ_t), τ_t = {:.3}{}; right: the student's softmax(s / τ_s), τ_s = {:.3}. DINO trains the student to match the teacher: −Σ P_teacher log P_student.",
         d.k,
@@ -240,8 +238,9 @@ fn prototypes(ui: &mut Ui, app: &LabApp, d: &crate::train::snapshot::PrototypeDi
                             .filter(|&&p| p > 0.0)
                             .map(|&p| -(p as f64) * (p as f64).ln())
                             .sum();
-                        let name = app
-                            .status()
+                        let name = run
+                            .published
+                            .status
                             .class_names
                             .get(d.labels[i])
                             .cloned()

@@ -309,6 +309,7 @@ impl LabApp {
             }
             AppCommand::EndComparison => self.end_comparison(),
             AppCommand::CompareLesson(id) => self.compare_lesson(id),
+            AppCommand::CloseLesson => self.lesson = None,
             // A new experiment ends the comparison.
             AppCommand::SwitchMethod(_) | AppCommand::StartLesson(_) => self.end_comparison(),
             _ => {}
@@ -676,7 +677,7 @@ impl eframe::App for LabApp {
         egui::Panel::top("menu").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| {
                 files::menu(ui, self);
-                lesson_card::menu(ui, self);
+                commands.extend(lesson_card::menu(ui, &mut self.state.autoplay));
                 commands.extend(compare::menu(
                     ui,
                     self.compare.as_ref(),
@@ -697,11 +698,13 @@ impl eframe::App for LabApp {
         egui::Panel::right("diagnostics")
             .resizable(true)
             .default_size(420.0)
-            .show(ui, |ui| plots::panel(ui, self));
+            .show(ui, |ui| commands.extend(plots::panel(ui, self)));
         egui::CentralPanel::default().show(ui, |ui| {
             status::banner(ui, self);
             files::banner(ui, self);
-            lesson_card::card(ui, self);
+            let mut answer = self.lesson_answer;
+            commands.extend(lesson_card::card(ui, self, &mut answer));
+            self.lesson_answer = answer;
             ui.horizontal(|ui| {
                 use embedding::CentralTab;
                 ui.selectable_value(&mut self.state.view.tab, CentralTab::Embedding, "Embedding");
@@ -724,7 +727,14 @@ impl eframe::App for LabApp {
                     ));
                     commands.extend(self.embedding_views(ui));
                 }
-                embedding::CentralTab::LossView => loss_view::view(ui, self),
+                embedding::CentralTab::LossView => {
+                    let run = RunFrame {
+                        published: &self.published,
+                        layouts: self.layouts.as_deref(),
+                        config: &self.state.config,
+                    };
+                    loss_view::view(ui, &mut self.state.view, &run);
+                }
             }
         });
         for c in commands {

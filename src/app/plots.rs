@@ -376,12 +376,12 @@ fn time_plot(
         .response
 }
 
-/// Every plot of the panel; a right-click on one saves it as a PNG.
-pub fn panel(ui: &mut Ui, app: &mut LabApp) {
-    let shown = draw(ui, app);
-    for (name, response) in shown {
-        super::files::plot_menu(&response, app, &name);
-    }
+/// Every plot of the panel; a right-click on one asks to save it as a PNG.
+pub fn panel(ui: &mut Ui, app: &LabApp) -> Vec<super::AppCommand> {
+    draw(ui, app)
+        .into_iter()
+        .filter_map(|(name, response)| super::files::save_plot_menu(&response, &name))
+        .collect()
 }
 
 fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {

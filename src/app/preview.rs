@@ -1,7 +1,6 @@
 //! The augmentation preview: one probe sample and eight of its views at the current
 //! augmentation strength: what "the same thing" means to the method.
 
-use super::LabApp;
 use crate::data::InputKind;
 use crate::train::AugmentationPreview;
 use egui::{Color32, Rect, Sense, Ui, pos2, vec2};
@@ -64,9 +63,8 @@ pub fn draw_sample(ui: &mut Ui, input: InputKind, data: &[f32], size: f32) {
     }
 }
 
-pub fn view(ui: &mut Ui, app: &LabApp) {
-    let Some(p): Option<std::sync::Arc<AugmentationPreview>> = app.published().preview.clone()
-    else {
+pub fn view(ui: &mut Ui, run: &super::RunFrame) {
+    let Some(p): Option<std::sync::Arc<AugmentationPreview>> = run.published.preview.clone() else {
         return;
     };
     ui.label(format!(
