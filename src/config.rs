@@ -240,6 +240,9 @@ settings! {
     SnapshotEvery snapshot_every: usize = 10;
         Live, Domain::log_range(1.0, 1_000_000.0), "steps per snapshot",
         "steps between diagnostics snapshots (rows of metrics.csv)";
+    HistoryMb history_mb: usize = 512;
+        Live, Domain::log_range(16.0, 65_536.0), "history memory (MB)",
+        "memory the timeline keeps snapshots in; over it, older ones are thinned evenly (never those at events)";
     HiddenDim hidden_dim: usize = 128;
         Rebuild, Domain::log_range(2.0, 4096.0), "hidden width",
         "width of the encoder's and heads' hidden layers";

@@ -58,6 +58,11 @@ impl Pipeline {
         self.trainer.set(setting);
     }
 
+    /// Every snapshot of the run so far (within its memory budget); hold the lock briefly.
+    pub fn recording(&self) -> std::sync::MutexGuard<'_, crate::train::Recording> {
+        self.trainer.recording()
+    }
+
     /// The newest published state (never waits for training).
     pub fn published(&self) -> Arc<Published> {
         self.trainer.published()

@@ -180,3 +180,55 @@ fn a_comparison_scenario_opens_as_a_comparison_and_saves_as_one() {
     assert_eq!(back.compare, s.compare);
     assert_eq!(back.config, s.config);
 }
+
+/// The timeline: Home shows the first recorded step in the views and as a cursor on every plot
+/// while training carries on; ←/→ move a snapshot; Live returns to the newest.
+#[test]
+fn the_timeline_shows_an_earlier_step_and_live_returns() {
+    let mut c = RunConfig::for_method(Method::SimClr);
+    c.snapshot_every = 5;
+    c.probe_size = 200;
+    let mut h = harness(c, false);
+    frames_until(&mut h, "thirty recorded steps", 120, |a| {
+        a.recorded_steps().last().is_some_and(|&s| s >= 30)
+    });
+    h.key_press(egui::Key::Home);
+    frames_until(&mut h, "the first step shown", 30, |a| {
+        a.shown_step() == Some(0)
+    });
+    // A cursor on every time plot (each legend names it).
+    let cursors = h.get_all_by_label("timeline: step 0").count();
+    assert!(cursors >= 5, "{cursors} plots show the cursor");
+    h.key_press(egui::Key::ArrowRight);
+    frames_until(&mut h, "the next snapshot", 30, |a| {
+        a.shown_step() == Some(5)
+    });
+    let shown = h.state().run_view().target().to_vec();
+    let at = h.state().status().step;
+    frames_until(&mut h, "training to go on", 60, |a| {
+        a.status().step > at + 20
+    });
+    assert_eq!(
+        h.state().shown_step(),
+        Some(5),
+        "the cursor moved by itself"
+    );
+    assert_eq!(
+        h.state().run_view().target(),
+        shown.as_slice(),
+        "the shown step's points changed"
+    );
+    // Replay from the first step at 8× the recorded pace: the cursor walks forward by itself.
+    h.key_press(egui::Key::Home);
+    frames_until(&mut h, "back at the start", 30, |a| {
+        a.shown_step() == Some(0)
+    });
+    h.state_mut().timeline.speed = 8.0;
+    h.get_by_label("▶ replay").click();
+    frames_until(&mut h, "the replay to move on", 60, |a| {
+        a.shown_step().is_some_and(|s| s >= 15)
+    });
+    h.get_by_label("Live").click();
+    frames_until(&mut h, "live again", 30, |a| a.shown_step().is_none());
+    assert!(h.query_by_label("timeline: step 5").is_none());
+}

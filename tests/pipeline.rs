@@ -209,3 +209,39 @@ fn a_running_trainer_forks_and_the_fork_keeps_in_step() {
         assert!(rows_b.contains(row), "step {}: A and B differ", row.0);
     }
 }
+
+/// The timeline shows what was recorded: the recording's snapshot at step s holds the same
+/// embeddings as a fresh run stopped at s.
+#[test]
+fn the_recording_at_a_step_is_what_a_fresh_run_shows_there() {
+    let pipeline = start(&[]);
+    wait_for("sixty steps recorded", || {
+        (pipeline.recording().last().is_some_and(|s| s.step >= 60)).then_some(())
+    });
+    let recorded = pipeline
+        .recording()
+        .at(40)
+        .cloned()
+        .unwrap_or_else(|| panic!("nothing recorded at 40"));
+    assert_eq!(recorded.step, 40);
+    let c = config(
+        "simclr",
+        "blobs",
+        100_000,
+        &[
+            ("batch_size", "64"),
+            ("snapshot_every", "5"),
+            ("probe_size", "200"),
+        ],
+    );
+    let mut fresh = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
+    fresh
+        .measure_initial_loss()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..40 {
+        let _ = fresh.step().unwrap_or_else(|e| panic!("{e}"));
+    }
+    let snap = fresh.snapshot().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(snap.z, recorded.z);
+    assert_eq!(snap.diagnostics.knn_acc, recorded.diagnostics.knn_acc);
+}

@@ -36,6 +36,16 @@ pub enum AppCommand {
     CompareLesson(&'static str),
     /// Close the lesson's card (the run goes on).
     CloseLesson,
+    /// Show the recorded step nearest at or before this one.
+    TimelineSeek(usize),
+    /// Move the timeline's cursor by this many recorded snapshots.
+    TimelineNudge(isize),
+    /// Show the first recorded step.
+    TimelineHome,
+    /// Back to the newest snapshot.
+    TimelineLive,
+    /// Start (`true`) or stop the replay.
+    TimelineReplay(bool),
 }
 
 /// The keyboard shortcuts, each with the command its button gives.
@@ -43,6 +53,10 @@ pub const SHORTCUTS: &[(egui::Key, AppCommand)] = &[
     (egui::Key::Space, AppCommand::TogglePlay),
     (egui::Key::S, AppCommand::StepOnce),
     (egui::Key::R, AppCommand::Reset),
+    (egui::Key::ArrowLeft, AppCommand::TimelineNudge(-1)),
+    (egui::Key::ArrowRight, AppCommand::TimelineNudge(1)),
+    (egui::Key::Home, AppCommand::TimelineHome),
+    (egui::Key::End, AppCommand::TimelineLive),
 ];
 
 impl AppCommand {
@@ -83,7 +97,12 @@ impl AppCommand {
             | AppCommand::Lockstep(_)
             | AppCommand::EndComparison
             | AppCommand::CompareLesson(_)
-            | AppCommand::CloseLesson => Vec::new(),
+            | AppCommand::CloseLesson
+            | AppCommand::TimelineSeek(_)
+            | AppCommand::TimelineNudge(_)
+            | AppCommand::TimelineHome
+            | AppCommand::TimelineLive
+            | AppCommand::TimelineReplay(_) => Vec::new(),
         }
     }
 }
@@ -93,10 +112,22 @@ pub fn from_keys(ctx: &egui::Context) -> Vec<AppCommand> {
     if ctx.egui_wants_keyboard_input() {
         return Vec::new();
     }
+    // The arrows and Home/End move a focused widget (a slider) when there is one.
+    let focused = ctx.memory(|m| m.focused().is_some());
     ctx.input(|i| {
         SHORTCUTS
             .iter()
             .filter(|(key, _)| i.key_pressed(*key))
+            .filter(|(key, _)| {
+                !focused
+                    || !matches!(
+                        key,
+                        egui::Key::ArrowLeft
+                            | egui::Key::ArrowRight
+                            | egui::Key::Home
+                            | egui::Key::End
+                    )
+            })
             .map(|(_, c)| c.clone())
             .collect()
     })

@@ -16,6 +16,7 @@ pub mod loss_view;
 pub mod plots;
 pub mod preview;
 pub mod status;
+pub mod timeline;
 
 use crate::config::{RunConfig, Setting};
 use crate::pipeline::Pipeline;
@@ -117,6 +118,18 @@ pub struct LabApp {
     hovered: Option<usize>,
     /// The class's prediction for the lesson's question.
     lesson_answer: Option<usize>,
+    pub timeline: timeline::Timeline,
+    /// What the timeline shows when it is not live: run A's (and B's) recorded state at its
+    /// cursor, with the layouts of that snapshot.
+    scrub: Option<Scrub>,
+}
+
+/// A run's recorded state at the timeline's cursor.
+struct Scrub {
+    run_id: u64,
+    step: usize,
+    a: (Arc<Published>, Arc<Layouts>),
+    b: Option<(Arc<Published>, Arc<Layouts>)>,
 }
 
 struct PendingFork {
@@ -242,6 +255,8 @@ impl LabApp {
             pending_fork: None,
             hovered: None,
             lesson_answer: None,
+            timeline: timeline::Timeline::default(),
+            scrub: None,
         };
         if let Some(id) = &options.lesson {
             app.start_lesson(id);
@@ -285,6 +300,65 @@ impl LabApp {
         self.compare.as_ref()
     }
 
+    /// The steps run A recorded, oldest first.
+    pub fn recorded_steps(&self) -> Vec<usize> {
+        self.pipeline
+            .as_ref()
+            .map(|p| p.recording().steps())
+            .unwrap_or_default()
+    }
+
+    /// The step the views show when the timeline is not live.
+    pub fn shown_step(&self) -> Option<usize> {
+        self.scrub.as_ref().map(|s| s.step)
+    }
+
+    /// Follow a running replay, and fetch the recorded state at the cursor (once per step).
+    fn update_scrub(&mut self) {
+        let Some(p) = &self.pipeline else {
+            return;
+        };
+        let rec = p.recording();
+        if let Some(seconds) = self.timeline.replay_seconds(|s| rec.time_at(s)) {
+            let end = rec.times().last().copied().unwrap_or(0.0);
+            match rec.step_at_time(seconds) {
+                _ if seconds > end && self.timeline.loop_range.is_none() => {
+                    self.timeline.stop();
+                }
+                Some(step) => self.timeline.cursor = Some(step.floor() as usize),
+                None => {}
+            }
+        }
+        let Some(cursor) = self.timeline.cursor else {
+            self.scrub = None;
+            return;
+        };
+        let Some(snap) = rec.at(cursor).cloned() else {
+            self.scrub = None;
+            return;
+        };
+        drop(rec);
+        let run_id = self.published.status.run_id;
+        if self
+            .scrub
+            .as_ref()
+            .is_some_and(|s| s.run_id == run_id && s.step == snap.step)
+        {
+            return;
+        }
+        let a = scrubbed(&self.published, self.layouts.as_deref(), snap);
+        let b = self.compare.as_ref().and_then(|b| {
+            let snap = b.pipeline.recording().at(cursor).cloned()?;
+            Some(scrubbed(&b.published, b.layouts.as_deref(), snap))
+        });
+        self.scrub = Some(Scrub {
+            run_id,
+            step: a.1.step,
+            a,
+            b,
+        });
+    }
+
     /// Run A's embedding view.
     pub fn run_view(&self) -> &embedding::RunView {
         &self.run_view
@@ -310,6 +384,41 @@ impl LabApp {
             AppCommand::EndComparison => self.end_comparison(),
             AppCommand::CompareLesson(id) => self.compare_lesson(id),
             AppCommand::CloseLesson => self.lesson = None,
+            AppCommand::TimelineSeek(step) => {
+                self.timeline.cursor = Some(*step);
+                self.timeline.stop();
+            }
+            AppCommand::TimelineNudge(by) => {
+                let steps = self.recorded_steps();
+                self.timeline.nudge(&steps, *by);
+            }
+            AppCommand::TimelineHome => {
+                let steps = self.recorded_steps();
+                self.timeline.home(&steps);
+            }
+            AppCommand::TimelineLive => self.timeline.live(),
+            AppCommand::TimelineReplay(on) => {
+                if *on {
+                    let (steps, from) = match &self.pipeline {
+                        Some(p) => {
+                            let rec = p.recording();
+                            let start = self
+                                .timeline
+                                .cursor
+                                .or_else(|| rec.first().map(|s| s.step))
+                                .unwrap_or(0);
+                            (rec.steps(), rec.time_at(start).unwrap_or(0.0))
+                        }
+                        None => (Vec::new(), 0.0),
+                    };
+                    if self.timeline.cursor.is_none() {
+                        self.timeline.cursor = steps.first().copied();
+                    }
+                    self.timeline.play(from);
+                } else {
+                    self.timeline.stop();
+                }
+            }
             // A new experiment ends the comparison.
             AppCommand::SwitchMethod(_) | AppCommand::StartLesson(_) => self.end_comparison(),
             _ => {}
@@ -604,15 +713,60 @@ impl LabApp {
     }
 }
 
+/// `live` with its snapshot replaced by the recorded `snap`, and that snapshot's layouts
+/// (PCA and the sphere view oriented like the live ones; t-SNE follows training only).
+fn scrubbed(
+    live: &Published,
+    layouts: Option<&Layouts>,
+    snap: Arc<crate::train::Snapshot>,
+) -> (Arc<Published>, Arc<Layouts>) {
+    let ok = |l: Option<&Layouts>| -> (Option<PcaLayout>, Option<crate::projection::SphereLayout>) {
+        let Some(l) = l else {
+            return (None, None);
+        };
+        (
+            l.pca.as_ref().and_then(|r| r.as_ref().ok()).cloned(),
+            l.sphere.as_ref().and_then(|r| r.as_ref().ok()).cloned(),
+        )
+    };
+    let (pca_prev, sphere_prev) = ok(layouts);
+    let (pca, sphere) = crate::projection::projector::linear_layouts(
+        &snap,
+        pca_prev.as_ref(),
+        sphere_prev.as_ref(),
+    );
+    let recorded = Layouts {
+        run_id: live.status.run_id,
+        step: snap.step,
+        labels: snap.labels.clone(),
+        pca: Some(pca),
+        pca_ms: 0.0,
+        sphere: Some(sphere),
+        tsne: Some(Err(
+            "the timeline shows the sphere view and PCA; t-SNE follows training live".into(),
+        )),
+    };
+    let published = Published {
+        snapshot: Some(snap),
+        ..live.clone()
+    };
+    (Arc::new(published), Arc::new(recorded))
+}
+
 impl LabApp {
     /// Run A's embedding view; in a comparison, A's and B's side by side, aligned, with the
     /// hovered sample ringed in both.
     fn embedding_views(&mut self, ui: &mut egui::Ui) -> Vec<AppCommand> {
+        let (published, layouts) = match &self.scrub {
+            Some(s) => (&*s.a.0, Some(&*s.a.1)),
+            None => (&*self.published, self.layouts.as_deref()),
+        };
         let run = RunFrame {
-            published: &self.published,
-            layouts: self.layouts.as_deref(),
+            published,
+            layouts,
             config: &self.state.config,
         };
+        let scrub_b = self.scrub.as_ref().and_then(|s| s.b.clone());
         let view = &self.state.view;
         let gpu = self.gpu_points;
         let Some(b) = &mut self.compare else {
@@ -643,9 +797,13 @@ impl LabApp {
                 },
             ));
             columns[1].strong(&label);
+            let (b_published, b_layouts) = match &scrub_b {
+                Some((p, l)) => (&**p, Some(&**l)),
+                None => (&*b.published, b.layouts.as_deref()),
+            };
             let b_run = RunFrame {
-                published: &b.published,
-                layouts: b.layouts.as_deref(),
+                published: b_published,
+                layouts: b_layouts,
                 config: &b.config,
             };
             let target = a_view.target().to_vec();
@@ -688,6 +846,35 @@ impl eframe::App for LabApp {
         files::windows(&ctx, self);
         commands.extend(self.compare_dialog.ui(&ctx, &self.state.config));
         status::status_bar(ui, self);
+        self.update_scrub();
+        egui::Panel::bottom("timeline").show(ui, |ui| {
+            let (steps, megabytes, dropped) = match &self.pipeline {
+                Some(p) => {
+                    let rec = p.recording();
+                    (rec.steps(), rec.bytes() as f64 / 1e6, rec.dropped())
+                }
+                None => (Vec::new(), 0.0, 0),
+            };
+            let events: Vec<(usize, String)> = self
+                .status()
+                .events
+                .iter()
+                .map(|e| (e.step, e.label()))
+                .chain(
+                    self.status()
+                        .incident
+                        .iter()
+                        .map(|i| (i.restored_step, format!("incident: {i}"))),
+                )
+                .collect();
+            let track = timeline::Track {
+                steps: &steps,
+                events: &events,
+                megabytes,
+                dropped,
+            };
+            commands.extend(self.timeline.ui(ui, &track));
+        });
         egui::Panel::left("controls")
             .resizable(true)
             .default_size(280.0)
@@ -728,9 +915,13 @@ impl eframe::App for LabApp {
                     commands.extend(self.embedding_views(ui));
                 }
                 embedding::CentralTab::LossView => {
+                    let (published, layouts) = match &self.scrub {
+                        Some(s) => (&*s.a.0, Some(&*s.a.1)),
+                        None => (&*self.published, self.layouts.as_deref()),
+                    };
                     let run = RunFrame {
-                        published: &self.published,
-                        layouts: self.layouts.as_deref(),
+                        published,
+                        layouts,
                         config: &self.state.config,
                     };
                     loss_view::view(ui, &mut self.state.view, &run);
@@ -740,8 +931,8 @@ impl eframe::App for LabApp {
         for c in commands {
             self.apply(c);
         }
-        // Keep animating while training even if no snapshot arrives this frame.
-        if !self.status().paused {
+        // Keep animating while training (or replaying) even if no snapshot arrives this frame.
+        if !self.status().paused || self.timeline.replaying() {
             ctx.request_repaint_after(std::time::Duration::from_millis(33));
         }
     }

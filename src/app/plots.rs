@@ -295,6 +295,7 @@ fn time_plot(
 ) -> egui::Response {
     let rows = Rows::of(app);
     let runs = rows.runs();
+    let cursor = app.shown_step();
     let mut events: Vec<(f64, String, Color32)> = app
         .status()
         .events
@@ -372,6 +373,13 @@ fn time_plot(
             for (x, label, colour) in &events {
                 plot.vline(VLine::new(label.clone(), *x).color(*colour));
             }
+            if let Some(step) = cursor {
+                plot.vline(
+                    VLine::new(format!("timeline: step {step}"), step as f64)
+                        .color(Color32::WHITE)
+                        .style(egui_plot::LineStyle::dashed_loose()),
+                );
+            }
         })
         .response
 }
@@ -395,7 +403,12 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
         ui.heading("Diagnostics");
         match app.comparison() {
             None => {
-                if let Some(r) = rows.last() {
+                // The gauge of the step the views show (the timeline's cursor, or the newest).
+                let shown = match app.shown_step() {
+                    Some(step) => rows.iter().rev().find(|r| r.step <= step),
+                    None => rows.last(),
+                };
+                if let Some(r) = shown {
                     collapse_gauge(ui, "", r, &ctx);
                 }
             }

@@ -60,6 +60,22 @@ pub struct TsneView {
     pub note: Option<String>,
 }
 
+/// PCA and the sphere view of `snap`, each oriented like the `previous` fit when given (a
+/// panic in either becomes its error, see [`guarded`]). The projector thread and the timeline
+/// (a recorded snapshot) use the same.
+pub fn linear_layouts(
+    snap: &Snapshot,
+    previous_pca: Option<&PcaLayout>,
+    previous_sphere: Option<&SphereLayout>,
+) -> (Result<PcaLayout, String>, Result<SphereLayout, String>) {
+    let n = snap.labels.len();
+    let pca = guarded("PCA", || pca_2d(&snap.z, n, snap.dim, previous_pca));
+    let sphere = guarded("the sphere view", || {
+        sphere_2d(&snap.z, n, snap.dim, previous_sphere)
+    });
+    (pca, sphere)
+}
+
 /// Everything the projector last published, for one run.
 #[derive(Clone, Debug, Default)]
 pub struct Layouts {
@@ -361,13 +377,10 @@ impl Worker {
             self.tsne_error = None;
         }
         let start = Instant::now();
-        let pca = guarded("PCA", || pca_2d(&snap.z, n, snap.dim, self.pca.as_ref()));
+        let (pca, sphere) = linear_layouts(&snap, self.pca.as_ref(), self.sphere.as_ref());
         self.published.pca_ms = start.elapsed().as_secs_f64() * 1000.0;
         self.pca = pca.as_ref().ok().cloned();
         self.published.pca = Some(pca);
-        let sphere = guarded("the sphere view", || {
-            sphere_2d(&snap.z, n, snap.dim, self.sphere.as_ref())
-        });
         self.sphere = sphere.as_ref().ok().cloned();
         self.published.sphere = Some(sphere);
         self.published.run_id = run_id;

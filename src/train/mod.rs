@@ -4,12 +4,14 @@
 pub mod allocator;
 pub mod device;
 pub mod history;
+pub mod recording;
 pub mod session;
 pub mod snapshot;
 pub mod worker;
 
 pub use device::{DeviceChoice, TrainDevice};
 pub use history::{History, MetricsRow};
+pub use recording::Recording;
 pub use session::{Incident, Session};
 pub use snapshot::{Event, Snapshot};
 pub use worker::{

@@ -239,6 +239,7 @@ pub type Waker = Box<dyn Fn() + Send + 'static>;
 pub struct Trainer {
     tx: Sender<Command>,
     published: Arc<Mutex<Arc<Published>>>,
+    recording: Arc<Mutex<super::Recording>>,
     join: Option<JoinHandle<()>>,
 }
 
@@ -263,6 +264,10 @@ impl Trainer {
         };
         let published = Arc::new(Mutex::new(Arc::new(first.clone())));
         let out = Arc::clone(&published);
+        let recording = Arc::new(Mutex::new(super::Recording::with_budget(
+            session.config().history_mb << 20,
+        )));
+        let record = Arc::clone(&recording);
         let join = std::thread::Builder::new()
             .name("trainer".into())
             .spawn(move || {
@@ -277,6 +282,7 @@ impl Trainer {
                     rate: (Instant::now(), 0),
                     last_publish: Instant::now(),
                     lockstep: None,
+                    record,
                 };
                 w.run(rx);
             })
@@ -287,6 +293,7 @@ impl Trainer {
         Ok(Self {
             tx,
             published,
+            recording,
             join: Some(join),
         })
     }
@@ -308,6 +315,12 @@ impl Trainer {
 
     pub fn set(&self, setting: Setting) {
         self.send(Command::Set(setting));
+    }
+
+    /// Every snapshot of the current run, within the `history_mb` budget (the timeline reads
+    /// it; hold the lock briefly).
+    pub fn recording(&self) -> MutexGuard<'_, super::Recording> {
+        lock(&self.recording)
     }
 
     /// The newest published state, without waiting for training (one short lock, one `Arc`).
@@ -392,6 +405,7 @@ struct Worker {
     rate: (Instant, usize),
     last_publish: Instant,
     lockstep: Option<LockstepSide>,
+    record: Arc<Mutex<super::Recording>>,
 }
 
 impl Worker {
@@ -491,14 +505,34 @@ impl Worker {
                 if let Some(sink) = &self.sink {
                     sink(self.state.status.run_id, Arc::clone(&snap));
                 }
+                self.record(&snap);
                 self.state.snapshot = Some(snap);
             }
             Err(e) => self.state.status.error = Some(e.to_string()),
         }
     }
 
+    /// Keep `snap` in the run's recording (without the forces' inputs: only the live view
+    /// draws them, and MoCo's queue alone is K × d floats).
+    fn record(&mut self, snap: &Snapshot) {
+        let kept = Snapshot {
+            forces: None,
+            ..snap.clone()
+        };
+        let mut r = lock(&self.record);
+        r.set_budget(self.session.config().history_mb << 20);
+        for e in self.session.events() {
+            r.keep_step(e.step);
+        }
+        if let Some(i) = &self.state.status.incident {
+            r.keep_step(i.restored_step);
+        }
+        r.push(Arc::new(kept));
+    }
+
     /// A new run: its history, snapshot and run id are published together.
     fn restarted(&mut self) {
+        *lock(&self.record) = super::Recording::with_budget(self.session.config().history_mb << 20);
         self.state.history = History::default();
         self.state.snapshot = None;
         self.data_changed();
