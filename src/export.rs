@@ -139,11 +139,17 @@ pub fn layout_tsv(points: &[[f32; 2]], labels: &[usize], names: &[String]) -> St
 /// Write `text` to `path` atomically: a temporary file beside it, then a rename, so an
 /// interrupted write never leaves a half-written file in place of a good one.
 pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    write_atomic_bytes(path, text.as_bytes())
+}
+
+/// Write `bytes` to a temporary file beside `path`, then rename it over `path`: an interrupted
+/// write leaves the previous file as it was.
+pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension(format!(
         "{}.tmp",
         path.extension().and_then(|e| e.to_str()).unwrap_or("")
     ));
-    std::fs::write(&tmp, text).map_err(|e| LabError::io(&tmp, e))?;
+    std::fs::write(&tmp, bytes).map_err(|e| LabError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
 }
 

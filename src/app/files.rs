@@ -207,6 +207,13 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) {
                     if ui.button("Whole window (PNG)").clicked() {
                         app.request_shot(Shot::Window);
                     }
+                    if ui
+                        .button("Animation (GIF)")
+                        .on_hover_text("the sphere view over the recorded steps (the timeline's loop range when it is set), with the spread curve beside it")
+                        .clicked()
+                    {
+                        app.files.message = Some(app.export_animation());
+                    }
                 });
                 ui.label(
                     RichText::new("A single plot: right-click it, \"Save this plot as PNG\".")
@@ -413,6 +420,32 @@ impl LabApp {
             metrics.display(),
             events.display()
         ))
+    }
+
+    /// The recorded run (or the timeline's loop range) as an animated GIF for slides.
+    pub fn export_animation(&mut self) -> Result<String, String> {
+        let dir = self.export_dir()?;
+        let Some(p) = self.pipeline() else {
+            return Err("no run to animate".into());
+        };
+        let snapshots: Vec<Arc<crate::train::Snapshot>> = {
+            let rec = p.recording();
+            let (from, to) = self.timeline.loop_range.unwrap_or((0, usize::MAX));
+            rec.snapshots()
+                .iter()
+                .filter(|s| (from..=to).contains(&s.step))
+                .cloned()
+                .collect()
+        };
+        let (first, last) = match (snapshots.first(), snapshots.last()) {
+            (Some(a), Some(b)) => (a.step, b.step),
+            _ => return Err("nothing recorded yet".into()),
+        };
+        let path = dir.join(format!("animation-step{first}-{last}.gif"));
+        let refs: Vec<&crate::train::Snapshot> = snapshots.iter().map(|s| &**s).collect();
+        let frames = crate::render::animation::write_gif(&path, &refs, Default::default())
+            .map_err(|e| e.to_string())?;
+        Ok(format!("saved {} ({frames} frames)", path.display()))
     }
 
     /// Ask the renderer for the next frame's pixels; [`Self::receive_shot`] saves them.

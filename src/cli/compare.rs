@@ -175,6 +175,7 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
         seconds,
         verdict: None,
         also_written,
+        animation: None,
     };
     Ok(CompareSummary {
         a: summary(&a, snaps_a, incident_a, a_written),

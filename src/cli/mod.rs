@@ -93,6 +93,10 @@ pub struct RunArgs {
     /// Run B forks from run A's exact state at this step (else both start from scratch).
     #[arg(long, value_name = "STEP")]
     pub fork_at: Option<usize>,
+    /// Also write the run's sphere view over its snapshots as an animated GIF (with the spread
+    /// curve beside it), for slides.
+    #[arg(long, value_name = "FILE.gif")]
+    pub animate: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone, Default)]

@@ -51,6 +51,8 @@ pub struct RunSummary {
     pub verdict: Option<Verdict>,
     /// The files this run wrote beside the five it always writes (scenario.toml, layouts).
     pub also_written: Vec<&'static str>,
+    /// `--animate`: the GIF and its frame count.
+    pub animation: Option<(std::path::PathBuf, usize)>,
 }
 
 impl RunSummary {
@@ -280,6 +282,14 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         Some(id) => crate::lessons::find(id)?.verdict(&snapshots, &config),
         None => None,
     };
+    let animation = match &args.animate {
+        Some(path) => {
+            let refs: Vec<&Snapshot> = snapshots.iter().collect();
+            let frames = crate::render::animation::write_gif(path, &refs, Default::default())?;
+            Some((path.clone(), frames))
+        }
+        None => None,
+    };
     Ok(RunSummary {
         config: session.config().clone(),
         snapshots,
@@ -288,6 +298,7 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         seconds,
         verdict,
         also_written,
+        animation,
     })
 }
 
@@ -338,6 +349,9 @@ pub fn summary_text(s: &RunSummary, out: &std::path::Path) -> String {
     // Only what this run wrote: a file an earlier run left in the folder is not news.
     for file in &s.also_written {
         lines.push(format!("  wrote {}", out.join(file).display()));
+    }
+    if let Some((path, frames)) = &s.animation {
+        lines.push(format!("  wrote {} ({frames} frames)", path.display()));
     }
     if let Some(v) = &s.verdict {
         lines.push(format!(
