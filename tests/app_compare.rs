@@ -7,11 +7,17 @@ use common::{frames_until, harness};
 use contrastive_lab::config::{Method, RunConfig};
 use egui_kittest::kittest::Queryable;
 
+/// `method` with snapshots every 5 steps on a probe of `probe` points.
+fn small(method: Method, probe: usize) -> RunConfig {
+    let mut c = RunConfig::for_method(method);
+    c.snapshot_every = 5;
+    c.probe_size = probe;
+    c
+}
+
 #[test]
 fn the_compare_window_makes_run_b_and_every_plot_shows_both_runs() {
-    let mut c = RunConfig::for_method(Method::SimSiam);
-    c.snapshot_every = 5;
-    c.probe_size = 300;
+    let c = small(Method::SimSiam, 300);
     let mut h = harness(c, false);
     frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
 
@@ -111,9 +117,7 @@ fn the_compare_window_makes_run_b_and_every_plot_shows_both_runs() {
 
 #[test]
 fn a_lesson_runs_as_a_comparison_with_its_control_and_answers_its_question() {
-    let mut c = RunConfig::for_method(Method::SimClr);
-    c.snapshot_every = 5;
-    c.probe_size = 200;
+    let c = small(Method::SimClr, 200);
     let mut h = harness(c, false);
     frames_until(&mut h, "training to start", 120, |a| a.status().step >= 2);
     h.state_mut().start_lesson("simsiam-predictor");
@@ -151,9 +155,7 @@ fn a_comparison_scenario_opens_as_a_comparison_and_saves_as_one() {
     use contrastive_lab::config::Setting;
     use contrastive_lab::scenario::{CompareSpec, Scenario};
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut c = RunConfig::for_method(Method::Byol);
-    c.snapshot_every = 5;
-    c.probe_size = 200;
+    let c = small(Method::Byol, 200);
     let mut s = Scenario::new(c.clone());
     s.compare = Some(CompareSpec {
         changes: vec![Setting::Momentum(0.0), Setting::Predictor(false)],
@@ -185,9 +187,7 @@ fn a_comparison_scenario_opens_as_a_comparison_and_saves_as_one() {
 /// while training carries on; ←/→ move a snapshot; Live returns to the newest.
 #[test]
 fn the_timeline_shows_an_earlier_step_and_live_returns() {
-    let mut c = RunConfig::for_method(Method::SimClr);
-    c.snapshot_every = 5;
-    c.probe_size = 200;
+    let c = small(Method::SimClr, 200);
     let mut h = harness(c, false);
     frames_until(&mut h, "thirty recorded steps", 120, |a| {
         a.recorded_steps().last().is_some_and(|&s| s >= 30)
@@ -231,4 +231,32 @@ fn the_timeline_shows_an_earlier_step_and_live_returns() {
     h.get_by_label("Live").click();
     frames_until(&mut h, "live again", 30, |a| a.shown_step().is_none());
     assert!(h.query_by_label("timeline: step 5").is_none());
+}
+
+/// "continue from here": the run goes back to the step the timeline shows and trains on; the
+/// abandoned future stays on the plots as a branch.
+#[test]
+fn continue_from_here_rewinds_the_run_and_keeps_the_branch() {
+    let c = small(Method::SimClr, 200);
+    let mut h = harness(c, false);
+    frames_until(&mut h, "sixty recorded steps", 120, |a| {
+        a.recorded_steps().last().is_some_and(|&s| s >= 60)
+    });
+    h.get_by_label("Pause").click();
+    frames_until(&mut h, "the pause", 30, |a| a.status().paused);
+    h.key_press(egui::Key::Home);
+    for _ in 0..4 {
+        h.key_press(egui::Key::ArrowRight);
+        h.run_steps(1);
+    }
+    frames_until(&mut h, "step 20 shown", 30, |a| a.shown_step() == Some(20));
+    h.get_by_label("continue from here").click();
+    frames_until(&mut h, "the run back at step 20", 60, |a| {
+        a.status().step == 20 && a.published().branch.is_some() && a.shown_step().is_none()
+    });
+    h.run_steps(3);
+    let ghosts = h.get_all_by_label("branch · kNN").count();
+    assert_eq!(ghosts, 1, "the abandoned future is not on the kNN plot");
+    h.get_by_label("Play").click();
+    frames_until(&mut h, "training on from 20", 60, |a| a.status().step > 40);
 }

@@ -46,6 +46,9 @@ pub enum AppCommand {
     TimelineLive,
     /// Start (`true`) or stop the replay.
     TimelineReplay(bool),
+    /// Continue training from the step the timeline shows (the later future is kept as a
+    /// branch on the plots).
+    ContinueFromHere(usize),
 }
 
 /// The keyboard shortcuts, each with the command its button gives.
@@ -103,6 +106,7 @@ impl AppCommand {
             | AppCommand::TimelineHome
             | AppCommand::TimelineLive
             | AppCommand::TimelineReplay(_) => Vec::new(),
+            AppCommand::ContinueFromHere(step) => vec![Command::Rewind(*step)],
         }
     }
 }

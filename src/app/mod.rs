@@ -396,7 +396,7 @@ impl LabApp {
                 let steps = self.recorded_steps();
                 self.timeline.home(&steps);
             }
-            AppCommand::TimelineLive => self.timeline.live(),
+            AppCommand::TimelineLive | AppCommand::ContinueFromHere(_) => self.timeline.live(),
             AppCommand::TimelineReplay(on) => {
                 if *on {
                     let (steps, from) = match &self.pipeline {

@@ -314,12 +314,23 @@ fn time_plot(
                 .map(|e| (e.step as f64, format!("B: {}", e.label()), B_EVENTS)),
         );
     }
+    // The future a rewind abandoned, from its branch step on: a grey ghost of each line.
+    let branch: Vec<&MetricsRow> = app
+        .published()
+        .branch
+        .as_ref()
+        .map(|(from, h)| h.iter().filter(|r| r.step >= *from).collect())
+        .unwrap_or_default();
     let mut drawn_lines = Vec::with_capacity(lines.len() * runs.len());
     let mut formulas: Vec<(&str, Formula<'_>)> = Vec::new();
     for (name, value, colour, formula) in lines {
         for (k, (prefix, run_rows)) in runs.iter().enumerate() {
             let pts = points(run_rows.iter().copied(), &value);
             drawn_lines.push((format!("{prefix}{name}"), pts, colour, k == 1));
+        }
+        if !branch.is_empty() {
+            let pts = points(branch.iter().copied(), &value);
+            drawn_lines.push((format!("branch · {name}"), pts, Color32::GRAY, true));
         }
         formulas.push((name, formula));
     }

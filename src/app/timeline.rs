@@ -121,6 +121,14 @@ impl Timeline {
             {
                 out.push(AppCommand::TimelineReplay(!self.replaying()));
             }
+            if let Some(step) = self.cursor
+                && ui
+                    .button("continue from here")
+                    .on_hover_text("train on from this step: its exact state is rebuilt from the nearest checkpoint and a replay; the future after it stays on the plots as a grey branch")
+                    .clicked()
+            {
+                out.push(AppCommand::ContinueFromHere(step));
+            }
             egui::ComboBox::from_label("speed")
                 .width(60.0)
                 .selected_text(format!("{}×", self.speed))

@@ -204,12 +204,22 @@ impl Session {
     /// Embed the probe and compute every diagnostic. Also proposes the current state as the
     /// checkpoint a later divergence restores (confirmed by the next healthy step).
     pub fn snapshot(&mut self) -> Result<Snapshot> {
+        let snap = self.look()?;
+        self.recent_losses.clear();
+        if snap.diagnostics.std.is_finite() && snap.z.iter().all(|v| v.is_finite()) {
+            self.pending_checkpoint = Some((self.learner.clone(), self.step));
+        }
+        Ok(snap)
+    }
+
+    /// A snapshot that changes nothing of the run (the loss mean goes on, no checkpoint is
+    /// proposed): what a rewind shows at a step the run took no snapshot at.
+    pub fn look(&self) -> Result<Snapshot> {
         let loss = if self.recent_losses.is_empty() {
             self.initial_loss.unwrap_or(f64::NAN)
         } else {
             self.recent_losses.iter().sum::<f64>() / self.recent_losses.len() as f64
         };
-        self.recent_losses.clear();
 
         let net = self.learner.online.valid();
         let device = self.learner.inference_device();
@@ -244,9 +254,6 @@ impl Session {
             (&z, &z_a, &z_b),
             (self.step, loss),
         )?;
-        if diagnostics.std.is_finite() && z.iter().all(|v| v.is_finite()) {
-            self.pending_checkpoint = Some((self.learner.clone(), self.step));
-        }
         Ok(Snapshot {
             step: self.step,
             loss,
@@ -320,6 +327,50 @@ impl Session {
             initial_loss: self.initial_loss,
             script: self.script.clone(),
         }
+    }
+
+    /// The run as it was at `target`, from `checkpoint` (a fork of it taken at an earlier
+    /// step): trained on deterministically, every change it made after the checkpoint up to
+    /// `target` replayed at its step (`events`, by hand or scripted, as they were logged; the
+    /// checkpoint's script beyond `target` stays ahead), and a snapshot taken at each of
+    /// `snapshot_steps` as the run did (a snapshot starts a new loss mean). Continuing it with
+    /// no change reproduces the run bit for bit.
+    pub fn rewound(
+        checkpoint: &Session,
+        events: &[Event],
+        target: usize,
+        snapshot_steps: &[usize],
+    ) -> Result<Session> {
+        let mut s = checkpoint.fork();
+        let from = s.step;
+        if target < from {
+            return Err(LabError::invalid(
+                "rewind",
+                target,
+                format!("the checkpoint is at step {from}, after it"),
+            ));
+        }
+        let replayed = events
+            .iter()
+            .filter(|e| e.step >= from && e.step <= target)
+            .map(|e| ScriptStep {
+                step: e.step,
+                setting: e.new.clone(),
+            });
+        let ahead = s.script.iter().filter(|e| e.step > target).cloned();
+        let script = replayed.chain(ahead).collect();
+        s.set_script(script);
+        while s.step < target {
+            if let Err(incident) = s.step()? {
+                return Err(LabError::Diverged(incident.to_string()));
+            }
+            if snapshot_steps.contains(&s.step) {
+                s.snapshot()?;
+            }
+        }
+        // Changes logged at `target` itself were made after its step: make them now, as then.
+        s.apply_script()?;
+        Ok(s)
     }
 
     /// Start over with `seed`: new data order, augmentation and initial weights; step 0.

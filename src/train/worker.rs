@@ -39,6 +39,9 @@ pub enum Command {
     Fork(Reply<Box<Session>>),
     /// Train in lockstep with another trainer (or, with `None`, freely).
     Lockstep(Option<LockstepSide>),
+    /// Continue from the state at this step (the nearest checkpoint, then a deterministic
+    /// replay); the abandoned future stays visible as the published `branch`.
+    Rewind(usize),
     Shutdown,
 }
 
@@ -223,6 +226,9 @@ pub struct Published {
     pub preview: Option<Arc<AugmentationPreview>>,
     /// The probe's clean samples (hover thumbnails, exports).
     pub probe: Option<Arc<ProbeSamples>>,
+    /// The future the last rewind abandoned: the step it branched at and the metrics it had
+    /// (the plots draw it as a ghost curve).
+    pub branch: Option<(usize, History)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -283,6 +289,7 @@ impl Trainer {
                     last_publish: Instant::now(),
                     lockstep: None,
                     record,
+                    checkpoints: Vec::new(),
                 };
                 w.run(rx);
             })
@@ -406,7 +413,15 @@ struct Worker {
     last_publish: Instant,
     lockstep: Option<LockstepSide>,
     record: Arc<Mutex<super::Recording>>,
+    /// Forks of the session every [`CHECKPOINT_EVERY`] steps, oldest first: where a rewind
+    /// starts its replay.
+    checkpoints: Vec<Session>,
 }
+
+/// Steps between the checkpoints a rewind starts from (its replay is at most this long).
+pub const CHECKPOINT_EVERY: usize = 100;
+/// Checkpoints kept; beyond, every other older one goes (each holds the whole training state).
+const MAX_CHECKPOINTS: usize = 48;
 
 impl Worker {
     fn run(&mut self, rx: Receiver<Command>) {
@@ -486,6 +501,7 @@ impl Worker {
     }
 
     fn initial_snapshot(&mut self) {
+        self.checkpoints.push(self.session.fork());
         self.data_changed();
         if let Err(e) = self.session.measure_initial_loss() {
             self.state.status.error = Some(e.to_string());
@@ -530,8 +546,82 @@ impl Worker {
         r.push(Arc::new(kept));
     }
 
+    /// Publish what the run looks like now without touching it (no loss mean restarted).
+    fn look_now(&mut self) -> Result<()> {
+        let snap = Arc::new(self.session.look()?);
+        if let Some(sink) = &self.sink {
+            sink(self.state.status.run_id, Arc::clone(&snap));
+        }
+        self.record(&snap);
+        self.state.snapshot = Some(snap);
+        Ok(())
+    }
+
+    /// Keep a checkpoint every [`CHECKPOINT_EVERY`] steps (thinned when there are many).
+    fn checkpoint(&mut self) {
+        let step = self.session.step_count();
+        if !step.is_multiple_of(CHECKPOINT_EVERY)
+            || self
+                .checkpoints
+                .last()
+                .is_some_and(|c| c.step_count() >= step)
+        {
+            return;
+        }
+        self.checkpoints.push(self.session.fork());
+        if self.checkpoints.len() > MAX_CHECKPOINTS {
+            let mut i = 0;
+            self.checkpoints.retain(|_| {
+                i += 1;
+                i > MAX_CHECKPOINTS / 2 || i % 2 == 1
+            });
+        }
+    }
+
+    /// Continue from `step`: the nearest checkpoint at or before it, replayed to it.
+    fn rewind(&mut self, step: usize) -> Result<()> {
+        let Some(checkpoint) = self
+            .checkpoints
+            .iter()
+            .rev()
+            .find(|c| c.step_count() <= step)
+        else {
+            return Err(LabError::invalid(
+                "rewind",
+                step,
+                "no checkpoint at or before that step (the run restarted since)",
+            ));
+        };
+        let recorded = lock(&self.record).steps();
+        // The snapshots the run took between the checkpoint and `step` (the one at `step` the
+        // worker takes below, as the run did, or only looks if the run took none there).
+        let snapshot_steps: Vec<usize> = recorded
+            .iter()
+            .copied()
+            .filter(|&s| s > checkpoint.step_count() && s < step)
+            .collect();
+        let had_snapshot = recorded.contains(&step);
+        let rewound = Session::rewound(checkpoint, self.session.events(), step, &snapshot_steps)?;
+        self.state.branch = Some((step, self.state.history.clone()));
+        self.session = rewound;
+        self.checkpoints.retain(|c| c.step_count() <= step);
+        self.paused = true;
+        self.pending_steps = 0;
+        self.state.status.incident = None;
+        self.state.history.truncate_before(step);
+        if had_snapshot {
+            self.take_snapshot();
+        } else {
+            self.look_now()?;
+        }
+        Ok(())
+    }
+
     /// A new run: its history, snapshot and run id are published together.
     fn restarted(&mut self) {
+        self.checkpoints.clear();
+        self.checkpoints.push(self.session.fork());
+        self.state.branch = None;
         *lock(&self.record) = super::Recording::with_budget(self.session.config().history_mb << 20);
         self.state.history = History::default();
         self.state.snapshot = None;
@@ -589,6 +679,7 @@ impl Worker {
                 let _ = reply.0.send(Box::new(self.session.fork()));
                 Ok(())
             }
+            Command::Rewind(step) => self.rewind(step),
             Command::Lockstep(side) => {
                 if let Some(l) = &side {
                     l.report(self.session.step_count());
@@ -645,6 +736,9 @@ impl Worker {
                     self.take_snapshot();
                     urgent = true;
                 }
+                // After the snapshot: a rewind's replay then starts a fresh loss mean as the
+                // run did.
+                self.checkpoint();
                 self.state.status.loss = loss;
             }
             Ok(Err(incident)) => {
