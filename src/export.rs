@@ -162,6 +162,17 @@ pub fn write_run(
     probe: &Probe,
     source: &dyn Source,
 ) -> Result<()> {
+    write_run_files(dir, config, snapshots, events, &metadata_tsv(probe, source))
+}
+
+/// [`write_run`] with the metadata already written out (a replayed recording has no probe).
+pub fn write_run_files(
+    dir: &Path,
+    config: &RunConfig,
+    snapshots: &[Snapshot],
+    events: &[Event],
+    metadata: &str,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
     write_atomic(&dir.join("config.toml"), &config.to_toml())?;
     write_atomic(
@@ -174,7 +185,7 @@ pub fn write_run(
             &dir.join("embeddings.tsv"),
             &embeddings_tsv(&last.z, last.dim),
         )?;
-        write_atomic(&dir.join("metadata.tsv"), &metadata_tsv(probe, source))?;
+        write_atomic(&dir.join("metadata.tsv"), metadata)?;
     }
     Ok(())
 }

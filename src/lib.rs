@@ -34,7 +34,8 @@
 //! - [`app`]: the eframe app, one file per panel; buttons, menu items and keys give one typed
 //!   `AppCommand` ([`app::command`]); [`render`]: the WGSL point renderer.
 //! - [`lessons`], [`scenario`]: one-click demonstrations and their files.
-//! - [`export`]: metrics/events CSV and Embedding Projector TSV.
+//! - [`export`]: metrics/events CSV and Embedding Projector TSV; [`recorded`]: a whole run
+//!   (every snapshot) in one file, for the timeline.
 //! - [`cli`]: the headless `run` and `bench` commands.
 
 pub mod app;
@@ -49,6 +50,7 @@ pub mod metrics;
 pub mod model;
 pub mod pipeline;
 pub mod projection;
+pub mod recorded;
 pub mod render;
 pub mod rng;
 pub mod scenario;

@@ -107,6 +107,18 @@ fn main() -> ExitCode {
             });
             Ok(ExitCode::SUCCESS)
         }
+        Some(CliCommand::Replay(args)) => contrastive_lab::recorded::RecordedRun::load(&args.file)
+            .and_then(|r| {
+                r.write_run_files(&args.out)?;
+                say(&format!(
+                    "replayed {} ({} snapshots): wrote {}/{{metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv}}",
+                    args.file.display(),
+                    r.recording.len(),
+                    args.out.display()
+                ));
+                Ok(ExitCode::SUCCESS)
+            })
+            .map_err(Into::into),
         Some(CliCommand::Lessons) => {
             say(&contrastive_lab::lessons::listing());
             Ok(ExitCode::SUCCESS)

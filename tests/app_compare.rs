@@ -260,3 +260,46 @@ fn continue_from_here_rewinds_the_run_and_keeps_the_branch() {
     h.get_by_label("Play").click();
     frames_until(&mut h, "training on from 20", 60, |a| a.status().step > 40);
 }
+
+/// File → Save run, then Open run: the app shows the recording (from its first step) without
+/// training; Space replays it; a damaged file is refused and changes nothing.
+#[test]
+fn a_saved_run_opens_as_a_recording_to_scrub_and_replay() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("class.clr");
+    let mut h = harness(small(Method::SimClr, 200), false);
+    frames_until(&mut h, "forty recorded steps", 120, |a| {
+        a.recorded_steps().last().is_some_and(|&s| s >= 40)
+    });
+    let saved = h.state_mut().save_recording(&path);
+    assert!(saved.is_ok(), "{saved:?}");
+    let in_file = contrastive_lab::recorded::RecordedRun::load(&path)
+        .map(|r| r.recording.steps())
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let broken = dir.path().join("broken.clr");
+    let bytes = std::fs::read(&path).unwrap_or_default();
+    std::fs::write(&broken, &bytes[..bytes.len() / 3]).unwrap_or_else(|e| panic!("{e}"));
+    let refused = h.state_mut().open_recording(&broken);
+    assert!(
+        refused.as_ref().is_err_and(|e| e.contains("broken.clr")),
+        "{refused:?}"
+    );
+    assert!(h.state().replayed.is_none());
+
+    let opened = h.state_mut().open_recording(&path);
+    assert!(opened.is_ok(), "{opened:?}");
+    h.run_steps(3);
+    assert_eq!(h.state().shown_step(), Some(0));
+    assert_eq!(h.state().recorded_steps(), in_file);
+    assert!(h.state().status().paused);
+    h.state_mut().timeline.speed = 8.0;
+    h.key_press(egui::Key::Space);
+    frames_until(&mut h, "the replay to move", 60, |a| {
+        a.shown_step().is_some_and(|s| s >= 10)
+    });
+    h.state_mut().close_recording();
+    frames_until(&mut h, "back to the run", 30, |a| {
+        a.replayed.is_none() && a.shown_step().is_none() && a.history().len() >= 8
+    });
+}

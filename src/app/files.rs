@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 pub enum FileWindow {
     OpenScenario,
     SaveScenario,
+    OpenRun,
+    SaveRun,
     ImageFolder,
     Export,
 }
@@ -26,6 +28,8 @@ impl FileWindow {
         match self {
             Self::OpenScenario => "Open scenario",
             Self::SaveScenario => "Save scenario",
+            Self::OpenRun => "Open run",
+            Self::SaveRun => "Save run",
             Self::ImageFolder => "Train on an image folder",
             Self::Export => "Export",
         }
@@ -58,6 +62,8 @@ pub struct Paths {
     pub scenario: String,
     pub export_dir: String,
     pub image_folder: String,
+    /// A recorded run (File → Save run / Open run).
+    pub run: String,
 }
 
 impl Default for Paths {
@@ -66,6 +72,7 @@ impl Default for Paths {
             scenario: "scenario.toml".into(),
             export_dir: "contrastive-lab-exports".into(),
             image_folder: String::new(),
+            run: "run.clr".into(),
         }
     }
 }
@@ -75,6 +82,8 @@ pub fn menu(ui: &mut Ui, app: &mut LabApp) {
         for w in [
             FileWindow::OpenScenario,
             FileWindow::SaveScenario,
+            FileWindow::OpenRun,
+            FileWindow::SaveRun,
             FileWindow::ImageFolder,
             FileWindow::Export,
         ] {
@@ -82,6 +91,14 @@ pub fn menu(ui: &mut Ui, app: &mut LabApp) {
                 app.files.open = Some(w);
                 ui.close();
             }
+        }
+        if app.replayed.is_some()
+            && ui
+                .button("Close the recording (back to training)")
+                .clicked()
+        {
+            app.close_recording();
+            ui.close();
         }
     });
 }
@@ -157,23 +174,33 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) {
         .collapsible(false)
         .default_width(420.0)
         .show(ctx, |ui| match which {
-            FileWindow::OpenScenario => {
-                ui.label("A scenario (.toml): a config, its seed and a script of timed changes. A run's config.toml opens too.");
-                browser(ui, &mut app.state.paths.scenario, Some("toml"));
-                if ui.button("Open").clicked() {
-                    let path = PathBuf::from(&app.state.paths.scenario);
-                    app.files.message = Some(app.open_scenario(&path));
-                    if matches!(app.files.message, Some(Ok(_))) {
+            FileWindow::OpenScenario | FileWindow::OpenRun | FileWindow::SaveScenario | FileWindow::SaveRun => {
+                let opens = matches!(which, FileWindow::OpenScenario | FileWindow::OpenRun);
+                let scenario = matches!(which, FileWindow::OpenScenario | FileWindow::SaveScenario);
+                ui.label(match which {
+                    FileWindow::OpenScenario => "A scenario (.toml): a config, its seed and a script of timed changes. A run's config.toml opens too.",
+                    FileWindow::SaveScenario => "Saves this run's starting config and every change made so far as a script: opening the file replays the run.",
+                    FileWindow::OpenRun => "A recorded run (.clr, from File → Save run or `run --record`): scrub and replay it on the timeline without training.",
+                    _ => "Saves the whole run: every recorded snapshot, its events and start, to scrub in class without training.",
+                });
+                let (field, extension) = if scenario {
+                    (&mut app.state.paths.scenario, "toml")
+                } else {
+                    (&mut app.state.paths.run, "clr")
+                };
+                browser(ui, field, Some(extension));
+                let path = PathBuf::from(field.as_str());
+                if ui.button(if opens { "Open" } else { "Save" }).clicked() {
+                    let outcome = match which {
+                        FileWindow::OpenScenario => app.open_scenario(&path),
+                        FileWindow::SaveScenario => app.save_scenario(&path),
+                        FileWindow::OpenRun => app.open_recording(&path),
+                        _ => app.save_recording(&path),
+                    };
+                    if opens && outcome.is_ok() {
                         app.files.open = None;
                     }
-                }
-            }
-            FileWindow::SaveScenario => {
-                ui.label("Saves this run's starting config and every change made so far as a script: opening the file replays the run.");
-                browser(ui, &mut app.state.paths.scenario, Some("toml"));
-                if ui.button("Save").clicked() {
-                    let path = PathBuf::from(&app.state.paths.scenario);
-                    app.files.message = Some(app.save_scenario(&path));
+                    app.files.message = Some(outcome);
                 }
             }
             FileWindow::ImageFolder => {
@@ -422,21 +449,53 @@ impl LabApp {
         ))
     }
 
+    /// The whole run as a recording file.
+    pub fn save_recording(&mut self, path: &Path) -> Result<String, String> {
+        let Some(p) = self.pipeline() else {
+            return Err("no run to save".into());
+        };
+        let recording = p.recording().clone();
+        let status = &self.published().status;
+        let config = status
+            .config
+            .clone()
+            .unwrap_or_else(|| self.state.config.clone());
+        let mut scenario =
+            Scenario::from_run(&config, &status.events).map_err(|e| e.to_string())?;
+        scenario.title = format!("{} on {}", config.method.title(), config.dataset);
+        let probe = self.published().probe.clone();
+        let run = crate::recorded::RecordedRun {
+            scenario,
+            events: status.events.clone(),
+            class_names: status.class_names.clone(),
+            probe_indices: probe
+                .as_ref()
+                .map(|p| p.indices.clone())
+                .unwrap_or_default(),
+            n_reference: probe.as_ref().map_or(0, |p| p.n_reference),
+            recording,
+        };
+        run.save(path).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "saved {} ({} snapshots)",
+            path.display(),
+            run.recording.len()
+        ))
+    }
+
     /// The recorded run (or the timeline's loop range) as an animated GIF for slides.
     pub fn export_animation(&mut self) -> Result<String, String> {
         let dir = self.export_dir()?;
-        let Some(p) = self.pipeline() else {
-            return Err("no run to animate".into());
-        };
-        let snapshots: Vec<Arc<crate::train::Snapshot>> = {
-            let rec = p.recording();
-            let (from, to) = self.timeline.loop_range.unwrap_or((0, usize::MAX));
-            rec.snapshots()
-                .iter()
-                .filter(|s| (from..=to).contains(&s.step))
-                .cloned()
-                .collect()
-        };
+        let (from, to) = self.timeline.loop_range.unwrap_or((0, usize::MAX));
+        let snapshots: Vec<Arc<crate::train::Snapshot>> = self
+            .with_recording(|rec| {
+                rec.snapshots()
+                    .iter()
+                    .filter(|s| (from..=to).contains(&s.step))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
         let (first, last) = match (snapshots.first(), snapshots.last()) {
             (Some(a), Some(b)) => (a.step, b.step),
             _ => return Err("nothing recorded yet".into()),

@@ -122,6 +122,8 @@ pub struct LabApp {
     /// What the timeline shows when it is not live: run A's (and B's) recorded state at its
     /// cursor, with the layouts of that snapshot.
     scrub: Option<Scrub>,
+    /// A recorded run opened from a file: the views and plots show it, training is paused.
+    pub replayed: Option<crate::recorded::RecordedRun>,
 }
 
 /// A run's recorded state at the timeline's cursor.
@@ -257,6 +259,7 @@ impl LabApp {
             lesson_answer: None,
             timeline: timeline::Timeline::default(),
             scrub: None,
+            replayed: None,
         };
         if let Some(id) = &options.lesson {
             app.start_lesson(id);
@@ -300,12 +303,83 @@ impl LabApp {
         self.compare.as_ref()
     }
 
+    /// `f` of run A's recording: the opened file's, or the live run's.
+    pub fn with_recording<R>(&self, f: impl FnOnce(&crate::train::Recording) -> R) -> Option<R> {
+        match (&self.replayed, &self.pipeline) {
+            (Some(r), _) => Some(f(&r.recording)),
+            (None, Some(p)) => Some(f(&p.recording())),
+            (None, None) => None,
+        }
+    }
+
     /// The steps run A recorded, oldest first.
     pub fn recorded_steps(&self) -> Vec<usize> {
-        self.pipeline
+        self.with_recording(|r| r.steps()).unwrap_or_default()
+    }
+
+    /// Open a recorded run: training pauses, and the views, plots and timeline show the file's
+    /// run (from its first step) until the recording is closed. A bad file changes nothing.
+    pub fn open_recording(&mut self, path: &std::path::Path) -> Result<String, String> {
+        let run = crate::recorded::RecordedRun::load(path).map_err(|e| e.to_string())?;
+        let config = run.final_config().map_err(|e| e.to_string())?;
+        let (Some(first), Some(last)) = (run.recording.first(), run.recording.last()) else {
+            return Err(format!(
+                "{}: the recording holds no snapshot",
+                path.display()
+            ));
+        };
+        let (first, last) = (first.step, Arc::clone(last));
+        self.end_comparison();
+        self.send(Command::Pause);
+        let mut history = crate::train::History::default();
+        for s in run.recording.snapshots() {
+            history.push(crate::train::MetricsRow::of(s));
+        }
+        let published = Published {
+            status: Status {
+                step: last.step,
+                paused: true,
+                device: format!("recording {}", path.display()),
+                config: Some(config.clone()),
+                events: run.events.clone(),
+                class_names: run.class_names.clone(),
+                // Another run for every cache keyed on it.
+                run_id: self.published.status.run_id.wrapping_add(1 << 32),
+                ..Status::default()
+            },
+            snapshot: Some(Arc::clone(&last)),
+            history,
+            ..Published::default()
+        };
+        let (_, layouts) = scrubbed(&published, None, last);
+        self.state.config = config;
+        self.published = Arc::new(published);
+        self.layouts = Some(layouts);
+        let message = format!(
+            "opened {} ({} snapshots, steps {first}–{}): drag the timeline or replay it; File → Close the recording returns to training",
+            path.display(),
+            run.recording.len(),
+            self.published.status.step
+        );
+        self.replayed = Some(run);
+        self.timeline.cursor = Some(first);
+        Ok(message)
+    }
+
+    /// Back from a recording to the paused training run.
+    pub fn close_recording(&mut self) {
+        self.replayed = None;
+        if let Some(c) = self
+            .pipeline
             .as_ref()
-            .map(|p| p.recording().steps())
-            .unwrap_or_default()
+            .and_then(|p| p.published().status.config.clone())
+        {
+            self.state.config = c;
+        }
+        self.timeline.live();
+        self.scrub = None;
+        // The next poll takes the run's state again.
+        self.published = Arc::default();
     }
 
     /// The step the views show when the timeline is not live.
@@ -315,29 +389,33 @@ impl LabApp {
 
     /// Follow a running replay, and fetch the recorded state at the cursor (once per step).
     fn update_scrub(&mut self) {
-        let Some(p) = &self.pipeline else {
-            return;
-        };
-        let rec = p.recording();
-        if let Some(seconds) = self.timeline.replay_seconds(|s| rec.time_at(s)) {
-            let end = rec.times().last().copied().unwrap_or(0.0);
-            match rec.step_at_time(seconds) {
-                _ if seconds > end && self.timeline.loop_range.is_none() => {
-                    self.timeline.stop();
+        // A running replay moves the cursor; past the end (unless looping) it stops there.
+        let replayed = self
+            .with_recording(|rec| {
+                let seconds = self.timeline.replay_seconds(|s| rec.time_at(s))?;
+                let end = rec.times().last().copied().unwrap_or(0.0);
+                if seconds > end && self.timeline.loop_range.is_none() {
+                    return Some((true, rec.last().map(|s| s.step)));
                 }
-                Some(step) => self.timeline.cursor = Some(step.floor() as usize),
-                None => {}
+                Some((false, rec.step_at_time(seconds).map(|s| s.floor() as usize)))
+            })
+            .flatten();
+        if let Some((ended, step)) = replayed {
+            if step.is_some() {
+                self.timeline.cursor = step;
+            }
+            if ended {
+                self.timeline.stop();
             }
         }
         let Some(cursor) = self.timeline.cursor else {
             self.scrub = None;
             return;
         };
-        let Some(snap) = rec.at(cursor).cloned() else {
+        let Some(snap) = self.with_recording(|rec| rec.at(cursor).cloned()).flatten() else {
             self.scrub = None;
             return;
         };
-        drop(rec);
         let run_id = self.published.status.run_id;
         if self
             .scrub
@@ -371,6 +449,21 @@ impl LabApp {
 
     /// Do what a button, menu item or key asked for.
     pub fn apply(&mut self, command: AppCommand) {
+        // An opened recording does not train: play replays it, and it cannot be rewound.
+        let command = match command {
+            AppCommand::TogglePlay if self.replayed.is_some() => {
+                AppCommand::TimelineReplay(!self.timeline.replaying())
+            }
+            AppCommand::ContinueFromHere(_) | AppCommand::StepOnce | AppCommand::Reset
+                if self.replayed.is_some() =>
+            {
+                self.files.message = Some(Err(
+                    "this is a recording: File → Close the recording returns to training".into(),
+                ));
+                return;
+            }
+            other => other,
+        };
         match &command {
             AppCommand::OpenCompare => self.compare_dialog.open_for(&self.state.config),
             AppCommand::StartComparison { changes, fork } => {
@@ -399,18 +492,13 @@ impl LabApp {
             AppCommand::TimelineLive | AppCommand::ContinueFromHere(_) => self.timeline.live(),
             AppCommand::TimelineReplay(on) => {
                 if *on {
-                    let (steps, from) = match &self.pipeline {
-                        Some(p) => {
-                            let rec = p.recording();
-                            let start = self
-                                .timeline
-                                .cursor
-                                .or_else(|| rec.first().map(|s| s.step))
-                                .unwrap_or(0);
+                    let cursor = self.timeline.cursor;
+                    let (steps, from) = self
+                        .with_recording(|rec| {
+                            let start = cursor.or_else(|| rec.first().map(|s| s.step)).unwrap_or(0);
                             (rec.steps(), rec.time_at(start).unwrap_or(0.0))
-                        }
-                        None => (Vec::new(), 0.0),
-                    };
+                        })
+                        .unwrap_or_default();
                     if self.timeline.cursor.is_none() {
                         self.timeline.cursor = steps.first().copied();
                     }
@@ -633,6 +721,9 @@ impl LabApp {
 
     /// Take what the runs published since the last frame (never waits: one `Arc` each).
     fn poll(&mut self) {
+        if self.replayed.is_some() {
+            return;
+        }
         self.receive_fork();
         if let Some(b) = &mut self.compare {
             b.pipeline
@@ -848,13 +939,9 @@ impl eframe::App for LabApp {
         status::status_bar(ui, self);
         self.update_scrub();
         egui::Panel::bottom("timeline").show(ui, |ui| {
-            let (steps, megabytes, dropped) = match &self.pipeline {
-                Some(p) => {
-                    let rec = p.recording();
-                    (rec.steps(), rec.bytes() as f64 / 1e6, rec.dropped())
-                }
-                None => (Vec::new(), 0.0, 0),
-            };
+            let (steps, megabytes, dropped) = self
+                .with_recording(|rec| (rec.steps(), rec.bytes() as f64 / 1e6, rec.dropped()))
+                .unwrap_or_default();
             let events: Vec<(usize, String)> = self
                 .status()
                 .events
@@ -872,6 +959,7 @@ impl eframe::App for LabApp {
                 events: &events,
                 megabytes,
                 dropped,
+                can_rewind: self.replayed.is_none(),
             };
             commands.extend(self.timeline.ui(ui, &track));
         });

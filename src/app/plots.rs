@@ -602,12 +602,16 @@ fn spectrum(ui: &mut Ui, rows: &Rows<'_>) -> Option<egui::Response> {
     ui.label("singular values of the centred embedding (log10)");
     let last = rows.a.last()?;
     let total: f64 = last.diagnostics.spectrum.iter().sum::<f64>().max(1e-300);
+    // Below 1e-6 of the largest a singular value is numerical noise (it differs with the
+    // order of float sums): drawn at that floor, so the axis does not follow the noise.
     let log_values = |r: &MetricsRow| -> Vec<[f64; 2]> {
+        let top = r.diagnostics.spectrum.iter().copied().fold(0.0, f64::max);
+        let floor = (1e-6 * top).max(1e-12);
         r.diagnostics
             .spectrum
             .iter()
             .enumerate()
-            .map(|(k, s)| [k as f64 + 1.0, s.max(1e-12).log10()])
+            .map(|(k, s)| [k as f64 + 1.0, s.max(floor).log10()])
             .collect()
     };
     let pts = log_values(last);

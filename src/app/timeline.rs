@@ -19,6 +19,9 @@ pub struct Track<'a> {
     /// Megabytes the recording holds, and how many snapshots thinning dropped.
     pub megabytes: f64,
     pub dropped: usize,
+    /// Whether the run can be continued from an earlier step (not a recording opened from a
+    /// file).
+    pub can_rewind: bool,
 }
 
 pub struct Timeline {
@@ -102,6 +105,12 @@ impl Timeline {
     pub fn ui(&mut self, ui: &mut Ui, track: &Track<'_>) -> Vec<AppCommand> {
         let mut out = Vec::new();
         let (Some(&first), Some(&last)) = (track.steps.first(), track.steps.last()) else {
+            // The same height as the bar, so the panels above do not jump when it fills.
+            ui.horizontal(|ui| {
+                let _ = ui.selectable_label(true, "Live");
+                ui.label("nothing recorded yet");
+            });
+            ui.allocate_exact_size(vec2(ui.available_width(), 18.0), Sense::hover());
             return out;
         };
         ui.horizontal(|ui| {
@@ -121,7 +130,7 @@ impl Timeline {
             {
                 out.push(AppCommand::TimelineReplay(!self.replaying()));
             }
-            if let Some(step) = self.cursor
+            if let Some(step) = self.cursor.filter(|_| track.can_rewind)
                 && ui
                     .button("continue from here")
                     .on_hover_text("train on from this step: its exact state is rebuilt from the nearest checkpoint and a replay; the future after it stays on the plots as a grey branch")

@@ -43,6 +43,9 @@ pub enum CliCommand {
     },
     /// List the lessons (`<id>  <title>`); run one with `run --lesson <id>`.
     Lessons,
+    /// Write from a recording the files `run` writes (metrics.csv, events.csv, config.toml,
+    /// embeddings.tsv, metadata.tsv), without training.
+    Replay(ReplayArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -97,6 +100,19 @@ pub struct RunArgs {
     /// curve beside it), for slides.
     #[arg(long, value_name = "FILE.gif")]
     pub animate: Option<PathBuf>,
+    /// Also write the whole run (every snapshot) as a recording the app opens with File → Open
+    /// run… and `replay` reads.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReplayArgs {
+    /// A recording (`run --record`, File → Save run…).
+    pub file: PathBuf,
+    /// Where to write the files `run` writes.
+    #[arg(long, default_value = "runs/replayed")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug, Clone, Default)]

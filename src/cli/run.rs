@@ -127,6 +127,34 @@ pub fn train_until(
     Ok(None)
 }
 
+/// `--record`: the run with every snapshot, at the pace it trained (its snapshots' seconds
+/// spread evenly over the run's).
+fn record(
+    path: &std::path::Path,
+    scenario: &Scenario,
+    session: &Session,
+    snapshots: &[Snapshot],
+    seconds: f64,
+) -> Result<()> {
+    let last = snapshots.last().map_or(1, |s| s.step).max(1) as f64;
+    let mut recording = crate::train::Recording::with_budget(usize::MAX);
+    for s in snapshots {
+        recording.push_at(
+            std::sync::Arc::new(s.clone()),
+            seconds * s.step as f64 / last,
+        );
+    }
+    let run = crate::recorded::RecordedRun {
+        scenario: scenario.clone(),
+        events: session.events().to_vec(),
+        class_names: session.source().class_names().to_vec(),
+        probe_indices: session.probe().indices.clone(),
+        n_reference: session.probe().n_reference,
+        recording,
+    };
+    run.save(path)
+}
+
 /// A 2-D layout `run --projection` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayoutKind {
@@ -282,6 +310,9 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         Some(id) => crate::lessons::find(id)?.verdict(&snapshots, &config),
         None => None,
     };
+    if let Some(path) = &args.record {
+        record(path, &scenario, &session, &snapshots, seconds)?;
+    }
     let animation = match &args.animate {
         Some(path) => {
             let refs: Vec<&Snapshot> = snapshots.iter().collect();

@@ -238,7 +238,7 @@ macro_rules! settings {
         }
 
         /// A setting with its value, typed.
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         pub enum Setting {
             $($variant($ty),)*
         }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 /// Numbers a class watches. Embeddings z are ℓ2-normalised before every measure except the
 /// spectrum and RankMe, which look at the raw embedding.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Diagnostics {
     /// Mean over channels of the std of ℓ2-normalised z (SimSiam's collapse measure).
     pub std: f64,

@@ -3,7 +3,7 @@
 //! its loss (`methods/*.rs`, `METRICS`), and the snapshot computes exactly those, in that order.
 
 /// One method-specific metric.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Extra {
     Temperature,
     EmaMomentum,

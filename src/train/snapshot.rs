@@ -11,7 +11,7 @@ use burn::module::Module;
 use burn::tensor::activation::log_softmax;
 
 /// A setting changed at `step` from `old` to `new`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     pub step: usize,
     pub old: Setting,
@@ -34,7 +34,7 @@ impl Event {
     }
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     pub step: usize,
     /// Mean training loss since the previous snapshot (the initial loss at step 0).
@@ -54,7 +54,9 @@ pub struct Snapshot {
     pub view_a: Vec<f32>,
     pub view_b: Vec<f32>,
     /// What the view needs besides `view_a`/`view_b` to draw the loss's forces (BYOL/SimSiam:
-    /// the predictions and their targets; MoCo: the keys and the queue). Headless runs drop it.
+    /// the predictions and their targets; MoCo: the keys and the queue). Headless runs,
+    /// recordings and their files drop it.
+    #[serde(skip)]
     pub forces: Option<ForceInputs>,
     /// DINO: the teacher's target and the student's distribution over the prototypes.
     pub prototypes: Option<PrototypeDistributions>,
@@ -62,7 +64,7 @@ pub struct Snapshot {
 
 /// DINO's two distributions over the K prototypes for the first [`PAIR_SAMPLES`] probe samples
 /// (sorted by class): the teacher's centred, sharpened target and the student's prediction.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PrototypeDistributions {
     pub k: usize,
     /// `[m]` class of each row.
@@ -230,7 +232,7 @@ pub struct Pull {
 
 /// Cosine similarities among `[view_a; view_b]` of `m` probe samples (sorted by class), the
 /// 2m×2m matrix whose rows SimCLR's softmax runs over: row i's positive is column (i + m) mod 2m.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PairSimilarity {
     pub m: usize,
     /// `[2m, 2m]` row-major.

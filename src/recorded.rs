@@ -1,0 +1,175 @@
+//! Recorded runs: a whole run in one file (its starting scenario, events, class names and
+//! every recorded snapshot with the second it was taken), so a teacher can record a long run at
+//! home and scrub it in class without training. CBOR (`ciborium`) in a gzip stream (`flate2`),
+//! a format name and version first; written atomically. A corrupt, truncated or newer file is
+//! refused with a message naming the file and the problem.
+
+use crate::error::{LabError, Result};
+use crate::scenario::Scenario;
+use crate::train::{Event, Recording, Snapshot};
+use serde::{Deserialize, Serialize};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+/// What the file says it is.
+pub const FORMAT: &str = "contrastive-lab recording";
+/// The version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// The first part of the file, read before the rest: is it a recording this build reads?
+#[derive(Serialize, Deserialize)]
+struct Header {
+    format: String,
+    version: u32,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Body {
+    /// The run's start and script, as a scenario file holds them.
+    scenario: String,
+    events: Vec<Event>,
+    class_names: Vec<String>,
+    /// The probe's dataset indices and how many of them are the kNN reference split.
+    probe_indices: Vec<usize>,
+    n_reference: usize,
+    snapshots: Vec<Snapshot>,
+    /// Seconds after the first snapshot, per snapshot.
+    times: Vec<f64>,
+}
+
+/// A run as its file holds it.
+#[derive(Clone, Debug)]
+pub struct RecordedRun {
+    pub scenario: Scenario,
+    pub events: Vec<Event>,
+    pub class_names: Vec<String>,
+    pub probe_indices: Vec<usize>,
+    pub n_reference: usize,
+    pub recording: Recording,
+}
+
+fn refused(path: &Path, reason: impl Into<String>) -> LabError {
+    LabError::ConfigFile {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl RecordedRun {
+    /// The config at the end of the run: the start with every logged change applied.
+    pub fn final_config(&self) -> Result<crate::config::RunConfig> {
+        let mut c = self.scenario.config.clone();
+        for e in &self.events {
+            c.apply(e.new.clone())?;
+        }
+        Ok(c)
+    }
+
+    /// Write what `run` writes for this run into `dir` (the five files).
+    pub fn write_run_files(&self, dir: &Path) -> Result<()> {
+        let snapshots: Vec<Snapshot> = self
+            .recording
+            .snapshots()
+            .iter()
+            .map(|s| (**s).clone())
+            .collect();
+        let labels = snapshots
+            .last()
+            .map(|s| s.labels.clone())
+            .unwrap_or_default();
+        let metadata = crate::export::metadata_rows(
+            &labels,
+            &self.probe_indices,
+            self.n_reference,
+            &self.class_names,
+        );
+        crate::export::write_run_files(
+            dir,
+            &self.final_config()?,
+            &snapshots,
+            &self.events,
+            &metadata,
+        )
+    }
+
+    /// Write the run to `path` (atomically: a temporary file, then a rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let header = Header {
+            format: FORMAT.into(),
+            version: VERSION,
+        };
+        let body = Body {
+            scenario: self.scenario.to_toml(),
+            events: self.events.clone(),
+            class_names: self.class_names.clone(),
+            probe_indices: self.probe_indices.clone(),
+            n_reference: self.n_reference,
+            snapshots: self
+                .recording
+                .snapshots()
+                .iter()
+                .map(|s| (**s).clone())
+                .collect(),
+            times: self.recording.times().to_vec(),
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let failed = |e: &dyn std::fmt::Display| refused(path, format!("could not encode: {e}"));
+        ciborium::into_writer(&header, &mut gz).map_err(|e| failed(&e))?;
+        ciborium::into_writer(&body, &mut gz).map_err(|e| failed(&e))?;
+        gz.flush().map_err(|e| LabError::io(path, e))?;
+        let bytes = gz.finish().map_err(|e| LabError::io(path, e))?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+        }
+        crate::export::write_atomic_bytes(path, &bytes)
+    }
+
+    /// Read a recorded run; anything but a whole recording of this version is refused.
+    pub fn load(path: &Path) -> Result<Self> {
+        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
+        if !bytes.starts_with(&[0x1f, 0x8b]) {
+            return Err(refused(path, "not a contrastive-lab recording"));
+        }
+        let mut text = Vec::new();
+        flate2::read::GzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut text)
+            .map_err(|e| refused(path, format!("the file is damaged or cut short ({e})")))?;
+        let mut reader = text.as_slice();
+        let header: Header = ciborium::from_reader(&mut reader)
+            .map_err(|_| refused(path, "not a contrastive-lab recording"))?;
+        if header.format != FORMAT {
+            return Err(refused(path, "not a contrastive-lab recording"));
+        }
+        if header.version > VERSION {
+            return Err(refused(
+                path,
+                format!(
+                    "recording version {} is newer than this build reads ({VERSION})",
+                    header.version
+                ),
+            ));
+        }
+        let body: Body = ciborium::from_reader(&mut reader)
+            .map_err(|e| refused(path, format!("the recording is damaged: {e}")))?;
+        if body.times.len() != body.snapshots.len() {
+            return Err(refused(
+                path,
+                "the recording is damaged: times do not match snapshots",
+            ));
+        }
+        let scenario = Scenario::from_toml(&body.scenario, &path.display().to_string())?;
+        let mut recording = Recording::with_budget(usize::MAX);
+        for (s, t) in body.snapshots.into_iter().zip(body.times) {
+            recording.push_at(Arc::new(s), t);
+        }
+        Ok(Self {
+            scenario,
+            events: body.events,
+            class_names: body.class_names,
+            probe_indices: body.probe_indices,
+            n_reference: body.n_reference,
+            recording,
+        })
+    }
+}
