@@ -17,8 +17,9 @@
 //!
 //! - The trainer thread owns everything that trains ([`train::Session`]); nothing else touches
 //!   the model. The projector thread owns the layouts. The UI owns only views and settings.
-//! - A run = one [`pipeline::Pipeline`] (trainer → projector → published state); N runs are N
-//!   pipelines. Headless `run` drives a [`train::Session`] directly, with the same projections.
+//! - A run = one [`pipeline::Pipeline`] (trainer → projector → published state, and its
+//!   recording); N runs are N pipelines (compare mode: run B is a second one, held in lockstep).
+//!   Headless `run` drives a [`train::Session`] directly, with the same projections.
 //!
 //! # Modules
 //! - [`config`]: `RunConfig`, the one description of an experiment; every setting declared
@@ -27,12 +28,13 @@
 //! - [`model`]: encoders, heads, the EMA teacher.
 //! - [`methods`]: SimCLR, MoCo, CLIP, BYOL, SimSiam, Barlow Twins, DINO — one file each, with
 //!   the knobs the app shows (`KNOBS`) and the numbers it reports (`METRICS`) beside the loss.
-//! - [`metrics`]: collapse diagnostics and kNN accuracy.
-//! - [`train`]: the session, the trainer thread and what it publishes, device choice.
+//! - [`metrics`]: collapse diagnostics, kNN accuracy, neighbour agreement of two runs.
+//! - [`train`]: the session (and its fork, its rewind), the trainer thread, what it publishes
+//!   and records (every snapshot, for the timeline), device choice.
 //! - [`projection`]: PCA, the sphere view, t-SNE, and the projector thread.
 //! - [`pipeline`]: one run's trainer and projector together.
 //! - [`app`]: the eframe app, one file per panel; buttons, menu items and keys give one typed
-//!   `AppCommand` ([`app::command`]); [`render`]: the WGSL point renderer.
+//!   `AppCommand` ([`app::command`]); [`render`]: the WGSL point renderer, GIF animations.
 //! - [`lessons`], [`scenario`]: one-click demonstrations and their files.
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV; [`recorded`]: a whole run
 //!   (every snapshot) in one file, for the timeline.
