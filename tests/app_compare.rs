@@ -257,8 +257,26 @@ fn continue_from_here_rewinds_the_run_and_keeps_the_branch() {
     h.run_steps(3);
     let ghosts = h.get_all_by_label("branch · kNN").count();
     assert_eq!(ghosts, 1, "the abandoned future is not on the kNN plot");
+    // The branch beside the new path, at the same step.
+    h.get_by_label("branch beside").click();
+    frames_until(&mut h, "the branch drawn beside", 30, |a| {
+        a.branch_view().is_some_and(|v| !v.target().is_empty())
+    });
     h.get_by_label("Play").click();
     frames_until(&mut h, "training on from 20", 60, |a| a.status().step > 40);
+    h.get_by_label("Pause").click();
+    frames_until(&mut h, "the pause", 30, |a| a.status().paused);
+    // The branch's recorded snapshot at (or just before) the step the run shows.
+    frames_until(&mut h, "the branch shown at the run's step", 30, |a| {
+        let step = a.published().snapshot.as_ref().map_or(0, |s| s.step);
+        let expected = a
+            .published()
+            .branch
+            .as_ref()
+            .and_then(|b| b.recording.at(step).map(|s| s.step));
+        step > 40 && expected.is_some() && a.branch_step() == expected
+    });
+    h.get_by_label_contains("the branch abandoned at step 20");
 }
 
 /// File → Save run, then Open run: the app shows the recording (from its first step) without

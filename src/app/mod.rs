@@ -116,6 +116,9 @@ pub struct LabApp {
     pending_fork: Option<PendingFork>,
     /// The probe sample under the pointer in either embedding view.
     hovered: Option<usize>,
+    /// The abandoned branch's view (beside run A when the timeline asks), and its frame.
+    branch_view: embedding::RunView,
+    branch_frame: Option<(usize, Arc<Published>, Arc<Layouts>)>,
     /// The class's prediction for the lesson's question.
     lesson_answer: Option<usize>,
     pub timeline: timeline::Timeline,
@@ -256,6 +259,8 @@ impl LabApp {
             compare_dialog: compare::CompareDialog::default(),
             pending_fork: None,
             hovered: None,
+            branch_view: embedding::RunView::default(),
+            branch_frame: None,
             lesson_answer: None,
             timeline: timeline::Timeline::default(),
             scrub: None,
@@ -858,6 +863,12 @@ impl LabApp {
             config: &self.state.config,
         };
         let scrub_b = self.scrub.as_ref().and_then(|s| s.b.clone());
+        if self.compare.is_none()
+            && self.timeline.show_branch
+            && let Some(frame) = self.branch_frame.clone()
+        {
+            return self.beside_branch(ui, frame);
+        }
         let view = &self.state.view;
         let gpu = self.gpu_points;
         let Some(b) = &mut self.compare else {
@@ -916,6 +927,106 @@ impl LabApp {
     }
 }
 
+impl LabApp {
+    /// The abandoned branch's recorded state at the step run A shows (cached per step).
+    fn update_branch_frame(&mut self) {
+        let Some(branch) = self
+            .published
+            .branch
+            .clone()
+            .filter(|_| self.timeline.show_branch)
+        else {
+            self.branch_frame = None;
+            return;
+        };
+        let shown = match &self.scrub {
+            Some(s) => s.a.1.step,
+            None => self.published.snapshot.as_ref().map_or(0, |s| s.step),
+        };
+        let Some(snap) = branch.recording.at(shown).cloned() else {
+            self.branch_frame = None;
+            return;
+        };
+        if self
+            .branch_frame
+            .as_ref()
+            .is_some_and(|(step, ..)| *step == snap.step)
+        {
+            return;
+        }
+        let (published, layouts) = scrubbed(&self.published, self.layouts.as_deref(), snap);
+        self.branch_frame = Some((layouts.step, published, layouts));
+    }
+
+    /// Run A beside the future its last rewind abandoned, at the same step, aligned.
+    fn beside_branch(
+        &mut self,
+        ui: &mut egui::Ui,
+        (_, published, layouts): (usize, Arc<Published>, Arc<Layouts>),
+    ) -> Vec<AppCommand> {
+        let (a_published, a_layouts) = match &self.scrub {
+            Some(s) => (&*s.a.0, Some(&*s.a.1)),
+            None => (&*self.published, self.layouts.as_deref()),
+        };
+        let run = RunFrame {
+            published: a_published,
+            layouts: a_layouts,
+            config: &self.state.config,
+        };
+        let from = self.published.branch.as_ref().map_or(0, |b| b.from);
+        let view = &self.state.view;
+        let gpu = self.gpu_points;
+        let highlight = self.hovered;
+        let (a_view, branch_view) = (&mut self.run_view, &mut self.branch_view);
+        let mut outputs = Vec::new();
+        ui.columns(2, |columns| {
+            columns[0].strong("this run");
+            outputs.push(a_view.ui(
+                &mut columns[0],
+                view,
+                &run,
+                gpu,
+                embedding::Link {
+                    highlight,
+                    id: "a",
+                    ..Default::default()
+                },
+            ));
+            columns[1].strong(format!("the branch abandoned at step {from} (recorded)"));
+            let target = a_view.target().to_vec();
+            let branch_run = RunFrame {
+                published: &published,
+                layouts: Some(&layouts),
+                config: &self.state.config,
+            };
+            outputs.push(branch_view.ui(
+                &mut columns[1],
+                view,
+                &branch_run,
+                gpu,
+                embedding::Link {
+                    align_to: Some(&target),
+                    highlight,
+                    id: "branch",
+                    ..Default::default()
+                },
+            ));
+        });
+        self.hovered = outputs.iter().find_map(|o| o.hovered);
+        outputs.into_iter().flat_map(|o| o.commands).collect()
+    }
+
+    /// The step of the branch's snapshot shown beside the run.
+    pub fn branch_step(&self) -> Option<usize> {
+        self.branch_frame.as_ref().map(|(step, ..)| *step)
+    }
+
+    /// The abandoned branch's view, when it is shown.
+    pub fn branch_view(&self) -> Option<&embedding::RunView> {
+        self.branch_frame.as_ref().map(|_| &self.branch_view)
+    }
+}
+
 impl eframe::App for LabApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.tick_frame_clock();
@@ -938,6 +1049,7 @@ impl eframe::App for LabApp {
         commands.extend(self.compare_dialog.ui(&ctx, &self.state.config));
         status::status_bar(ui, self);
         self.update_scrub();
+        self.update_branch_frame();
         egui::Panel::bottom("timeline").show(ui, |ui| {
             let (steps, megabytes, dropped) = self
                 .with_recording(|rec| (rec.steps(), rec.bytes() as f64 / 1e6, rec.dropped()))
@@ -960,6 +1072,7 @@ impl eframe::App for LabApp {
                 megabytes,
                 dropped,
                 can_rewind: self.replayed.is_none(),
+                branch_from: self.published.branch.as_ref().map(|b| b.from),
             };
             commands.extend(self.timeline.ui(ui, &track));
         });

@@ -319,7 +319,7 @@ fn time_plot(
         .published()
         .branch
         .as_ref()
-        .map(|(from, h)| h.iter().filter(|r| r.step >= *from).collect())
+        .map(|b| b.history.iter().filter(|r| r.step >= b.from).collect())
         .unwrap_or_default();
     let mut drawn_lines = Vec::with_capacity(lines.len() * runs.len());
     let mut formulas: Vec<(&str, Formula<'_>)> = Vec::new();

@@ -22,6 +22,8 @@ pub struct Track<'a> {
     /// Whether the run can be continued from an earlier step (not a recording opened from a
     /// file).
     pub can_rewind: bool,
+    /// The step of the future the last rewind abandoned, if there is one.
+    pub branch_from: Option<usize>,
 }
 
 pub struct Timeline {
@@ -32,6 +34,8 @@ pub struct Timeline {
     pub speed: f32,
     /// Replay loops between these steps.
     pub loop_range: Option<(usize, usize)>,
+    /// Show the abandoned branch beside the run.
+    pub show_branch: bool,
 }
 
 impl Default for Timeline {
@@ -41,6 +45,7 @@ impl Default for Timeline {
             replay: None,
             speed: 1.0,
             loop_range: None,
+            show_branch: false,
         }
     }
 }
@@ -137,6 +142,10 @@ impl Timeline {
                     .clicked()
             {
                 out.push(AppCommand::ContinueFromHere(step));
+            }
+            if let Some(from) = track.branch_from {
+                ui.checkbox(&mut self.show_branch, "branch beside")
+                    .on_hover_text(format!("show the future abandoned at step {from} beside the new path, at the same step"));
             }
             egui::ComboBox::from_label("speed")
                 .width(60.0)

@@ -15,6 +15,6 @@ pub use recording::Recording;
 pub use session::{Incident, Session};
 pub use snapshot::{Event, Snapshot};
 pub use worker::{
-    AugmentationPreview, Command, Lockstep, LockstepSide, ProbeSamples, Published, Reply,
+    AugmentationPreview, Branch, Command, Lockstep, LockstepSide, ProbeSamples, Published, Reply,
     SnapshotSink, Status, Trainer,
 };

@@ -226,9 +226,17 @@ pub struct Published {
     pub preview: Option<Arc<AugmentationPreview>>,
     /// The probe's clean samples (hover thumbnails, exports).
     pub probe: Option<Arc<ProbeSamples>>,
-    /// The future the last rewind abandoned: the step it branched at and the metrics it had
-    /// (the plots draw it as a ghost curve).
-    pub branch: Option<(usize, History)>,
+    /// The future the last rewind abandoned (the plots draw it as ghost curves; the views can
+    /// show it beside the new path).
+    pub branch: Option<Arc<Branch>>,
+}
+
+/// A future abandoned by a rewind: the step it branched at, its metrics and its recording.
+#[derive(Debug)]
+pub struct Branch {
+    pub from: usize,
+    pub history: History,
+    pub recording: super::Recording,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -602,7 +610,11 @@ impl Worker {
             .collect();
         let had_snapshot = recorded.contains(&step);
         let rewound = Session::rewound(checkpoint, self.session.events(), step, &snapshot_steps)?;
-        self.state.branch = Some((step, self.state.history.clone()));
+        self.state.branch = Some(Arc::new(Branch {
+            from: step,
+            history: self.state.history.clone(),
+            recording: lock(&self.record).clone(),
+        }));
         self.session = rewound;
         self.checkpoints.retain(|c| c.step_count() <= step);
         self.paused = true;
