@@ -321,3 +321,34 @@ fn a_saved_run_opens_as_a_recording_to_scrub_and_replay() {
         a.replayed.is_none() && a.shown_step().is_none() && a.history().len() >= 8
     });
 }
+
+/// t-SNE on the timeline: the layouts the projector published are kept, and an earlier step
+/// shows the latest one fitted at or before it.
+#[test]
+fn the_timeline_shows_the_tsne_layout_of_an_earlier_step() {
+    let mut h = harness(small(Method::SimClr, 200), false);
+    h.state_mut().state.view.projection = contrastive_lab::app::embedding::Projection::Tsne;
+    frames_until(&mut h, "a settled t-SNE layout", 180, |a| {
+        a.layouts()
+            .and_then(|l| l.tsne.as_ref())
+            .is_some_and(|t| t.as_ref().is_ok_and(|t| !t.exaggerating && t.step >= 10))
+    });
+    let fitted = h
+        .state()
+        .layouts()
+        .and_then(|l| l.tsne.as_ref())
+        .and_then(|t| t.as_ref().ok())
+        .map_or(0, |t| t.step);
+    frames_until(&mut h, "training past it", 60, |a| {
+        a.status().step > fitted + 40
+    });
+    h.state_mut()
+        .apply(contrastive_lab::app::AppCommand::TimelineSeek(fitted + 5));
+    frames_until(&mut h, "the earlier step's t-SNE", 30, |a| {
+        a.shown_step().is_some_and(|s| s >= fitted)
+            && a.run_view()
+                .target_step()
+                .is_some_and(|s| (fitted..=fitted + 5).contains(&s))
+            && a.run_view().target().len() == 200
+    });
+}

@@ -604,8 +604,10 @@ pub struct ViewOutput {
 /// One run's embedding view: its points gliding between layouts, the point the user picked.
 #[derive(Default)]
 pub struct RunView {
-    /// Where the points are heading this frame (after any alignment).
+    /// Where the points are heading this frame (after any alignment), and the step of the
+    /// snapshot (or layout) they show.
     target: Vec<[f32; 2]>,
+    target_step: Option<usize>,
     glide: Glide,
     /// The last frame's plot coordinates, and the sample it ringed.
     transform: Option<egui_plot::PlotTransform>,
@@ -634,6 +636,11 @@ impl RunView {
     /// Where the points are heading, as of the last frame.
     pub fn target(&self) -> &[[f32; 2]] {
         &self.target
+    }
+
+    /// The step of the snapshot (or t-SNE layout) the points show.
+    pub fn target_step(&self) -> Option<usize> {
+        self.target_step
     }
 
     /// Where sample `i` was drawn on screen in the last frame.
@@ -670,6 +677,7 @@ impl RunView {
                     target.points = crate::projection::eig::align_points(&target.points, a);
                 }
                 self.target.clone_from(&target.points);
+                self.target_step = Some(target.step);
                 if self.glide.frame(&target.points, target.step) {
                     ui.ctx().request_repaint();
                 }

@@ -116,6 +116,9 @@ pub struct LabApp {
     pending_fork: Option<PendingFork>,
     /// The probe sample under the pointer in either embedding view.
     hovered: Option<usize>,
+    /// The t-SNE layouts the projector published for this run, by the step they were fitted
+    /// to (the timeline shows the latest one at or before its step).
+    tsne_history: Vec<(usize, Arc<Layouts>)>,
     /// The abandoned branch's view (beside run A when the timeline asks), and its frame.
     branch_view: embedding::RunView,
     branch_frame: Option<(usize, Arc<Published>, Arc<Layouts>)>,
@@ -166,6 +169,9 @@ impl RunFrame<'_> {
 }
 
 const STATE_KEY: &str = "contrastive-lab-state";
+
+/// t-SNE layouts kept for the timeline (each holds n points; thinned evenly beyond).
+const MAX_TSNE_LAYOUTS: usize = 2000;
 
 /// DejaVu Sans (shipped in `assets/fonts`, free licence beside it) as the last fallback: egui's
 /// bundled fonts lack the glyphs of the formulas the hover texts show (ẑ, ‖·‖, ᵢ, ⱼ, ₖ, ●).
@@ -261,6 +267,7 @@ impl LabApp {
             hovered: None,
             branch_view: embedding::RunView::default(),
             branch_frame: None,
+            tsne_history: Vec::new(),
             lesson_answer: None,
             timeline: timeline::Timeline::default(),
             scrub: None,
@@ -429,7 +436,12 @@ impl LabApp {
         {
             return;
         }
-        let a = scrubbed(&self.published, self.layouts.as_deref(), snap);
+        let mut a = scrubbed(&self.published, self.layouts.as_deref(), snap);
+        // t-SNE: the layout fitted to this step, or the latest before it.
+        let i = self.tsne_history.partition_point(|(s, _)| *s <= a.1.step);
+        if let Some((_, l)) = i.checked_sub(1).and_then(|i| self.tsne_history.get(i)) {
+            Arc::make_mut(&mut a.1).tsne = l.tsne.clone();
+        }
         let b = self.compare.as_ref().and_then(|b| {
             let snap = b.pipeline.recording().at(cursor).cloned()?;
             Some(scrubbed(&b.published, b.layouts.as_deref(), snap))
@@ -764,6 +776,26 @@ impl LabApp {
         if view.layouts.is_some() || run_changed {
             self.layouts = view.layouts;
         }
+        if run_changed {
+            self.tsne_history.clear();
+        }
+        // Keep each t-SNE layout the projector publishes, for the timeline (t-SNE has no map
+        // for a recorded snapshot it was not fitted on).
+        if let Some(l) = &self.layouts
+            && let Some(Ok(t)) = &l.tsne
+            && !t.exaggerating
+            && self.tsne_history.last().is_none_or(|(s, _)| *s < t.step)
+        {
+            self.tsne_history.push((t.step, Arc::clone(l)));
+            if self.tsne_history.len() > MAX_TSNE_LAYOUTS {
+                // Evenly thinned, the newest kept.
+                let mut i = 0;
+                self.tsne_history.retain(|_| {
+                    i += 1;
+                    i % 2 == 0
+                });
+            }
+        }
     }
 
     /// The run as this frame sees it.
@@ -839,7 +871,8 @@ fn scrubbed(
         pca_ms: 0.0,
         sphere: Some(sphere),
         tsne: Some(Err(
-            "the timeline shows the sphere view and PCA; t-SNE follows training live".into(),
+            "no t-SNE layout was fitted up to this step (t-SNE is recorded while its view is open)"
+                .into(),
         )),
     };
     let published = Published {

@@ -577,13 +577,25 @@ impl Worker {
             return;
         }
         self.checkpoints.push(self.session.fork());
-        if self.checkpoints.len() > MAX_CHECKPOINTS {
+        let self_max = self.max_checkpoints();
+        if self.checkpoints.len() > self_max {
             let mut i = 0;
             self.checkpoints.retain(|_| {
                 i += 1;
-                i > MAX_CHECKPOINTS / 2 || i % 2 == 1
+                i > self_max / 2 || i % 2 == 1
             });
         }
+    }
+
+    /// Checkpoints that fit a quarter of the `history_mb` budget (each holds the weights, the
+    /// optimizer's moments, the teacher and the probe), at least 2, at most [`MAX_CHECKPOINTS`].
+    fn max_checkpoints(&self) -> usize {
+        use burn::module::Module;
+        let params = self.session.learner().online.num_params();
+        let probe = self.session.probe();
+        let bytes = 4 * (4 * params + probe.inputs.len() + probe.view_a.len() + probe.view_b.len());
+        let budget = (self.session.config().history_mb << 20) / 4;
+        (budget / bytes.max(1)).clamp(2, MAX_CHECKPOINTS)
     }
 
     /// Continue from `step`: the nearest checkpoint at or before it, replayed to it.
