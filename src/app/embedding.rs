@@ -601,6 +601,51 @@ pub struct ViewOutput {
     pub hovered: Option<usize>,
 }
 
+/// One of two views side by side: its heading, its view state, the run it draws and, in the
+/// agreement colour mode, the shade of each sample.
+pub struct Side<'a> {
+    pub title: &'a str,
+    pub view: &'a mut RunView,
+    pub run: &'a RunFrame<'a>,
+    pub shade: Option<&'a [f64]>,
+}
+
+/// Two runs side by side: the right one rotated onto the left (the same cluster in the same
+/// place), the sample under the pointer in either ringed in both.
+pub fn side_by_side(
+    ui: &mut Ui,
+    view: &ViewState,
+    gpu: bool,
+    highlight: Option<usize>,
+    left: Side<'_>,
+    right: Side<'_>,
+) -> ViewOutput {
+    let mut outputs = Vec::new();
+    ui.columns(2, |columns| {
+        columns[0].strong(left.title);
+        let link = Link {
+            highlight,
+            shade: left.shade,
+            id: "left",
+            ..Default::default()
+        };
+        outputs.push(left.view.ui(&mut columns[0], view, left.run, gpu, link));
+        columns[1].strong(right.title);
+        let target = left.view.target().to_vec();
+        let link = Link {
+            align_to: Some(&target),
+            highlight,
+            shade: right.shade,
+            id: "right",
+        };
+        outputs.push(right.view.ui(&mut columns[1], view, right.run, gpu, link));
+    });
+    ViewOutput {
+        hovered: outputs.iter().find_map(|o| o.hovered),
+        commands: outputs.into_iter().flat_map(|o| o.commands).collect(),
+    }
+}
+
 /// One run's embedding view: its points gliding between layouts, the point the user picked.
 #[derive(Default)]
 pub struct RunView {

@@ -841,6 +841,24 @@ impl LabApp {
     }
 }
 
+/// Run A as the views show it this frame: recorded at the timeline's cursor (`scrub`), or live.
+fn shown_frame<'a>(
+    scrub: Option<&'a Scrub>,
+    published: &'a Published,
+    layouts: Option<&'a Layouts>,
+    config: &'a RunConfig,
+) -> RunFrame<'a> {
+    let (published, layouts) = match scrub {
+        Some(s) => (&*s.a.0, Some(&*s.a.1)),
+        None => (published, layouts),
+    };
+    RunFrame {
+        published,
+        layouts,
+        config,
+    }
+}
+
 /// `live` with its snapshot replaced by the recorded `snap`, and that snapshot's layouts
 /// (PCA and the sphere view oriented like the live ones; t-SNE follows training only).
 fn scrubbed(
@@ -886,15 +904,12 @@ impl LabApp {
     /// Run A's embedding view; in a comparison, A's and B's side by side, aligned, with the
     /// hovered sample ringed in both.
     fn embedding_views(&mut self, ui: &mut egui::Ui) -> Vec<AppCommand> {
-        let (published, layouts) = match &self.scrub {
-            Some(s) => (&*s.a.0, Some(&*s.a.1)),
-            None => (&*self.published, self.layouts.as_deref()),
-        };
-        let run = RunFrame {
-            published,
-            layouts,
-            config: &self.state.config,
-        };
+        let run = shown_frame(
+            self.scrub.as_ref(),
+            &self.published,
+            self.layouts.as_deref(),
+            &self.state.config,
+        );
         let scrub_b = self.scrub.as_ref().and_then(|s| s.b.clone());
         if self.compare.is_none()
             && self.timeline.show_branch
@@ -913,50 +928,36 @@ impl LabApp {
         };
         let shade = (view.colour_by_agreement && !b.agreement.per_sample.is_empty())
             .then_some(b.agreement.per_sample.as_slice());
-        let highlight = self.hovered;
-        let a_view = &mut self.run_view;
+        let (b_published, b_layouts) = match &scrub_b {
+            Some((p, l)) => (&**p, Some(&**l)),
+            None => (&*b.published, b.layouts.as_deref()),
+        };
+        let b_run = RunFrame {
+            published: b_published,
+            layouts: b_layouts,
+            config: &b.config,
+        };
         let label = b.label();
-        let mut outputs = Vec::new();
-        ui.columns(2, |columns| {
-            columns[0].strong("A: this run");
-            outputs.push(a_view.ui(
-                &mut columns[0],
-                view,
-                &run,
-                gpu,
-                embedding::Link {
-                    highlight,
-                    shade,
-                    id: "a",
-                    ..Default::default()
-                },
-            ));
-            columns[1].strong(&label);
-            let (b_published, b_layouts) = match &scrub_b {
-                Some((p, l)) => (&**p, Some(&**l)),
-                None => (&*b.published, b.layouts.as_deref()),
-            };
-            let b_run = RunFrame {
-                published: b_published,
-                layouts: b_layouts,
-                config: &b.config,
-            };
-            let target = a_view.target().to_vec();
-            outputs.push(b.view.ui(
-                &mut columns[1],
-                view,
-                &b_run,
-                gpu,
-                embedding::Link {
-                    align_to: Some(&target),
-                    highlight,
-                    shade,
-                    id: "b",
-                },
-            ));
-        });
-        self.hovered = outputs.iter().find_map(|o| o.hovered);
-        outputs.into_iter().flat_map(|o| o.commands).collect()
+        let out = embedding::side_by_side(
+            ui,
+            view,
+            gpu,
+            self.hovered,
+            embedding::Side {
+                title: "A: this run",
+                view: &mut self.run_view,
+                run: &run,
+                shade,
+            },
+            embedding::Side {
+                title: &label,
+                view: &mut b.view,
+                run: &b_run,
+                shade,
+            },
+        );
+        self.hovered = out.hovered;
+        out.commands
     }
 }
 
@@ -997,56 +998,39 @@ impl LabApp {
         ui: &mut egui::Ui,
         (_, published, layouts): (usize, Arc<Published>, Arc<Layouts>),
     ) -> Vec<AppCommand> {
-        let (a_published, a_layouts) = match &self.scrub {
-            Some(s) => (&*s.a.0, Some(&*s.a.1)),
-            None => (&*self.published, self.layouts.as_deref()),
-        };
-        let run = RunFrame {
-            published: a_published,
-            layouts: a_layouts,
+        let run = shown_frame(
+            self.scrub.as_ref(),
+            &self.published,
+            self.layouts.as_deref(),
+            &self.state.config,
+        );
+        let from = self.published.branch.as_ref().map_or(0, |b| b.from);
+        let branch_run = RunFrame {
+            published: &published,
+            layouts: Some(&layouts),
             config: &self.state.config,
         };
-        let from = self.published.branch.as_ref().map_or(0, |b| b.from);
-        let view = &self.state.view;
-        let gpu = self.gpu_points;
-        let highlight = self.hovered;
-        let (a_view, branch_view) = (&mut self.run_view, &mut self.branch_view);
-        let mut outputs = Vec::new();
-        ui.columns(2, |columns| {
-            columns[0].strong("this run");
-            outputs.push(a_view.ui(
-                &mut columns[0],
-                view,
-                &run,
-                gpu,
-                embedding::Link {
-                    highlight,
-                    id: "a",
-                    ..Default::default()
-                },
-            ));
-            columns[1].strong(format!("the branch abandoned at step {from} (recorded)"));
-            let target = a_view.target().to_vec();
-            let branch_run = RunFrame {
-                published: &published,
-                layouts: Some(&layouts),
-                config: &self.state.config,
-            };
-            outputs.push(branch_view.ui(
-                &mut columns[1],
-                view,
-                &branch_run,
-                gpu,
-                embedding::Link {
-                    align_to: Some(&target),
-                    highlight,
-                    id: "branch",
-                    ..Default::default()
-                },
-            ));
-        });
-        self.hovered = outputs.iter().find_map(|o| o.hovered);
-        outputs.into_iter().flat_map(|o| o.commands).collect()
+        let title = format!("the branch abandoned at step {from} (recorded)");
+        let out = embedding::side_by_side(
+            ui,
+            &self.state.view,
+            self.gpu_points,
+            self.hovered,
+            embedding::Side {
+                title: "this run",
+                view: &mut self.run_view,
+                run: &run,
+                shade: None,
+            },
+            embedding::Side {
+                title: &title,
+                view: &mut self.branch_view,
+                run: &branch_run,
+                shade: None,
+            },
+        );
+        self.hovered = out.hovered;
+        out.commands
     }
 
     /// The step of the branch's snapshot shown beside the run.
@@ -1149,15 +1133,12 @@ impl eframe::App for LabApp {
                     commands.extend(self.embedding_views(ui));
                 }
                 embedding::CentralTab::LossView => {
-                    let (published, layouts) = match &self.scrub {
-                        Some(s) => (&*s.a.0, Some(&*s.a.1)),
-                        None => (&*self.published, self.layouts.as_deref()),
-                    };
-                    let run = RunFrame {
-                        published,
-                        layouts,
-                        config: &self.state.config,
-                    };
+                    let run = shown_frame(
+                        self.scrub.as_ref(),
+                        &self.published,
+                        self.layouts.as_deref(),
+                        &self.state.config,
+                    );
                     loss_view::view(ui, &mut self.state.view, &run);
                 }
             }
