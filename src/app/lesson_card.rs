@@ -1,6 +1,7 @@
 //! The Lessons menu and the card of the running lesson: what it shows, the one change to make
 //! (by hand, or auto-played at its step), and what to watch.
 
+use super::compare::Comparison;
 use super::{AppCommand, LabApp};
 use crate::lessons::{self, LESSONS, Lesson};
 use crate::train::Command;
@@ -23,12 +24,17 @@ pub fn menu(ui: &mut Ui, autoplay: &mut bool) -> Vec<AppCommand> {
     out
 }
 
+/// Run B, when it is this lesson run as a comparison with its control.
+fn lesson_comparison<'a>(app: &'a LabApp, lesson: &Lesson) -> Option<&'a Comparison> {
+    app.comparison().filter(|b| b.changes == lesson.changes())
+}
+
 /// The run the lesson's change is made in: B when the lesson runs as a comparison (A is then
 /// the control), else the run.
 fn lesson_run<'a>(app: &'a LabApp, lesson: &Lesson) -> &'a crate::train::Status {
-    match app.comparison() {
-        Some(b) if b.changes == lesson.changes() => &b.published.status,
-        _ => app.status(),
+    match lesson_comparison(app, lesson) {
+        Some(b) => &b.published.status,
+        None => app.status(),
     }
 }
 
@@ -54,9 +60,7 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
     let Some(lesson) = app.lesson.and_then(|id| lessons::find(id).ok()) else {
         return out;
     };
-    let compared = app
-        .comparison()
-        .is_some_and(|b| b.changes == lesson.changes());
+    let compared = lesson_comparison(app, lesson).is_some();
     egui::Frame::group(ui.style())
         .fill(Color32::from_rgb(28, 36, 52))
         .show(ui, |ui| {

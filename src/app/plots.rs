@@ -286,41 +286,64 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// What every time plot of a frame draws from, gathered once per frame: the runs' rows, the
+/// branch a rewind abandoned, the event markers and the timeline's cursor.
+struct Shown<'a> {
+    runs: Vec<(&'static str, Vec<&'a MetricsRow>)>,
+    branch: Vec<&'a MetricsRow>,
+    events: Vec<(f64, String, Color32)>,
+    cursor: Option<usize>,
+}
+
+impl<'a> Shown<'a> {
+    fn of(app: &'a LabApp) -> Self {
+        let mut events: Vec<(f64, String, Color32)> = app
+            .status()
+            .events
+            .iter()
+            .map(|e| (e.step as f64, e.label(), Color32::from_rgb(200, 120, 40)))
+            .collect();
+        if let Some(b) = app.comparison() {
+            // B's own changes (a fork's, a lesson's scripted one) in B's colour.
+            let a_events = &app.status().events;
+            events.extend(
+                b.published
+                    .status
+                    .events
+                    .iter()
+                    .filter(|e| !a_events.contains(e))
+                    .map(|e| (e.step as f64, format!("B: {}", e.label()), B_EVENTS)),
+            );
+        }
+        // The future a rewind abandoned, from its branch step on: a grey ghost of each line.
+        let branch = app
+            .published()
+            .branch
+            .as_ref()
+            .map(|b| b.history.iter().filter(|r| r.step >= b.from).collect())
+            .unwrap_or_default();
+        Self {
+            runs: Rows::of(app).runs(),
+            branch,
+            events,
+            cursor: app.shown_step(),
+        }
+    }
+}
+
 fn time_plot(
     ui: &mut Ui,
-    app: &LabApp,
+    shown: &Shown<'_>,
     id: &str,
     lines: Vec<Drawn<'_>>,
     references: &[(&str, f64)],
 ) -> egui::Response {
-    let rows = Rows::of(app);
-    let runs = rows.runs();
-    let cursor = app.shown_step();
-    let mut events: Vec<(f64, String, Color32)> = app
-        .status()
-        .events
-        .iter()
-        .map(|e| (e.step as f64, e.label(), Color32::from_rgb(200, 120, 40)))
-        .collect();
-    if let Some(b) = app.comparison() {
-        // B's own changes (a fork's, a lesson's scripted one) in B's colour.
-        let a_events = &app.status().events;
-        events.extend(
-            b.published
-                .status
-                .events
-                .iter()
-                .filter(|e| !a_events.contains(e))
-                .map(|e| (e.step as f64, format!("B: {}", e.label()), B_EVENTS)),
-        );
-    }
-    // The future a rewind abandoned, from its branch step on: a grey ghost of each line.
-    let branch: Vec<&MetricsRow> = app
-        .published()
-        .branch
-        .as_ref()
-        .map(|b| b.history.iter().filter(|r| r.step >= b.from).collect())
-        .unwrap_or_default();
+    let Shown {
+        runs,
+        branch,
+        events,
+        cursor,
+    } = shown;
     let mut drawn_lines = Vec::with_capacity(lines.len() * runs.len());
     let mut formulas: Vec<(&str, Formula<'_>)> = Vec::new();
     for (name, value, colour, formula) in lines {
@@ -381,10 +404,10 @@ fn time_plot(
                         .style(egui_plot::LineStyle::dashed_loose()),
                 );
             }
-            for (x, label, colour) in &events {
+            for (x, label, colour) in events {
                 plot.vline(VLine::new(label.clone(), *x).color(*colour));
             }
-            if let Some(step) = cursor {
+            if let Some(step) = *cursor {
                 plot.vline(
                     VLine::new(format!("timeline: step {step}"), step as f64)
                         .color(Color32::WHITE)
@@ -409,6 +432,7 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
         dim: app.state.config.out_dim,
         candidates: crate::methods::info_nce_candidates(&app.state.config),
     };
+    let plotted = Shown::of(app);
     let mut shown: Vec<(String, egui::Response)> = Vec::new();
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading("Diagnostics");
@@ -433,11 +457,11 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
                 }
             }
         }
-        shown.push(("loss".into(), loss_plot(ui, app, &ctx)));
+        shown.push(("loss".into(), loss_plot(ui, app, &plotted, &ctx)));
         ui.label("std·√d of l2-normalised z (1 = spread over the sphere, 0 = collapsed)");
         let r = time_plot(
             ui,
-            app,
+            &plotted,
             "spread",
             vec![drawn(&SPREAD, ctx)],
             &[("uniform (1/√d)", 1.0)],
@@ -447,7 +471,7 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
         ui.label("kNN accuracy (k = 20, cosine) on held-out probe samples");
         let r = time_plot(
             ui,
-            app,
+            &plotted,
             "knn",
             vec![drawn(&KNN, ctx)],
             &[("random encoder", baseline)],
@@ -458,14 +482,14 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
                 .on_hover_text("for each probe sample, the share of its 10 nearest neighbours (cosine, on z) that are its neighbours in both runs, averaged over the probe (the Embedding Comparator's measure)");
             shown.push(("agreement".into(), agreement_plot(ui, &b.agreement.series)));
         }
-        shown.push(("trajectory".into(), trajectory(ui, &Rows::of(app))));
+        shown.push(("trajectory".into(), trajectory(ui, &plotted.runs)));
         if let Some(r) = spectrum(ui, &Rows::of(app)) {
             shown.push(("spectrum".into(), r));
         }
         for chart in CHARTS {
             ui.label(chart.title);
             let lines = chart.lines.iter().map(|s| drawn(s, ctx)).collect();
-            let r = time_plot(ui, app, chart.id, lines, &[]);
+            let r = time_plot(ui, &plotted, chart.id, lines, &[]);
             shown.push((chart.id.into(), r));
         }
         // The InfoNCE bound is drawn on the loss plot.
@@ -488,7 +512,7 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
                 Color32::LIGHT_GRAY,
                 Box::new(move |r| extra_formula(metric, r)),
             );
-            let r = time_plot(ui, app, key, vec![line], &[]);
+            let r = time_plot(ui, &plotted, key, vec![line], &[]);
             shown.push((key.into(), r));
         }
     });
@@ -497,7 +521,12 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
 
 /// The loss; for the InfoNCE methods also ln N (chance: a uniform softmax over the N
 /// candidates) and the mutual-information bound ln N − loss, which can never exceed ln N.
-fn loss_plot(ui: &mut Ui, app: &LabApp, ctx: &FormulaContext) -> egui::Response {
+fn loss_plot(
+    ui: &mut Ui,
+    app: &LabApp,
+    plotted: &Shown<'_>,
+    ctx: &FormulaContext,
+) -> egui::Response {
     let rows = app.history();
     let mut lines = vec![drawn(&LOSS, *ctx)];
     let mut references = Vec::new();
@@ -521,7 +550,7 @@ fn loss_plot(ui: &mut Ui, app: &LabApp, ctx: &FormulaContext) -> egui::Response 
             ui.label("loss");
         }
     }
-    time_plot(ui, app, "loss", lines, &references)
+    time_plot(ui, plotted, "loss", lines, &references)
 }
 
 /// The mean neighbour agreement of the two runs over steps.
@@ -543,18 +572,17 @@ fn agreement_plot(ui: &mut Ui, series: &[(usize, f64)]) -> egui::Response {
 
 /// Alignment against uniformity, one point per snapshot (Wang & Isola's plane): training
 /// should head down-left; a collapse runs to uniformity 0.
-fn trajectory(ui: &mut Ui, rows: &Rows<'_>) -> egui::Response {
+fn trajectory(ui: &mut Ui, runs: &[(&'static str, Vec<&MetricsRow>)]) -> egui::Response {
     ui.label("alignment vs uniformity over training (both lower is better)");
-    let paths: Vec<(&str, Vec<[f64; 2]>)> = rows
-        .runs()
-        .into_iter()
+    let paths: Vec<(&str, Vec<[f64; 2]>)> = runs
+        .iter()
         .map(|(prefix, run)| {
             let path = run
                 .iter()
                 .map(|r| [r.diagnostics.uniformity, r.diagnostics.alignment])
                 .filter(|p| p[0].is_finite() && p[1].is_finite())
                 .collect();
-            (prefix, path)
+            (*prefix, path)
         })
         .collect();
     let nows: Vec<[f64; 2]> = paths

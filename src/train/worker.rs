@@ -525,23 +525,32 @@ impl Worker {
                 // A restored (earlier) state continues the curve from its own step.
                 self.state.history.truncate_before(snap.step);
                 self.state.history.push(MetricsRow::of(&snap));
-                let snap = Arc::new(snap);
-                if let Some(sink) = &self.sink {
-                    sink(self.state.status.run_id, Arc::clone(&snap));
-                }
-                self.record(&snap);
-                self.state.snapshot = Some(snap);
+                self.show(Arc::new(snap));
             }
             Err(e) => self.state.status.error = Some(e.to_string()),
         }
     }
 
+    /// Hand `snap` to the projector, the recording and the next publication.
+    fn show(&mut self, snap: Arc<Snapshot>) {
+        if let Some(sink) = &self.sink {
+            sink(self.state.status.run_id, Arc::clone(&snap));
+        }
+        self.record(&snap);
+        self.state.snapshot = Some(snap);
+    }
+
     /// Keep `snap` in the run's recording (without the forces' inputs: only the live view
-    /// draws them, and MoCo's queue alone is K × d floats).
-    fn record(&mut self, snap: &Snapshot) {
-        let kept = Snapshot {
-            forces: None,
-            ..snap.clone()
+    /// draws them, and MoCo's queue alone is K × d floats; a snapshot without them is shared,
+    /// not copied).
+    fn record(&mut self, snap: &Arc<Snapshot>) {
+        let kept = if snap.forces.is_some() {
+            Arc::new(Snapshot {
+                forces: None,
+                ..(**snap).clone()
+            })
+        } else {
+            Arc::clone(snap)
         };
         let mut r = lock(&self.record);
         r.set_budget(self.session.config().history_mb << 20);
@@ -551,17 +560,13 @@ impl Worker {
         if let Some(i) = &self.state.status.incident {
             r.keep_step(i.restored_step);
         }
-        r.push(Arc::new(kept));
+        r.push(kept);
     }
 
     /// Publish what the run looks like now without touching it (no loss mean restarted).
     fn look_now(&mut self) -> Result<()> {
         let snap = Arc::new(self.session.look()?);
-        if let Some(sink) = &self.sink {
-            sink(self.state.status.run_id, Arc::clone(&snap));
-        }
-        self.record(&snap);
-        self.state.snapshot = Some(snap);
+        self.show(snap);
         Ok(())
     }
 
