@@ -28,18 +28,22 @@ pub enum Method {
     Byol,
     SimSiam,
     Barlow,
+    Vicreg,
     Dino,
+    DinoV2,
 }
 
 impl Method {
-    pub const ALL: [Method; 7] = [
+    pub const ALL: [Method; 9] = [
         Method::SimClr,
         Method::Moco,
         Method::Clip,
         Method::Byol,
         Method::SimSiam,
         Method::Barlow,
+        Method::Vicreg,
         Method::Dino,
+        Method::DinoV2,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,7 +54,9 @@ impl Method {
             Method::Byol => "byol",
             Method::SimSiam => "simsiam",
             Method::Barlow => "barlow",
+            Method::Vicreg => "vicreg",
             Method::Dino => "dino",
+            Method::DinoV2 => "dinov2",
         }
     }
 
@@ -62,13 +68,20 @@ impl Method {
             Method::Byol => "BYOL (predictor + EMA target)",
             Method::SimSiam => "SimSiam (predictor + stop-gradient)",
             Method::Barlow => "Barlow Twins (redundancy reduction)",
+            Method::Vicreg => "VICReg (variance, invariance, covariance)",
             Method::Dino => "DINO (self-distillation, centering + sharpening)",
+            Method::DinoV2 => "DINOv2 (DINO + KoLeo + Sinkhorn-Knopp centering)",
         }
+    }
+
+    /// DINO and DINOv2: a student matching an EMA teacher over K prototypes.
+    pub fn is_dino(self) -> bool {
+        matches!(self, Method::Dino | Method::DinoV2)
     }
 
     /// Methods that keep an EMA copy of the network (key encoder, target, teacher).
     pub fn has_teacher(self) -> bool {
-        matches!(self, Method::Moco | Method::Byol | Method::Dino)
+        matches!(self, Method::Moco | Method::Byol) || self.is_dino()
     }
 
     /// Methods whose loss has a softmax temperature `temperature`.
@@ -93,7 +106,10 @@ impl FromStr for Method {
                 LabError::invalid(
                     Key::Method.name(),
                     s,
-                    "expected one of simclr, moco, clip, byol, simsiam, barlow, dino",
+                    format!(
+                        "expected one of {}",
+                        Method::ALL.map(Method::name).join(", ")
+                    ),
                 )
             })
     }
@@ -111,6 +127,8 @@ pub enum DatasetKind {
     Digits,
     /// Your own images, one sub-folder per class (`folder:PATH`).
     Folder(std::path::PathBuf),
+    /// Your own vectors, one row per sample with a label column (`csv:PATH`).
+    Csv(std::path::PathBuf),
 }
 
 impl DatasetKind {
@@ -123,6 +141,7 @@ impl DatasetKind {
             DatasetKind::Shapes => "shapes".into(),
             DatasetKind::Digits => "digits".into(),
             DatasetKind::Folder(p) => format!("folder:{}", p.display()),
+            DatasetKind::Csv(p) => format!("csv:{}", p.display()),
         }
     }
 }
@@ -146,6 +165,16 @@ impl FromStr for DatasetKind {
             }
             return Ok(DatasetKind::Folder(expand_home(path.trim())));
         }
+        if let Some(path) = s.trim().strip_prefix("csv:") {
+            if path.trim().is_empty() {
+                return Err(LabError::invalid(
+                    Key::Dataset.name(),
+                    s,
+                    "csv: needs a path, e.g. csv:~/data/iris.csv",
+                ));
+            }
+            return Ok(DatasetKind::Csv(expand_home(path.trim())));
+        }
         match s.trim().to_ascii_lowercase().as_str() {
             "blobs" => Ok(DatasetKind::Blobs),
             "shapes" => Ok(DatasetKind::Shapes),
@@ -153,7 +182,7 @@ impl FromStr for DatasetKind {
             _ => Err(LabError::invalid(
                 Key::Dataset.name(),
                 s,
-                "expected one of blobs, shapes, digits, folder:PATH",
+                "expected one of blobs, shapes, digits, folder:PATH, csv:PATH",
             )),
         }
     }
@@ -215,13 +244,121 @@ impl fmt::Display for OptimizerKind {
     }
 }
 
+/// The normalisation layer of the projector's and predictor's hidden layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NormKind {
+    /// Statistics over the batch (the papers'): couples the samples of a batch.
+    Batch,
+    /// Statistics over each sample's features: no coupling across the batch.
+    Layer,
+    None,
+}
+
+impl NormKind {
+    pub const ALL: [NormKind; 3] = [NormKind::Batch, NormKind::Layer, NormKind::None];
+}
+
+impl FromStr for NormKind {
+    type Err = LabError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "batch" => Ok(NormKind::Batch),
+            "layer" => Ok(NormKind::Layer),
+            "none" => Ok(NormKind::None),
+            _ => Err(LabError::invalid(
+                Key::Norm.name(),
+                s,
+                "expected batch, layer or none",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for NormKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NormKind::Batch => "batch",
+            NormKind::Layer => "layer",
+            NormKind::None => "none",
+        })
+    }
+}
+
+/// How DINO keeps its teacher from settling on one prototype.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "CenteringRepr", into = "String")]
+pub enum Centering {
+    /// DINO: subtract a running mean of the teacher's logits.
+    Ema,
+    /// DINOv2: Sinkhorn-Knopp normalisation of the teacher's outputs (equal prototype marginals).
+    Sinkhorn,
+    Off,
+}
+
+impl Centering {
+    pub const ALL: [Centering; 3] = [Centering::Ema, Centering::Sinkhorn, Centering::Off];
+}
+
+/// Files written before `centering` had three values stored it as a flag.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CenteringRepr {
+    Flag(bool),
+    Name(String),
+}
+
+impl TryFrom<CenteringRepr> for Centering {
+    type Error = LabError;
+    fn try_from(r: CenteringRepr) -> Result<Self> {
+        match r {
+            CenteringRepr::Flag(true) => Ok(Centering::Ema),
+            CenteringRepr::Flag(false) => Ok(Centering::Off),
+            CenteringRepr::Name(s) => s.parse(),
+        }
+    }
+}
+
+impl From<Centering> for String {
+    fn from(c: Centering) -> String {
+        c.to_string()
+    }
+}
+
+impl FromStr for Centering {
+    type Err = LabError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            // `true` / `false`: what config files said when centering was a flag.
+            "ema" | "true" => Ok(Centering::Ema),
+            "sinkhorn" => Ok(Centering::Sinkhorn),
+            "off" | "none" | "false" => Ok(Centering::Off),
+            _ => Err(LabError::invalid(
+                Key::Centering.name(),
+                s,
+                "expected ema, sinkhorn or off",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Centering {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Centering::Ema => "ema",
+            Centering::Sinkhorn => "sinkhorn",
+            Centering::Off => "off",
+        })
+    }
+}
+
 settings! {
     Method method: Method = Method::SimClr;
         Rebuild, Domain::Any, "method",
-        "simclr | moco | clip | byol | simsiam | barlow | dino";
+        "simclr | moco | clip | byol | simsiam | barlow | vicreg | dino | dinov2";
     Dataset dataset: DatasetKind = DatasetKind::Blobs, Clip => DatasetKind::Shapes;
         Rebuild, Domain::Any, "dataset",
-        "blobs | shapes | digits | folder:PATH (CLIP pairs shapes with captions)";
+        "blobs | shapes | digits | folder:PATH | csv:PATH (CLIP pairs shapes with captions)";
     Seed seed: u64 = 0;
         Rebuild, Domain::Any, "seed",
         "seed of data, augmentation and initialisation: same seed ⇒ same numbers";
@@ -254,13 +391,16 @@ settings! {
         "projector output dimension d (the embedding the loss sees); 2 or 3 shows the raw sphere";
     ProjectorBn projector_bn: bool = true, Moco => false, Clip => false;
         Live, Domain::Any, "batch norm in projector",
-        "batch norm in the projector head (weights kept when switched off)";
+        "normalisation (the kind `norm` chooses) in the projector's hidden layer (weights kept when switched off)";
     Predictor predictor: bool = true;
         Live, Domain::Any, "predictor",
         "BYOL/SimSiam predictor head; off ⇒ collapse";
     PredictorBn predictor_bn: bool = true;
         Live, Domain::Any, "batch norm in predictor",
-        "batch norm in the predictor's hidden layer";
+        "normalisation (the kind `norm` chooses) in the predictor's hidden layer";
+    Norm norm: NormKind = NormKind::Batch;
+        Live, Domain::Any, "normalisation",
+        "batch | layer | none: the kind of normalisation where projector_bn / predictor_bn are on (batch statistics couple the samples of a batch; layer statistics are each sample's own)";
     PredictorHidden predictor_hidden: usize = 0;
         Rebuild, Domain::log_range(0.0, 4096.0), "predictor width",
         "predictor bottleneck width (0 = out_dim/4, at least 8, as in SimSiam)";
@@ -287,7 +427,10 @@ settings! {
         "EMA momentum of MoCo's key encoder / BYOL's target / DINO's teacher (0 = copy of the online net)";
     MomentumSchedule momentum_schedule: bool = false;
         Live, Domain::Any, "cosine momentum schedule",
-        "raise the EMA momentum towards 1 with a cosine schedule over `steps` (BYOL/DINO)";
+        "raise the EMA momentum towards 1 with a cosine schedule over momentum_horizon steps (BYOL/DINO)";
+    MomentumHorizon momentum_horizon: usize = 3000;
+        Live, Domain::log_range(1.0, 10_000_000.0), "schedule horizon (steps)",
+        "steps over which the cosine momentum schedule reaches 1 (the papers: the whole run; a live run has no end, so a fixed horizon; set it to `steps` to follow the papers headless)";
     QueueSize queue_size: usize = 4096;
         Live, Domain::log_range(1.0, 65_536.0), "queue size K",
         "MoCo: number K of negative keys kept in the FIFO queue";
@@ -297,18 +440,33 @@ settings! {
     Lambda lambda: f64 = 1.0 / 32.0;
         Live, Domain::log_range(0.0, 100.0), "λ (off-diagonal weight)",
         "Barlow Twins off-diagonal weight (0 = invariance only ⇒ dimensional collapse; default 1/d)";
+    InvarianceWeight invariance_weight: f64 = 25.0;
+        Live, Domain::log_range(0.0, 1000.0), "invariance weight λ",
+        "VICReg: weight of the invariance term, the mean squared error between the views' embeddings";
+    VarianceWeight variance_weight: f64 = 25.0;
+        Live, Domain::log_range(0.0, 1000.0), "variance weight μ",
+        "VICReg: weight of the variance term, a hinge max(0, 1 − std) per dimension (0 ⇒ collapse)";
+    CovarianceWeight covariance_weight: f64 = 1.0;
+        Live, Domain::log_range(0.0, 1000.0), "covariance weight ν",
+        "VICReg: weight of the covariance term, squared off-diagonal covariances / d";
+    CaptionPositives caption_positives: bool = true;
+        Live, Domain::Any, "same caption = positive",
+        "CLIP: every pair in the batch with the same caption counts as a positive (multi-positive InfoNCE, as supervised contrastive learning); off = only the diagonal";
     RedundancyOnly redundancy_only: bool = false;
         Live, Domain::Any, "redundancy term only",
         "Barlow Twins: drop the invariance term (⇒ nothing to learn)";
     StudentTemperature student_temperature: f64 = 0.1;
         Live, Domain::log_range(1e-3, 100.0), "student τ_s",
         "DINO τ_s of the student softmax";
-    TeacherTemperature teacher_temperature: f64 = 0.04, Dino => 0.05;
+    TeacherTemperature teacher_temperature: f64 = 0.04, Dino => 0.05, DinoV2 => 0.05;
         Live, Domain::log_range(1e-3, 100.0), "teacher τ_t",
         "DINO τ_t of the teacher softmax (sharpening: τ_t < τ_s)";
-    Centering centering: bool = true;
+    Centering centering: Centering = Centering::Ema, DinoV2 => Centering::Sinkhorn;
         Live, Domain::Any, "centering",
-        "DINO: subtract the running centre from teacher logits; off ⇒ one prototype dominates";
+        "DINO: ema (subtract the running centre from teacher logits) | sinkhorn (DINOv2: Sinkhorn-Knopp, 3 iterations, equal prototype marginals) | off (⇒ one prototype dominates)";
+    Koleo koleo: f64 = 0.0, DinoV2 => 0.1;
+        Live, Domain::log_range(0.0, 100.0), "KoLeo weight",
+        "DINOv2: weight of the KoLeo regulariser −(1/n) Σᵢ log minⱼ ‖ĥᵢ − ĥⱼ‖ on the student's ℓ2-normalised representations (spreads nearest neighbours apart)";
     Sharpening sharpening: bool = true;
         Live, Domain::Any, "sharpening",
         "DINO: teacher uses τ_t; off ⇒ teacher uses τ_s and the output goes uniform";
@@ -340,6 +498,24 @@ impl RunConfig {
     /// λ = 1/d is the rule of Tsai et al. 2021, which keeps the two terms balanced as d changes.
     fn default_lambda(out_dim: usize) -> f64 {
         1.0 / out_dim.max(1) as f64
+    }
+
+    /// The normalisation of the projector's hidden layer (`None` when switched off).
+    pub fn projector_norm(&self) -> NormKind {
+        if self.projector_bn {
+            self.norm
+        } else {
+            NormKind::None
+        }
+    }
+
+    /// The normalisation of the predictor's hidden layer.
+    pub fn predictor_norm(&self) -> NormKind {
+        if self.predictor_bn {
+            self.norm
+        } else {
+            NormKind::None
+        }
     }
 
     /// The network's shape, all that building it needs.

@@ -25,20 +25,40 @@ pub const METRIC_COLUMNS: [(&str, MetricOf); 9] = [
     ("neg_cos", |r| r.diagnostics.neg_cos),
 ];
 
+/// Common columns added later: written after the method's own, so that no earlier column
+/// moves (scripts read `metrics.csv` and `compare.csv` by position too).
+pub const LATER_COLUMNS: [(&str, MetricOf); 1] = [("rankme_h", |r| r.diagnostics.rankme_h)];
+
+/// Every metric column of `method` after `step`, in file order.
+pub fn metric_names(method: Method) -> Vec<&'static str> {
+    METRIC_COLUMNS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(crate::methods::metrics(method).iter().map(|m| m.name()))
+        .chain(LATER_COLUMNS.iter().map(|(name, _)| *name))
+        .collect()
+}
+
+/// A row's values in the order of [`metric_names`].
+pub fn metric_values(r: &MetricsRow) -> Vec<f64> {
+    METRIC_COLUMNS
+        .iter()
+        .map(|(_, value)| value(r))
+        .chain(r.extras.iter().map(|(_, v)| *v))
+        .chain(LATER_COLUMNS.iter().map(|(_, value)| value(r)))
+        .collect()
+}
+
 pub fn metrics_header(method: Method) -> String {
     std::iter::once("step")
-        .chain(METRIC_COLUMNS.iter().map(|(name, _)| *name))
-        .chain(crate::methods::metrics(method).iter().map(|m| m.name()))
+        .chain(metric_names(method))
         .collect::<Vec<_>>()
         .join(",")
 }
 
 pub fn metrics_row(s: &MetricsRow) -> String {
     let mut row = s.step.to_string();
-    for (_, value) in &METRIC_COLUMNS {
-        let _ = write!(row, ",{}", value(s));
-    }
-    for (_, v) in &s.extras {
+    for v in metric_values(s) {
         let _ = write!(row, ",{v}");
     }
     row

@@ -2,7 +2,7 @@
 //! configuration and the one scripted change), a text that says what to do and what to watch,
 //! and the check that tells whether the phenomenon showed (used by `run --lesson` and the tests).
 
-use crate::config::{DatasetKind, Method, RunConfig, Setting};
+use crate::config::{Centering, DatasetKind, Method, RunConfig, Setting};
 use crate::error::{LabError, Result};
 use crate::metrics::Extra;
 use crate::scenario::{Scenario, ScriptStep};
@@ -66,6 +66,10 @@ pub enum Phenomenon {
     UniformOutput,
     /// CLIP: images find their own captions.
     Retrieval,
+    /// Nothing collapses: the change that was expected to matter does not (std·√d holds).
+    NoCollapse,
+    /// DINOv2: the teacher spreads the batch over the prototypes (teacher entropy rises).
+    BalancedPrototypes,
 }
 
 fn spread(s: &Snapshot) -> f64 {
@@ -134,6 +138,32 @@ fn more_uniform(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
         text: format!(
             "uniformity {a:.3} -> {b:.3} (lower = more uniform); negative cosine {:.3} -> {:.3}",
             before.diagnostics.neg_cos, after.diagnostics.neg_cos
+        ),
+    }
+}
+
+fn spread_holds(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
+    let (a, b) = (spread(before), spread(after));
+    Verdict {
+        shown: b >= 0.8 * a && b > 0.5,
+        text: format!(
+            "no collapse: std·√d {a:.3} -> {b:.3} (kNN {:.2} -> {:.2})",
+            before.diagnostics.knn_acc, after.diagnostics.knn_acc
+        ),
+    }
+}
+
+fn prototypes_balance(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Verdict {
+    let (a, b) = (entropy_ratio(before, c), entropy_ratio(after, c));
+    let (ka, kb) = (extra(before, Extra::Koleo), extra(after, Extra::Koleo));
+    Verdict {
+        // DINO's running centre lets the entropy fall to about a tenth of ln K by step 600.
+        shown: b > 0.3 && kb < ka - 0.3,
+        text: format!(
+            "teacher entropy {a:.2} -> {b:.2} of ln K (held above 0.3); KoLeo of h {ka:.2} -> {kb:.2} (nearest neighbours {:.1}x farther apart); RankMe of h {:.1} -> {:.1}",
+            (ka - kb).exp(),
+            before.diagnostics.rankme_h,
+            after.diagnostics.rankme_h
         ),
     }
 }
@@ -262,6 +292,69 @@ pub const LESSONS: &[Lesson] = &[
         },
     },
     Lesson {
+        id: "byol-batch-norm",
+        title: "BYOL without batch norm collapses",
+        explanation: "BYOL has no negatives. Fetterman & Albrecht (2020) found that BYOL without batch norm \
+            in its projector and predictor collapses, and suggested that batch norm's batch statistics act \
+            as implicit negatives (each output depends on the whole batch). Here too: switch both off and \
+            the embedding shrinks to a point. Batch statistics are not the only cure: Richemond et al. \
+            (2020) trained BYOL without them, with group norm, weight standardisation and a careful \
+            initialisation. Ask the class whether it is the batch statistics that matter: with \
+            norm = layer (per-sample statistics, no coupling across the batch) BYOL collapses here as well \
+            (std·√d 0.07 after 800 steps, seed 3). Timing matters: switched off at step 50, before the \
+            clusters have formed, BYOL collapses within 50 steps; switched off at step 100 it drifts \
+            (std·√d 0.84 -> 0.67 by step 1000).",
+        change: "Untick batch norm in the projector and in the predictor.",
+        watch: "On the sphere view the clusters converge to one spot: std·√d falls towards 0, RankMe of z to about 1, kNN accuracy decays.",
+        method: Method::Byol,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 50,
+        changes: &[Setting::ProjectorBn(false), Setting::PredictorBn(false)],
+        steps: 600,
+        check: spread_falls,
+        phenomenon: Phenomenon::CompleteCollapse,
+        question: Question {
+            prompt: "BYOL has no negatives. Without batch norm, will it still learn?",
+            choices: &[
+                "yes: the predictor and the EMA target are enough",
+                "no: it collapses",
+                "it learns faster",
+            ],
+            answer: 1,
+            why: "Here the predictor and the slow target alone do not hold the embedding apart: without batch norm BYOL finds the constant solution, as Fetterman & Albrecht reported.",
+        },
+    },
+    Lesson {
+        id: "simclr-batch-norm",
+        title: "SimCLR without batch norm does not collapse",
+        explanation: "If batch norm prevented collapse by acting as implicit negatives, a method with explicit \
+            negatives should not need it. SimCLR's InfoNCE pushes every sample away from the other 2N − 2 \
+            views of the batch: switch the projector's batch norm off and the embedding stays spread, \
+            clusters and all. Compare with BYOL, which collapses without it: negatives make batch norm \
+            unnecessary for SimCLR.",
+        change: "Untick batch norm in the projector.",
+        watch: "Nothing collapses: std·√d stays near 1 and kNN accuracy at 1 (compare the lesson 'BYOL without batch norm').",
+        method: Method::SimClr,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[Setting::ProjectorBn(false)],
+        steps: 800,
+        check: spread_holds,
+        phenomenon: Phenomenon::NoCollapse,
+        question: Question {
+            prompt: "Will SimCLR collapse without batch norm, like BYOL does?",
+            choices: &[
+                "yes, like BYOL",
+                "no: its negatives keep it spread",
+                "it stops learning",
+            ],
+            answer: 1,
+            why: "The negatives in InfoNCE push samples apart explicitly; batch norm's coupling of the batch is not what keeps SimCLR alive.",
+        },
+    },
+    Lesson {
         id: "moco-momentum",
         title: "MoCo needs a slowly moving key encoder",
         explanation: "MoCo compares each query with one positive key and a queue of thousands of keys \
@@ -299,13 +392,13 @@ pub const LESSONS: &[Lesson] = &[
             The paper reports the end point: one prototype, a constant output. At this toy scale the \
             class sees the way there: by step 600 the probe samples shown use 5 winning prototypes \
             instead of 10 (4.4 instead of 17.5 in effective number).",
-        change: "Untick centering.",
+        change: "Set centering to off.",
         watch: "In \"What the loss sees\" (teacher vs student) every teacher row turns one-hot and fewer columns light up (prototypes in use falls); teacher entropy and KL(teacher || student) fall towards 0: the student agrees with a teacher that tells less and less apart.",
         method: Method::Dino,
         dataset: DatasetKind::Blobs,
         start: &[],
         at: 100,
-        changes: &[Setting::Centering(false)],
+        changes: &[Setting::Centering(Centering::Off)],
         steps: 600,
         check: one_prototype_wins,
         phenomenon: Phenomenon::OnePrototype,
@@ -344,6 +437,35 @@ pub const LESSONS: &[Lesson] = &[
         },
     },
     Lesson {
+        id: "dinov2",
+        title: "DINOv2: Sinkhorn-Knopp centering and the KoLeo regulariser",
+        explanation: "DINOv2 keeps DINO's teacher and student and changes two things. Sinkhorn-Knopp replaces \
+            the running centre: the teacher's outputs on each batch are rescaled, three times over, so that \
+            every prototype gets an equal share of the batch; no memory of earlier batches, and no prototype \
+            can take over. KoLeo (weight 0.1) pushes each sample's representation away from its nearest \
+            neighbour (the Kozachenko-Leonenko entropy estimator): the representation fills more directions.",
+        change: "Set centering to sinkhorn and the KoLeo weight to 0.1.",
+        watch: "In \"What the loss sees\" (teacher vs student) the teacher's rows keep using many prototypes: teacher entropy holds at about half of ln K, where DINO's running centre lets it fall to a tenth; the koleo plot falls (the representations' nearest neighbours farther apart) and RankMe of h rises.",
+        method: Method::Dino,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[Setting::Centering(Centering::Sinkhorn), Setting::Koleo(0.1)],
+        steps: 600,
+        check: prototypes_balance,
+        phenomenon: Phenomenon::BalancedPrototypes,
+        question: Question {
+            prompt: "DINO's teacher narrows onto fewer prototypes as it trains. With Sinkhorn-Knopp instead of the running centre, what will its entropy do?",
+            choices: &[
+                "fall the same way",
+                "hold: every prototype keeps a share of the batch",
+                "fall to 0 at once",
+            ],
+            answer: 1,
+            why: "Sinkhorn-Knopp makes every prototype's share of each batch equal: the teacher cannot settle on a few.",
+        },
+    },
+    Lesson {
         id: "barlow-invariance-only",
         title: "Barlow Twins without redundancy reduction: dimensional collapse",
         explanation: "Barlow Twins drives the cross-correlation of two views' embeddings to the identity: \
@@ -365,6 +487,35 @@ pub const LESSONS: &[Lesson] = &[
             choices: &["stay flat", "lose its tail: fewer dimensions used", "grow"],
             answer: 1,
             why: "The invariance term alone is satisfied by a few redundant dimensions; nothing asks the others to carry different information.",
+        },
+    },
+    Lesson {
+        id: "vicreg-variance",
+        title: "VICReg without the variance term collapses",
+        explanation: "VICReg pulls the two views together (invariance: a mean squared error), keeps every \
+            embedding dimension's standard deviation over the batch at 1 or more (variance: a hinge), and \
+            decorrelates the dimensions (covariance). Set the variance weight to 0: a constant embedding \
+            has zero invariance loss and zero covariance, so nothing stops the collapse. The variance term \
+            measures exactly what the collapse gauge shows: how spread each dimension is.",
+        change: "Set the variance weight μ to 0.",
+        watch: "On the sphere view the clusters converge: std·√d falls towards 0 while vic_variance (the hinge, now unweighted) climbs to 1 and the loss falls (it looks like success).",
+        method: Method::Vicreg,
+        dataset: DatasetKind::Blobs,
+        start: &[],
+        at: 100,
+        changes: &[Setting::VarianceWeight(0.0)],
+        steps: 1000,
+        check: spread_falls,
+        phenomenon: Phenomenon::CompleteCollapse,
+        question: Question {
+            prompt: "Without the variance term, what will the loss do?",
+            choices: &[
+                "rise: the views disagree",
+                "fall, while the embedding collapses",
+                "stay the same",
+            ],
+            answer: 1,
+            why: "A constant embedding makes the invariance and covariance terms 0: the loss can only fall, and it falls by collapsing.",
         },
     },
     Lesson {

@@ -80,7 +80,8 @@ fn the_compare_window_makes_run_b_and_every_plot_shows_both_runs() {
         "kNN",
         "alignment",
         "uniformity",
-        "RankMe",
+        "RankMe of z",
+        "RankMe of h",
         "pred_cos",
     ] {
         h.get_by_label(&format!("A · {series}"));

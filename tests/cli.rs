@@ -68,6 +68,7 @@ fn run_writes_every_file_with_the_promised_columns_and_reruns_identically() {
         "knn_acc",
         "pos_cos",
         "neg_cos",
+        "rankme_h",
     ] {
         assert!(header.contains(&col), "metrics.csv lacks {col}: {header:?}");
     }
@@ -487,5 +488,66 @@ fn the_summary_names_only_the_files_this_run_wrote() {
         !text(&second).contains("pca.tsv"),
         "the summary claims a file it did not write: {}",
         text(&second)
+    );
+}
+
+/// `--dataset csv:PATH`: your own vectors train (three separated classes, a few broken rows
+/// skipped and counted in the warning); a file with no usable rows is refused naming it.
+#[test]
+fn a_csv_of_vectors_trains_and_a_broken_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut rng = contrastive_lab::rng::Rng::new(5);
+    let mut csv = String::from("x1,x2,x3,x4,species\n");
+    for i in 0..300 {
+        let k = i % 3;
+        let centre = [k as f32 * 3.0, -(k as f32) * 2.0, 1.0, 0.0];
+        let row: Vec<String> = centre
+            .iter()
+            .map(|c| format!("{:.3}", c + rng.normal()))
+            .collect();
+        csv += &format!(
+            "{},{}\n",
+            row.join(","),
+            ["setosa", "versicolor", "virginica"][k]
+        );
+    }
+    csv += "1,2,three,4,setosa\n1,2,3\n";
+    let good = dir.path().join("flowers.csv");
+    std::fs::write(&good, csv).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("out");
+    let o = run(&[
+        "run",
+        "--dataset",
+        &format!("csv:{}", good.display()),
+        "--steps",
+        "150",
+        "--set",
+        "probe_size=200",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("2 malformed row(s) skipped"), "{t}");
+    let metrics = read(&out.join("metrics.csv"));
+    let last = metrics.lines().last().unwrap_or_default();
+    let knn: f64 = last
+        .split(',')
+        .nth(7)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    assert!(knn > 0.8, "kNN on three separated classes: {last}");
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, "a,b,label\nx,y,1\n,,\n").unwrap_or_else(|e| panic!("{e}"));
+    assert_clean_failure(
+        &[
+            "run",
+            "--dataset",
+            &format!("csv:{}", broken.display()),
+            "--quiet",
+            "--out",
+            out.to_str().unwrap_or_default(),
+        ],
+        &["broken.csv", "usable row"],
     );
 }

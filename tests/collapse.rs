@@ -1,5 +1,5 @@
-//! Every collapse of DESIGN §5 reproduced with one toggle, and prevented by switching it back
-//! (blobs, 500 steps, default sizes, seeded).
+//! Each collapse the lessons teach reproduced with one toggle, and prevented by switching it
+//! back (blobs, 500 steps, default sizes, seeded).
 
 mod common;
 use common::{config, run, spread};
@@ -146,7 +146,7 @@ fn dino_needs_both_centering_and_sharpening() {
             .unwrap_or(f64::NAN)
     };
     let healthy = last("dino", &[]);
-    let no_center = last("dino", &[("centering", "false")]);
+    let no_center = last("dino", &[("centering", "off")]);
     let no_sharpen = last("dino", &[("sharpening", "false")]);
     println!(
         "dino teacher entropy / ln K: default {:.3}, no centering {:.4}, no sharpening {:.3}; KL {:.5} / {:.6} / {:.6}; default kNN {:.3}",
@@ -181,4 +181,55 @@ fn barlow_twins_without_redundancy_reduction_collapses_dimensionally() {
     );
     assert!(invariance_only.diagnostics.rankme < 0.5 * healthy.diagnostics.rankme);
     assert!(healthy.diagnostics.knn_acc >= 0.8);
+}
+
+#[test]
+fn vicreg_collapses_without_its_variance_term_and_learns_with_it() {
+    let healthy = last("vicreg", &[]);
+    let no_variance = last("vicreg", &[("variance_weight", "0")]);
+    let hinge = |s: &contrastive_lab::train::Snapshot| {
+        s.extra(contrastive_lab::metrics::Extra::VicVariance)
+            .unwrap_or(f64::NAN)
+    };
+    println!(
+        "vicreg std·√d: default {:.3} (kNN {:.3}, variance hinge {:.3}), variance weight 0: {:.4} (hinge {:.3})",
+        spread(&healthy),
+        healthy.diagnostics.knn_acc,
+        hinge(&healthy),
+        spread(&no_variance),
+        hinge(&no_variance)
+    );
+    assert!(spread(&healthy) >= 0.5 && healthy.diagnostics.knn_acc >= 0.8);
+    assert!(
+        spread(&no_variance) < 0.2,
+        "spread {}",
+        spread(&no_variance)
+    );
+    // The hinge is the collapse measure itself: near 1 when every dimension's std is near 0.
+    assert!(hinge(&no_variance) > 0.9 && hinge(&healthy) < 0.2);
+}
+
+/// Batch norm and collapse (Fetterman & Albrecht 2020): BYOL without it collapses, SimCLR,
+/// with its negatives, does not; layer norm (per-sample statistics) does not save BYOL here.
+#[test]
+fn byol_needs_batch_norm_and_simclr_does_not() {
+    let byol = last("byol", &[]);
+    let byol_no_bn = last(
+        "byol",
+        &[("projector_bn", "false"), ("predictor_bn", "false")],
+    );
+    let byol_layer = last("byol", &[("norm", "layer")]);
+    let simclr_no_bn = last("simclr", &[("projector_bn", "false")]);
+    println!(
+        "std·√d: BYOL {:.3}, BYOL without BN {:.4}, BYOL with layer norm {:.3}, SimCLR without BN {:.3} (kNN {:.2})",
+        spread(&byol),
+        spread(&byol_no_bn),
+        spread(&byol_layer),
+        spread(&simclr_no_bn),
+        simclr_no_bn.diagnostics.knn_acc
+    );
+    assert!(spread(&byol) >= 0.5);
+    assert!(spread(&byol_no_bn) < 0.1, "{}", spread(&byol_no_bn));
+    assert!(spread(&byol_layer) < 0.3, "{}", spread(&byol_layer));
+    assert!(spread(&simclr_no_bn) >= 0.8 && simclr_no_bn.diagnostics.knn_acc >= 0.9);
 }

@@ -496,3 +496,169 @@ fn moco_forces_are_autodiffs_gradient() {
         }
     }
 }
+
+/// VICReg's three terms against a plain f64 computation: mean squared error, the hinge on
+/// each dimension's unbiased std (ε = 1e-4), squared off-diagonal unbiased covariances / d.
+fn vicreg_ref(z1: &[f64], z2: &[f64], n: usize, d: usize) -> [f64; 3] {
+    let inv = z1.iter().zip(z2).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / (n * d) as f64;
+    let stats = |z: &[f64]| -> (f64, f64) {
+        let mean: Vec<f64> = (0..d)
+            .map(|k| (0..n).map(|i| z[i * d + k]).sum::<f64>() / n as f64)
+            .collect();
+        let cov = |a: usize, b: usize| -> f64 {
+            (0..n)
+                .map(|i| (z[i * d + a] - mean[a]) * (z[i * d + b] - mean[b]))
+                .sum::<f64>()
+                / (n - 1) as f64
+        };
+        let hinge = (0..d)
+            .map(|k| (1.0 - (cov(k, k) + 1e-4).sqrt()).max(0.0))
+            .sum::<f64>()
+            / d as f64;
+        let mut off = 0.0;
+        for a in 0..d {
+            for b in 0..d {
+                if a != b {
+                    off += cov(a, b).powi(2);
+                }
+            }
+        }
+        (hinge, off / d as f64)
+    };
+    let ((v1, c1), (v2, c2)) = (stats(z1), stats(z2));
+    [inv, (v1 + v2) / 2.0, c1 + c2]
+}
+
+#[test]
+fn vicreg_terms_match_brute_force() {
+    use contrastive_lab::methods::vicreg;
+    let mut rng = Rng::new(21);
+    for (n, d, scale) in [(8, 3, 1.0), (16, 6, 0.1), (5, 4, 3.0)] {
+        let z1: Vec<f64> = random(&mut rng, n, d).iter().map(|v| v * scale).collect();
+        let z2: Vec<f64> = z1.iter().map(|v| v + 0.3 * rng.normal() as f64).collect();
+        let [inv, var, cov] = vicreg_ref(&z1, &z2, n, d);
+        let (a, b, c) = vicreg::vicreg_terms(t(&z1, n), t(&z2, n));
+        close(value(a), inv, "VICReg invariance");
+        close(value(b), var, "VICReg variance");
+        close(value(c), cov, "VICReg covariance");
+        let total = value(vicreg::vicreg_loss(t(&z1, n), t(&z2, n), [25.0, 25.0, 1.0]));
+        close(total, 25.0 * inv + 25.0 * var + cov, "VICReg 25/25/1");
+    }
+    // A collapsed embedding: invariance and covariance 0, the variance hinge ≈ 1 (std 0).
+    let constant = vec![0.5; 8 * 3];
+    let (a, b, c) = vicreg::vicreg_terms(t(&constant, 8), t(&constant, 8));
+    close(value(a), 0.0, "collapsed invariance");
+    close(value(b), 1.0 - 1e-2, "collapsed variance: 1 − √ε");
+    close(value(c), 0.0, "collapsed covariance");
+}
+
+/// KoLeo against a brute-force f64 sum over all pairs: −(1/n) Σᵢ log(minⱼ≠ᵢ ‖x̂ᵢ − x̂ⱼ‖ + 1e-8).
+#[test]
+fn koleo_matches_brute_force_f64() {
+    let mut rng = Rng::new(22);
+    for (n, d) in [(10, 3), (40, 8), (7, 2)] {
+        let x = random(&mut rng, n, d);
+        let u: Vec<Vec<f64>> = rows(&x, d).iter().map(|r| unit(r)).collect();
+        let reference = -(0..n)
+            .map(|i| {
+                let nearest = (0..n)
+                    .filter(|&j| j != i)
+                    .map(|j| {
+                        u[i].iter()
+                            .zip(&u[j])
+                            .map(|(a, b)| (a - b).powi(2))
+                            .sum::<f64>()
+                            .sqrt()
+                    })
+                    .fold(f64::INFINITY, f64::min);
+                (nearest + 1e-8).ln()
+            })
+            .sum::<f64>()
+            / n as f64;
+        close(value(dino::koleo(t(&x, n))), reference, "KoLeo");
+    }
+}
+
+/// Sinkhorn-Knopp's output: every row a distribution (it ends on the samples), the prototypes'
+/// shares of the batch equal to within what 3 iterations reach, much closer than the plain
+/// softmax's; and with many iterations equal.
+#[test]
+fn sinkhorn_knopp_meets_its_marginals() {
+    let mut rng = Rng::new(23);
+    let (n, k) = (64, 10);
+    // Logits that favour prototype 0 strongly, as a collapsing teacher's would.
+    let logits: Vec<f64> = (0..n * k)
+        .map(|i| 0.3 * rng.normal() as f64 + if i % k == 0 { 0.5 } else { 0.0 })
+        .collect();
+    let column_error = |q: &[f32]| -> f64 {
+        (0..k)
+            .map(|c| {
+                let share: f64 = (0..n).map(|r| q[r * k + c] as f64).sum::<f64>() / n as f64;
+                (share - 1.0 / k as f64).abs()
+            })
+            .fold(0.0, f64::max)
+    };
+    let softmax = to_vec(dino::teacher_probs(t(&logits, n), None, 0.05)).unwrap_or_default();
+    for iterations in [3, 50] {
+        let q = to_vec(dino::sinkhorn_knopp(t(&logits, n), 0.05, iterations)).unwrap_or_default();
+        assert_eq!(q.len(), n * k);
+        for r in 0..n {
+            let sum: f64 = q[r * k..(r + 1) * k].iter().map(|&v| v as f64).sum();
+            assert!((sum - 1.0).abs() < 1e-4, "row {r} sums to {sum}");
+            assert!(q[r * k..(r + 1) * k].iter().all(|v| *v >= 0.0));
+        }
+        let (ours, plain) = (column_error(&q), column_error(&softmax));
+        println!(
+            "Sinkhorn {iterations} iterations: largest prototype share error {ours:.5} (softmax {plain:.4})"
+        );
+        assert!(ours < plain / 3.0, "{ours} vs softmax {plain}");
+        if iterations == 50 {
+            assert!(ours < 1e-3, "{ours}");
+        }
+    }
+}
+
+/// CLIP with every same-caption pair a positive, against a brute-force f64 sum of
+/// −(1/|Pᵢ|) Σ_{j∈Pᵢ} log softmax over rows and columns; with only the diagonal positive it is
+/// the paper's loss.
+#[test]
+fn multi_positive_clip_matches_brute_force_and_reduces_to_clip() {
+    let mut rng = Rng::new(24);
+    let (n, d) = (9, 4);
+    let img = random(&mut rng, n, d);
+    let txt = random(&mut rng, n, d);
+    let keys = [0, 1, 0, 2, 1, 3, 0, 4, 2];
+    let (ui, ut): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (
+        rows(&img, d).iter().map(|r| unit(r)).collect(),
+        rows(&txt, d).iter().map(|r| unit(r)).collect(),
+    );
+    for tau in [0.05, 0.5, 2.0] {
+        let side = |a: &[Vec<f64>], b: &[Vec<f64>]| -> f64 {
+            (0..n)
+                .map(|i| {
+                    let logits: Vec<f64> = (0..n).map(|j| dot(&a[i], &b[j]) / tau).collect();
+                    let positives: Vec<usize> = (0..n).filter(|&j| keys[j] == keys[i]).collect();
+                    positives.iter().map(|&p| ce(&logits, p)).sum::<f64>() / positives.len() as f64
+                })
+                .sum::<f64>()
+                / n as f64
+        };
+        let reference = (side(&ui, &ut) + side(&ut, &ui)) / 2.0;
+        let scale = || Tensor::<1>::from_floats([1.0 / tau as f32], &dev());
+        let mask = clip::same_caption(&keys, &dev());
+        let ours = value(clip::clip_loss_multi(t(&img, n), t(&txt, n), scale(), mask));
+        close(ours, reference, &format!("multi-positive CLIP τ={tau}"));
+        let distinct: Vec<usize> = (0..n).collect();
+        let identity = clip::same_caption(&distinct, &dev());
+        close(
+            value(clip::clip_loss_multi(
+                t(&img, n),
+                t(&txt, n),
+                scale(),
+                identity,
+            )),
+            value(clip::clip_loss(t(&img, n), t(&txt, n), scale())),
+            &format!("distinct captions = CLIP τ={tau}"),
+        );
+    }
+}

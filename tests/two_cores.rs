@@ -81,10 +81,10 @@ fn simsiam_on_two_cores_equals_one_graph() {
     let (config, learner, x1, x2) = setup(Method::SimSiam);
     let two_cores = simsiam::forward(&learner, x1.clone(), x2.clone(), &config);
     let net = &learner.online;
-    let (_, z1) = net.embed(x1, config.projector_bn);
-    let (_, z2) = net.embed(x2, config.projector_bn);
-    let p1 = net.predict(z1.clone(), config.predictor, config.predictor_bn);
-    let p2 = net.predict(z2.clone(), config.predictor, config.predictor_bn);
+    let (_, z1) = net.embed(x1, config.projector_norm());
+    let (_, z2) = net.embed(x2, config.projector_norm());
+    let p1 = net.predict(z1.clone(), config.predictor, config.predictor_norm());
+    let p2 = net.predict(z2.clone(), config.predictor, config.predictor_norm());
     let one_graph = (simsiam::negative_cosine(p1, z2.detach())
         + simsiam::negative_cosine(p2, z1.detach()))
     .div_scalar(2.0);
@@ -96,11 +96,19 @@ fn byol_on_two_cores_equals_one_graph() {
     let (config, learner, x1, x2) = setup(Method::Byol);
     let two_cores = byol::forward(&learner, x1.clone(), x2.clone(), &config);
     let (net, target) = (&learner.online, learner.teacher.as_ref().expect("target"));
-    let bn = config.projector_bn;
+    let bn = config.projector_norm();
     let t1 = target.embed(x1.clone().without_autodiff(), bn).1;
     let t2 = target.embed(x2.clone().without_autodiff(), bn).1;
-    let p1 = net.predict(net.embed(x1, bn).1, config.predictor, config.predictor_bn);
-    let p2 = net.predict(net.embed(x2, bn).1, config.predictor, config.predictor_bn);
+    let p1 = net.predict(
+        net.embed(x1, bn).1,
+        config.predictor,
+        config.predictor_norm(),
+    );
+    let p2 = net.predict(
+        net.embed(x2, bn).1,
+        config.predictor,
+        config.predictor_norm(),
+    );
     let one_graph = byol::regression_loss(p1, t2) + byol::regression_loss(p2, t1);
     assert_same(Method::Byol, two_cores, one_graph, &learner);
 }
@@ -110,7 +118,7 @@ fn dino_on_two_cores_equals_one_graph() {
     let (config, learner, x1, x2) = setup(Method::Dino);
     let two_cores = dino::forward(&learner, x1.clone(), x2.clone(), &config);
     let (net, teacher) = (&learner.online, learner.teacher.as_ref().expect("teacher"));
-    let bn = config.projector_bn;
+    let bn = config.projector_norm();
     let logits = |x: Tensor<2>| teacher.prototype_logits(teacher.embed(x, bn).1);
     let (t1, t2) = (
         logits(x1.clone().without_autodiff()),

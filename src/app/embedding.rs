@@ -831,6 +831,29 @@ impl RunView {
                         }
                     }
                 }
+                // CLIP's zero-shot prompts through the text tower, where the projection maps them.
+                let mut prompts: Vec<(usize, [f64; 2], String)> = Vec::new();
+                if let Some(p) = run
+                    .published
+                    .snapshot
+                    .as_ref()
+                    .and_then(|s| s.prompts.as_ref())
+                {
+                    let d = run.published.snapshot.as_ref().map_or(1, |s| s.dim.max(1));
+                    prompts =
+                        p.z.chunks_exact(d)
+                            .zip(p.classes.iter().zip(&p.texts))
+                            .filter_map(|(z, (&class, text))| {
+                                let at = project(view, run, z)?;
+                                Some((class, [at[0] as f64, at[1] as f64], text.clone()))
+                            })
+                            .collect();
+                    ui.label(egui::RichText::new(if prompts.is_empty() {
+                        format!("zero-shot accuracy {:.2}: the prompts are not drawn here (t-SNE has no map for points it was not fitted on)", p.accuracy)
+                    } else {
+                        format!("◆ the zero-shot prompts (\"{}\" …) through the text tower: each image's nearest prompt is its zero-shot class (accuracy {:.2})", p.texts.first().map_or("", |t| t.as_str()), p.accuracy)
+                    }).small());
+                }
                 if link.shade.is_some() {
                     ui.label("neighbour agreement with the other run (k = 10): share of each sample's nearest neighbours the two runs have in common");
                 }
@@ -900,6 +923,29 @@ impl RunView {
                     }
                     if let Some(o) = &overlay {
                         draw_overlay(plot, o);
+                    }
+                    for (class, at, text) in &prompts {
+                        plot.points(
+                            Points::new("", PlotPoints::from(vec![*at]))
+                                .shape(egui_plot::MarkerShape::Diamond)
+                                .color(class_colour(*class))
+                                .radius(radius + 6.0),
+                        );
+                        plot.points(
+                            Points::new("", PlotPoints::from(vec![*at]))
+                                .shape(egui_plot::MarkerShape::Diamond)
+                                .color(Color32::WHITE)
+                                .filled(false)
+                                .radius(radius + 7.0),
+                        );
+                        plot.text(
+                            egui_plot::Text::new(
+                                "",
+                                egui_plot::PlotPoint::new(at[0], at[1]),
+                                egui::RichText::new(text).strong().color(Color32::WHITE),
+                            )
+                            .anchor(egui::Align2::LEFT_BOTTOM),
+                        );
                     }
                     self.ringed = link.highlight.filter(|&i| i < points.len());
                     if let Some(p) = link.highlight.and_then(|i| points.get(i)) {

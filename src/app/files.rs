@@ -20,6 +20,7 @@ pub enum FileWindow {
     OpenRun,
     SaveRun,
     ImageFolder,
+    CsvFile,
     Export,
 }
 
@@ -31,6 +32,7 @@ impl FileWindow {
             Self::OpenRun => "Open run",
             Self::SaveRun => "Save run",
             Self::ImageFolder => "Train on an image folder",
+            Self::CsvFile => "Train on a CSV",
             Self::Export => "Export",
         }
     }
@@ -62,6 +64,8 @@ pub struct Paths {
     pub scenario: String,
     pub export_dir: String,
     pub image_folder: String,
+    /// A CSV of vectors (File → Train on a CSV).
+    pub csv_file: String,
     /// A recorded run (File → Save run / Open run).
     pub run: String,
 }
@@ -72,6 +76,7 @@ impl Default for Paths {
             scenario: "scenario.toml".into(),
             export_dir: "contrastive-lab-exports".into(),
             image_folder: String::new(),
+            csv_file: String::new(),
             run: "run.clr".into(),
         }
     }
@@ -85,6 +90,7 @@ pub fn menu(ui: &mut Ui, app: &mut LabApp) {
             FileWindow::OpenRun,
             FileWindow::SaveRun,
             FileWindow::ImageFolder,
+            FileWindow::CsvFile,
             FileWindow::Export,
         ] {
             if ui.button(format!("{}...", w.title())).clicked() {
@@ -101,6 +107,23 @@ pub fn menu(ui: &mut Ui, app: &mut LabApp) {
             ui.close();
         }
     });
+}
+
+/// Switch the run to the dataset `prefix` + `path` (`folder:` or `csv:`). An empty path is
+/// refused here ("needs a path"); a broken dataset shows as a red banner when the trainer
+/// loads it, and the current run goes on.
+fn train_on(app: &mut LabApp, prefix: &str, path: &str) {
+    let path = path.trim();
+    match format!("{prefix}{path}").parse::<DatasetKind>() {
+        Err(e) => app.files.message = Some(Err(e.to_string())),
+        Ok(dataset) => {
+            app.set_setting(Setting::Dataset(dataset));
+            app.files.message = Some(Ok(format!(
+                "loading {path}: a problem with it shows as a red banner, and the current run goes on"
+            )));
+            app.files.open = None;
+        }
+    }
 }
 
 /// The folder `path` points into: itself if it is a folder, else its parent ("." if none).
@@ -207,18 +230,16 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) {
                 ui.label("One sub-folder per class (folder/cats/1.png, folder/dogs/2.jpg ...). Images are resized to 24 x 24; unreadable files are skipped and counted.");
                 browser(ui, &mut app.state.paths.image_folder, None);
                 if ui.button("Use this folder").clicked() {
-                    let folder = app.state.paths.image_folder.trim().to_string();
-                    // An empty path is refused here ("folder: needs a path").
-                    match format!("folder:{folder}").parse::<DatasetKind>() {
-                        Err(e) => app.files.message = Some(Err(e.to_string())),
-                        Ok(dataset) => {
-                            app.set_setting(Setting::Dataset(dataset));
-                            app.files.message = Some(Ok(format!(
-                                "loading {folder}: a problem with it shows as a red banner, and the current run goes on"
-                            )));
-                            app.files.open = None;
-                        }
-                    }
+                    let folder = app.state.paths.image_folder.clone();
+                    train_on(app, "folder:", &folder);
+                }
+            }
+            FileWindow::CsvFile => {
+                ui.label("One sample per row: numeric columns and a label column (headed label, class, target or y; else the last column). Columns are standardised; malformed rows are skipped and counted.");
+                browser(ui, &mut app.state.paths.csv_file, Some("csv"));
+                if ui.button("Use this file").clicked() {
+                    let file = app.state.paths.csv_file.clone();
+                    train_on(app, "csv:", &file);
                 }
             }
             FileWindow::Export => {

@@ -35,7 +35,10 @@ pub fn unavailable(method: Method) -> Option<&'static str> {
         Method::Barlow => {
             Some("Barlow Twins' loss acts on the batch's cross-correlation, not on single points")
         }
-        Method::Dino => {
+        Method::Vicreg => Some(
+            "VICReg's variance and covariance terms act on the batch's statistics, not on single points",
+        ),
+        Method::Dino | Method::DinoV2 => {
             Some("DINO's loss compares distributions: see What the loss sees, teacher vs student")
         }
     }

@@ -226,7 +226,7 @@ impl LabApp {
         use lessons::Phenomenon::*;
         let view = &mut self.state.view;
         match phenomenon {
-            CompleteCollapse | DimensionalCollapse => {
+            CompleteCollapse | DimensionalCollapse | NoCollapse => {
                 view.tab = CentralTab::Embedding;
                 view.projection = Projection::Unit;
                 view.zoom_to_fit = false;
@@ -235,7 +235,7 @@ impl LabApp {
                 view.tab = CentralTab::LossView;
                 view.matrix = Matrix::Softmax;
             }
-            OnePrototype | UniformOutput => {
+            OnePrototype | UniformOutput | BalancedPrototypes => {
                 view.tab = CentralTab::LossView;
                 view.matrix = Matrix::Prototypes;
             }

@@ -5,6 +5,7 @@
 
 use super::RunFrame;
 use super::embedding::ViewState;
+use crate::config::Centering;
 use crate::render::palette::{class_colour, diverging, sequential};
 use egui::{Rect, Sense, Ui, pos2, vec2};
 use serde::{Deserialize, Serialize};
@@ -172,7 +173,11 @@ fn prototypes(ui: &mut Ui, run: &RunFrame, d: &crate::train::snapshot::Prototype
         "{m} probe samples (rows, by class) × {} prototypes (columns). Left: the teacher's target softmax((t − c) / τ_t), τ_t = {:.3}{}; right: the student's softmax(s / τ_s), τ_s = {:.3}. DINO trains the student to match the teacher: −Σ P_teacher log P_student.",
         d.k,
         crate::methods::dino::teacher_temperature(c),
-        if c.centering { ", centred" } else { ", not centred" },
+        match c.centering {
+            Centering::Ema => ", centred",
+            Centering::Sinkhorn => ", Sinkhorn-Knopp",
+            Centering::Off => ", not centred",
+        },
         c.student_temperature
     ));
     let gap = 12.0;

@@ -89,6 +89,14 @@ const MI_BOUND: Series = Series {
     },
 };
 
+/// Method accuracies drawn on the kNN plot (same scale, same question: what does the
+/// embedding get right), with their colours.
+const ACCURACIES: [Extra; 2] = [Extra::ZeroShotAcc, Extra::RetrievalAcc];
+const ACCURACY_COLOURS: [Color32; 2] = [
+    Color32::from_rgb(255, 120, 200),
+    Color32::from_rgb(120, 200, 255),
+];
+
 const CHARTS: &[Chart] = &[
     Chart {
         id: "align",
@@ -120,18 +128,31 @@ const CHARTS: &[Chart] = &[
     },
     Chart {
         id: "rankme",
-        title: "RankMe (effective rank of the embedding)",
-        lines: &[Series {
-            name: "RankMe",
-            value: |r| r.diagnostics.rankme,
-            colour: Color32::KHAKI,
-            formula: |r, c| {
-                format!(
-                    "RankMe = exp(−Σₖ pₖ log pₖ), pₖ = σₖ / Σσ + 1e-7 over the singular values σ of the centred embedding = {:.2} (at most d = {})",
-                    r.diagnostics.rankme, c.dim
-                )
+        title: "RankMe (effective rank) of the embedding z and the representation h",
+        lines: &[
+            Series {
+                name: "RankMe of z",
+                value: |r| r.diagnostics.rankme,
+                colour: Color32::KHAKI,
+                formula: |r, c| {
+                    format!(
+                        "RankMe of the embedding z = exp(−Σₖ pₖ log pₖ), pₖ = σₖ / Σσ + 1e-7 over the singular values σ of the centred embedding = {:.2} (at most d = {})",
+                        r.diagnostics.rankme, c.dim
+                    )
+                },
             },
-        }],
+            Series {
+                name: "RankMe of h",
+                value: |r| r.diagnostics.rankme_h,
+                colour: Color32::from_rgb(150, 200, 120),
+                formula: |r, _| {
+                    format!(
+                        "RankMe of the representation h (the encoder's output, what Garrido et al. report) = {:.2}",
+                        r.diagnostics.rankme_h
+                    )
+                },
+            },
+        ],
     },
     Chart {
         id: "cos",
@@ -468,12 +489,28 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
         );
         shown.push(("spread".into(), r));
         let baseline = rows.first().map(|r| r.diagnostics.knn_acc).unwrap_or(0.0);
-        ui.label("kNN accuracy (k = 20, cosine) on held-out probe samples");
+        let reported = |metric: &Extra| rows.last().is_some_and(|r| r.extra(*metric).is_finite());
+        let accuracies: Vec<Extra> = ACCURACIES.iter().copied().filter(reported).collect();
+        let mut lines = vec![drawn(&KNN, ctx)];
+        lines.extend(accuracies.iter().zip(ACCURACY_COLOURS).map(|(&metric, colour)| {
+            let line: Drawn<'_> = (
+                metric.name(),
+                Box::new(move |r: &MetricsRow| r.extra(metric)),
+                colour,
+                Box::new(move |r: &MetricsRow| extra_formula(metric, r)),
+            );
+            line
+        }));
+        ui.label(if accuracies.is_empty() {
+            "kNN accuracy (k = 20, cosine) on held-out probe samples"
+        } else {
+            "kNN accuracy (k = 20, cosine) on held-out probe samples, zero-shot accuracy (nearest prompt) and image→caption retrieval"
+        });
         let r = time_plot(
             ui,
             &plotted,
             "knn",
-            vec![drawn(&KNN, ctx)],
+            lines,
             &[("random encoder", baseline)],
         );
         shown.push(("knn".into(), r));
@@ -499,7 +536,7 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
                 r.extras
                     .iter()
                     .map(|(k, _)| *k)
-                    .filter(|k| *k != Extra::MiBound)
+                    .filter(|k| *k != Extra::MiBound && !ACCURACIES.contains(k))
                     .collect()
             })
             .unwrap_or_default();

@@ -12,7 +12,7 @@ use super::run::{
 };
 use crate::config::{Key, Setting};
 use crate::error::{LabError, Result};
-use crate::export::{self, METRIC_COLUMNS};
+use crate::export::{self, LATER_COLUMNS, METRIC_COLUMNS};
 use crate::metrics::agreement::{AGREEMENT_K, mean_agreement};
 use crate::scenario::Scenario;
 use crate::train::{MetricsRow, Session, Snapshot, device};
@@ -209,14 +209,8 @@ pub fn compare_csv(
     agreement: &[(usize, f64)],
 ) -> String {
     let columns = |session: &Session, prefix: &str| -> Vec<String> {
-        METRIC_COLUMNS
-            .iter()
-            .map(|(name, _)| *name)
-            .chain(
-                crate::methods::metrics(session.config().method)
-                    .iter()
-                    .map(|m| m.name()),
-            )
+        export::metric_names(session.config().method)
+            .into_iter()
             .map(|name| format!("{prefix}{name}"))
             .collect()
     };
@@ -228,11 +222,8 @@ pub fn compare_csv(
         .join(",");
     out.push('\n');
     let values = |s: &Snapshot| -> String {
-        let row = MetricsRow::of(s);
-        METRIC_COLUMNS
-            .iter()
-            .map(|(_, value)| value(&row))
-            .chain(row.extras.iter().map(|(_, v)| *v))
+        export::metric_values(&MetricsRow::of(s))
+            .into_iter()
             .map(|v| v.to_string())
             .collect::<Vec<_>>()
             .join(",")
@@ -269,7 +260,7 @@ pub fn summary_text_compare(s: &CompareSummary, out: &Path) -> String {
             a.step.min(b.step)
         ));
         let (ra, rb) = (MetricsRow::of(a), MetricsRow::of(b));
-        for (name, value) in &METRIC_COLUMNS {
+        for (name, value) in METRIC_COLUMNS.iter().chain(&LATER_COLUMNS) {
             let (va, vb) = (value(&ra), value(&rb));
             lines.push(format!(
                 "  {name:<13} A {va:>9.4}   B {vb:>9.4}   B − A {:+.4}",

@@ -50,11 +50,9 @@ pub enum CliCommand {
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct RunArgs {
-    /// simclr | moco | clip | byol | simsiam | barlow | dino
-    #[arg(long)]
+    #[arg(long, help = crate::config::Key::Method.spec().help)]
     pub method: Option<String>,
-    /// blobs | shapes | digits
-    #[arg(long)]
+    #[arg(long, help = crate::config::Key::Dataset.spec().help)]
     pub dataset: Option<String>,
     /// Training steps.
     #[arg(long)]

@@ -2,7 +2,7 @@
 //! (its [`Spec`]) and how a value of each setting's type is read, written and checked
 //! ([`SettingValue`]). The declarations themselves are in `config.rs`.
 
-use super::{DatasetKind, Method, OptimizerKind};
+use super::{Centering, DatasetKind, Method, NormKind, OptimizerKind};
 use crate::error::{LabError, Result};
 use std::str::FromStr;
 
@@ -214,6 +214,8 @@ macro_rules! choice_value {
 choice_value!(Method, Method::ALL.to_vec());
 choice_value!(DatasetKind, DatasetKind::ALL.to_vec());
 choice_value!(OptimizerKind, OptimizerKind::ALL.to_vec());
+choice_value!(NormKind, NormKind::ALL.to_vec());
+choice_value!(Centering, Centering::ALL.to_vec());
 
 /// Declares every setting once (used once, in `config.rs`). Each entry gives the enum variant, the field and its type, the
 /// default (and the methods whose paper uses another), how a change applies, the domain, the

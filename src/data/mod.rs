@@ -3,6 +3,7 @@
 
 pub mod augment;
 pub mod blobs;
+pub mod csv;
 pub mod digits;
 pub mod folder;
 pub mod probe;
@@ -113,10 +114,30 @@ pub trait Source: Send + Sync {
     fn caption_text(&self, _i: usize) -> Option<String> {
         None
     }
+    /// Paired sets: which caption sample `i` has (equal keys, equal captions), so a loss can
+    /// count every pair with the same caption as a positive.
+    fn caption_key(&self, _i: usize) -> Option<usize> {
+        None
+    }
+    /// Paired sets: the prompts of zero-shot classification, one per class, built from the
+    /// caption vocabulary.
+    fn prompts(&self) -> Vec<Prompt> {
+        Vec::new()
+    }
     /// Something the user should know about the data (e.g. files that could not be read).
     fn warning(&self) -> Option<String> {
         None
     }
+}
+
+/// A caption made from the vocabulary for zero-shot classification: the text tower embeds it
+/// and every image nearest to it is classified as `class`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prompt {
+    pub text: String,
+    pub class: usize,
+    /// `[caption_dim]` the caption encoding.
+    pub encoding: Vec<f32>,
 }
 
 /// Build the dataset a config asks for. CLIP gets the paired image↔caption set.
@@ -138,6 +159,7 @@ pub fn build(config: &RunConfig) -> Result<Arc<dyn Source>> {
         (DatasetKind::Shapes, _) => Arc::new(shapes::Shapes::new(seed)),
         (DatasetKind::Digits, _) => Arc::new(digits::Digits::load()?),
         (DatasetKind::Folder(path), _) => Arc::new(folder::ImageFolder::load(path)?),
+        (DatasetKind::Csv(path), _) => Arc::new(csv::CsvVectors::load(path)?),
     })
 }
 
@@ -160,6 +182,8 @@ pub struct Batch {
     pub x2: Vec<f32>,
     pub indices: Vec<usize>,
     pub labels: Vec<usize>,
+    /// Paired sets: each sample's caption key (see [`Source::caption_key`]); empty otherwise.
+    pub caption_keys: Vec<usize>,
 }
 
 /// Draws batches without replacement within an epoch, reshuffling each epoch, so a batch holds
@@ -224,12 +248,17 @@ impl Sampler {
             }
         }
         let labels = indices.iter().map(|&i| source.label(i)).collect();
+        let caption_keys = indices
+            .iter()
+            .filter_map(|&i| source.caption_key(i))
+            .collect();
         Batch {
             size,
             x1,
             x2,
             indices,
             labels,
+            caption_keys,
         }
     }
 }

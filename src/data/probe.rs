@@ -22,6 +22,8 @@ pub struct Probe {
     /// Dataset index of each probe sample (thumbnails, hover).
     pub indices: Vec<usize>,
     pub n_reference: usize,
+    /// Paired sets: the zero-shot prompts (see [`Source::prompts`]).
+    pub prompts: Vec<super::Prompt>,
 }
 
 impl Probe {
@@ -54,6 +56,7 @@ impl Probe {
             labels,
             indices,
             n_reference: ((n as f64) * REFERENCE_FRACTION).round() as usize,
+            prompts: source.prompts(),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! shortcut), and are what the captions of the paired set describe for CLIP.
 
 use super::augment::{self, Image};
-use super::{InputKind, Source};
+use super::{InputKind, Prompt, Source};
 use crate::rng::Rng;
 
 pub const SIZE: usize = 16;
@@ -19,6 +19,8 @@ pub const VPOS: [&str; 3] = ["top", "middle", "bottom"];
 
 /// Caption slots, each a one-hot block: the text encoder sees `[size | colour | shape | h | v]`.
 const SLOTS: [&[&str]; 5] = [&SIZES, &COLOURS, &SHAPES, &HPOS, &VPOS];
+/// Which slot names the shape (the class).
+const SHAPE_SLOT: usize = 2;
 
 /// A shape's colour is random, so colour is pure nuisance here: hue is randomised over the whole
 /// circle and grayscale is frequent. With SimCLR's milder ImageNet recipe, colour stays an
@@ -314,6 +316,38 @@ impl Source for Shapes {
 
     fn caption_text(&self, i: usize) -> Option<String> {
         Some(self.specs[i].caption())
+    }
+
+    fn caption_key(&self, i: usize) -> Option<usize> {
+        // The words as digits of a mixed-radix number: one key per distinct caption.
+        self.paired.then(|| {
+            SLOTS
+                .iter()
+                .zip(self.specs[i].words())
+                .fold(0, |key, (slot, w)| key * slot.len() + w)
+        })
+    }
+
+    /// One prompt per shape: the caption with only its shape word (the other slots empty, as
+    /// the text tower sees them when words are dropped).
+    fn prompts(&self) -> Vec<Prompt> {
+        if !self.paired {
+            return Vec::new();
+        }
+        let offset: usize = SLOTS[..SHAPE_SLOT].iter().map(|s| s.len()).sum();
+        SHAPES
+            .iter()
+            .enumerate()
+            .map(|(class, word)| {
+                let mut encoding = vec![0.0; caption_dim()];
+                encoding[offset + class] = 1.0;
+                Prompt {
+                    text: format!("a {word}"),
+                    class,
+                    encoding,
+                }
+            })
+            .collect()
     }
 }
 

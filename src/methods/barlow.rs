@@ -51,8 +51,8 @@ pub fn barlow_loss(z1: Tensor<2>, z2: Tensor<2>, lambda: f64) -> Tensor<1> {
 }
 
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
-    let (h1, z1) = learner.online.embed(x1, config.projector_bn); // [batch, out]
-    let (_, z2) = learner.online.embed(x2, config.projector_bn);
+    let (h1, z1) = learner.online.embed(x1, config.projector_norm()); // [batch, out]
+    let (_, z2) = learner.online.embed(x2, config.projector_norm());
     let outputs = vec![h1, z1.clone(), z2.clone()];
     let loss = if config.redundancy_only {
         barlow_terms(z1, z2).1.mul_scalar(config.lambda)

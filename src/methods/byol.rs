@@ -30,11 +30,11 @@ pub fn regression_loss(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
 }
 
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
-    let bn = config.projector_bn;
+    let bn = config.projector_norm();
     // online encoder + projector → z, predictor → p: `[batch, in] → ([batch, feat], z, p)`
     let online_branch = |net: &Network, x: Tensor<2>| {
         let (h, z) = net.embed(x, bn);
-        let p = net.predict(z.clone(), config.predictor, config.predictor_bn);
+        let p = net.predict(z.clone(), config.predictor, config.predictor_norm());
         (h, z, p)
     };
     match (&learner.teacher, config.stop_gradient) {

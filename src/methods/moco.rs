@@ -87,12 +87,12 @@ pub fn resize(queue: Tensor<2>, size: usize, rng: &mut Rng) -> Tensor<2> {
 }
 
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
-    let (_, q) = learner.online.embed(x1, config.projector_bn); // [batch, out]
+    let (_, q) = learner.online.embed(x1, config.projector_norm()); // [batch, out]
     let x2 = x2.without_autodiff();
     // Keys come from the momentum encoder, without a graph (MoCo never back-propagates into k).
     let k = match &learner.teacher {
-        Some(key_encoder) => key_encoder.embed(x2, config.projector_bn).1,
-        None => learner.online.embed(x2, config.projector_bn).1.detach(),
+        Some(key_encoder) => key_encoder.embed(x2, config.projector_norm()).1,
+        None => learner.online.embed(x2, config.projector_norm()).1.detach(),
     };
     let k = l2_normalize(k); // [batch, out]
     let queue = learner

@@ -1,4 +1,4 @@
-//! The seven methods, one file each. Every file holds the method's loss as a public function
+//! The nine methods (DINOv2 shares DINO's file), one file each. Every file holds the method's loss as a public function
 //! on embedding tensors (tested against independent references) and its training forward.
 //! [`Learner`] owns what they share: the online network, the EMA teacher, the optimizer and
 //! method state (MoCo's queue, DINO's centre), and runs the three visible lines of a step:
@@ -13,6 +13,7 @@ pub mod moco;
 pub mod parallel;
 pub mod simclr;
 pub mod simsiam;
+pub mod vicreg;
 
 use crate::config::{Key, Knob, Method, OptimizerKind, RunConfig};
 use crate::data::{Batch, Source};
@@ -236,7 +237,9 @@ impl Learner {
         let state = MethodState {
             queue: (config.method == Method::Moco)
                 .then(|| moco::random_queue(&mut rng, config.queue_size, config.out_dim, &device)),
-            center: (config.method == Method::Dino)
+            center: config
+                .method
+                .is_dino()
                 .then(|| Tensor::zeros([1, config.prototypes], &device.clone().without_autodiff())),
         };
         Self {
@@ -335,11 +338,12 @@ impl Learner {
         match config.method {
             Method::SimClr => simclr::forward(self, x1, x2, config),
             Method::Moco => moco::forward(self, x1, x2, config),
-            Method::Clip => clip::forward(self, x1, x2, config),
+            Method::Clip => clip::forward(self, x1, x2, &batch.caption_keys, config),
             Method::Byol => byol::forward(self, x1, x2, config),
             Method::SimSiam => simsiam::forward(self, x1, x2, config),
             Method::Barlow => barlow::forward(self, x1, x2, config),
-            Method::Dino => dino::forward(self, x1, x2, config),
+            Method::Vicreg => vicreg::forward(self, x1, x2, config),
+            Method::Dino | Method::DinoV2 => dino::forward(self, x1, x2, config),
         }
     }
 
@@ -379,7 +383,8 @@ pub fn metrics(method: Method) -> &'static [crate::metrics::Extra] {
         Method::Byol => byol::METRICS,
         Method::SimSiam => simsiam::METRICS,
         Method::Barlow => barlow::METRICS,
-        Method::Dino => dino::METRICS,
+        Method::Vicreg => vicreg::METRICS,
+        Method::Dino | Method::DinoV2 => dino::METRICS,
     }
 }
 
@@ -392,16 +397,18 @@ pub fn knobs(method: Method) -> &'static [Knob] {
         Method::Byol => byol::KNOBS,
         Method::SimSiam => simsiam::KNOBS,
         Method::Barlow => barlow::KNOBS,
-        Method::Dino => dino::KNOBS,
+        Method::Vicreg => vicreg::KNOBS,
+        Method::Dino | Method::DinoV2 => dino::KNOBS,
     }
 }
 
-/// The EMA momentum at `step`: fixed, or BYOL's cosine schedule from `momentum` towards 1.
+/// The EMA momentum at `step`: fixed, or BYOL's cosine schedule from `momentum` to 1 at
+/// `momentum_horizon` (the papers' whole run; a live run has no end).
 pub fn effective_momentum(config: &RunConfig, step: usize) -> f64 {
     if !config.momentum_schedule {
         return config.momentum;
     }
-    let progress = (step as f64 / config.steps.max(1) as f64).min(1.0);
+    let progress = (step as f64 / config.momentum_horizon.max(1) as f64).min(1.0);
     1.0 - (1.0 - config.momentum) * ((std::f64::consts::PI * progress).cos() + 1.0) / 2.0
 }
 
@@ -413,7 +420,7 @@ mod tests {
     fn cosine_schedule_goes_from_base_to_one() {
         let mut c = RunConfig::for_method(Method::Byol);
         c.momentum_schedule = true;
-        c.steps = 100;
+        c.momentum_horizon = 100;
         assert!((effective_momentum(&c, 0) - 0.99).abs() < 1e-12);
         assert!((effective_momentum(&c, 100) - 1.0).abs() < 1e-12);
         c.momentum_schedule = false;

@@ -61,7 +61,7 @@ pub fn nt_xent_views(z: Tensor<2>, temperature: f64) -> Tensor<1> {
 /// sees all 2N views) and the PyTorch reference: one pass instead of two.
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
     let x = Tensor::cat(vec![x1, x2], 0); // [2n, in]
-    let (h, z) = learner.online.embed(x, config.projector_bn); // [2n, feat], [2n, out]
+    let (h, z) = learner.online.embed(x, config.projector_norm()); // [2n, feat], [2n, out]
     Forward {
         loss: nt_xent_views(z.clone(), config.temperature),
         outputs: vec![h, z],

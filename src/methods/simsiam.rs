@@ -29,8 +29,8 @@ pub fn negative_cosine(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
 pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
     // encoder + projector → z, predictor → p: `[batch, in] → ([batch, feat], z, p)`
     let branch = |net: &Network, x: Tensor<2>| {
-        let (h, z) = net.embed(x, config.projector_bn);
-        let p = net.predict(z.clone(), config.predictor, config.predictor_bn);
+        let (h, z) = net.embed(x, config.projector_norm());
+        let p = net.predict(z.clone(), config.predictor, config.predictor_norm());
         (h, z, p)
     };
     if config.stop_gradient {

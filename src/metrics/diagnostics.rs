@@ -14,10 +14,16 @@ pub struct Diagnostics {
     pub std_ref: f64,
     /// `E‖ẑ_a − ẑ_b‖²` over the probe's positive pairs (Wang & Isola): lower is more aligned.
     pub alignment: f64,
-    /// `log E exp(−2‖ẑ_i − ẑ_j‖²)` over distinct probe pairs: lower is more uniform.
+    /// `log E exp(−2‖ẑ_i − ẑ_j‖²)` over distinct probe pairs of each view, averaged over the two
+    /// views (Wang & Isola's `(L_uniform(x) + L_uniform(y)) / 2`): lower is more uniform.
     pub uniformity: f64,
-    /// RankMe `exp(−Σ p_k log p_k)`, `p_k = σ_k/‖σ‖₁ + 1e-7` (Garrido et al.): effective rank.
+    /// RankMe `exp(−Σ p_k log p_k)`, `p_k = σ_k/‖σ‖₁ + 1e-7` (Garrido et al.) of the embedding
+    /// z: effective rank.
     pub rankme: f64,
+    /// RankMe of the representation h (what Garrido et al. report: the encoder's output, the
+    /// features a downstream task uses).
+    #[serde(default)]
+    pub rankme_h: f64,
     /// kNN accuracy (cosine, k = 20) of the held-out probe queries on the representation h.
     pub knn_acc: f64,
     /// Mean cosine of positive pairs.
@@ -170,8 +176,9 @@ pub fn compute(e: &ProbeEmbeddings<'_>) -> Diagnostics {
         std: normalized_std(e.z, e.d),
         std_ref: 1.0 / (e.d as f64).sqrt(),
         alignment: alignment(e.z_a, e.z_b, e.d),
-        uniformity: uniformity(e.z, e.d),
+        uniformity: (uniformity(e.z_a, e.d) + uniformity(e.z_b, e.d)) / 2.0,
         rankme: rankme(&singular_values(e.z, n, e.d, false)),
+        rankme_h: rankme(&singular_values(e.h, n, e.f, false)),
         knn_acc: knn_accuracy(e.h, e.f, e.labels, e.n_reference, DEFAULT_K),
         pos_cos: paired_cosine(e.z_a, e.z_b, e.d),
         neg_cos: mean_negative_cosine(e.z, e.d),

@@ -12,8 +12,13 @@ pub enum Extra {
     PredCos,
     Invariance,
     Redundancy,
+    VicInvariance,
+    VicVariance,
+    VicCovariance,
     TeacherEntropy,
     Kl,
+    Koleo,
+    ZeroShotAcc,
 }
 
 impl Extra {
@@ -29,7 +34,12 @@ impl Extra {
             Extra::Invariance => "invariance",
             Extra::Redundancy => "redundancy",
             Extra::TeacherEntropy => "teacher_entropy",
+            Extra::VicInvariance => "vic_invariance",
+            Extra::VicVariance => "vic_variance",
+            Extra::VicCovariance => "vic_covariance",
             Extra::Kl => "kl",
+            Extra::Koleo => "koleo",
+            Extra::ZeroShotAcc => "zero_shot_acc",
         }
     }
 
@@ -57,6 +67,19 @@ impl Extra {
                 "mean over the probe of −Σₖ P_t(k) log P_t(k): 0 = one prototype, ln K = uniform"
             }
             Extra::Kl => "mean over the probe of KL(P_teacher ‖ P_student) = Σₖ P_t log(P_t / P_s)",
+            Extra::VicInvariance => "mean squared error between the two views' embeddings",
+            Extra::VicVariance => {
+                "mean over dimensions of max(0, 1 − √(Var + 1e-4)), averaged over the views: 0 = every dimension spread, 1 = collapsed"
+            }
+            Extra::VicCovariance => {
+                "Σᵢ≠ⱼ Cov(z)ᵢⱼ² / d, summed over the views: 0 = decorrelated dimensions"
+            }
+            Extra::Koleo => {
+                "KoLeo −(1/n) Σᵢ log minⱼ ‖ĥᵢ − ĥⱼ‖ on the probe's ℓ2-normalised representations: lower = nearest neighbours farther apart"
+            }
+            Extra::ZeroShotAcc => {
+                "fraction of probe images whose nearest prompt embedding (cosine) names their shape, prompts from the caption vocabulary"
+            }
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Batch normalisation over the batch axis that always normalises with the *current batch's*
+//! Batch normalisation over the batch axis (and layer normalisation, its per-sample twin) that always normalises with the *current batch's*
 //! statistics.
 //!
 //! Why not `burn::nn::BatchNorm`: it switches to running statistics off the autodiff device,
@@ -38,6 +38,16 @@ impl BatchNorm1d {
         // forward and backward.
         let scale = var.add_scalar(self.epsilon).sqrt().recip() * self.gamma.val().unsqueeze_dim(0);
         centred * scale + self.beta.val().unsqueeze_dim(0)
+    }
+
+    /// Layer norm with the same γ/β: each sample standardised over its own features, so no
+    /// sample's output depends on another's. `[batch, features] → [batch, features]`
+    pub fn forward_layer(&self, x: Tensor<2>) -> Tensor<2> {
+        let mean = x.clone().mean_dim(1); // [batch, 1]
+        let centred = x - mean;
+        let var = centred.clone().square().mean_dim(1); // [batch, 1]
+        let scaled = centred * var.add_scalar(self.epsilon).sqrt().recip();
+        scaled * self.gamma.val().unsqueeze_dim(0) + self.beta.val().unsqueeze_dim(0)
     }
 }
 

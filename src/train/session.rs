@@ -223,7 +223,7 @@ impl Session {
 
         let net = self.learner.online.valid();
         let device = self.learner.inference_device();
-        let bn = self.config.projector_bn;
+        let bn = self.config.projector_norm();
         let n = self.probe.n;
         let (h, z) = net.embed(tensor2(&self.probe.inputs, n, &device), bn);
         let (_, z_a) = net.embed(tensor2(&self.probe.view_a, n, &device), bn);
@@ -251,7 +251,7 @@ impl Session {
             &self.learner,
             &self.config,
             &self.probe,
-            (&z, &z_a, &z_b),
+            (&h, &z, &z_a, &z_b),
             (self.step, loss),
         )?;
         Ok(Snapshot {
@@ -260,6 +260,7 @@ impl Session {
             diagnostics,
             extras: extras.numbers,
             prototypes: extras.prototypes,
+            prompts: extras.prompts,
             z,
             dim: d,
             pairs: PairSimilarity::of(&z_a, &z_b, d, &self.probe.labels),

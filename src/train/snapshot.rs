@@ -2,9 +2,9 @@
 //! the events (knob changes) that plots draw as markers.
 
 use crate::config::{Key, Method, RunConfig, Setting};
-use crate::data::Probe;
+use crate::data::{Probe, Prompt};
 use crate::error::Result;
-use crate::methods::{Learner, dino, effective_momentum, scalar, tensor2, to_vec};
+use crate::methods::{Learner, dino, effective_momentum, scalar, tensor2, to_vec, vicreg};
 use crate::metrics::diagnostics::{column_mean_var, normalize_rows};
 use crate::metrics::{Diagnostics, Extra};
 use burn::module::Module;
@@ -60,6 +60,86 @@ pub struct Snapshot {
     pub forces: Option<ForceInputs>,
     /// DINO: the teacher's target and the student's distribution over the prototypes.
     pub prototypes: Option<PrototypeDistributions>,
+    /// CLIP: the zero-shot prompts' embeddings (markers in the embedding view).
+    #[serde(default)]
+    pub prompts: Option<PromptEmbeddings>,
+}
+
+/// CLIP's zero-shot prompts through the text tower, and how well they classify the probe.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PromptEmbeddings {
+    /// `[p]` the prompts' text ("a circle").
+    pub texts: Vec<String>,
+    /// `[p]` the class each prompt names.
+    pub classes: Vec<usize>,
+    /// `[p, dim]` their embeddings, in the image embeddings' space.
+    pub z: Vec<f32>,
+    /// Fraction of probe images whose nearest prompt (cosine) names their class.
+    pub accuracy: f64,
+}
+
+impl PromptEmbeddings {
+    /// Embed `prompts` with the text tower and classify each row of `images: [n, d]` by its
+    /// nearest prompt.
+    pub fn of(
+        learner: &Learner,
+        config: &RunConfig,
+        prompts: &[Prompt],
+        images: &[f32],
+        labels: &[usize],
+    ) -> Result<Option<Self>> {
+        if prompts.is_empty() {
+            return Ok(None);
+        }
+        let device = learner.inference_device();
+        let encodings: Vec<f32> = prompts.iter().flat_map(|p| p.encoding.clone()).collect();
+        let net = learner.online.valid();
+        let z = to_vec(
+            net.embed_text(
+                tensor2(&encodings, prompts.len(), &device),
+                config.projector_norm(),
+            )
+            .1,
+        )?; // [p, d]
+        let d = config.out_dim;
+        let classes: Vec<usize> = prompts.iter().map(|p| p.class).collect();
+        let accuracy = zero_shot_accuracy(images, &z, d, &classes, labels);
+        Ok(Some(Self {
+            texts: prompts.iter().map(|p| p.text.clone()).collect(),
+            classes,
+            z,
+            accuracy,
+        }))
+    }
+}
+
+/// Fraction of `images: [n, d]` whose most similar (cosine) row of `prompts: [p, d]` has the
+/// image's label as its class.
+pub fn zero_shot_accuracy(
+    images: &[f32],
+    prompts: &[f32],
+    d: usize,
+    classes: &[usize],
+    labels: &[usize],
+) -> f64 {
+    let (a, b) = (normalize_rows(images, d), normalize_rows(prompts, d));
+    if labels.is_empty() || classes.is_empty() || d == 0 {
+        return 0.0;
+    }
+    let hits = a
+        .chunks_exact(d)
+        .zip(labels)
+        .filter(|(row, label)| {
+            let nearest = b
+                .chunks_exact(d)
+                .map(|p| p.iter().zip(row.iter()).map(|(x, y)| x * y).sum::<f64>())
+                .enumerate()
+                .max_by(|x, y| x.1.total_cmp(&y.1))
+                .map(|(k, _)| classes[k]);
+            nearest == Some(**label)
+        })
+        .count();
+    hits as f64 / labels.len() as f64
 }
 
 /// DINO's two distributions over the K prototypes for the first [`PAIR_SAMPLES`] probe samples
@@ -127,6 +207,7 @@ pub struct MethodExtras {
     pub numbers: Vec<(Extra, f64)>,
     pub prototypes: Option<PrototypeDistributions>,
     pub forces: Option<ForceInputs>,
+    pub prompts: Option<PromptEmbeddings>,
 }
 
 /// MoCo's positives for the first [`FORCE_SAMPLES`] probe samples (the key encoder's embedding
@@ -145,7 +226,7 @@ fn queue_inputs(
     let keys = key_encoder
         .embed(
             tensor2(&probe.view_b[..m * input], m, &device),
-            config.projector_bn,
+            config.projector_norm(),
         )
         .1;
     Ok(Some(ForceInputs::Queue {
@@ -161,7 +242,7 @@ fn predict(learner: &Learner, config: &RunConfig, z: &[f32], rows: usize) -> Res
     to_vec(net.predict(
         tensor2(z, rows, &device),
         config.predictor,
-        config.predictor_bn,
+        config.predictor_norm(),
     ))
 }
 
@@ -184,7 +265,7 @@ fn pull(
             let t = t
                 .embed(
                     tensor2(&probe.view_b[..m * input], m, &device),
-                    config.projector_bn,
+                    config.projector_norm(),
                 )
                 .1;
             (to_vec(t)?, 2.0)
@@ -376,19 +457,21 @@ pub fn mi_bound(config: &RunConfig, loss: f64) -> Option<f64> {
     crate::methods::info_nce_candidates(config).map(|n| (n.max(1) as f64).ln() - loss)
 }
 
-/// Method-specific diagnostics on the probe. `z`, `z_a`, `z_b`: `[n, d]` host embeddings of
-/// the clean samples and the two fixed views (CLIP: `z_b` are the captions); `loss` the mean
-/// training loss since the last snapshot.
+/// Method-specific diagnostics on the probe. `h`: `[n, f]` representations of the clean
+/// samples; `z`, `z_a`, `z_b`: `[n, d]` host embeddings of the clean samples and the two fixed
+/// views (CLIP: `z_b` are the captions); `loss` the mean training loss since the last snapshot.
 pub fn method_extras(
     learner: &Learner,
     config: &RunConfig,
     probe: &Probe,
-    (z, z_a, z_b): (&[f32], &[f32], &[f32]),
+    (h, z, z_a, z_b): (&[f32], &[f32], &[f32], &[f32]),
     (step, loss): (usize, f64),
 ) -> Result<MethodExtras> {
     let d = config.out_dim;
     let metrics = crate::methods::metrics(config.method);
-    let dino = (config.method == Method::Dino)
+    let dino = config
+        .method
+        .is_dino()
         .then(|| dino_entropy_kl(learner, config, probe))
         .transpose()?;
     // SimSiam's predictions of the whole probe serve both `pred_cos` and the forces; BYOL's
@@ -418,6 +501,25 @@ pub fn method_extras(
     let barlow = metrics
         .contains(&Extra::Invariance)
         .then(|| barlow_terms(z_a, z_b, d));
+    let device = learner.inference_device();
+    let n = probe.n;
+    let vicreg = metrics
+        .contains(&Extra::VicInvariance)
+        .then(|| {
+            let (inv, var, cov) =
+                vicreg::vicreg_terms(tensor2(z_a, n, &device), tensor2(z_b, n, &device));
+            Ok::<_, crate::error::LabError>([scalar(inv)?, scalar(var)?, scalar(cov)?])
+        })
+        .transpose()?;
+    let zero_shot = if metrics.contains(&Extra::ZeroShotAcc) {
+        PromptEmbeddings::of(learner, config, &probe.prompts, z, &probe.labels)?
+    } else {
+        None
+    };
+    let koleo = metrics
+        .contains(&Extra::Koleo)
+        .then(|| scalar(dino::koleo(tensor2(h, n, &device))))
+        .transpose()?;
     let numbers = metrics
         .iter()
         .map(|&metric| {
@@ -434,8 +536,13 @@ pub fn method_extras(
                 ),
                 Extra::Invariance => barlow.map_or(f64::NAN, |b| b.0),
                 Extra::Redundancy => barlow.map_or(f64::NAN, |b| b.1),
+                Extra::VicInvariance => vicreg.map_or(f64::NAN, |v| v[0]),
+                Extra::VicVariance => vicreg.map_or(f64::NAN, |v| v[1]),
+                Extra::VicCovariance => vicreg.map_or(f64::NAN, |v| v[2]),
                 Extra::TeacherEntropy => dino.as_ref().map_or(f64::NAN, |t| t.0),
                 Extra::Kl => dino.as_ref().map_or(f64::NAN, |t| t.1),
+                Extra::Koleo => koleo.unwrap_or(f64::NAN),
+                Extra::ZeroShotAcc => zero_shot.as_ref().map_or(f64::NAN, |p| p.accuracy),
             };
             (metric, value)
         })
@@ -444,6 +551,7 @@ pub fn method_extras(
         numbers,
         prototypes: dino.map(|t| t.2),
         forces,
+        prompts: zero_shot,
     })
 }
 
@@ -458,14 +566,10 @@ fn dino_entropy_kl(
     let student = learner.online.valid();
     let teacher = learner.teacher.as_ref().unwrap_or(&student);
     let x = tensor2(&probe.inputs, probe.n, &device);
-    let bn = config.projector_bn;
+    let bn = config.projector_norm();
     let t = teacher.prototype_logits(teacher.embed(x.clone(), bn).1); // [n, K]
     let s = student.prototype_logits(student.embed(x, bn).1); // [n, K]
-    let center = config
-        .centering
-        .then(|| learner.state.center.clone())
-        .flatten();
-    let pt = dino::teacher_probs(t, center, dino::teacher_temperature(config)); // [n, K]
+    let pt = dino::teacher_targets(t, learner.state.center.clone(), config); // [n, K]
     let log_pt = pt.clone().clamp_min(1e-12).log();
     let log_ps = log_softmax(s.div_scalar(config.student_temperature), 1);
     let entropy = (pt.clone() * log_pt.clone()).sum_dim(1).mean().neg();
