@@ -390,16 +390,16 @@ settings! {
         Rebuild, Domain::log_range(2.0, 1024.0), "output dimension d",
         "projector output dimension d (the embedding the loss sees); 2 or 3 shows the raw sphere";
     ProjectorBn projector_bn: bool = true, Moco => false, Clip => false;
-        Live, Domain::Any, "batch norm in projector",
+        Live, Domain::Any, "norm in projector",
         "normalisation (the kind `norm` chooses) in the projector's hidden layer (weights kept when switched off)";
     Predictor predictor: bool = true;
         Live, Domain::Any, "predictor",
         "BYOL/SimSiam predictor head; off ⇒ collapse";
     PredictorBn predictor_bn: bool = true;
-        Live, Domain::Any, "batch norm in predictor",
+        Live, Domain::Any, "norm in predictor",
         "normalisation (the kind `norm` chooses) in the predictor's hidden layer";
     Norm norm: NormKind = NormKind::Batch;
-        Live, Domain::Any, "normalisation",
+        Live, Domain::Any, "norm kind",
         "batch | layer | none: the kind of normalisation where projector_bn / predictor_bn are on (batch statistics couple the samples of a batch; layer statistics are each sample's own)";
     PredictorHidden predictor_hidden: usize = 0;
         Rebuild, Domain::log_range(0.0, 4096.0), "predictor width",

@@ -304,7 +304,7 @@ pub const LESSONS: &[Lesson] = &[
             (std·√d 0.07 after 800 steps, seed 3). Timing matters: switched off at step 50, before the \
             clusters have formed, BYOL collapses within 50 steps; switched off at step 100 it drifts \
             (std·√d 0.84 -> 0.67 by step 1000).",
-        change: "Untick batch norm in the projector and in the predictor.",
+        change: "Untick norm in projector and norm in predictor (batch norm, the default kind).",
         watch: "On the sphere view the clusters converge to one spot: std·√d falls towards 0, RankMe of z to about 1, kNN accuracy decays.",
         method: Method::Byol,
         dataset: DatasetKind::Blobs,
@@ -333,7 +333,7 @@ pub const LESSONS: &[Lesson] = &[
             views of the batch: switch the projector's batch norm off and the embedding stays spread, \
             clusters and all. Compare with BYOL, which collapses without it: negatives make batch norm \
             unnecessary for SimCLR.",
-        change: "Untick batch norm in the projector.",
+        change: "Untick norm in projector (batch norm, the default kind).",
         watch: "Nothing collapses: std·√d stays near 1 and kNN accuracy at 1 (compare the lesson 'BYOL without batch norm').",
         method: Method::SimClr,
         dataset: DatasetKind::Blobs,

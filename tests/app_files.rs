@@ -212,3 +212,54 @@ fn an_image_folder_from_the_app_trains_and_warns_and_an_empty_one_is_refused() {
         a.status().step > step + 5
     });
 }
+
+#[test]
+fn a_csv_from_the_app_trains_and_warns_and_a_broken_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let good = dir.path().join("points.csv");
+    let mut text = String::from("a,b,c,label\n");
+    for i in 0..200 {
+        let k = i % 2;
+        text += &format!("{},{},{},{}\n", k * 4, i % 7, 1 - k, ["left", "right"][k]);
+    }
+    text += "1,2,not a number,left\n";
+    std::fs::write(&good, text).unwrap_or_default();
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, "a,label\nx,1\n").unwrap_or_default();
+
+    let mut h = harness(fast(), false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
+    let run_step = h.state().status().step;
+    h.state_mut().files_open(FileWindow::CsvFile);
+    h.state_mut().state.paths.csv_file = broken.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("Use this file").click();
+    frames_until(&mut h, "the error banner", 60, |a| {
+        a.status()
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("broken.csv") && e.contains("usable row"))
+    });
+    frames_until(&mut h, "training to go on", 30, |a| {
+        a.status().step > run_step + 10
+    });
+    assert_eq!(h.state().state.config.dataset, DatasetKind::Blobs);
+    h.get_by_label("dismiss").click();
+
+    h.state_mut().files_open(FileWindow::CsvFile);
+    h.state_mut().state.paths.csv_file = good.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("Use this file").click();
+    frames_until(&mut h, "the file's classes", 60, |a| {
+        a.status().class_names == ["left".to_string(), "right".to_string()]
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains("1 malformed row(s) skipped")
+            .is_some()
+    );
+    let step = h.state().status().step;
+    frames_until(&mut h, "training on the file", 60, |a| {
+        a.status().step > step + 5
+    });
+}

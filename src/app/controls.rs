@@ -16,6 +16,7 @@ const TRAINING: &[Knob] = &[
     Knob::new(Key::ProbeSize),
     Knob::new(Key::OutDim),
     Knob::new(Key::ProjectorBn),
+    Knob::new(Key::Norm),
     Knob::new(Key::Optimizer),
 ];
 

@@ -157,7 +157,7 @@ pub struct BenchArgs {
     /// Timed steps per case (after a warm-up).
     #[arg(long, default_value_t = 100)]
     pub steps: usize,
-    /// Comma-separated methods (default: all seven).
+    /// Comma-separated methods (default: all nine).
     #[arg(long)]
     pub methods: Option<String>,
     /// Batch size.
