@@ -79,6 +79,19 @@ fn matmul(
     }
 }
 
+/// `dst = A · Bᵀ` with `A: [m, d]` and `B: [n, d]` row-major, `dst: [m, n]`: the dot products
+/// of every row of A with every row of B (a block of a Gram matrix).
+pub fn dot_products(dst: &mut [f32], a: &[f32], b: &[f32], d: usize) {
+    let (m, n) = (a.len() / d.max(1), b.len() / d.max(1));
+    matmul(
+        (dst, Strided::dense(m, n)),
+        (a, Strided::dense(m, d)),
+        b,
+        true,
+        1.0,
+    );
+}
+
 /// Whether every value is finite. The max and exp of the kernels skip NaN, so a broken
 /// embedding must be caught before it could yield a finite loss.
 fn all_finite(parts: &[&[f32]]) -> bool {
