@@ -24,9 +24,11 @@
 //! # Modules
 //! - [`config`]: `RunConfig`, the one description of an experiment; every setting declared
 //!   once (`settings!`), typed end to end (`Key`, `Setting`, `Command::Set(Setting)`).
-//! - [`data`]: generated and shipped datasets, augmentations, the probe set.
+//! - [`data`]: generated and shipped datasets, your images and CSV files, augmentations, the
+//!   probe set (and CLIP's zero-shot prompts).
 //! - [`model`]: encoders, heads, the EMA teacher.
-//! - [`methods`]: SimCLR, MoCo, CLIP, BYOL, SimSiam, Barlow Twins, DINO — one file each, with
+//! - [`methods`]: SimCLR, MoCo, CLIP, BYOL, SimSiam, Barlow Twins, VICReg, DINO (and DINOv2,
+//!   in DINO's file) — one file each, with
 //!   the knobs the app shows (`KNOBS`) and the numbers it reports (`METRICS`) beside the loss.
 //! - [`metrics`]: collapse diagnostics, kNN accuracy, neighbour agreement of two runs.
 //! - [`train`]: the session (and its fork, its rewind), the trainer thread, what it publishes

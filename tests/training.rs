@@ -74,7 +74,7 @@ fn lower_temperature_gives_a_more_uniform_embedding() {
 fn same_config_and_seed_give_identical_metrics() {
     // Every method: BYOL, SimSiam and DINO train their two views on two threads.
     for method in [
-        "simclr", "moco", "clip", "byol", "simsiam", "barlow", "dino",
+        "simclr", "moco", "clip", "byol", "simsiam", "barlow", "vicreg", "dino", "dinov2",
     ] {
         let dataset = if method == "clip" { "shapes" } else { "blobs" };
         let c = config(
@@ -134,6 +134,20 @@ fn moco_and_clip_learn() {
     assert!(r1 > r0 + 0.3, "clip retrieval {r0} → {r1}");
     // Its image tower also learns the shape (the caption names it), if more slowly.
     assert!(last.diagnostics.knn_acc > first.diagnostics.knn_acc + 0.05);
+    // Zero-shot: the shape prompts through the text tower classify the images well above
+    // chance (1/6), and the snapshot carries the prompts the view draws.
+    let zero_shot = last
+        .extra(contrastive_lab::metrics::Extra::ZeroShotAcc)
+        .unwrap_or(0.0);
+    println!("clip zero-shot accuracy {zero_shot:.3}");
+    assert!(zero_shot > 0.4, "zero-shot {zero_shot}");
+    let prompts = last
+        .prompts
+        .as_ref()
+        .unwrap_or_else(|| panic!("no prompts"));
+    assert_eq!(prompts.texts.len(), 6);
+    assert_eq!(prompts.z.len(), 6 * last.dim);
+    assert_eq!(prompts.accuracy, zero_shot);
 }
 
 #[test]

@@ -135,7 +135,11 @@ pub fn uniformity(x: &[f32], d: usize) -> f64 {
             // ‖x̂_i − x̂_j‖² = 2 − 2 x̂_i·x̂_j: the exponent lies in [−8, 0].
             sum += row[start + r + 1..]
                 .chunks(256)
-                .map(|c| c.iter().map(|&dot| host::exp_poly(4.0 * dot - 4.0)).sum::<f32>() as f64)
+                .map(|c| {
+                    c.iter()
+                        .map(|&dot| host::exp_poly(4.0 * dot - 4.0))
+                        .sum::<f32>() as f64
+                })
                 .sum::<f64>();
         }
     }

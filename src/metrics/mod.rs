@@ -1,5 +1,5 @@
 //! Collapse diagnostics, computed on the host from the probe set's embeddings at every
-//! snapshot (DESIGN §6). Plain Rust on row-major `[n, d]` slices, so every number can be
+//! snapshot. Plain Rust on row-major `[n, d]` slices, so every number can be
 //! checked against an independent computation.
 
 pub mod agreement;

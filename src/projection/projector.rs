@@ -1,4 +1,4 @@
-//! The projector thread (DESIGN §1): it takes the newest snapshot, fits PCA at once, and advances
+//! The projector thread (one per run, see the map in `lib.rs`): it takes the newest snapshot, fits PCA at once, and advances
 //! a t-SNE layout warm-started from the previous one. It runs on its own single thread (the
 //! trainer keeps its core) and publishes latest-value: the UI reads the newest layouts without
 //! ever waiting for a computation.

@@ -585,6 +585,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn zero_shot_classifies_by_the_nearest_prompt_whatever_its_length() {
+        // Prompts for classes 2 and 5 along the two axes (one long, one short).
+        let prompts = [3.0, 0.0, 0.0, 0.5];
+        let classes = [2, 5];
+        let images = [1.0, 0.1, 0.2, 2.0, 0.9, 0.8, -1.0, 0.0];
+        // Nearest by cosine: 2, 5, 2 (0.75 > 0.66), 5 (cos −1 vs 0): the third is wrong.
+        let labels = [2, 5, 5, 5];
+        let acc = zero_shot_accuracy(&images, &prompts, 2, &classes, &labels);
+        assert!((acc - 0.75).abs() < 1e-12, "{acc}");
+        assert_eq!(zero_shot_accuracy(&[], &prompts, 2, &classes, &[]), 0.0);
+    }
+
+    #[test]
     fn pair_similarity_is_sorted_symmetric_and_softmax_sharpens_with_lower_temperature() {
         // Two classes on orthogonal axes; views equal to the samples.
         let z: Vec<f32> = vec![0.0, 1.0, 1.0, 0.0, 0.0, 2.0, 3.0, 0.0];
