@@ -773,6 +773,22 @@ mod tests {
         assert_eq!(c.batch_size, 256);
     }
 
+    /// Recordings store the config with serde: one made before a setting existed, or when
+    /// `centering` was a flag, still loads.
+    #[test]
+    fn stored_configs_from_before_a_setting_existed_still_load() {
+        let old: RunConfig = toml::from_str("method = \"dino\"\ncentering = false\nseed = 4")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(old.centering, Centering::Off);
+        assert_eq!((old.method, old.seed), (Method::Dino, 4));
+        assert_eq!((old.norm, old.koleo), (NormKind::Batch, 0.0));
+        let on: RunConfig = toml::from_str("centering = true").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(on.centering, Centering::Ema);
+        let now: RunConfig =
+            toml::from_str("centering = \"sinkhorn\"").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(now.centering, Centering::Sinkhorn);
+    }
+
     #[test]
     fn toml_round_trip_is_identical() {
         let mut c = RunConfig::for_method(Method::Dino);

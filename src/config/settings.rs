@@ -227,8 +227,10 @@ macro_rules! settings {
         $variant:ident $field:ident : $ty:ty = $default:expr $(, $method:ident => $method_default:expr)* ;
         $apply:ident, $domain:expr, $label:literal, $help:literal ;
     )*) => {
-        /// One complete experiment. Same config + same seed ⇒ same numbers.
+        /// One complete experiment. Same config + same seed ⇒ same numbers. A setting missing
+        /// from stored data (a recording made before it existed) takes its default.
         #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+        #[serde(default)]
         pub struct RunConfig {
             $(#[doc = $help] pub $field: $ty,)*
         }
