@@ -1,6 +1,7 @@
 //! `contrastive-lab bench tsne --n N`: milliseconds per t-SNE iteration on one thread, and
 //! openTSNE's Barnes–Hut on the same data when openTSNE is installed
-//! (`benches/tsne_reference.py`).
+//! (`benches/tsne_reference.py`); the projector's PCA of the same points, and numpy's
+//! covariance + `eigh` fit when numpy is installed (`benches/pca_reference.py`).
 
 use crate::error::{LabError, Result};
 use crate::projection::tsne::{self, TsneParams};
@@ -45,9 +46,16 @@ pub fn pca_ms(n: usize) -> Result<f64> {
     Ok(start.elapsed().as_secs_f64() * 1000.0 / reps as f64)
 }
 
-/// openTSNE's ms per iteration on the same points (single thread).
-fn opentsne_ms_per_iter(script: &PathBuf, n: usize, iters: usize) -> Result<f64> {
-    let dir = std::env::temp_dir().join(format!("contrastive-lab-tsne-{}", std::process::id()));
+/// Run the Python reference `script` on the benchmark's points (written to a CSV it reads
+/// with `--data`), one thread, and read `key=<number>` from its output.
+fn python_reference(
+    script: &PathBuf,
+    n: usize,
+    args: &[String],
+    key: &str,
+    what: &str,
+) -> Result<f64> {
+    let dir = std::env::temp_dir().join(format!("contrastive-lab-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| LabError::io(&dir, e))?;
     let data = dir.join("points.csv");
     let text: String = bench_points(n)
@@ -62,12 +70,33 @@ fn opentsne_ms_per_iter(script: &PathBuf, n: usize, iters: usize) -> Result<f64>
         .arg(script)
         .arg("--data")
         .arg(&data)
-        .args(["--iters", &iters.to_string()])
+        .args(args)
         .env("OMP_NUM_THREADS", "1")
+        .env("OPENBLAS_NUM_THREADS", "1")
         .output()
         .map_err(|e| LabError::Device(format!("could not start python3: {e}")));
     let _ = std::fs::remove_dir_all(&dir);
-    super::bench::printed_number(&out?, "ms_per_iter", "openTSNE reference")
+    super::bench::printed_number(&out?, key, what)
+}
+
+/// A reference's figure and the ratio to ours, as printed lines; or why it was skipped.
+fn compared(
+    (script, module): (&str, &str),
+    measure: impl FnOnce(&PathBuf) -> Result<f64>,
+    lines: impl FnOnce(f64) -> [String; 2],
+) -> Vec<String> {
+    let Some(script) = super::bench::reference_file(script) else {
+        return vec![format!("# {script} not found: comparison skipped")];
+    };
+    if !super::bench::python_has(module) {
+        return vec![format!(
+            "# {module} comparison skipped (needs `pip install {module}`)"
+        )];
+    }
+    match measure(&script) {
+        Ok(theirs) => lines(theirs).to_vec(),
+        Err(e) => vec![format!("# {module}: {e}")],
+    }
 }
 
 /// Print (and return) `bench tsne n=<N> ms_per_iter=<x>` and, with openTSNE, its figure and
@@ -77,35 +106,53 @@ pub fn execute(n: usize, iters: usize, compare: bool) -> Result<Vec<String>> {
         return Err(LabError::invalid("n", n, "t-SNE needs at least 3 points"));
     }
     let ours = ms_per_iter(n, iters)?;
+    let pca = pca_ms(n)?;
     let mut lines = vec![
         format!("bench tsne n={n} ms_per_iter={ours:.3}"),
-        format!("bench pca n={n} d=64 ms={:.3}", pca_ms(n)?),
+        format!("bench pca n={n} d=64 ms={pca:.3}"),
     ];
     for line in &lines {
         println!("{line}");
     }
-    let script = super::bench::reference_file("benches/tsne_reference.py")
-        .filter(|_| compare && super::bench::python_has("openTSNE"));
-    match script {
-        None if compare => {
-            println!("# openTSNE comparison skipped (needs `pip install openTSNE`)")
-        }
-        None => {}
-        Some(script) => match opentsne_ms_per_iter(&script, n, iters) {
-            Ok(theirs) => {
-                for line in [
+    if !compare {
+        return Ok(lines);
+    }
+    let references = [
+        compared(
+            ("benches/tsne_reference.py", "openTSNE"),
+            |script| {
+                let args = ["--iters".to_string(), iters.to_string()];
+                python_reference(script, n, &args, "ms_per_iter", "openTSNE reference")
+            },
+            |theirs| {
+                [
                     format!("bench opentsne n={n} ms_per_iter={theirs:.3}"),
                     format!(
                         "ratio tsne opentsne/ours={:.2} (> 1: ours is faster per iteration)",
                         theirs / ours
                     ),
-                ] {
-                    println!("{line}");
-                    lines.push(line);
-                }
-            }
-            Err(e) => println!("# openTSNE: {e}"),
-        },
+                ]
+            },
+        ),
+        compared(
+            ("benches/pca_reference.py", "numpy"),
+            |script| python_reference(script, n, &[], "ms", "numpy PCA reference"),
+            |theirs| {
+                [
+                    format!("bench numpy_pca n={n} d=64 ms={theirs:.3}"),
+                    format!(
+                        "ratio pca numpy/ours={:.2} (> 1: ours is faster; target ≥ 0.67, within 1.5× of numpy)",
+                        theirs / pca
+                    ),
+                ]
+            },
+        ),
+    ];
+    for line in references.into_iter().flatten() {
+        println!("{line}");
+        if !line.starts_with('#') {
+            lines.push(line);
+        }
     }
     Ok(lines)
 }
