@@ -377,7 +377,7 @@ settings! {
     SnapshotEvery snapshot_every: usize = 10;
         Live, Domain::log_range(1.0, 1_000_000.0), "steps per snapshot",
         "steps between diagnostics snapshots (rows of metrics.csv)";
-    HistoryMb history_mb: usize = 512;
+    HistoryMb history_mb: usize = 64;
         Live, Domain::log_range(16.0, 65_536.0), "history memory (MB)",
         "memory the timeline keeps snapshots in; over it, older ones are thinned evenly (never those at events)";
     HiddenDim hidden_dim: usize = 128;

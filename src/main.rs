@@ -85,6 +85,15 @@ fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|c| compare::parse_change(c))
             .collect::<Result<_, _>>()?,
+        stats: match &args.stats {
+            Some(path) => {
+                // Refused before the window opens, naming the file.
+                std::fs::write(path, "")
+                    .with_context(|| format!("cannot write the stats file {}", path.display()))?;
+                Some(path.clone())
+            }
+            None => None,
+        },
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -276,3 +276,28 @@ fn the_forces_overlay_draws_the_losss_forces_and_says_what_they_are() {
         "Barlow Twins has no per-point forces"
     );
 }
+
+/// `--stats FILE`: the app writes a line of step, steps/s, frames/s, resident memory and history
+/// rows at once and every 10 s after.
+#[test]
+fn the_stats_log_records_what_the_status_bar_shows_and_the_memory() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("stats.csv");
+    let mut h = common::harness_with(contrastive_lab::app::AppOptions {
+        config: Some(blobs("simclr")),
+        stats: Some(path.clone()),
+        ..Default::default()
+    });
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(contrastive_lab::app::stats::HEADER));
+    let first: Vec<f64> = lines
+        .next()
+        .unwrap_or_else(|| panic!("no line: {text:?}"))
+        .split(',')
+        .map(|v| v.parse().unwrap_or(f64::NAN))
+        .collect();
+    assert_eq!(first.len(), 6, "{text}");
+    assert!(first[4] > 10.0, "resident memory {} MB", first[4]);
+}

@@ -34,6 +34,15 @@ pub fn spread(s: &Snapshot) -> f64 {
 
 /// The app in egui_kittest (wgpu renderer; lavapipe in CI), training on the CPU from `config`.
 pub fn harness(config: RunConfig, paused: bool) -> Harness<'static, LabApp> {
+    harness_with(AppOptions {
+        config: Some(config),
+        paused,
+        ..AppOptions::default()
+    })
+}
+
+/// The app with these options, on the CPU, from the defaults rather than a saved state.
+pub fn harness_with(options: AppOptions) -> Harness<'static, LabApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .wgpu()
@@ -43,11 +52,7 @@ pub fn harness(config: RunConfig, paused: bool) -> Harness<'static, LabApp> {
                 AppOptions {
                     device: DeviceChoice::Cpu,
                     fresh: true,
-                    config: Some(config),
-                    paused,
-                    renderer: None,
-                    lesson: None,
-                    compare: Vec::new(),
+                    ..options
                 },
             )
         })

@@ -15,6 +15,7 @@ pub mod lesson_card;
 pub mod loss_view;
 pub mod plots;
 pub mod preview;
+pub mod stats;
 pub mod status;
 pub mod timeline;
 
@@ -70,6 +71,8 @@ pub struct AppOptions {
     pub lesson: Option<String>,
     /// Compare with run B, these settings changed (from scratch).
     pub compare: Vec<Setting>,
+    /// Append a line of frames/s, steps/s and memory to this file every 10 s.
+    pub stats: Option<std::path::PathBuf>,
 }
 
 impl Default for AppOptions {
@@ -82,6 +85,7 @@ impl Default for AppOptions {
             renderer: None,
             lesson: None,
             compare: Vec::new(),
+            stats: None,
         }
     }
 }
@@ -104,6 +108,8 @@ pub struct LabApp {
     /// The window renders with wgpu and the WGSL point renderer is installed.
     gpu_points: bool,
     frame_clock: (Instant, u32, f64),
+    /// `--stats FILE`: the long-run log.
+    stats: Option<stats::StatsLog>,
     /// For what the app asks of egui outside a frame (screenshots).
     ctx: egui::Context,
     /// What a second run needs: the training device and the waker of the first.
@@ -258,6 +264,10 @@ impl LabApp {
             lesson: None,
             gpu_points,
             frame_clock: (Instant::now(), 0, 0.0),
+            stats: options
+                .stats
+                .clone()
+                .and_then(|p| stats::StatsLog::create(p).ok()),
             ctx: cc.egui_ctx.clone(),
             device: device.ok(),
             waker,
@@ -345,7 +355,8 @@ impl LabApp {
         self.send(Command::Pause);
         let mut history = crate::train::History::default();
         for s in run.recording.snapshots() {
-            history.push(crate::train::MetricsRow::of(s));
+            let event = run.events.iter().any(|e| e.step == s.step);
+            history.push(crate::train::MetricsRow::of(s), event);
         }
         let published = Published {
             status: Status {
@@ -837,6 +848,18 @@ impl LabApp {
             *fps = *frames as f64 / elapsed;
             *start = Instant::now();
             *frames = 0;
+        }
+        if let Some(log) = self.stats.as_mut().filter(|l| l.due()) {
+            let status = &self.published.status;
+            let sample = stats::Sample {
+                step: status.step,
+                steps_per_s: status.steps_per_s,
+                frames_per_s: self.frame_clock.2,
+                history_rows: self.published.history.len(),
+            };
+            if log.write(&sample).is_err() {
+                self.stats = None;
+            }
         }
     }
 }

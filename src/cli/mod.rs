@@ -134,6 +134,10 @@ pub struct AppArgs {
     /// Open comparing this run with run B, KEY=VALUE changed (repeatable; both from scratch).
     #[arg(long = "compare", value_name = "KEY=VALUE")]
     pub compare: Vec<String>,
+    /// Append `seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows` to this CSV every
+    /// 10 s (to measure a long run's smoothness and memory).
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

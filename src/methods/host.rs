@@ -92,6 +92,25 @@ pub fn dot_products(dst: &mut [f32], a: &[f32], b: &[f32], d: usize) {
     );
 }
 
+/// Calls `f(i, dots)` for every row `i` of `a: [m, d]` with `dots: [n]` its dot products with
+/// the rows of `b: [n, d]`, computed a block of rows per GEMM (memory: 256 × n floats).
+pub fn for_each_dot_row(a: &[f32], b: &[f32], d: usize, mut f: impl FnMut(usize, &[f32])) {
+    const BLOCK: usize = 256;
+    let (m, n) = (a.len() / d.max(1), b.len() / d.max(1));
+    if m == 0 || n == 0 {
+        return;
+    }
+    let mut block = vec![0f32; BLOCK.min(m) * n];
+    for start in (0..m).step_by(BLOCK) {
+        let rows = BLOCK.min(m - start);
+        let dots = &mut block[..rows * n];
+        dot_products(dots, &a[start * d..(start + rows) * d], b, d);
+        for (offset, row) in dots.chunks_exact(n).enumerate() {
+            f(start + offset, row);
+        }
+    }
+}
+
 /// Whether every value is finite. The max and exp of the kernels skip NaN, so a broken
 /// embedding must be caught before it could yield a finite loss.
 fn all_finite(parts: &[&[f32]]) -> bool {

@@ -16,7 +16,8 @@ pub struct Diagnostics {
     /// `E‖ẑ_a − ẑ_b‖²` over the probe's positive pairs (Wang & Isola): lower is more aligned.
     pub alignment: f64,
     /// `log E exp(−2‖ẑ_i − ẑ_j‖²)` over distinct probe pairs of each view, averaged over the two
-    /// views (Wang & Isola's `(L_uniform(x) + L_uniform(y)) / 2`): lower is more uniform.
+    /// views (Wang & Isola's `(L_uniform(x) + L_uniform(y)) / 2`): lower is more uniform. On
+    /// the first [`UNIFORMITY_POINTS`] probe samples.
     pub uniformity: f64,
     /// RankMe `exp(−Σ p_k log p_k)`, `p_k = σ_k/‖σ‖₁ + 1e-7` (Garrido et al.) of the embedding
     /// z: effective rank.
@@ -124,25 +125,18 @@ pub fn uniformity(x: &[f32], d: usize) -> f64 {
         return 0.0;
     }
     let xn: Vec<f32> = normalize_rows(x, d).iter().map(|&v| v as f32).collect();
-    const BLOCK: usize = 256;
-    let mut dots = vec![0f32; BLOCK.min(n) * n];
     let mut sum = 0.0f64;
-    for start in (0..n).step_by(BLOCK) {
-        let rows = BLOCK.min(n - start);
-        let block = &mut dots[..rows * n];
-        host::dot_products(block, &xn[start * d..(start + rows) * d], &xn, d);
-        for (r, row) in block.chunks_exact(n).enumerate() {
-            // ‖x̂_i − x̂_j‖² = 2 − 2 x̂_i·x̂_j: the exponent lies in [−8, 0].
-            sum += row[start + r + 1..]
-                .chunks(256)
-                .map(|c| {
-                    c.iter()
-                        .map(|&dot| host::exp_poly(4.0 * dot - 4.0))
-                        .sum::<f32>() as f64
-                })
-                .sum::<f64>();
-        }
-    }
+    host::for_each_dot_row(&xn, &xn, d, |i, row| {
+        // ‖x̂_i − x̂_j‖² = 2 − 2 x̂_i·x̂_j: the exponent lies in [−8, 0].
+        sum += row[i + 1..]
+            .chunks(256)
+            .map(|c| {
+                c.iter()
+                    .map(|&dot| host::exp_poly(4.0 * dot - 4.0))
+                    .sum::<f32>() as f64
+            })
+            .sum::<f64>();
+    });
     (sum / (n * (n - 1) / 2) as f64).ln()
 }
 
@@ -182,13 +176,24 @@ pub fn rankme(singular: &[f64]) -> f64 {
     entropy.exp()
 }
 
+/// Points the uniformity is estimated on: its cost grows with n², and over this many pairs the
+/// estimate is already tight.
+pub const UNIFORMITY_POINTS: usize = 2000;
+
+/// The first [`UNIFORMITY_POINTS`] rows of `x: [n, d]` (the probe is in random order, so they
+/// are a random sample of it).
+fn sample(x: &[f32], d: usize) -> &[f32] {
+    &x[..(UNIFORMITY_POINTS * d).min(x.len())]
+}
+
 pub fn compute(e: &ProbeEmbeddings<'_>) -> Diagnostics {
     let n = e.labels.len();
     Diagnostics {
         std: normalized_std(e.z, e.d),
         std_ref: 1.0 / (e.d as f64).sqrt(),
         alignment: alignment(e.z_a, e.z_b, e.d),
-        uniformity: (uniformity(e.z_a, e.d) + uniformity(e.z_b, e.d)) / 2.0,
+        uniformity: (uniformity(sample(e.z_a, e.d), e.d) + uniformity(sample(e.z_b, e.d), e.d))
+            / 2.0,
         rankme: rankme(&singular_values(e.z, n, e.d, false)),
         rankme_h: rankme(&singular_values(e.h, n, e.f, false)),
         knn_acc: knn_accuracy(e.h, e.f, e.labels, e.n_reference, DEFAULT_K),

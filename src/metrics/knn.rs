@@ -1,6 +1,7 @@
 //! kNN accuracy (cosine similarity, k = 20): the signal that the representation is useful.
 //! Each held-out query takes the majority label of its k most similar reference samples (ties go
-//! to the label with the larger summed similarity).
+//! to the label with the larger summed similarity). The similarities come from one GEMM per
+//! block of queries (5 000 probe points: 200 → 20 ms).
 
 pub const DEFAULT_K: usize = 20;
 
@@ -25,13 +26,11 @@ pub fn knn_accuracy(x: &[f32], d: usize, labels: &[usize], n_ref: usize, k: usiz
     let k = k.min(n_ref);
     let mut correct = 0usize;
     let mut sims: Vec<(f32, usize)> = Vec::with_capacity(n_ref);
-    for q in n_ref..n {
-        let qrow = &x[q * d..(q + 1) * d];
+    let (references, queries) = x.split_at(n_ref * d);
+    crate::methods::host::for_each_dot_row(queries, references, d, |i, row| {
+        let q = n_ref + i;
         sims.clear();
-        sims.extend((0..n_ref).map(|r| {
-            let rrow = &x[r * d..(r + 1) * d];
-            (qrow.iter().zip(rrow).map(|(a, b)| a * b).sum::<f32>(), r)
-        }));
+        sims.extend(row.iter().copied().zip(0..n_ref));
         // Partial sort: the k most similar first; NaN (collapsed embeddings) sorts last.
         sims.select_nth_unstable_by(k - 1, |a, b| b.0.total_cmp(&a.0));
         let mut votes = vec![(0usize, 0.0f32); classes];
@@ -50,7 +49,7 @@ pub fn knn_accuracy(x: &[f32], d: usize, labels: &[usize], n_ref: usize, k: usiz
         if best == labels[q] {
             correct += 1;
         }
-    }
+    });
     correct as f64 / (n - n_ref) as f64
 }
 

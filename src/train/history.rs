@@ -39,23 +39,91 @@ impl MetricsRow {
 /// Rows per sealed chunk.
 pub const CHUNK: usize = 64;
 
-/// The rows of a run in step order.
-#[derive(Clone, Debug, Default)]
+/// Rows a history holds (≈ 7 MB; at 10 rows a second, the first 27 minutes of a run). Over it,
+/// only every other snapshot of the grid stays: the plots draw at most
+/// [`crate::app::plots::PLOT_COLUMNS`] columns anyway, and a frame's cost must not grow with
+/// the run.
+pub const MAX_ROWS: usize = 16_384;
+
+#[derive(Clone, Debug)]
+struct Entry {
+    /// The snapshot's number in the run (kept or not).
+    seq: usize,
+    /// A row at an event: never thinned.
+    event: bool,
+    row: MetricsRow,
+}
+
+/// The rows of a run in step order: every snapshot's until [`MAX_ROWS`], then evenly thinned
+/// (every 2nd, 4th … snapshot, the stride doubling each time the limit is reached), always
+/// with the first, the newest and every event's row.
+#[derive(Clone, Debug)]
 pub struct History {
-    sealed: Vec<Arc<[MetricsRow]>>,
-    tail: Vec<MetricsRow>,
+    sealed: Vec<Arc<[Entry]>>,
+    tail: Vec<Entry>,
+    /// Every `stride`-th snapshot stays.
+    stride: usize,
+    /// Snapshots pushed so far, kept or not.
+    pushed: usize,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        Self {
+            sealed: Vec::new(),
+            tail: Vec::new(),
+            stride: 1,
+            pushed: 0,
+        }
+    }
 }
 
 impl History {
-    pub fn push(&mut self, row: MetricsRow) {
-        self.tail.push(row);
-        if self.tail.len() == CHUNK {
+    /// Add the newest snapshot's row (`event`: a setting changed at its step). A row off the
+    /// thinned grid is shown until the next one arrives, then dropped.
+    pub fn push(&mut self, row: MetricsRow, event: bool) {
+        let seq = self.pushed;
+        self.pushed += 1;
+        if self.tail.last().is_some_and(|e| !self.on_grid(e)) {
+            self.tail.pop();
+        }
+        self.append(Entry { seq, event, row });
+        if self.len() > MAX_ROWS {
+            self.stride *= 2;
+            let newest = self.pushed - 1;
+            self.rebuild(|h, e| h.on_grid(e) || e.seq == newest);
+        }
+    }
+
+    fn on_grid(&self, e: &Entry) -> bool {
+        e.event || e.seq.is_multiple_of(self.stride)
+    }
+
+    fn append(&mut self, entry: Entry) {
+        let sealable = self.on_grid(&entry);
+        self.tail.push(entry);
+        if self.tail.len() >= CHUNK && sealable {
             self.sealed.push(Arc::from(std::mem::take(&mut self.tail)));
         }
     }
 
+    /// Keep the entries `keep` accepts, in order.
+    fn rebuild(&mut self, keep: impl Fn(&Self, &Entry) -> bool) {
+        let kept: Vec<Entry> = self.entries().filter(|e| keep(self, e)).cloned().collect();
+        self.sealed.clear();
+        self.tail.clear();
+        kept.into_iter().for_each(|e| self.append(e));
+    }
+
+    fn entries(&self) -> impl DoubleEndedIterator<Item = &Entry> + '_ {
+        self.sealed
+            .iter()
+            .flat_map(|c| c.iter())
+            .chain(self.tail.iter())
+    }
+
     pub fn len(&self) -> usize {
-        self.sealed.len() * CHUNK + self.tail.len()
+        self.sealed.iter().map(|c| c.len()).sum::<usize>() + self.tail.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -63,10 +131,7 @@ impl History {
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &MetricsRow> + '_ {
-        self.sealed
-            .iter()
-            .flat_map(|c| c.iter())
-            .chain(self.tail.iter())
+        self.entries().map(|e| &e.row)
     }
 
     pub fn first(&self) -> Option<&MetricsRow> {
@@ -77,6 +142,7 @@ impl History {
         self.tail
             .last()
             .or_else(|| self.sealed.last().and_then(|c| c.last()))
+            .map(|e| &e.row)
     }
 
     /// Keep only the rows before `step` (a restored, earlier state continues from its step).
@@ -84,9 +150,7 @@ impl History {
         if self.last().is_none_or(|r| r.step < step) {
             return;
         }
-        let kept: Vec<MetricsRow> = self.iter().filter(|r| r.step < step).cloned().collect();
-        *self = Self::default();
-        kept.into_iter().for_each(|r| self.push(r));
+        self.rebuild(|_, e| e.row.step < step);
     }
 
     pub fn to_vec(&self) -> Vec<MetricsRow> {
@@ -111,7 +175,7 @@ mod tests {
     fn rows_stay_in_order_across_chunks_and_clones_share_sealed_chunks() {
         let mut h = History::default();
         for s in 0..(2 * CHUNK + 5) {
-            h.push(row(s));
+            h.push(row(s), false);
         }
         assert_eq!(h.len(), 2 * CHUNK + 5);
         assert!(h.iter().map(|r| r.step).eq(0..2 * CHUNK + 5));
@@ -129,15 +193,44 @@ mod tests {
     }
 
     #[test]
+    fn a_long_run_stays_bounded_evenly_and_keeps_its_events_first_and_newest_rows() {
+        let mut h = History::default();
+        let events = [7, 5_001, 33_333, 99_991];
+        let total = 100_000;
+        for s in 0..total {
+            h.push(row(s), events.contains(&s));
+            assert!(
+                h.len() <= MAX_ROWS + events.len() + 1,
+                "{} rows at {s}",
+                h.len()
+            );
+            assert_eq!(h.last().map(|r| r.step), Some(s), "the newest row is shown");
+        }
+        let steps: Vec<usize> = h.iter().map(|r| r.step).collect();
+        assert!(steps.windows(2).all(|w| w[0] < w[1]), "order kept");
+        for e in events {
+            assert!(steps.contains(&e), "event row {e} dropped");
+        }
+        assert_eq!(steps.first(), Some(&0));
+        // Evenly thinned: 100 000 snapshots at stride 8 leave 12 500 rows, none more than 8
+        // apart, however old.
+        assert!(h.len() > MAX_ROWS / 2, "{}", h.len());
+        assert!(
+            steps.windows(2).all(|w| w[1] - w[0] <= 8),
+            "a gap wider than the stride"
+        );
+    }
+
+    #[test]
     fn truncation_keeps_the_rows_before_a_step() {
         let mut h = History::default();
         for s in 0..(CHUNK + 10) {
-            h.push(row(10 * s));
+            h.push(row(10 * s), false);
         }
         h.truncate_before(305);
         assert_eq!(h.len(), 31);
         assert_eq!(h.last().map(|r| r.step), Some(300));
-        h.push(row(305));
+        h.push(row(305), false);
         assert_eq!(h.len(), 32);
     }
 }

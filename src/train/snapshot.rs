@@ -397,24 +397,23 @@ impl Snapshot {
 /// images share a caption (the same words), and identical captions embed identically, so a tie
 /// with the own caption counts as a hit.
 fn retrieval_accuracy(images: &[f32], captions: &[f32], d: usize) -> f64 {
-    let (a, b) = (normalize_rows(images, d), normalize_rows(captions, d));
+    let f32s = |x: &[f64]| -> Vec<f32> { x.iter().map(|&v| v as f32).collect() };
+    let (a, b) = (
+        f32s(&normalize_rows(images, d)),
+        f32s(&normalize_rows(captions, d)),
+    );
     let n = a.len() / d.max(1);
     if n == 0 {
         return 0.0;
     }
-    let hits = (0..n)
-        .filter(|&i| {
-            let row = &a[i * d..(i + 1) * d];
-            let score = |j: usize| -> f64 {
-                row.iter()
-                    .zip(&b[j * d..(j + 1) * d])
-                    .map(|(x, y)| x * y)
-                    .sum()
-            };
-            let own = score(i);
-            (0..n).all(|j| score(j) <= own + 1e-9)
-        })
-        .count();
+    let mut hits = 0;
+    crate::methods::host::for_each_dot_row(&a, &b, d, |i, row| {
+        // Ties (two probe samples with the same caption) count as found.
+        let own = row[i];
+        if row.iter().all(|&s| s <= own + 1e-6) {
+            hits += 1;
+        }
+    });
     hits as f64 / n as f64
 }
 

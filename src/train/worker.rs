@@ -524,7 +524,8 @@ impl Worker {
             Ok(snap) => {
                 // A restored (earlier) state continues the curve from its own step.
                 self.state.history.truncate_before(snap.step);
-                self.state.history.push(MetricsRow::of(&snap));
+                let event = self.session.events().iter().any(|e| e.step == snap.step);
+                self.state.history.push(MetricsRow::of(&snap), event);
                 self.show(Arc::new(snap));
             }
             Err(e) => self.state.status.error = Some(e.to_string()),
