@@ -18,6 +18,43 @@ use settings::settings;
 use std::fmt;
 use std::str::FromStr;
 
+/// A closed set of named values (the method, the optimizer, the norm, the centering): `ALL` in
+/// order, `name()`, `Display` as the name, and `FromStr` taking the name (or an alias, any
+/// case), refusing anything else naming the setting and the choices.
+macro_rules! named_choices {
+    ($ty:ident, $key:ident, { $($variant:ident => $name:literal $(| $alias:literal)*),+ $(,)? }) => {
+        impl $ty {
+            pub const ALL: [$ty; [$($name),+].len()] = [$($ty::$variant),+];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $name,)+
+                }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = LabError;
+            fn from_str(s: &str) -> Result<Self> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $($name $(| $alias)* => Ok($ty::$variant),)+
+                    _ => Err(LabError::invalid(
+                        Key::$key.name(),
+                        s,
+                        format!("expected one of {}", [$($name),+].join(", ")),
+                    )),
+                }
+            }
+        }
+    };
+}
+
 /// The self-supervised method being trained.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -34,32 +71,6 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 9] = [
-        Method::SimClr,
-        Method::Moco,
-        Method::Clip,
-        Method::Byol,
-        Method::SimSiam,
-        Method::Barlow,
-        Method::Vicreg,
-        Method::Dino,
-        Method::DinoV2,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::SimClr => "simclr",
-            Method::Moco => "moco",
-            Method::Clip => "clip",
-            Method::Byol => "byol",
-            Method::SimSiam => "simsiam",
-            Method::Barlow => "barlow",
-            Method::Vicreg => "vicreg",
-            Method::Dino => "dino",
-            Method::DinoV2 => "dinov2",
-        }
-    }
-
     pub fn title(self) -> &'static str {
         match self {
             Method::SimClr => "SimCLR (NT-Xent)",
@@ -90,30 +101,17 @@ impl Method {
     }
 }
 
-impl fmt::Display for Method {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Method {
-    type Err = LabError;
-    fn from_str(s: &str) -> Result<Self> {
-        Method::ALL
-            .into_iter()
-            .find(|m| m.name() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| {
-                LabError::invalid(
-                    Key::Method.name(),
-                    s,
-                    format!(
-                        "expected one of {}",
-                        Method::ALL.map(Method::name).join(", ")
-                    ),
-                )
-            })
-    }
-}
+named_choices!(Method, Method, {
+    SimClr => "simclr",
+    Moco => "moco",
+    Clip => "clip",
+    Byol => "byol",
+    SimSiam => "simsiam",
+    Barlow => "barlow",
+    Vicreg => "vicreg",
+    Dino => "dino",
+    DinoV2 => "dinov2",
+});
 
 /// Which data the encoder learns from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -216,33 +214,10 @@ pub enum OptimizerKind {
     Sgd,
 }
 
-impl OptimizerKind {
-    pub const ALL: [OptimizerKind; 2] = [OptimizerKind::Adam, OptimizerKind::Sgd];
-}
-
-impl FromStr for OptimizerKind {
-    type Err = LabError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "adam" => Ok(OptimizerKind::Adam),
-            "sgd" => Ok(OptimizerKind::Sgd),
-            _ => Err(LabError::invalid(
-                Key::Optimizer.name(),
-                s,
-                "expected adam or sgd",
-            )),
-        }
-    }
-}
-
-impl fmt::Display for OptimizerKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            OptimizerKind::Adam => "adam",
-            OptimizerKind::Sgd => "sgd",
-        })
-    }
-}
+named_choices!(OptimizerKind, Optimizer, {
+    Adam => "adam",
+    Sgd => "sgd",
+});
 
 /// The normalisation layer of the projector's and predictor's hidden layers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -255,35 +230,11 @@ pub enum NormKind {
     None,
 }
 
-impl NormKind {
-    pub const ALL: [NormKind; 3] = [NormKind::Batch, NormKind::Layer, NormKind::None];
-}
-
-impl FromStr for NormKind {
-    type Err = LabError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "batch" => Ok(NormKind::Batch),
-            "layer" => Ok(NormKind::Layer),
-            "none" => Ok(NormKind::None),
-            _ => Err(LabError::invalid(
-                Key::Norm.name(),
-                s,
-                "expected batch, layer or none",
-            )),
-        }
-    }
-}
-
-impl fmt::Display for NormKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NormKind::Batch => "batch",
-            NormKind::Layer => "layer",
-            NormKind::None => "none",
-        })
-    }
-}
+named_choices!(NormKind, Norm, {
+    Batch => "batch",
+    Layer => "layer",
+    None => "none",
+});
 
 /// How DINO keeps its teacher from settling on one prototype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -296,9 +247,12 @@ pub enum Centering {
     Off,
 }
 
-impl Centering {
-    pub const ALL: [Centering; 3] = [Centering::Ema, Centering::Sinkhorn, Centering::Off];
-}
+// `true` / `false`: what config files said when centering was a flag.
+named_choices!(Centering, Centering, {
+    Ema => "ema" | "true",
+    Sinkhorn => "sinkhorn",
+    Off => "off" | "none" | "false",
+});
 
 /// Files written before `centering` had three values stored it as a flag.
 #[derive(Deserialize)]
@@ -325,33 +279,6 @@ impl From<Centering> for String {
     }
 }
 
-impl FromStr for Centering {
-    type Err = LabError;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            // `true` / `false`: what config files said when centering was a flag.
-            "ema" | "true" => Ok(Centering::Ema),
-            "sinkhorn" => Ok(Centering::Sinkhorn),
-            "off" | "none" | "false" => Ok(Centering::Off),
-            _ => Err(LabError::invalid(
-                Key::Centering.name(),
-                s,
-                "expected ema, sinkhorn or off",
-            )),
-        }
-    }
-}
-
-impl fmt::Display for Centering {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Centering::Ema => "ema",
-            Centering::Sinkhorn => "sinkhorn",
-            Centering::Off => "off",
-        })
-    }
-}
-
 settings! {
     Method method: Method = Method::SimClr;
         Rebuild, Domain::Any, "method",
@@ -364,7 +291,7 @@ settings! {
         "seed of data, augmentation and initialisation: same seed ⇒ same numbers";
     Steps steps: usize = 300;
         Live, Domain::log_range(1.0, 10_000_000.0), "steps",
-        "training steps of a headless run (and the horizon of the momentum schedule)";
+        "training steps of a headless run";
     BatchSize batch_size: usize = 256;
         Live, Domain::log_range(2.0, 4096.0), "batch size",
         "samples per step, two views each (SimCLR: 2N−2 negatives per anchor, CLIP: N−1)";

@@ -21,6 +21,7 @@ pub mod timeline;
 
 use crate::config::{RunConfig, Setting};
 use crate::pipeline::Pipeline;
+use crate::projection::projector::TsneView;
 use crate::projection::{Layouts, PcaLayout};
 use crate::train::{Command, DeviceChoice, History, Published, Session, Status, device};
 use serde::{Deserialize, Serialize};
@@ -124,7 +125,7 @@ pub struct LabApp {
     hovered: Option<usize>,
     /// The t-SNE layouts the projector published for this run, by the step they were fitted
     /// to (the timeline shows the latest one at or before its step).
-    tsne_history: Vec<(usize, Arc<Layouts>)>,
+    tsne_history: Vec<(usize, Arc<TsneView>)>,
     /// The abandoned branch's view (beside run A when the timeline asks), and its frame.
     branch_view: embedding::RunView,
     branch_frame: Option<(usize, Arc<Published>, Arc<Layouts>)>,
@@ -176,8 +177,10 @@ impl RunFrame<'_> {
 
 const STATE_KEY: &str = "contrastive-lab-state";
 
-/// t-SNE layouts kept for the timeline (each holds n points; thinned evenly beyond).
+/// t-SNE layouts kept for the timeline: at most this many, and at most
+/// [`TSNE_HISTORY_BYTES`] of points (thinned evenly beyond, the newest kept).
 const MAX_TSNE_LAYOUTS: usize = 2000;
+const TSNE_HISTORY_BYTES: usize = 16 << 20;
 
 /// DejaVu Sans (shipped in `assets/fonts`, free licence beside it) as the last fallback: egui's
 /// bundled fonts lack the glyphs of the formulas the hover texts show (ẑ, ‖·‖, ᵢ, ⱼ, ₖ, ●).
@@ -450,8 +453,8 @@ impl LabApp {
         let mut a = scrubbed(&self.published, self.layouts.as_deref(), snap);
         // t-SNE: the layout fitted to this step, or the latest before it.
         let i = self.tsne_history.partition_point(|(s, _)| *s <= a.1.step);
-        if let Some((_, l)) = i.checked_sub(1).and_then(|i| self.tsne_history.get(i)) {
-            Arc::make_mut(&mut a.1).tsne = l.tsne.clone();
+        if let Some((_, t)) = i.checked_sub(1).and_then(|i| self.tsne_history.get(i)) {
+            Arc::make_mut(&mut a.1).tsne = Some(Ok((**t).clone()));
         }
         let b = self.compare.as_ref().and_then(|b| {
             let snap = b.pipeline.recording().at(cursor).cloned()?;
@@ -797,8 +800,10 @@ impl LabApp {
             && !t.exaggerating
             && self.tsne_history.last().is_none_or(|(s, _)| *s < t.step)
         {
-            self.tsne_history.push((t.step, Arc::clone(l)));
-            if self.tsne_history.len() > MAX_TSNE_LAYOUTS {
+            // Only the t-SNE points: the PCA and sphere layouts of a recorded step are refitted.
+            self.tsne_history.push((t.step, Arc::new(t.clone())));
+            let bytes = t.points.len().max(1) * std::mem::size_of::<[f32; 2]>();
+            if self.tsne_history.len() > MAX_TSNE_LAYOUTS.min(TSNE_HISTORY_BYTES / bytes).max(2) {
                 // Evenly thinned, the newest kept.
                 let mut i = 0;
                 self.tsne_history.retain(|_| {
