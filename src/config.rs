@@ -150,28 +150,31 @@ impl fmt::Display for DatasetKind {
     }
 }
 
+/// The datasets a path names: prefix, how it is made, an example.
+type PathDataset = (
+    &'static str,
+    fn(std::path::PathBuf) -> DatasetKind,
+    &'static str,
+);
+const PATH_DATASETS: [PathDataset; 2] = [
+    ("folder:", DatasetKind::Folder, "folder:~/pictures/pets"),
+    ("csv:", DatasetKind::Csv, "csv:~/data/iris.csv"),
+];
+
 impl FromStr for DatasetKind {
     type Err = LabError;
     fn from_str(s: &str) -> Result<Self> {
-        if let Some(path) = s.trim().strip_prefix("folder:") {
-            if path.trim().is_empty() {
-                return Err(LabError::invalid(
-                    Key::Dataset.name(),
-                    s,
-                    "folder: needs a path, e.g. folder:~/pictures/pets",
-                ));
+        for (prefix, make, example) in PATH_DATASETS {
+            if let Some(path) = s.trim().strip_prefix(prefix) {
+                if path.trim().is_empty() {
+                    return Err(LabError::invalid(
+                        Key::Dataset.name(),
+                        s,
+                        format!("{prefix} needs a path, e.g. {example}"),
+                    ));
+                }
+                return Ok(make(expand_home(path.trim())));
             }
-            return Ok(DatasetKind::Folder(expand_home(path.trim())));
-        }
-        if let Some(path) = s.trim().strip_prefix("csv:") {
-            if path.trim().is_empty() {
-                return Err(LabError::invalid(
-                    Key::Dataset.name(),
-                    s,
-                    "csv: needs a path, e.g. csv:~/data/iris.csv",
-                ));
-            }
-            return Ok(DatasetKind::Csv(expand_home(path.trim())));
         }
         match s.trim().to_ascii_lowercase().as_str() {
             "blobs" => Ok(DatasetKind::Blobs),

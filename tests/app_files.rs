@@ -167,6 +167,58 @@ fn exports_write_the_projector_tsv_the_csvs_and_pngs() {
     assert!(png.width() >= 1000 && png.height() >= 600);
 }
 
+/// A File window that trains on a dataset: the window, where its path goes, its button.
+struct DatasetWindow {
+    window: FileWindow,
+    path: fn(&mut contrastive_lab::app::files::Paths) -> &mut String,
+    button: &'static str,
+}
+
+/// In the app: `broken` is refused with a banner containing `refusal` while the run goes on
+/// on blobs; then `good` trains, with `classes` and a warning containing `warning`.
+fn train_from_the_window(
+    w: DatasetWindow,
+    (broken, refusal): (&std::path::Path, &str),
+    (good, classes, warning): (&std::path::Path, &[&str], &str),
+) {
+    let mut h = harness(fast(), false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
+    let run_step = h.state().status().step;
+    let choose = |h: &mut egui_kittest::Harness<'_, contrastive_lab::app::LabApp>,
+                  path: &std::path::Path| {
+        h.state_mut().files_open(w.window);
+        *(w.path)(&mut h.state_mut().state.paths) = path.display().to_string();
+        h.run_steps(2);
+        h.get_by_label(w.button).click();
+    };
+    choose(&mut h, broken);
+    frames_until(&mut h, "the error banner", 60, |a| {
+        a.status()
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains(refusal))
+    });
+    frames_until(&mut h, "training to go on", 30, |a| {
+        a.status().step > run_step + 10
+    });
+    assert_eq!(h.state().state.config.dataset, DatasetKind::Blobs);
+    h.get_by_label("dismiss").click();
+
+    choose(&mut h, good);
+    frames_until(&mut h, "the dataset's classes", 60, |a| {
+        a.status().class_names == classes
+    });
+    h.run_steps(2);
+    assert!(
+        h.query_by_label_contains(warning).is_some(),
+        "no warning {warning:?}"
+    );
+    let step = h.state().status().step;
+    frames_until(&mut h, "training on the dataset", 60, |a| {
+        a.status().step > step + 5
+    });
+}
+
 #[test]
 fn an_image_folder_from_the_app_trains_and_warns_and_an_empty_one_is_refused() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -175,42 +227,19 @@ fn an_image_folder_from_the_app_trains_and_warns_and_an_empty_one_is_refused() {
     std::fs::write(images.join("squares").join("bad.jpg"), b"no jpeg here").unwrap_or_default();
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap_or_default();
-
-    let mut h = harness(fast(), false);
-    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
-    let run_step = h.state().status().step;
-    h.state_mut().files_open(FileWindow::ImageFolder);
-    h.state_mut().state.paths.image_folder = empty.display().to_string();
-    h.run_steps(2);
-    h.get_by_label("Use this folder").click();
-    frames_until(&mut h, "the error banner", 60, |a| {
-        a.status()
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("no class sub-folders"))
-    });
-    frames_until(&mut h, "training to go on", 30, |a| {
-        a.status().step > run_step + 10
-    });
-    assert_eq!(h.state().state.config.dataset, DatasetKind::Blobs);
-    h.get_by_label("dismiss").click();
-
-    h.state_mut().files_open(FileWindow::ImageFolder);
-    h.state_mut().state.paths.image_folder = images.display().to_string();
-    h.run_steps(2);
-    h.get_by_label("Use this folder").click();
-    frames_until(&mut h, "the folder's classes", 60, |a| {
-        a.status().class_names == ["discs".to_string(), "squares".to_string()]
-    });
-    h.run_steps(2);
-    assert!(
-        h.query_by_label_contains("1 unreadable image file(s) skipped")
-            .is_some()
+    train_from_the_window(
+        DatasetWindow {
+            window: FileWindow::ImageFolder,
+            path: |p| &mut p.image_folder,
+            button: "Use this folder",
+        },
+        (&empty, "no class sub-folders"),
+        (
+            &images,
+            &["discs", "squares"],
+            "1 unreadable image file(s) skipped",
+        ),
     );
-    let step = h.state().status().step;
-    frames_until(&mut h, "training on the folder", 60, |a| {
-        a.status().step > step + 5
-    });
 }
 
 #[test]
@@ -226,40 +255,13 @@ fn a_csv_from_the_app_trains_and_warns_and_a_broken_one_is_refused() {
     std::fs::write(&good, text).unwrap_or_default();
     let broken = dir.path().join("broken.csv");
     std::fs::write(&broken, "a,label\nx,1\n").unwrap_or_default();
-
-    let mut h = harness(fast(), false);
-    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
-    let run_step = h.state().status().step;
-    h.state_mut().files_open(FileWindow::CsvFile);
-    h.state_mut().state.paths.csv_file = broken.display().to_string();
-    h.run_steps(2);
-    h.get_by_label("Use this file").click();
-    frames_until(&mut h, "the error banner", 60, |a| {
-        a.status()
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("broken.csv") && e.contains("usable row"))
-    });
-    frames_until(&mut h, "training to go on", 30, |a| {
-        a.status().step > run_step + 10
-    });
-    assert_eq!(h.state().state.config.dataset, DatasetKind::Blobs);
-    h.get_by_label("dismiss").click();
-
-    h.state_mut().files_open(FileWindow::CsvFile);
-    h.state_mut().state.paths.csv_file = good.display().to_string();
-    h.run_steps(2);
-    h.get_by_label("Use this file").click();
-    frames_until(&mut h, "the file's classes", 60, |a| {
-        a.status().class_names == ["left".to_string(), "right".to_string()]
-    });
-    h.run_steps(2);
-    assert!(
-        h.query_by_label_contains("1 malformed row(s) skipped")
-            .is_some()
+    train_from_the_window(
+        DatasetWindow {
+            window: FileWindow::CsvFile,
+            path: |p| &mut p.csv_file,
+            button: "Use this file",
+        },
+        (&broken, "usable row"),
+        (&good, &["left", "right"], "1 malformed row(s) skipped"),
     );
-    let step = h.state().status().step;
-    frames_until(&mut h, "training on the file", 60, |a| {
-        a.status().step > step + 5
-    });
 }
