@@ -174,11 +174,11 @@ struct DatasetWindow {
     button: &'static str,
 }
 
-/// In the app: `broken` is refused with a banner containing `refusal` while the run goes on
+/// In the app: `broken` is refused with a banner containing every `refusal` while the run goes on
 /// on blobs; then `good` trains, with `classes` and a warning containing `warning`.
 fn train_from_the_window(
     w: DatasetWindow,
-    (broken, refusal): (&std::path::Path, &str),
+    (broken, refusal): (&std::path::Path, &[&str]),
     (good, classes, warning): (&std::path::Path, &[&str], &str),
 ) {
     let mut h = harness(fast(), false);
@@ -196,7 +196,7 @@ fn train_from_the_window(
         a.status()
             .error
             .as_deref()
-            .is_some_and(|e| e.contains(refusal))
+            .is_some_and(|e| refusal.iter().all(|r| e.contains(r)))
     });
     frames_until(&mut h, "training to go on", 30, |a| {
         a.status().step > run_step + 10
@@ -233,7 +233,7 @@ fn an_image_folder_from_the_app_trains_and_warns_and_an_empty_one_is_refused() {
             path: |p| &mut p.image_folder,
             button: "Use this folder",
         },
-        (&empty, "no class sub-folders"),
+        (&empty, &["no class sub-folders"]),
         (
             &images,
             &["discs", "squares"],
@@ -261,7 +261,7 @@ fn a_csv_from_the_app_trains_and_warns_and_a_broken_one_is_refused() {
             path: |p| &mut p.csv_file,
             button: "Use this file",
         },
-        (&broken, "usable row"),
+        (&broken, &["broken.csv", "usable row"]),
         (&good, &["left", "right"], "1 malformed row(s) skipped"),
     );
 }

@@ -81,7 +81,7 @@ fn matmul(
 
 /// `dst = A · Bᵀ` with `A: [m, d]` and `B: [n, d]` row-major, `dst: [m, n]`: the dot products
 /// of every row of A with every row of B (a block of a Gram matrix).
-pub fn dot_products(dst: &mut [f32], a: &[f32], b: &[f32], d: usize) {
+fn dot_products(dst: &mut [f32], a: &[f32], b: &[f32], d: usize) {
     let (m, n) = (a.len() / d.max(1), b.len() / d.max(1));
     matmul(
         (dst, Strided::dense(m, n)),
