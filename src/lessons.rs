@@ -133,8 +133,10 @@ fn rank_falls(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
 
 fn more_uniform(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
     let (a, b) = (before.diagnostics.uniformity, after.diagnostics.uniformity);
+    // At τ = 1 the uniformity keeps drifting down by about 0.1 over the lesson's 600 steps
+    // (measured on digits: −2.57 → −2.68); dropping τ to 0.05 lowers it by about 0.7.
     Verdict {
-        shown: b < a - 0.1,
+        shown: b < a - 0.3,
         text: format!(
             "uniformity {a:.3} -> {b:.3} (lower = more uniform); negative cosine {:.3} -> {:.3}",
             before.diagnostics.neg_cos, after.diagnostics.neg_cos

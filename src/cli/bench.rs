@@ -1,5 +1,6 @@
 //! `contrastive-lab bench`: training steps/s per method on the chosen device, at the sizes of
-//! the PyTorch reference (MLP 64→256→256, BN projector →64, batch 256), and PyTorch's own
+//! the PyTorch reference (MLP 64→256→256, BN projector →64, batch 256), SimCLR on shapes with
+//! the small CNN (3×16×16 images, channels 32/64, hidden 128, out 32), and PyTorch's own
 //! steps/s on the same model and batch when torch is installed.
 
 use super::BenchArgs;
@@ -50,13 +51,25 @@ pub fn bench_config(method: Method, batch: usize) -> RunConfig {
     c
 }
 
-pub fn measure(
-    method: Method,
-    batch: usize,
-    steps: usize,
-    dev: &TrainDevice,
-) -> Result<BenchResult> {
-    let config = bench_config(method, batch);
+/// SimCLR on shapes at the sizes of the reference's CNN (`--image 3,16,16 --channels 32,64
+/// --hidden 128 --out 32`): its MLP after the convolutions is hidden → hidden.
+pub fn image_bench_config(batch: usize) -> RunConfig {
+    let mut c = RunConfig::for_method(Method::SimClr);
+    c.dataset = DatasetKind::Shapes;
+    c.hidden_dim = IMAGE_HIDDEN;
+    c.feature_dim = IMAGE_HIDDEN;
+    c.out_dim = IMAGE_OUT;
+    c.batch_size = batch;
+    c.projector_bn = true;
+    c.probe_size = 200;
+    c
+}
+
+const IMAGE_HIDDEN: usize = 128;
+const IMAGE_OUT: usize = 32;
+
+pub fn measure(config: RunConfig, steps: usize, dev: &TrainDevice) -> Result<BenchResult> {
+    let (method, batch) = (config.method, config.batch_size);
     let dataset = config.dataset.clone();
     let mut session = Session::new(config, dev.clone())?;
     for _ in 0..WARMUP {
@@ -110,18 +123,39 @@ pub fn torch_available() -> bool {
     python_has("torch")
 }
 
-/// PyTorch's steps/s for `method` at the same sizes, if the script and torch are there.
+/// PyTorch's steps/s for `method` at the same sizes (the MLP, or with `images` the CNN on
+/// 3×16×16 shapes), if the script and torch are there.
 pub fn torch_steps_per_s(
     script: &PathBuf,
     method: Method,
     batch: usize,
     steps: usize,
+    images: bool,
 ) -> Result<f64> {
+    let sizes: Vec<String> = if images {
+        let (hidden, out) = (IMAGE_HIDDEN.to_string(), IMAGE_OUT.to_string());
+        [
+            "--image",
+            "3,16,16",
+            "--channels",
+            "32,64",
+            "--hidden",
+            &hidden,
+            "--out",
+            &out,
+        ]
+        .map(String::from)
+        .to_vec()
+    } else {
+        ["--in-dim", "64", "--hidden", "256", "--out", "64"]
+            .map(String::from)
+            .to_vec()
+    };
     let out = Command::new("python3")
         .arg(script)
         .args(["--method", method.name()])
         .args(["--batch", &batch.to_string()])
-        .args(["--in-dim", "64", "--hidden", "256", "--out", "64"])
+        .args(sizes)
         .args(["--steps", &steps.to_string(), "--threads", "2"])
         .output()
         .map_err(|e| LabError::Device(format!("could not start python3: {e}")))?;
@@ -186,24 +220,32 @@ pub fn execute(args: &BenchArgs) -> Result<Vec<String>> {
             "# PyTorch comparison skipped (needs `pip install torch` and ../shared/bench/torch_reference.py)"
         );
     }
+    // Each method on vectors; SimCLR also on images (the CNN), named `simclr-shapes`.
+    let mut cases: Vec<(RunConfig, String, bool)> = methods
+        .iter()
+        .map(|&m| (bench_config(m, args.batch), m.to_string(), false))
+        .collect();
+    if methods.contains(&Method::SimClr) {
+        cases.push((image_bench_config(args.batch), "simclr-shapes".into(), true));
+    }
     let mut lines = Vec::new();
-    for method in methods {
-        let result = measure(method, args.batch, args.steps, &dev)?;
+    for (config, name, images) in cases {
+        let method = config.method;
+        let result = measure(config, args.steps, &dev)?;
         println!("{}", result.line());
         lines.push(result.line());
         let comparable = matches!(method, Method::SimClr | Method::SimSiam | Method::Byol);
         if let (Some(script), true) = (&torch, comparable) {
-            match torch_steps_per_s(script, method, args.batch, args.steps.max(50)) {
+            match torch_steps_per_s(script, method, args.batch, args.steps.max(50), images) {
                 Ok(t) => {
                     let line = format!(
-                        "ratio {} ours/torch={:.2} (torch steps_per_s={t:.1}, target ≥ 1.5)",
-                        method,
+                        "ratio {name} ours/torch={:.2} (torch steps_per_s={t:.1}, target ≥ 1.5)",
                         result.steps_per_s / t
                     );
                     println!("{line}");
                     lines.push(line);
                 }
-                Err(e) => println!("# torch {method}: {e}"),
+                Err(e) => println!("# torch {name}: {e}"),
             }
         }
     }

@@ -22,16 +22,19 @@ pub fn bench_points(n: usize) -> Vec<f32> {
         .collect()
 }
 
-/// Our ms per iteration after the exaggeration phase, at `n` points.
-pub fn ms_per_iter(n: usize, iters: usize) -> Result<f64> {
+/// Our ms per iteration after the exaggeration phase, at `n` points, and KL(P ‖ Q) after the
+/// last of them (evaluated by that iteration, as openTSNE evaluates its last).
+pub fn ms_per_iter(n: usize, iters: usize) -> Result<(f64, f64)> {
     let x = bench_points(n);
     let params = TsneParams::default();
     let mut t = tsne::fit(&x, n, 64, params, params.exaggeration_iters, 0)?;
     let start = Instant::now();
-    for _ in 0..iters {
+    for _ in 1..iters {
         t.step();
     }
-    Ok(start.elapsed().as_secs_f64() * 1000.0 / iters.max(1) as f64)
+    t.step_with_kl();
+    let ms = start.elapsed().as_secs_f64() * 1000.0 / iters.max(1) as f64;
+    Ok((ms, t.kl()))
 }
 
 /// The projector's PCA (two axes, orientation aligned) of the same points, in ms.
@@ -47,14 +50,14 @@ pub fn pca_ms(n: usize) -> Result<f64> {
 }
 
 /// Run the Python reference `script` on the benchmark's points (written to a CSV it reads
-/// with `--data`), one thread, and read `key=<number>` from its output.
+/// with `--data`), one thread, and read `key=<number>` for each of `keys` from its output.
 fn python_reference(
     script: &PathBuf,
     n: usize,
     args: &[String],
-    key: &str,
+    keys: &[&str],
     what: &str,
-) -> Result<f64> {
+) -> Result<Vec<f64>> {
     let dir = std::env::temp_dir().join(format!("contrastive-lab-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| LabError::io(&dir, e))?;
     let data = dir.join("points.csv");
@@ -76,14 +79,17 @@ fn python_reference(
         .output()
         .map_err(|e| LabError::Device(format!("could not start python3: {e}")));
     let _ = std::fs::remove_dir_all(&dir);
-    super::bench::printed_number(&out?, key, what)
+    let out = out?;
+    keys.iter()
+        .map(|key| super::bench::printed_number(&out, key, what))
+        .collect()
 }
 
 /// A reference's figure and the ratio to ours, as printed lines; or why it was skipped.
 fn compared(
     (script, module): (&str, &str),
-    measure: impl FnOnce(&PathBuf) -> Result<f64>,
-    lines: impl FnOnce(f64) -> [String; 2],
+    measure: impl FnOnce(&PathBuf) -> Result<Vec<f64>>,
+    lines: impl FnOnce(&[f64]) -> [String; 2],
 ) -> Vec<String> {
     let Some(script) = super::bench::reference_file(script) else {
         return vec![format!("# {script} not found: comparison skipped")];
@@ -94,7 +100,7 @@ fn compared(
         )];
     }
     match measure(&script) {
-        Ok(theirs) => lines(theirs).to_vec(),
+        Ok(theirs) => lines(&theirs).to_vec(),
         Err(e) => vec![format!("# {module}: {e}")],
     }
 }
@@ -105,10 +111,10 @@ pub fn execute(n: usize, iters: usize, compare: bool) -> Result<Vec<String>> {
     if n < 3 {
         return Err(LabError::invalid("n", n, "t-SNE needs at least 3 points"));
     }
-    let ours = ms_per_iter(n, iters)?;
+    let (ours, kl) = ms_per_iter(n, iters)?;
     let pca = pca_ms(n)?;
     let mut lines = vec![
-        format!("bench tsne n={n} ms_per_iter={ours:.3}"),
+        format!("bench tsne n={n} ms_per_iter={ours:.3} kl={kl:.4}"),
         format!("bench pca n={n} d=64 ms={pca:.3}"),
     ];
     for line in &lines {
@@ -122,22 +128,25 @@ pub fn execute(n: usize, iters: usize, compare: bool) -> Result<Vec<String>> {
             ("benches/tsne_reference.py", "openTSNE"),
             |script| {
                 let args = ["--iters".to_string(), iters.to_string()];
-                python_reference(script, n, &args, "ms_per_iter", "openTSNE reference")
+                let keys = ["ms_per_iter", "kl"];
+                python_reference(script, n, &args, &keys, "openTSNE reference")
             },
             |theirs| {
+                let (ms, their_kl) = (theirs[0], theirs[1]);
                 [
-                    format!("bench opentsne n={n} ms_per_iter={theirs:.3}"),
+                    format!("bench opentsne n={n} ms_per_iter={ms:.3} kl={their_kl:.4}"),
                     format!(
-                        "ratio tsne opentsne/ours={:.2} (> 1: ours is faster per iteration)",
-                        theirs / ours
+                        "ratio tsne opentsne/ours={:.2} (> 1: ours is faster per iteration; target ≥ 1.5; KL ours {kl:.4}, openTSNE {their_kl:.4} after the same iterations)",
+                        ms / ours
                     ),
                 ]
             },
         ),
         compared(
             ("benches/pca_reference.py", "numpy"),
-            |script| python_reference(script, n, &[], "ms", "numpy PCA reference"),
+            |script| python_reference(script, n, &[], &["ms"], "numpy PCA reference"),
             |theirs| {
+                let theirs = theirs[0];
                 [
                     format!("bench numpy_pca n={n} d=64 ms={theirs:.3}"),
                     format!(

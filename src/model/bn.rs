@@ -50,34 +50,3 @@ impl BatchNorm1d {
         scaled * self.gamma.val().unsqueeze_dim(0) + self.beta.val().unsqueeze_dim(0)
     }
 }
-
-/// Batch norm over `[batch, channels, height, width]`: per-channel statistics over batch and
-/// space, as in the ResNets the papers use.
-#[derive(Module, Debug)]
-pub struct BatchNorm2d {
-    /// `[channels]`
-    pub gamma: Param<Tensor<1>>,
-    /// `[channels]`
-    pub beta: Param<Tensor<1>>,
-    pub epsilon: f64,
-}
-
-impl BatchNorm2d {
-    pub fn new(channels: usize, device: &Device) -> Self {
-        Self {
-            gamma: super::init::param(vec![1.0; channels], [channels], device),
-            beta: super::init::param(vec![0.0; channels], [channels], device),
-            epsilon: 1e-5,
-        }
-    }
-
-    /// `[batch, c, h, w] → [batch, c, h, w]`
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let mean = x.clone().mean_dims(&[0, 2, 3]); // [1, c, 1, 1]
-        let centred = x - mean;
-        let var = centred.clone().square().mean_dims(&[0, 2, 3]); // [1, c, 1, 1]
-        let shape = |p: &Param<Tensor<1>>| -> Tensor<4> { p.val().unsqueeze_dims(&[0, 2, 3]) };
-        let scale = var.add_scalar(self.epsilon).sqrt().recip() * shape(&self.gamma);
-        centred * scale + shape(&self.beta)
-    }
-}

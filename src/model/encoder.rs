@@ -1,13 +1,13 @@
 //! Encoders `f`: an MLP for vectors (and tiny images), a small CNN for RGB images.
 //! Their output is the *representation* h on which kNN accuracy is measured.
 
-use super::bn::BatchNorm2d;
+use super::bn::BatchNorm1d;
+use super::conv::{Conv3x3S2, Layout};
 use super::init;
 use crate::data::InputKind;
 use crate::rng::Rng;
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::nn::conv::Conv2d;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
@@ -18,19 +18,17 @@ pub struct MlpEncoder {
 }
 
 /// `conv(3×3, s2) → BN → ReLU → conv(3×3, s2) → BN → ReLU → flatten → MLP`, BN as in the
-/// papers' ResNets. No global pooling: at 16×16 the layout of the 4×4 feature map is what
-/// tells a square from a star (pooling it away left the encoder unable to learn shapes).
+/// papers' ResNets (per-channel statistics over batch and space). No global pooling: at 16×16
+/// the layout of the 4×4 feature map is what tells a square from a star (pooling it away left
+/// the encoder unable to learn shapes). Activations are channels-last (see [`Conv3x3S2`]).
 #[derive(Module, Debug)]
 pub struct CnnEncoder {
-    pub conv1: Conv2d,
-    pub bn1: BatchNorm2d,
-    pub conv2: Conv2d,
-    pub bn2: BatchNorm2d,
+    pub conv1: Conv3x3S2,
+    pub bn1: BatchNorm1d,
+    pub conv2: Conv3x3S2,
+    pub bn2: BatchNorm1d,
     pub fc1: Linear,
     pub fc2: Linear,
-    pub channels: usize,
-    pub height: usize,
-    pub width: usize,
 }
 
 // One encoder per network: the variants' size difference costs nothing worth a Box.
@@ -57,17 +55,18 @@ impl Encoder {
                 width,
             } if height >= 12 && width >= 12 => {
                 let (c1, c2) = (32, 64);
-                let flat = c2 * height.div_ceil(4) * width.div_ceil(4);
+                let conv1 =
+                    Conv3x3S2::new(rng, (channels, height, width), c1, Layout::Planar, device);
+                let (h1, w1) = conv1.output_size();
+                let conv2 = Conv3x3S2::new(rng, (c1, h1, w1), c2, Layout::ChannelsLast, device);
+                let (h2, w2) = conv2.output_size();
                 Encoder::Cnn(CnnEncoder {
-                    conv1: init::conv3x3_s2(rng, channels, c1, device),
-                    bn1: BatchNorm2d::new(c1, device),
-                    conv2: init::conv3x3_s2(rng, c1, c2, device),
-                    bn2: BatchNorm2d::new(c2, device),
-                    fc1: init::linear(rng, flat, hidden, true, device),
+                    conv1,
+                    bn1: BatchNorm1d::new(c1, device),
+                    conv2,
+                    bn2: BatchNorm1d::new(c2, device),
+                    fc1: init::linear(rng, h2 * w2 * c2, hidden, true, device),
                     fc2: init::linear(rng, hidden, feature, true, device),
-                    channels,
-                    height,
-                    width,
                 })
             }
             other => Self::mlp(rng, other.len(), hidden, feature, device),
@@ -87,10 +86,12 @@ impl Encoder {
             Encoder::Mlp(m) => relu(m.l2.forward(relu(m.l1.forward(x)))),
             Encoder::Cnn(m) => {
                 let [batch, _] = x.dims();
-                let img = x.reshape([batch, m.channels, m.height, m.width]); // [b, c, h, w]
-                let h = relu(m.bn1.forward(m.conv1.forward(img))); // [b, 32, h/2, w/2]
-                let h = relu(m.bn2.forward(m.conv2.forward(h))); // [b, 64, h/4, w/4]
-                let flat: Tensor<2> = h.flatten(1, 3); // [b, 64·h/4·w/4]
+                let h = relu(m.bn1.forward(m.conv1.forward(x))); // [b·h/2·w/2, 32]
+                let [rows, c1] = h.dims();
+                let h = h.reshape([batch, rows / batch.max(1) * c1]); // [b, h/2·w/2·32]
+                let h = relu(m.bn2.forward(m.conv2.forward(h))); // [b·h/4·w/4, 64]
+                let [rows, c2] = h.dims();
+                let flat = h.reshape([batch, rows / batch.max(1) * c2]); // [b, h/4·w/4·64]
                 relu(m.fc2.forward(relu(m.fc1.forward(flat))))
             }
         }

@@ -4,8 +4,7 @@
 
 use crate::rng::Rng;
 use burn::module::Param;
-use burn::nn::conv::Conv2d;
-use burn::nn::{Linear, PaddingConfig2d};
+use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
 fn uniform(rng: &mut Rng, n: usize, bound: f32) -> Vec<f32> {
@@ -26,24 +25,5 @@ pub fn linear(rng: &mut Rng, d_in: usize, d_out: usize, bias: bool, device: &Dev
     Linear {
         weight: param(uniform(rng, d_in * d_out, bound), [d_in, d_out], device),
         bias: bias.then(|| param(uniform(rng, d_out, bound), [d_out], device)),
-    }
-}
-
-/// 3×3 convolution with stride 2 and padding 1 (halves height and width).
-pub fn conv3x3_s2(rng: &mut Rng, c_in: usize, c_out: usize, device: &Device) -> Conv2d {
-    let fan_in = c_in * 9;
-    let bound = 1.0 / (fan_in as f32).sqrt();
-    Conv2d {
-        weight: param(
-            uniform(rng, c_out * fan_in, bound),
-            [c_out, c_in, 3, 3],
-            device,
-        ),
-        bias: Some(param(uniform(rng, c_out, bound), [c_out], device)),
-        stride: [2, 2],
-        kernel_size: [3, 3],
-        dilation: [1, 1],
-        groups: 1,
-        padding: PaddingConfig2d::Explicit(1, 1, 1, 1),
     }
 }

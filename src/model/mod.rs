@@ -2,6 +2,7 @@
 //! with batch-norm toggles, DINO's prototypes, CLIP's text tower, and the EMA teacher utility.
 
 pub mod bn;
+pub mod conv;
 pub mod ema;
 pub mod encoder;
 pub mod head;

@@ -273,7 +273,8 @@ impl Tsne {
         self.iter
     }
 
-    /// KL(P ‖ Q) as of the last iteration (NaN before the first).
+    /// KL(P ‖ Q) as of the last iteration that evaluated it (every [`KL_EVERY`]-th, or
+    /// [`Tsne::step_with_kl`]; NaN before the first).
     pub fn kl(&self) -> f64 {
         self.kl
     }
@@ -286,8 +287,18 @@ impl Tsne {
         self.x.iter().zip(&self.y).map(|(&a, &b)| [a, b]).collect()
     }
 
-    /// One gradient-descent iteration with momentum and gains (as in the reference bhtsne).
+    /// One gradient-descent iteration with momentum and gains (as in the reference bhtsne),
+    /// evaluating KL(P ‖ Q) on every [`KL_EVERY`]-th.
     pub fn step(&mut self) {
+        self.iterate(self.iter.is_multiple_of(KL_EVERY));
+    }
+
+    /// One iteration that also evaluates KL(P ‖ Q) (with this iteration's Z).
+    pub fn step_with_kl(&mut self) {
+        self.iterate(true);
+    }
+
+    fn iterate(&mut self, with_kl: bool) {
         let n = self.len();
         let exaggeration = if self.exaggerating() {
             self.params.exaggeration
@@ -307,7 +318,8 @@ impl Tsne {
             )
         };
         let z = z.max(1e-12);
-        // Attraction over the sparse P, and KL(P ‖ Q) on the way.
+        // Attraction over the sparse P, and KL(P ‖ Q) on the way when asked (a logarithm per
+        // neighbour pair: evaluated every iteration, it cost a quarter of the iteration).
         let mut kl = 0f64;
         for i in 0..n {
             let (mut ax, mut ay) = (0f32, 0f32);
@@ -318,14 +330,16 @@ impl Tsne {
                 let pij = self.p.vals[e];
                 ax += pij * q * dx;
                 ay += pij * q * dy;
-                if pij > 0.0 {
+                if with_kl && pij > 0.0 {
                     kl += pij as f64 * ((pij as f64) / (q as f64 / z)).ln();
                 }
             }
             self.grad[2 * i] = exaggeration * ax - (rep[2 * i] as f64 / z) as f32;
             self.grad[2 * i + 1] = exaggeration * ay - (rep[2 * i + 1] as f64 / z) as f32;
         }
-        self.kl = kl;
+        if with_kl {
+            self.kl = kl;
+        }
         let momentum = if self.iter < self.params.exaggeration_iters {
             0.5
         } else {
@@ -415,6 +429,10 @@ fn repulsion_exact_lanes(xs: &[f32], ys: &[f32], out: &mut [f32]) -> f64 {
     }
     z
 }
+
+/// Iterations between evaluations of KL(P ‖ Q) (as openTSNE evaluates it only when a callback
+/// or the last iteration asks).
+pub const KL_EVERY: usize = 10;
 
 const NONE: u32 = u32::MAX;
 
