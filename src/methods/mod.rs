@@ -10,21 +10,21 @@ pub mod clip;
 pub mod dino;
 pub mod host;
 pub mod moco;
+pub mod optimizer;
 pub mod parallel;
 pub mod simclr;
 pub mod simsiam;
 pub mod vicreg;
 
-use crate::config::{Key, Knob, Method, OptimizerKind, RunConfig};
+use crate::config::{Key, Knob, Method, RunConfig};
 use crate::data::{Batch, Source};
 use crate::error::{LabError, Result};
 use crate::model::{Network, ema};
 use crate::rng::Rng;
 use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::decay::WeightDecayConfig;
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
+use optimizer::Optimizer;
 use parallel::Halves;
 
 /// `log Σ_j exp(x_ij)` along dim 1, stable for any temperature: the row maximum is factored out.
@@ -117,8 +117,7 @@ pub struct Learner {
     pub online: Network,
     /// MoCo's key encoder, BYOL's target, DINO's teacher (EMA of `online`, no autodiff).
     pub teacher: Option<Network>,
-    pub optim: ModuleOptimizer,
-    pub optimizer_kind: OptimizerKind,
+    pub optim: Optimizer,
     pub state: MethodState,
     /// Autodiff training device.
     pub device: Device,
@@ -207,23 +206,6 @@ pub fn scalar(t: Tensor<1>) -> Result<f64> {
     Ok(to_vec(t)?.first().copied().unwrap_or(f32::NAN) as f64)
 }
 
-pub fn build_optimizer(config: &RunConfig) -> ModuleOptimizer {
-    let decay =
-        (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
-    match config.optimizer {
-        OptimizerKind::Adam => AdamConfig::new().with_weight_decay(decay).init(),
-        OptimizerKind::Sgd => SgdConfig::new()
-            .with_weight_decay(decay)
-            .with_momentum(Some(
-                // PyTorch's convention (no dampening); Burn's default dampening is 0.1.
-                MomentumConfig::new()
-                    .with_momentum(config.sgd_momentum)
-                    .with_dampening(0.0),
-            ))
-            .init(),
-    }
-}
-
 impl Learner {
     /// `device` is the base (non-autodiff) training device.
     pub fn new(config: &RunConfig, source: &dyn Source, device: &Device) -> Self {
@@ -245,8 +227,7 @@ impl Learner {
         Self {
             online,
             teacher,
-            optim: build_optimizer(config),
-            optimizer_kind: config.optimizer,
+            optim: Optimizer::new(config, &device),
             state,
             device,
             weight_norm: None,
@@ -277,10 +258,6 @@ impl Learner {
         config: &RunConfig,
         step: usize,
     ) -> Result<Result<StepOk, String>> {
-        if self.optimizer_kind != config.optimizer {
-            self.optim = build_optimizer(config);
-            self.optimizer_kind = config.optimizer;
-        }
         let forward = self.forward(batch, config);
         let check = step.is_multiple_of(WEIGHT_CHECK_EVERY);
         let (loss, outputs_finite, norm) = read_health(&forward, check.then_some(&self.online))?;
@@ -306,7 +283,9 @@ impl Learner {
             Some(halves) => halves.backward(&self.online),
             None => GradientsParams::from_grads(forward.loss.backward(), &self.online),
         };
-        self.online = self.optim.step(config.lr, self.online.clone(), grads);
+        self.online = self
+            .optim
+            .step(config, &self.device, self.online.clone(), grads);
 
         match forward.update {
             StateUpdate::None => {}

@@ -1,0 +1,232 @@
+//! The optimizer step. Burn's Adam is about fourteen tensor operations per parameter, each a
+//! pass over the parameter and an allocation; on the CPU the same update runs here as one
+//! pass per parameter over host memory ([`HostAdam`]), with Burn's formula in Burn's order of
+//! operations. On a GPU (and for SGD) Burn's optimizer runs.
+
+use super::on_cpu;
+use crate::config::{OptimizerKind, RunConfig};
+use crate::model::Network;
+use burn::module::{Module, ModuleMapper, Param, ParamId};
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::tensor::{Device, Tensor, TensorData};
+use std::collections::HashMap;
+
+/// Burn's Adam defaults (`AdamConfig`): β₁, β₂, ε.
+const BETA_1: f32 = 0.9;
+const BETA_2: f32 = 0.999;
+const EPSILON: f32 = 1e-5;
+
+/// The optimizer of a learner, rebuilt when the settings it was built with change.
+#[derive(Clone)]
+pub struct Optimizer {
+    built_for: Settings,
+    inner: Inner,
+}
+
+/// What an optimizer is built from: the kind, weight decay and SGD momentum.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Settings {
+    kind: OptimizerKind,
+    weight_decay: f64,
+    sgd_momentum: f64,
+}
+
+impl Settings {
+    fn of(config: &RunConfig) -> Self {
+        Self {
+            kind: config.optimizer,
+            weight_decay: config.weight_decay,
+            sgd_momentum: config.sgd_momentum,
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Inner {
+    /// Burn's optimizer (GPU, or SGD).
+    Burn(ModuleOptimizer),
+    /// Adam fused on the host (CPU).
+    HostAdam(HostAdam),
+}
+
+impl Optimizer {
+    /// The optimizer `config` asks for, for a network on `device`: Adam on the CPU runs on the
+    /// host, everything else is Burn's.
+    pub fn new(config: &RunConfig, device: &Device) -> Self {
+        let inner = match config.optimizer {
+            OptimizerKind::Adam if on_cpu(device) => Inner::HostAdam(HostAdam::default()),
+            kind => Inner::Burn(burn_optimizer(kind, config)),
+        };
+        Self {
+            built_for: Settings::of(config),
+            inner,
+        }
+    }
+
+    /// Burn's optimizer whatever the device (the reference the host Adam is tested against).
+    pub fn burn(config: &RunConfig) -> Self {
+        Self {
+            built_for: Settings::of(config),
+            inner: Inner::Burn(burn_optimizer(config.optimizer, config)),
+        }
+    }
+
+    /// Whether the update runs on the host (Adam on the CPU).
+    pub fn runs_on_host(&self) -> bool {
+        matches!(self.inner, Inner::HostAdam(_))
+    }
+
+    /// `net` after one step down `grads` at `config`'s learning rate and weight decay. A
+    /// change of optimizer kind restarts the optimizer state; so does a change of weight
+    /// decay or SGD momentum for Burn's optimizers, which hold them (the host Adam reads the
+    /// weight decay at every step and keeps its moments).
+    pub fn step(
+        &mut self,
+        config: &RunConfig,
+        device: &Device,
+        net: Network,
+        grads: GradientsParams,
+    ) -> Network {
+        let wanted = Settings::of(config);
+        let stale = match self.inner {
+            Inner::HostAdam(_) => wanted.kind != OptimizerKind::Adam,
+            Inner::Burn(_) => wanted != self.built_for,
+        };
+        if stale {
+            *self = Self::new(config, device);
+        }
+        self.built_for = wanted;
+        match &mut self.inner {
+            Inner::Burn(optim) => optim.step(config.lr, net, grads),
+            Inner::HostAdam(adam) => adam.step(config.lr, config.weight_decay as f32, net, grads),
+        }
+    }
+}
+
+/// Burn's optimizer of `kind` with the run's weight decay and SGD momentum.
+pub fn burn_optimizer(kind: OptimizerKind, config: &RunConfig) -> ModuleOptimizer {
+    let decay =
+        (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay as f32));
+    match kind {
+        OptimizerKind::Adam => AdamConfig::new().with_weight_decay(decay).init(),
+        OptimizerKind::Sgd => SgdConfig::new()
+            .with_weight_decay(decay)
+            .with_momentum(Some(
+                // PyTorch's convention (no dampening); Burn's default dampening is 0.1.
+                MomentumConfig::new()
+                    .with_momentum(config.sgd_momentum)
+                    .with_dampening(0.0),
+            ))
+            .init(),
+    }
+}
+
+/// One parameter's Adam moments.
+#[derive(Clone, Debug)]
+struct Moments {
+    time: i32,
+    first: Vec<f32>,
+    second: Vec<f32>,
+}
+
+/// Adam (with Burn's L2 weight decay, `g + λθ`) over host copies of the parameters: per
+/// element `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `θ ← θ − lr·m·c / (√v + ε·√(1−β₂ᵗ))`
+/// with `c = √(1−β₂ᵗ) / (1−β₁ᵗ)`, as `burn::optim::Adam` computes it.
+#[derive(Clone, Debug, Default)]
+pub struct HostAdam {
+    moments: HashMap<ParamId, Moments>,
+}
+
+impl HostAdam {
+    pub fn step(
+        &mut self,
+        lr: f64,
+        weight_decay: f32,
+        net: Network,
+        grads: GradientsParams,
+    ) -> Network {
+        let mut mapper = Update {
+            adam: self,
+            grads,
+            lr: lr as f32,
+            weight_decay: weight_decay.max(0.0),
+        };
+        net.map(&mut mapper)
+    }
+
+    /// One parameter's update in place; `theta` and `grad` have the same length.
+    fn update(&mut self, id: ParamId, theta: &mut [f32], grad: &[f32], (lr, decay): (f32, f32)) {
+        let n = theta.len();
+        let moments = self.moments.entry(id).or_insert_with(|| Moments {
+            time: 0,
+            first: vec![0.0; n],
+            second: vec![0.0; n],
+        });
+        if moments.first.len() != n {
+            *moments = Moments {
+                time: 0,
+                first: vec![0.0; n],
+                second: vec![0.0; n],
+            };
+        }
+        let first_step = moments.time == 0;
+        moments.time += 1;
+        let bias_correction2_sqrt = (1.0 - BETA_2.powi(moments.time)).sqrt();
+        let combined = bias_correction2_sqrt / (1.0 - BETA_1.powi(moments.time));
+        let epsilon = EPSILON * bias_correction2_sqrt;
+        for (((t, &g), m), v) in theta
+            .iter_mut()
+            .zip(grad)
+            .zip(moments.first.iter_mut())
+            .zip(moments.second.iter_mut())
+        {
+            let g = if decay > 0.0 { *t * decay + g } else { g };
+            if first_step {
+                *m = g * (1.0 - BETA_1);
+                *v = g * g * (1.0 - BETA_2);
+            } else {
+                *m = *m * BETA_1 + g * (1.0 - BETA_1);
+                *v = *v * BETA_2 + g * g * (1.0 - BETA_2);
+            }
+            *t -= *m * combined / (v.sqrt() + epsilon) * lr;
+        }
+    }
+}
+
+struct Update<'a> {
+    adam: &'a mut HostAdam,
+    grads: GradientsParams,
+    lr: f32,
+    weight_decay: f32,
+}
+
+impl ModuleMapper for Update<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(grad) = self.grads.remove::<D>(param.id) else {
+            return param;
+        };
+        let id = param.id;
+        let (adam, rates) = (&mut *self.adam, (self.lr, self.weight_decay));
+        param.map(|tensor| {
+            let (shape, device) = (tensor.shape(), tensor.device());
+            let require_grad = tensor.is_require_grad();
+            let values = tensor.clone().detach().into_data().try_into_vec::<f32>();
+            let grad = grad.into_data().try_into_vec::<f32>();
+            let (Ok(mut theta), Ok(grad)) = (values, grad) else {
+                return tensor; // not f32: nothing this optimizer can update
+            };
+            if grad.len() != theta.len() {
+                return tensor;
+            }
+            adam.update(id, &mut theta, &grad, rates);
+            let updated = Tensor::<D>::from_data(TensorData::new(theta, shape), &device);
+            if require_grad {
+                updated.require_grad()
+            } else {
+                updated
+            }
+        })
+    }
+}
