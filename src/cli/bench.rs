@@ -5,7 +5,10 @@
 
 use super::BenchArgs;
 use crate::config::{DatasetKind, Method, RunConfig};
+use crate::data::{self, InputKind};
 use crate::error::{LabError, Result};
+use crate::model::Encoder;
+use crate::model::encoder::CNN_CHANNELS;
 use crate::train::{DeviceChoice, Session, TrainDevice, device};
 use std::path::PathBuf;
 use std::process::Command;
@@ -123,33 +126,32 @@ pub fn torch_available() -> bool {
     python_has("torch")
 }
 
-/// PyTorch's steps/s for `method` at the same sizes (the MLP, or with `images` the CNN on
-/// 3×16×16 shapes), if the script and torch are there.
+/// PyTorch's steps/s for `method` at the same sizes: the MLP on 64-d vectors, or with `image`
+/// (channels, height, width) the CNN, if the script and torch are there.
 pub fn torch_steps_per_s(
     script: &PathBuf,
     method: Method,
     batch: usize,
     steps: usize,
-    images: bool,
+    image: Option<[usize; 3]>,
 ) -> Result<f64> {
-    let sizes: Vec<String> = if images {
-        let (hidden, out) = (IMAGE_HIDDEN.to_string(), IMAGE_OUT.to_string());
-        [
-            "--image",
-            "3,16,16",
-            "--channels",
-            "32,64",
-            "--hidden",
-            &hidden,
-            "--out",
-            &out,
-        ]
-        .map(String::from)
-        .to_vec()
-    } else {
-        ["--in-dim", "64", "--hidden", "256", "--out", "64"]
+    let sizes: Vec<String> = match image {
+        Some([c, h, w]) => {
+            let [c1, c2] = CNN_CHANNELS;
+            vec![
+                "--image".into(),
+                format!("{c},{h},{w}"),
+                "--channels".into(),
+                format!("{c1},{c2}"),
+                "--hidden".into(),
+                IMAGE_HIDDEN.to_string(),
+                "--out".into(),
+                IMAGE_OUT.to_string(),
+            ]
+        }
+        None => ["--in-dim", "64", "--hidden", "256", "--out", "64"]
             .map(String::from)
-            .to_vec()
+            .to_vec(),
     };
     let out = Command::new("python3")
         .arg(script)
@@ -221,22 +223,31 @@ pub fn execute(args: &BenchArgs) -> Result<Vec<String>> {
         );
     }
     // Each method on vectors; SimCLR also on images (the CNN), named `simclr-shapes`.
-    let mut cases: Vec<(RunConfig, String, bool)> = methods
+    let mut cases: Vec<(RunConfig, String)> = methods
         .iter()
-        .map(|&m| (bench_config(m, args.batch), m.to_string(), false))
+        .map(|&m| (bench_config(m, args.batch), m.to_string()))
         .collect();
     if methods.contains(&Method::SimClr) {
-        cases.push((image_bench_config(args.batch), "simclr-shapes".into(), true));
+        cases.push((image_bench_config(args.batch), "simclr-shapes".into()));
     }
     let mut lines = Vec::new();
-    for (config, name, images) in cases {
+    for (config, name) in cases {
         let method = config.method;
+        // The CNN's input, for the reference's `--image C,H,W`.
+        let image = match data::build(&config)?.input() {
+            input @ InputKind::Image {
+                channels,
+                height,
+                width,
+            } if Encoder::is_cnn(input) => Some([channels, height, width]),
+            _ => None,
+        };
         let result = measure(config, args.steps, &dev)?;
         println!("{}", result.line());
         lines.push(result.line());
         let comparable = matches!(method, Method::SimClr | Method::SimSiam | Method::Byol);
         if let (Some(script), true) = (&torch, comparable) {
-            match torch_steps_per_s(script, method, args.batch, args.steps.max(50), images) {
+            match torch_steps_per_s(script, method, args.batch, args.steps.max(50), image) {
                 Ok(t) => {
                     let line = format!(
                         "ratio {name} ours/torch={:.2} (torch steps_per_s={t:.1}, target ≥ 1.5)",

@@ -80,6 +80,7 @@ impl Conv3x3S2 {
     /// `[batch, c_in·h·w] → [batch·h/2·w/2, c_out]` (channels-last, pixels row-major).
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let [batch, len] = x.dims();
+        debug_assert_eq!(len, self.c_in * self.height * self.width);
         let device = x.device();
         let layout = if self.channels_last {
             Layout::ChannelsLast
@@ -87,20 +88,14 @@ impl Conv3x3S2 {
             Layout::Planar
         };
         let index = im2col_index(self.c_in, self.height, self.width, layout);
-        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [len_of(self)]), &device);
+        let taps = index.len();
+        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [taps]), &device);
         let padded = Tensor::cat(vec![x, Tensor::zeros([batch, 1], &device)], 1); // [b, len + 1]
-        let (oh, ow) = self.output_size();
         let patches = padded
             .select(1, index) // [b, oh·ow·c_in·9]
-            .reshape([batch * oh * ow, self.c_in * 9]);
-        debug_assert_eq!(len, self.c_in * self.height * self.width);
+            .reshape([batch * taps / (self.c_in * 9), self.c_in * 9]); // [b·oh·ow, c_in·9]
         patches.matmul(self.weight.val()) + self.bias.val().unsqueeze_dim(0)
     }
-}
-
-fn len_of(conv: &Conv3x3S2) -> usize {
-    let (oh, ow) = conv.output_size();
-    oh * ow * conv.c_in * 9
 }
 
 /// For each output pixel (row-major) and each tap `c·9 + ky·3 + kx`, the input column it

@@ -11,6 +11,9 @@ use burn::nn::Linear;
 use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
+/// The CNN's channels after its first and second convolution.
+pub const CNN_CHANNELS: [usize; 2] = [32, 64];
+
 #[derive(Module, Debug)]
 pub struct MlpEncoder {
     pub l1: Linear,
@@ -53,8 +56,8 @@ impl Encoder {
                 channels,
                 height,
                 width,
-            } if height >= 12 && width >= 12 => {
-                let (c1, c2) = (32, 64);
+            } if Self::is_cnn(input) => {
+                let [c1, c2] = CNN_CHANNELS;
                 let conv1 =
                     Conv3x3S2::new(rng, (channels, height, width), c1, Layout::Planar, device);
                 let (h1, w1) = conv1.output_size();
@@ -71,6 +74,11 @@ impl Encoder {
             }
             other => Self::mlp(rng, other.len(), hidden, feature, device),
         }
+    }
+
+    /// Whether `input` gets the CNN (images of at least 12×12).
+    pub fn is_cnn(input: InputKind) -> bool {
+        matches!(input, InputKind::Image { height, width, .. } if height >= 12 && width >= 12)
     }
 
     pub fn mlp(rng: &mut Rng, d_in: usize, hidden: usize, feature: usize, device: &Device) -> Self {
