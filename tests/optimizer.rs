@@ -52,6 +52,11 @@ fn train(
         let batch = sampler.next_batch(source.as_ref(), config.batch_size, 1.0, &mut rng);
         let ok = learner.step(&batch, &config, step).expect("step");
         losses.push(ok.expect("healthy step").loss);
+        assert_eq!(
+            learner.optim.runs_on_host(),
+            !burn,
+            "step {step}: the optimizer kept its kind"
+        );
     }
     (losses, weights(&learner.online))
 }

@@ -95,7 +95,12 @@ impl Optimizer {
             Inner::Burn(_) => wanted != self.built_for,
         };
         if stale {
-            *self = Self::new(config, device);
+            // A new kind is chosen afresh; Burn's optimizer with new settings stays Burn's.
+            *self = if wanted.kind == self.built_for.kind {
+                Self::burn(config)
+            } else {
+                Self::new(config, device)
+            };
         }
         self.built_for = wanted;
         match &mut self.inner {
