@@ -57,14 +57,11 @@ pub fn bench_config(method: Method, batch: usize) -> RunConfig {
 /// SimCLR on shapes at the sizes of the reference's CNN (`--image 3,16,16 --channels 32,64
 /// --hidden 128 --out 32`): its MLP after the convolutions is hidden → hidden.
 pub fn image_bench_config(batch: usize) -> RunConfig {
-    let mut c = RunConfig::for_method(Method::SimClr);
+    let mut c = bench_config(Method::SimClr, batch);
     c.dataset = DatasetKind::Shapes;
     c.hidden_dim = IMAGE_HIDDEN;
     c.feature_dim = IMAGE_HIDDEN;
     c.out_dim = IMAGE_OUT;
-    c.batch_size = batch;
-    c.projector_bn = true;
-    c.probe_size = 200;
     c
 }
 

@@ -136,6 +136,17 @@ struct Moments {
     second: Vec<f32>,
 }
 
+impl Moments {
+    /// Before the first step, for a parameter of `n` values.
+    fn zeros(n: usize) -> Self {
+        Self {
+            time: 0,
+            first: vec![0.0; n],
+            second: vec![0.0; n],
+        }
+    }
+}
+
 /// Adam (with Burn's L2 weight decay, `g + λθ`) over host copies of the parameters: per
 /// element `m ← β₁m + (1−β₁)g`, `v ← β₂v + (1−β₂)g²`, `θ ← θ − lr·m·c / (√v + ε·√(1−β₂ᵗ))`
 /// with `c = √(1−β₂ᵗ) / (1−β₁ᵗ)`, as `burn::optim::Adam` computes it.
@@ -164,17 +175,9 @@ impl HostAdam {
     /// One parameter's update in place; `theta` and `grad` have the same length.
     fn update(&mut self, id: ParamId, theta: &mut [f32], grad: &[f32], (lr, decay): (f32, f32)) {
         let n = theta.len();
-        let moments = self.moments.entry(id).or_insert_with(|| Moments {
-            time: 0,
-            first: vec![0.0; n],
-            second: vec![0.0; n],
-        });
+        let moments = self.moments.entry(id).or_insert_with(|| Moments::zeros(n));
         if moments.first.len() != n {
-            *moments = Moments {
-                time: 0,
-                first: vec![0.0; n],
-                second: vec![0.0; n],
-            };
+            *moments = Moments::zeros(n);
         }
         let first_step = moments.time == 0;
         moments.time += 1;

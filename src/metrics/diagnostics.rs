@@ -71,6 +71,11 @@ pub fn normalize_rows(x: &[f32], d: usize) -> Vec<f64> {
     out
 }
 
+/// [`normalize_rows`] (in f64) handed back as f32, for the GEMM-based dot products.
+pub fn normalize_rows_f32(x: &[f32], d: usize) -> Vec<f32> {
+    normalize_rows(x, d).into_iter().map(|v| v as f32).collect()
+}
+
 /// Mean and biased variance of column `c` of the row-major `[n, d]` matrix `x`.
 pub fn column_mean_var(x: &[f64], d: usize, c: usize) -> (f64, f64) {
     let n = (x.len() / d.max(1)).max(1) as f64;
@@ -124,7 +129,7 @@ pub fn uniformity(x: &[f32], d: usize) -> f64 {
     if n < 2 {
         return 0.0;
     }
-    let xn: Vec<f32> = normalize_rows(x, d).iter().map(|&v| v as f32).collect();
+    let xn = normalize_rows_f32(x, d);
     let mut sum = 0.0f64;
     host::for_each_dot_row(&xn, &xn, d, |i, row| {
         // ‖x̂_i − x̂_j‖² = 2 − 2 x̂_i·x̂_j: the exponent lies in [−8, 0].

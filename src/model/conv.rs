@@ -52,16 +52,14 @@ impl Conv3x3S2 {
     ) -> Self {
         let fan_in = c_in * 9;
         let bound = 1.0 / (fan_in as f32).sqrt();
-        let drawn: Vec<f32> = (0..c_out * fan_in)
-            .map(|_| rng.range(-bound, bound))
-            .collect(); // [c_out, c_in·9]
+        let drawn = init::uniform(rng, c_out * fan_in, bound); // [c_out, c_in·9]
         let mut weight = vec![0.0; drawn.len()]; // [c_in·9, c_out]
         for (o, row) in drawn.chunks_exact(fan_in).enumerate() {
             for (k, &v) in row.iter().enumerate() {
                 weight[k * c_out + o] = v;
             }
         }
-        let bias = (0..c_out).map(|_| rng.range(-bound, bound)).collect();
+        let bias = init::uniform(rng, c_out, bound);
         Self {
             weight: init::param(weight, [fan_in, c_out], device),
             bias: init::param(bias, [c_out], device),

@@ -7,7 +7,8 @@ use burn::module::Param;
 use burn::nn::Linear;
 use burn::tensor::{Device, Tensor, TensorData};
 
-fn uniform(rng: &mut Rng, n: usize, bound: f32) -> Vec<f32> {
+/// `n` draws from U(−bound, bound).
+pub fn uniform(rng: &mut Rng, n: usize, bound: f32) -> Vec<f32> {
     (0..n).map(|_| rng.range(-bound, bound)).collect()
 }
 

@@ -5,7 +5,7 @@ use crate::config::{Key, Method, RunConfig, Setting};
 use crate::data::{Probe, Prompt};
 use crate::error::Result;
 use crate::methods::{Learner, dino, effective_momentum, scalar, tensor2, to_vec, vicreg};
-use crate::metrics::diagnostics::{column_mean_var, normalize_rows};
+use crate::metrics::diagnostics::{column_mean_var, normalize_rows, normalize_rows_f32};
 use crate::metrics::{Diagnostics, Extra};
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
@@ -397,10 +397,9 @@ impl Snapshot {
 /// images share a caption (the same words), and identical captions embed identically, so a tie
 /// with the own caption counts as a hit.
 fn retrieval_accuracy(images: &[f32], captions: &[f32], d: usize) -> f64 {
-    let f32s = |x: &[f64]| -> Vec<f32> { x.iter().map(|&v| v as f32).collect() };
     let (a, b) = (
-        f32s(&normalize_rows(images, d)),
-        f32s(&normalize_rows(captions, d)),
+        normalize_rows_f32(images, d),
+        normalize_rows_f32(captions, d),
     );
     let n = a.len() / d.max(1);
     if n == 0 {
