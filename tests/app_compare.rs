@@ -264,7 +264,10 @@ fn continue_from_here_rewinds_the_run_and_keeps_the_branch() {
         a.branch_view().is_some_and(|v| !v.target().is_empty())
     });
     h.get_by_label("Play").click();
-    frames_until(&mut h, "training on from 20", 60, |a| a.status().step > 40);
+    // A snapshot past 40 (the step counter alone may pause between two snapshots).
+    frames_until(&mut h, "training on from 20", 60, |a| {
+        a.published().snapshot.as_ref().is_some_and(|s| s.step > 40)
+    });
     h.get_by_label("Pause").click();
     frames_until(&mut h, "the pause", 30, |a| a.status().paused);
     // The branch's recorded snapshot at (or just before) the step the run shows.

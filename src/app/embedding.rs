@@ -724,7 +724,7 @@ impl RunView {
                 self.target.clone_from(&target.points);
                 self.target_step = Some(target.step);
                 if self.glide.frame(&target.points, target.step) {
-                    ui.ctx().request_repaint();
+                    super::pacing::request_frame(ui.ctx());
                 }
                 let slow = self.glide.slow_move().map(|m| {
                     format!(

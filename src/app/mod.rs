@@ -13,6 +13,7 @@ pub mod files;
 pub mod forces;
 pub mod lesson_card;
 pub mod loss_view;
+pub mod pacing;
 pub mod plots;
 pub mod preview;
 pub mod stats;
@@ -236,8 +237,17 @@ impl LabApp {
             ));
         }
         install_fallback_font(&cc.egui_ctx);
+        // With OpenGL (the renderer without a real GPU, where Mesa's llvmpipe rasterises on
+        // the CPU and a frame's fragments are most of its cost) the panels paint no background
+        // of their own: they cover the whole window, so the window's clear colour is theirs
+        // (`clear_color`), and each frame has one full-window layer of fragments fewer.
+        if cc.gl.is_some() {
+            cc.egui_ctx
+                .all_styles_mut(|s| s.visuals.panel_fill = egui::Color32::TRANSPARENT);
+        }
         let ctx = cc.egui_ctx.clone();
-        let waker: crate::pipeline::SharedWaker = Arc::new(move || ctx.request_repaint());
+        pacing::install(&ctx);
+        let waker: crate::pipeline::SharedWaker = Arc::new(move || pacing::request_frame(&ctx));
         let gpu_points = match cc.wgpu_render_state.as_ref() {
             Some(rs) => {
                 crate::render::points::install(rs);
@@ -1073,7 +1083,18 @@ impl LabApp {
 }
 
 impl eframe::App for LabApp {
+    /// The theme's panel colour: the panels themselves paint none (see `LabApp::new`).
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        let theme = if visuals.dark_mode {
+            egui::Visuals::dark()
+        } else {
+            egui::Visuals::light()
+        };
+        theme.panel_fill.to_normalized_gamma_f32()
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        pacing::frame_started(ui.ctx());
         self.tick_frame_clock();
         self.poll();
         let ctx = ui.ctx().clone();
@@ -1176,7 +1197,7 @@ impl eframe::App for LabApp {
         }
         // Keep animating while training (or replaying) even if no snapshot arrives this frame.
         if !self.status().paused || self.timeline.replaying() {
-            ctx.request_repaint_after(std::time::Duration::from_millis(33));
+            pacing::request_frame(&ctx);
         }
     }
 

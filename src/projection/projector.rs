@@ -142,7 +142,10 @@ impl Projector {
         let worker = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
             .name("projector".into())
-            .spawn(move || Worker::new(worker, waker).run())
+            .spawn(move || {
+                crate::train::priority::lower_this_thread();
+                Worker::new(worker, waker).run()
+            })
             .map_err(|source| crate::error::LabError::Thread {
                 what: "projector",
                 source,

@@ -4,6 +4,7 @@
 pub mod allocator;
 pub mod device;
 pub mod history;
+pub mod priority;
 pub mod recording;
 pub mod session;
 pub mod snapshot;

@@ -285,6 +285,7 @@ impl Trainer {
         let join = std::thread::Builder::new()
             .name("trainer".into())
             .spawn(move || {
+                super::priority::lower_this_thread();
                 let mut w = Worker {
                     session,
                     paused,
