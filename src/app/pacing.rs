@@ -66,10 +66,8 @@ fn pacer_id() -> egui::Id {
 }
 
 /// Give `ctx` a pacer (the app does, once); [`request_frame`] and [`frame_started`] use it.
-pub fn install(ctx: &egui::Context) -> Arc<FramePacer> {
-    let pacer = Arc::new(FramePacer::new());
-    ctx.data_mut(|d| d.insert_temp(pacer_id(), Arc::clone(&pacer)));
-    pacer
+pub fn install(ctx: &egui::Context) {
+    ctx.data_mut(|d| d.insert_temp(pacer_id(), Arc::new(FramePacer::new())));
 }
 
 fn pacer_of(ctx: &egui::Context) -> Option<Arc<FramePacer>> {
