@@ -27,6 +27,8 @@
 //! - [`data`]: generated and shipped datasets, your images and CSV files, augmentations, the
 //!   probe set (and CLIP's zero-shot prompts).
 //! - [`model`]: encoders, heads, the EMA teacher.
+//! - [`cpu`]: the CPU path's kernels: products split over both cores (a helper thread takes
+//!   half of each), and the layers as host ops with their backward passes in Burn's graph.
 //! - [`methods`]: SimCLR, MoCo, CLIP, BYOL, SimSiam, Barlow Twins, VICReg, DINO (and DINOv2,
 //!   in DINO's file) — one file each, with
 //!   the knobs the app shows (`KNOBS`) and the numbers it reports (`METRICS`) beside the loss.
@@ -45,6 +47,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod data;
 pub mod error;
 pub mod export;

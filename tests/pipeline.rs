@@ -246,40 +246,12 @@ fn the_recording_at_a_step_is_what_a_fresh_run_shows_there() {
     assert_eq!(snap.diagnostics.knn_acc, recorded.diagnostics.knn_acc);
 }
 
-/// The niceness of this process's threads called `name` (Linux's `/proc/self/task/*/stat`:
-/// the name in parentheses, then the 19th field is the niceness).
-#[cfg(target_os = "linux")]
-fn niceness_of_threads(name: &str) -> Vec<i32> {
-    let mut found = Vec::new();
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return found;
-    };
-    for task in tasks.flatten() {
-        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        if &stat[open + 1..close] != name {
-            continue;
-        }
-        // After ") ": state is field 3, so niceness (field 19) is the 17th from here.
-        if let Some(nice) = stat[close + 2..]
-            .split_whitespace()
-            .nth(16)
-            .and_then(|n| n.parse().ok())
-        {
-            found.push(nice);
-        }
-    }
-    found
-}
-
 #[cfg(target_os = "linux")]
 #[test]
 fn the_compute_threads_give_way_to_the_window() {
-    use contrastive_lab::train::priority::{COMPUTE_NICENESS, this_thread_niceness};
+    use contrastive_lab::train::priority::{
+        COMPUTE_NICENESS, niceness_of_threads, this_thread_niceness,
+    };
     let before = this_thread_niceness();
     let pipeline = start(&[]);
     wait_for("the first layouts", || pipeline.view().layouts);

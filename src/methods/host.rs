@@ -8,88 +8,14 @@
 //! gradient back to Burn through a surrogate ([`super::host_loss`]), so everything upstream
 //! of the embeddings is still Burn's autodiff.
 
-/// A row-major matrix view whose rows start `stride` elements apart (`stride ≥ cols`).
-#[derive(Clone, Copy)]
-struct Strided {
-    rows: usize,
-    cols: usize,
-    stride: usize,
-}
-
-impl Strided {
-    fn dense(rows: usize, cols: usize) -> Self {
-        Self {
-            rows,
-            cols,
-            stride: cols,
-        }
-    }
-
-    /// Whether a slice of `len` elements holds the whole view.
-    fn fits(&self, len: usize) -> bool {
-        self.stride >= self.cols
-            && (self.rows == 0 || (self.rows - 1) * self.stride + self.cols <= len)
-    }
-}
-
-/// `dst = A · B · scale` with `A: [m, k]`, `B: [k, n]`, `dst: [m, n]`, row-major (A and dst
-/// possibly strided); `b_transposed`: `b` holds Bᵀ `[n, k]`, dense.
-fn matmul(
-    (dst, dst_shape): (&mut [f32], Strided),
-    (a, a_shape): (&[f32], Strided),
-    b: &[f32],
-    b_transposed: bool,
-    scale: f32,
-) {
-    let (m, k, n) = (a_shape.rows, a_shape.cols, dst_shape.cols);
-    assert!(dst_shape.rows == m && dst_shape.fits(dst.len()) && a_shape.fits(a.len()));
-    assert!(b.len() == k * n);
-    if m == 0 || n == 0 {
-        return;
-    }
-    let (b_rs, b_cs) = if b_transposed {
-        (1, k as isize)
-    } else {
-        (n as isize, 1)
-    };
-    // SAFETY: the three slices were just checked to hold the shapes the strides describe,
-    // and `dst` does not alias the inputs (it is a `&mut`).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_shape.stride as isize,
-            false,
-            a.as_ptr(),
-            1,
-            a_shape.stride as isize,
-            b.as_ptr(),
-            b_cs,
-            b_rs,
-            0.0,
-            scale,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
-}
+use crate::cpu::gemm::{Into::Overwrite, Mat, MatMut, product};
 
 /// `dst = A · Bᵀ` with `A: [m, d]` and `B: [n, d]` row-major, `dst: [m, n]`: the dot products
 /// of every row of A with every row of B (a block of a Gram matrix).
 fn dot_products(dst: &mut [f32], a: &[f32], b: &[f32], d: usize) {
     let (m, n) = (a.len() / d.max(1), b.len() / d.max(1));
-    matmul(
-        (dst, Strided::dense(m, n)),
-        (a, Strided::dense(m, d)),
-        b,
-        true,
-        1.0,
-    );
+    let (a, b) = (Mat::new(a, m, d), Mat::new(b, n, d));
+    product(MatMut::new(dst, m, n), a, b.t(), 1.0, Overwrite);
 }
 
 /// Calls `f(i, dots)` for every row `i` of `a: [m, d]` with `dots: [n]` its dot products with
@@ -132,10 +58,16 @@ pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
     let half = rows / 2;
     let partner = |i: usize| (i + half) % rows;
     // [rows, rows] similarities / τ
-    let (embeddings, square) = (Strided::dense(rows, d), Strided::dense(rows, rows));
+    let embeddings = Mat::new(u, rows, d);
     let mut s = vec![0.0f32; rows * rows];
     let inv_t = (1.0 / temperature) as f32;
-    matmul((&mut s, square), (u, embeddings), u, true, inv_t);
+    product(
+        MatMut::new(&mut s, rows, rows),
+        embeddings,
+        embeddings.t(),
+        inv_t,
+        Overwrite,
+    );
     let mut loss = 0.0f64;
     for (i, row) in s.chunks_exact_mut(rows).enumerate() {
         let positive = row[partner(i)];
@@ -150,7 +82,13 @@ pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
         s[i * rows + partner(i)] -= 2.0 * scale;
     }
     let mut grad = vec![0.0f32; rows * d];
-    matmul((&mut grad, embeddings), (&s, square), u, false, 1.0);
+    product(
+        MatMut::new(&mut grad, rows, d),
+        Mat::new(&s, rows, rows),
+        embeddings,
+        1.0,
+        Overwrite,
+    );
     (loss / rows as f64, grad)
 }
 
@@ -178,18 +116,15 @@ pub fn info_nce_rows(
     // [n, 1 + K] logits / τ: the positive in column 0, the negatives after it.
     let width = 1 + negatives;
     let mut logits = vec![0.0f32; n * width];
-    let after_positive = Strided {
-        rows: n,
-        cols: negatives,
-        stride: width,
-    };
-    let queries = Strided::dense(n, d);
-    matmul(
-        (&mut logits[1.min(n * width)..], after_positive),
-        (q, queries),
-        queue,
-        true,
+    // Column 0 of each row is the positive; the negatives' logits fill columns 1..width.
+    let after_positive = 1.min(n * width);
+    let (queries, queue) = (Mat::new(q, n, d), Mat::new(queue, negatives, d));
+    product(
+        MatMut::strided(&mut logits[after_positive..], n, negatives, width),
+        queries,
+        queue.t(),
         inv_t,
+        Overwrite,
     );
     let mut loss = 0.0f64;
     let mut positive_weight = vec![0.0f32; n];
@@ -202,12 +137,12 @@ pub fn info_nce_rows(
     }
     let scale = (1.0 / (n as f64 * temperature)) as f32;
     let mut grad = vec![0.0f32; n * d];
-    matmul(
-        (&mut grad, queries),
-        (&logits[1.min(n * width)..], after_positive),
+    product(
+        MatMut::new(&mut grad, n, d),
+        Mat::strided(&logits[after_positive..], n, negatives, width),
         queue,
-        false,
         scale,
+        Overwrite,
     );
     for ((g, ki), w) in grad
         .chunks_exact_mut(d)
@@ -360,34 +295,5 @@ mod tests {
                 assert_eq!(s[i * n + j], (a[i * n + j] + a[j * n + i]) * 0.5);
             }
         }
-    }
-
-    #[test]
-    fn matmul_handles_both_layouts_and_strided_rows() {
-        // A [2×3], B [3×2]
-        let a = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let b = [7.0, 8.0, 9.0, 10.0, 11.0, 12.0];
-        let bt = [7.0, 9.0, 11.0, 8.0, 10.0, 12.0];
-        let (a_shape, c_shape) = (Strided::dense(2, 3), Strided::dense(2, 2));
-        let mut c = [0.0; 4];
-        matmul((&mut c, c_shape), (&a, a_shape), &b, false, 1.0);
-        assert_eq!(c, [58.0, 64.0, 139.0, 154.0]);
-        matmul((&mut c, c_shape), (&a, a_shape), &bt, true, 0.5);
-        assert_eq!(c, [29.0, 32.0, 69.5, 77.0]);
-        // The same product into columns 1–2 of a [2×3] buffer, from A padded to stride 4.
-        let padded = [1.0, 2.0, 3.0, -1.0, 4.0, 5.0, 6.0];
-        let mut wide = [0.0; 6];
-        let into = Strided {
-            rows: 2,
-            cols: 2,
-            stride: 3,
-        };
-        let from = Strided {
-            rows: 2,
-            cols: 3,
-            stride: 4,
-        };
-        matmul((&mut wide[1..], into), (&padded, from), &b, false, 1.0);
-        assert_eq!(wide, [0.0, 58.0, 64.0, 0.0, 139.0, 154.0]);
     }
 }

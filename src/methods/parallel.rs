@@ -9,6 +9,7 @@
 //! the two graphs share nothing.
 
 use super::{Learner, on_cpu};
+use crate::cpu::gemm::on_one_core;
 use crate::model::Network;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
@@ -17,9 +18,10 @@ use burn::tensor::Tensor;
 /// Run `side` on another thread while `main` runs on this one; both results. A panic in
 /// `side` is re-raised here, as if it had run inline.
 pub fn alongside<A: Send, B>(side: impl FnOnce() -> A + Send, main: impl FnOnce() -> B) -> (A, B) {
+    // Both cores are taken: neither thread's products are split (see `cpu::gemm`).
     std::thread::scope(|scope| {
-        let side = scope.spawn(side);
-        let main = main();
+        let side = scope.spawn(|| on_one_core(side));
+        let main = on_one_core(main);
         match side.join() {
             Ok(side) => (side, main),
             Err(panic) => std::panic::resume_unwind(panic),

@@ -30,14 +30,7 @@ impl BatchNorm1d {
 
     /// `[batch, features] → [batch, features]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
-        let mean = x.clone().mean_dim(0); // [1, features]
-        let centred = x - mean;
-        let var = centred.clone().square().mean_dim(0); // [1, features], biased as in training
-        // γ/√(var + ε) on the small [1, features] row, then one multiply of the big tensor:
-        // two passes over [batch, features] fewer than dividing and scaling separately,
-        // forward and backward.
-        let scale = var.add_scalar(self.epsilon).sqrt().recip() * self.gamma.val().unsqueeze_dim(0);
-        centred * scale + self.beta.val().unsqueeze_dim(0)
+        batch_norm(x, self.gamma.val(), self.beta.val(), self.epsilon)
     }
 
     /// Layer norm with the same γ/β: each sample standardised over its own features, so no
@@ -49,4 +42,17 @@ impl BatchNorm1d {
         let scaled = centred * var.add_scalar(self.epsilon).sqrt().recip();
         scaled * self.gamma.val().unsqueeze_dim(0) + self.beta.val().unsqueeze_dim(0)
     }
+}
+
+/// Batch norm with the batch's own (biased) statistics: `x: [batch, features]`, `γ, β:
+/// [features]` → `[batch, features]`.
+pub fn batch_norm(x: Tensor<2>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64) -> Tensor<2> {
+    let mean = x.clone().mean_dim(0); // [1, features]
+    let centred = x - mean;
+    let var = centred.clone().square().mean_dim(0); // [1, features], biased as in training
+    // γ/√(var + ε) on the small [1, features] row, then one multiply of the big tensor:
+    // two passes over [batch, features] fewer than dividing and scaling separately,
+    // forward and backward.
+    let scale = var.add_scalar(epsilon).sqrt().recip() * gamma.unsqueeze_dim(0);
+    centred * scale + beta.unsqueeze_dim(0)
 }

@@ -9,6 +9,7 @@
 //! outputs also make the batch norm that follows a plain per-column norm over rows.
 
 use super::init;
+use crate::cpu::layers::{Activation::Identity, affine};
 use crate::rng::Rng;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -92,7 +93,7 @@ impl Conv3x3S2 {
         let patches = padded
             .select(1, index) // [b, oh·ow·c_in·9]
             .reshape([batch * taps / (self.c_in * 9), self.c_in * 9]); // [b·oh·ow, c_in·9]
-        patches.matmul(self.weight.val()) + self.bias.val().unsqueeze_dim(0)
+        affine(patches, self.weight.val(), self.bias.val(), Identity)
     }
 }
 

@@ -4,11 +4,11 @@
 use super::bn::BatchNorm1d;
 use super::conv::{Conv3x3S2, Layout};
 use super::init;
+use crate::cpu::layers::{Activation::Relu, batch_norm_relu, linear};
 use crate::data::InputKind;
 use crate::rng::Rng;
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 
 /// The CNN's channels after its first and second convolution.
@@ -91,16 +91,16 @@ impl Encoder {
     /// `[batch, input_len] → [batch, feature]`
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         match self {
-            Encoder::Mlp(m) => relu(m.l2.forward(relu(m.l1.forward(x)))),
+            Encoder::Mlp(m) => linear(&m.l2, linear(&m.l1, x, Relu), Relu),
             Encoder::Cnn(m) => {
                 let [batch, _] = x.dims();
-                let h = relu(m.bn1.forward(m.conv1.forward(x))); // [b·h/2·w/2, 32]
+                let h = batch_norm_relu(&m.bn1, m.conv1.forward(x)); // [b·h/2·w/2, 32]
                 let [rows, c1] = h.dims();
                 let h = h.reshape([batch, rows / batch.max(1) * c1]); // [b, h/2·w/2·32]
-                let h = relu(m.bn2.forward(m.conv2.forward(h))); // [b·h/4·w/4, 64]
+                let h = batch_norm_relu(&m.bn2, m.conv2.forward(h)); // [b·h/4·w/4, 64]
                 let [rows, c2] = h.dims();
                 let flat = h.reshape([batch, rows / batch.max(1) * c2]); // [b, h/4·w/4·64]
-                relu(m.fc2.forward(relu(m.fc1.forward(flat))))
+                linear(&m.fc2, linear(&m.fc1, flat, Relu), Relu)
             }
         }
     }

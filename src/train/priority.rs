@@ -38,3 +38,32 @@ pub fn this_thread_niceness() -> Option<i32> {
         None
     }
 }
+
+/// The niceness of each of this process's threads called `name` (Linux: read from
+/// `/proc/self/task/*/stat`; elsewhere none).
+pub fn niceness_of_threads(name: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return found;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if &stat[open + 1..close] != name {
+            continue;
+        }
+        // After ") ": state is field 3, so niceness (field 19) is the 17th from here.
+        if let Some(nice) = stat[close + 2..]
+            .split_whitespace()
+            .nth(16)
+            .and_then(|n| n.parse().ok())
+        {
+            found.push(nice);
+        }
+    }
+    found
+}

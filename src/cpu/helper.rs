@@ -1,0 +1,231 @@
+//! The helper thread that computes blocks of a product on the second core.
+//!
+//! A sleeping thread pool was measured to gain nothing here: waking a thread costs tens of
+//! microseconds, about what a block of these products takes. The helper therefore *spins* for
+//! a short while after each piece of work ([`SPIN`]), so the next product of the same step
+//! finds it awake, and sleeps (parks) once the step is over. The thread that posts work never
+//! waits for the helper to wake: it starts on the first block at once and takes every block
+//! the helper has not claimed, so a late or busy helper costs nothing but the hand-over.
+//!
+//! One helper serves the whole process; a thread that finds it busy with another's product
+//! computes its own product alone.
+
+use std::cell::UnsafeCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+/// Work divided into numbered blocks that may run on either thread, in any order.
+pub trait Blocks: Sync {
+    fn count(&self) -> usize;
+    fn block(&self, i: usize);
+}
+
+/// How long the helper stays awake after its last block. A step's products follow each other
+/// within tens to hundreds of microseconds (the element-wise passes between them).
+const SPIN: Duration = Duration::from_micros(200);
+
+// The post's life: the owner posts, then either the helper takes it (and later marks it done)
+// or the owner withdraws it untaken.
+const EMPTY: u8 = 0;
+const POSTED: u8 = 1;
+const TAKEN: u8 = 2;
+const DONE: u8 = 3;
+
+struct Helper {
+    /// Held by the thread whose work is posted, from posting until the last block is done.
+    owned: AtomicBool,
+    state: AtomicU8,
+    next: AtomicUsize,
+    /// Whether a block panicked on the helper (the owner re-raises it: those blocks are missing).
+    failed: AtomicBool,
+    /// The posted work, valid while `state` is `POSTED` or `TAKEN`.
+    work: UnsafeCell<Option<&'static dyn Blocks>>,
+    thread: Thread,
+}
+
+// SAFETY: `work` is written only by the owner (holding `owned`) while no post is out, and read
+// by the helper only after it moved `state` from POSTED to TAKEN (acquiring the write).
+unsafe impl Sync for Helper {}
+
+static HELPER: OnceLock<Option<&'static Helper>> = OnceLock::new();
+
+/// The helper, started on first use, at the compute threads' priority
+/// ([`crate::train::priority`]). `None` on a one-core machine or where no thread starts.
+fn helper() -> Option<&'static Helper> {
+    *HELPER.get_or_init(|| {
+        if thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+            return None;
+        }
+        let (tx, rx) = std::sync::mpsc::channel::<&'static Helper>();
+        let spawned = thread::Builder::new()
+            .name("gemm-helper".into())
+            .spawn(move || {
+                // A compute thread like the trainer it helps: it gives way to the window.
+                crate::train::priority::lower_this_thread();
+                if let Ok(helper) = rx.recv() {
+                    helper.serve();
+                }
+            })
+            .ok()?;
+        let helper: &'static Helper = Box::leak(Box::new(Helper {
+            owned: AtomicBool::new(false),
+            state: AtomicU8::new(EMPTY),
+            next: AtomicUsize::new(0),
+            failed: AtomicBool::new(false),
+            work: UnsafeCell::new(None),
+            thread: spawned.thread().clone(),
+        }));
+        tx.send(helper).ok()?;
+        Some(helper)
+    })
+}
+
+impl Helper {
+    fn serve(&self) {
+        let mut awake_since = Instant::now();
+        let mut spins = 0u32;
+        loop {
+            if self.state.load(Ordering::Acquire) == POSTED
+                && self
+                    .state
+                    .compare_exchange(POSTED, TAKEN, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+            {
+                // SAFETY: TAKEN keeps the owner waiting (see `share`) until DONE below, so the
+                // work outlives this use.
+                if let Some(work) = unsafe { *self.work.get() } {
+                    let ran = catch_unwind(AssertUnwindSafe(|| run_blocks(work, &self.next)));
+                    self.failed.store(ran.is_err(), Ordering::Relaxed);
+                }
+                self.state.store(DONE, Ordering::Release);
+                awake_since = Instant::now();
+            } else {
+                // The clock is read every 64th turn only: reading it costs more than a turn.
+                spins = spins.wrapping_add(1);
+                if !spins.is_multiple_of(64) || awake_since.elapsed() < SPIN {
+                    std::hint::spin_loop();
+                } else {
+                    // An `unpark` since the check above makes `park` return at once.
+                    thread::park();
+                    awake_since = Instant::now();
+                }
+            }
+        }
+    }
+}
+
+fn run_blocks(work: &dyn Blocks, next: &AtomicUsize) {
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        if i >= work.count() {
+            return;
+        }
+        work.block(i);
+    }
+}
+
+/// Computes every block of `work`, sharing them with the helper when it is free. Returns once
+/// all blocks are done.
+pub fn share(work: &dyn Blocks) {
+    let Some(helper) = helper().filter(|h| {
+        h.owned
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }) else {
+        (0..work.count()).for_each(|i| work.block(i));
+        return;
+    };
+    // SAFETY: the reference is used only until this function returns (the helper holds it only
+    // between TAKEN and DONE, and the owner waits for DONE below); `owned` makes this thread the
+    // only writer, and no post is out (state EMPTY).
+    unsafe {
+        let work: &'static dyn Blocks =
+            std::mem::transmute::<&dyn Blocks, &'static dyn Blocks>(work);
+        *helper.work.get() = Some(work);
+    }
+    helper.next.store(0, Ordering::Relaxed);
+    helper.state.store(POSTED, Ordering::Release);
+    helper.thread.unpark();
+    run_blocks(work, &helper.next);
+    if helper
+        .state
+        .compare_exchange(POSTED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        // Taken: wait for the helper's last block (it is computing it now).
+        while helper.state.load(Ordering::Acquire) != DONE {
+            std::hint::spin_loop();
+        }
+        helper.state.store(EMPTY, Ordering::Relaxed);
+    }
+    let failed = helper.failed.swap(false, Ordering::Relaxed);
+    // SAFETY: no post is out; the helper will not read `work` again.
+    unsafe {
+        *helper.work.get() = None;
+    }
+    helper.owned.store(false, Ordering::Release);
+    assert!(
+        !failed,
+        "a block of a shared product panicked on the helper thread"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    struct Record(Mutex<Vec<usize>>, usize);
+
+    impl Blocks for Record {
+        fn count(&self) -> usize {
+            self.1
+        }
+        fn block(&self, i: usize) {
+            if let Ok(mut done) = self.0.lock() {
+                done.push(i);
+            }
+        }
+    }
+
+    #[test]
+    fn every_block_runs_exactly_once_however_the_threads_share_them() {
+        for count in [0, 1, 2, 7, 64] {
+            for _ in 0..50 {
+                let record = Record(Mutex::new(Vec::new()), count);
+                share(&record);
+                let mut done = record.0.into_inner().unwrap_or_default();
+                done.sort_unstable();
+                assert_eq!(done, (0..count).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    #[test]
+    fn posters_on_several_threads_each_get_all_their_blocks() {
+        std::thread::scope(|scope| {
+            for _ in 0..3 {
+                scope.spawn(|| {
+                    for _ in 0..200 {
+                        let record = Record(Mutex::new(Vec::new()), 5);
+                        share(&record);
+                        assert_eq!(record.0.into_inner().map(|d| d.len()).unwrap_or(0), 5);
+                    }
+                });
+            }
+        });
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_helper_runs_at_the_compute_threads_priority() {
+        use crate::train::priority::{COMPUTE_NICENESS, niceness_of_threads};
+        share(&Record(Mutex::new(Vec::new()), 2));
+        if helper().is_some() {
+            assert_eq!(niceness_of_threads("gemm-helper"), vec![COMPUTE_NICENESS]);
+        }
+    }
+}

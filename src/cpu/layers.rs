@@ -1,0 +1,624 @@
+//! The network's layers as single host operations on the CPU path, each with its exact
+//! backward pass registered in Burn's autodiff graph (a custom [`Backward`] step, as Burn's own
+//! ops are written), so everything around them is still Burn: parameters, optimizer, the
+//! methods' losses.
+//!
+//! - [`linear`]: `x·W + b` (and ReLU) as one product into a buffer that already holds the bias,
+//!   on both cores ([`super::gemm`]); its backward pass is two more products and a column sum.
+//!   Burn's op-by-op path runs the product on one core, then a broadcast add, then ReLU, each a
+//!   pass over the activations forward and again backward.
+//! - [`batch_norm_relu`]: batch norm with the current batch's statistics and ReLU, forward in
+//!   two passes and backward in two, where Burn's graph of mean, centre, square, mean, sqrt,
+//!   reciprocal, scale, shift and ReLU takes about ten forward and twenty backward.
+//!
+//! Off the CPU (a GPU), or for tensors these ops cannot read, each function runs Burn's own
+//! formula: the same layer, the same numbers up to float rounding (tested below).
+
+use super::gemm::{self, Mat, MatMut};
+use crate::model::{BatchNorm1d, bn};
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, NodeGuard, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::{Autodiff, AutodiffBackend, Flex};
+use burn::nn::Linear;
+use burn::tensor::activation::relu;
+use burn::tensor::{Tensor, TensorData};
+use std::borrow::Cow;
+
+/// What follows a layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Activation {
+    Identity,
+    Relu,
+}
+
+/// `layer(x)`, then the activation: `[rows, in] → [rows, out]`.
+pub fn linear(layer: &Linear, x: Tensor<2>, activation: Activation) -> Tensor<2> {
+    match &layer.bias {
+        Some(bias) => affine(x, layer.weight.val(), bias.val(), activation),
+        None => activate(layer.forward(x), activation),
+    }
+}
+
+/// `x·W + b`, then the activation: `x: [rows, in]`, `W: [in, out]`, `b: [out]` → `[rows, out]`.
+pub fn affine(
+    x: Tensor<2>,
+    weight: Tensor<2>,
+    bias: Tensor<1>,
+    activation: Activation,
+) -> Tensor<2> {
+    let on_host = Inputs::of([x.clone().into(), weight.clone().into(), bias.clone().into()]);
+    match on_host {
+        Some(inputs) => inputs.run(AffineOp { activation }).into_tensor(),
+        None => activate(x.matmul(weight) + bias.unsqueeze_dim(0), activation),
+    }
+}
+
+/// `relu(bn(x))` with the current batch's statistics: `[rows, features] → [rows, features]`.
+pub fn batch_norm_relu(bn: &BatchNorm1d, x: Tensor<2>) -> Tensor<2> {
+    normalize_relu(x, bn.gamma.val(), bn.beta.val(), bn.epsilon)
+}
+
+/// [`batch_norm_relu`] with its parameters given: `γ, β: [features]`.
+fn normalize_relu(x: Tensor<2>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64) -> Tensor<2> {
+    match Inputs::of([x.clone().into(), gamma.clone().into(), beta.clone().into()]) {
+        Some(inputs) => inputs
+            .run(BatchNormReluOp {
+                epsilon: epsilon as f32,
+            })
+            .into_tensor(),
+        None => relu(bn::batch_norm(x, gamma, beta, epsilon)),
+    }
+}
+
+fn activate(x: Tensor<2>, activation: Activation) -> Tensor<2> {
+    match activation {
+        Activation::Identity => x,
+        Activation::Relu => relu(x),
+    }
+}
+
+/// A layer input of either rank.
+enum Input {
+    Matrix(Tensor<2>),
+    Vector(Tensor<1>),
+}
+
+impl From<Tensor<2>> for Input {
+    fn from(t: Tensor<2>) -> Self {
+        Input::Matrix(t)
+    }
+}
+
+impl From<Tensor<1>> for Input {
+    fn from(t: Tensor<1>) -> Self {
+        Input::Vector(t)
+    }
+}
+
+impl Input {
+    fn tracked(&self) -> Option<FloatAd> {
+        match self {
+            Input::Matrix(t) => t.clone().try_into_primitive::<Autodiff<Flex>>().ok(),
+            Input::Vector(t) => t.clone().try_into_primitive::<Autodiff<Flex>>().ok(),
+        }
+    }
+
+    fn plain(&self) -> Option<FlexTensor> {
+        match self {
+            Input::Matrix(t) => t.clone().try_into_primitive::<Flex>().ok(),
+            Input::Vector(t) => t.clone().try_into_primitive::<Flex>().ok(),
+        }
+    }
+}
+
+type FloatAd = burn::backend::tensor::FloatTensor<Autodiff<Flex>>;
+
+/// A host op's inputs: on Burn's autodiff graph (then the op registers its backward step), or
+/// plain flex tensors (the teacher's and the probe's forward passes).
+enum Inputs<const N: usize> {
+    Graph([FloatAd; N]),
+    Plain([FlexTensor; N]),
+}
+
+impl<const N: usize> Inputs<N> {
+    /// `None` unless every input lives on flex (with or without autodiff).
+    fn of(inputs: [Input; N]) -> Option<Self> {
+        let tracked: Vec<Option<FloatAd>> = inputs.iter().map(Input::tracked).collect();
+        if tracked.iter().all(Option::is_none) {
+            let plain: Vec<FlexTensor> = inputs.iter().map(Input::plain).collect::<Option<_>>()?;
+            return plain.try_into().ok().map(Inputs::Plain);
+        }
+        // Some inputs on the graph: the others enter as constants.
+        let mut all = Vec::with_capacity(N);
+        for (input, tracked) in inputs.iter().zip(tracked) {
+            all.push(match tracked {
+                Some(t) => t,
+                None => <Autodiff<Flex> as AutodiffBackend>::from_inner(input.plain()?),
+            });
+        }
+        all.try_into().ok().map(Inputs::Graph)
+    }
+
+    fn run<Op: HostOp<N>>(self, op: Op) -> Output {
+        match self {
+            Inputs::Plain(inputs) => {
+                let values: Vec<Cow<[f32]>> = inputs.iter().map(values).collect();
+                let shapes: Vec<Vec<usize>> =
+                    inputs.iter().map(|t| t.layout().shape().to_vec()).collect();
+                let (output, _) = op.forward(&values, &shapes);
+                Output::Plain(output)
+            }
+            Inputs::Graph(inputs) => {
+                let guards: [NodeGuard; N] = std::array::from_fn(|i| inputs[i].node());
+                let primitives: Vec<FlexTensor> =
+                    inputs.into_iter().map(|t| t.into_primitive()).collect();
+                let values: Vec<Cow<[f32]>> = primitives.iter().map(values).collect();
+                let shapes: Vec<Vec<usize>> = primitives
+                    .iter()
+                    .map(|t| t.layout().shape().to_vec())
+                    .collect();
+                let (output, saved) = op.forward(&values, &shapes);
+                drop(values);
+                let step = Step { op, shapes };
+                let out = match step
+                    .prepare::<NoCheckpointing>(guards)
+                    .compute_bound()
+                    .stateful()
+                {
+                    OpsKind::Tracked(prep) => {
+                        let state = State {
+                            inputs: primitives,
+                            output: output.clone(),
+                            saved,
+                        };
+                        prep.finish(state, output)
+                    }
+                    OpsKind::UnTracked(prep) => prep.finish(output),
+                };
+                Output::Graph(out)
+            }
+        }
+    }
+}
+
+enum Output {
+    Graph(FloatAd),
+    Plain(FlexTensor),
+}
+
+impl Output {
+    fn into_tensor(self) -> Tensor<2> {
+        match self {
+            Output::Graph(t) => Tensor::from_primitive::<Autodiff<Flex>>(t),
+            Output::Plain(t) => Tensor::from_primitive::<Flex>(t),
+        }
+    }
+}
+
+/// A tensor's values, row-major (borrowed when already so).
+fn values(t: &FlexTensor) -> Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(s) => Cow::Borrowed(s),
+        None => Cow::Owned(
+            t.clone()
+                .into_data()
+                .convert::<f32>()
+                .try_to_vec::<f32>()
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn tensor(values: Vec<f32>, shape: [usize; 2]) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+fn vector(values: Vec<f32>) -> FlexTensor {
+    let len = values.len();
+    FlexTensor::from_data(TensorData::new(values, [len]))
+}
+
+/// One host layer: its forward pass, and its backward pass given what the forward saved.
+trait HostOp<const N: usize>: Clone + Send + std::fmt::Debug + 'static {
+    /// The output `[rows, cols]` and what the backward pass needs besides inputs and output.
+    fn forward(&self, inputs: &[Cow<[f32]>], shapes: &[Vec<usize>]) -> (FlexTensor, Vec<f32>);
+
+    /// `∂loss/∂input` for each input, given `∂loss/∂output` (`None`: not needed).
+    fn backward(
+        &self,
+        grad: &[f32],
+        state: &State,
+        inputs: &[Cow<[f32]>],
+        shapes: &[Vec<usize>],
+        needed: [bool; N],
+    ) -> [Option<FlexTensor>; N];
+}
+
+/// What a tracked host op keeps for its backward pass (flex tensors share their buffers, so
+/// keeping inputs and output copies nothing).
+#[derive(Clone, Debug)]
+struct State {
+    inputs: Vec<FlexTensor>,
+    output: FlexTensor,
+    saved: Vec<f32>,
+}
+
+#[derive(Debug)]
+struct Step<Op> {
+    op: Op,
+    shapes: Vec<Vec<usize>>,
+}
+
+impl<Op: HostOp<N>, const N: usize> Backward<Flex, N> for Step<Op> {
+    type State = State;
+
+    fn backward(self, ops: Ops<State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = grads.consume::<Flex>(&ops.node);
+        let grad = values(&grad);
+        let inputs: Vec<Cow<[f32]>> = ops.state.inputs.iter().map(values).collect();
+        let needed = std::array::from_fn(|i| ops.parents[i].is_some());
+        let input_grads = self
+            .op
+            .backward(&grad, &ops.state, &inputs, &self.shapes, needed);
+        for (parent, g) in ops.parents.into_iter().zip(input_grads) {
+            if let (Some(node), Some(g)) = (parent, g) {
+                grads.register::<Flex>(node.id, g);
+            }
+        }
+    }
+}
+
+fn dims2(shape: &[usize]) -> (usize, usize) {
+    (
+        shape.first().copied().unwrap_or(0),
+        shape.get(1).copied().unwrap_or(1),
+    )
+}
+
+/// ReLU's backward: the gradient where the output is positive.
+fn mask_by_output(grad: &mut [f32], output: &[f32]) {
+    grad.iter_mut()
+        .zip(output)
+        .for_each(|(g, &y)| *g = if y > 0.0 { *g } else { 0.0 });
+}
+
+/// `x·W + b`, then the activation.
+#[derive(Clone, Copy, Debug)]
+struct AffineOp {
+    activation: Activation,
+}
+
+impl HostOp<3> for AffineOp {
+    fn forward(&self, inputs: &[Cow<[f32]>], shapes: &[Vec<usize>]) -> (FlexTensor, Vec<f32>) {
+        let [x, w, b] = [&inputs[0], &inputs[1], &inputs[2]];
+        let ((rows, d_in), (_, d_out)) = (dims2(&shapes[0]), dims2(&shapes[1]));
+        let mut y = Vec::with_capacity(rows * d_out);
+        for _ in 0..rows {
+            y.extend_from_slice(b);
+        }
+        gemm::product(
+            MatMut::new(&mut y, rows, d_out),
+            Mat::new(x, rows, d_in),
+            Mat::new(w, d_in, d_out),
+            1.0,
+            gemm::Into::Accumulate,
+        );
+        if self.activation == Activation::Relu {
+            y.iter_mut().for_each(|v| *v = v.max(0.0));
+        }
+        (tensor(y, [rows, d_out]), Vec::new())
+    }
+
+    fn backward(
+        &self,
+        grad: &[f32],
+        state: &State,
+        inputs: &[Cow<[f32]>],
+        shapes: &[Vec<usize>],
+        [need_x, need_w, need_b]: [bool; 3],
+    ) -> [Option<FlexTensor>; 3] {
+        let ((rows, d_in), (_, d_out)) = (dims2(&shapes[0]), dims2(&shapes[1]));
+        let mut g = grad.to_vec(); // [rows, d_out]
+        if self.activation == Activation::Relu {
+            mask_by_output(&mut g, &values(&state.output));
+        }
+        let g_view = Mat::new(&g, rows, d_out);
+        let dx = need_x.then(|| {
+            let mut dx = vec![0.0; rows * d_in];
+            let w = Mat::new(&inputs[1], d_in, d_out);
+            gemm::product(
+                MatMut::new(&mut dx, rows, d_in),
+                g_view,
+                w.t(),
+                1.0,
+                gemm::Into::Overwrite,
+            );
+            tensor(dx, [rows, d_in]) // gW ᵀ
+        });
+        let dw = need_w.then(|| {
+            let mut dw = vec![0.0; d_in * d_out];
+            let x = Mat::new(&inputs[0], rows, d_in);
+            gemm::product(
+                MatMut::new(&mut dw, d_in, d_out),
+                x.t(),
+                g_view,
+                1.0,
+                gemm::Into::Overwrite,
+            );
+            tensor(dw, [d_in, d_out]) // xᵀg
+        });
+        let db = need_b.then(|| vector(column_sums(&g, d_out)));
+        [dx, dw, db]
+    }
+}
+
+fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
+    let mut sums = vec![0.0f32; cols];
+    for row in m.chunks_exact(cols.max(1)) {
+        sums.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+    }
+    sums
+}
+
+/// `relu(γ·(x − μ)/√(σ² + ε) + β)`, μ and σ² the batch's (biased) per-column statistics.
+#[derive(Clone, Copy, Debug)]
+struct BatchNormReluOp {
+    epsilon: f32,
+}
+
+impl BatchNormReluOp {
+    /// Per column: the mean and `1/√(σ² + ε)`.
+    fn statistics(&self, x: &[f32], rows: usize, cols: usize) -> (Vec<f32>, Vec<f32>) {
+        let n = rows.max(1) as f32;
+        let mut mean = column_sums(x, cols);
+        mean.iter_mut().for_each(|m| *m /= n);
+        let mut var = vec![0.0f32; cols];
+        for row in x.chunks_exact(cols.max(1)) {
+            for ((v, &xi), &m) in var.iter_mut().zip(row).zip(&mean) {
+                let c = xi - m;
+                *v += c * c;
+            }
+        }
+        let inv_std = var
+            .iter()
+            .map(|v| (v / n + self.epsilon).sqrt().recip())
+            .collect();
+        (mean, inv_std)
+    }
+}
+
+impl HostOp<3> for BatchNormReluOp {
+    fn forward(&self, inputs: &[Cow<[f32]>], shapes: &[Vec<usize>]) -> (FlexTensor, Vec<f32>) {
+        let [x, gamma, beta] = [&inputs[0], &inputs[1], &inputs[2]];
+        let (rows, cols) = dims2(&shapes[0]);
+        let (mean, inv_std) = self.statistics(x, rows, cols);
+        // γ/√(σ² + ε) per column, as `BatchNorm1d::forward` scales.
+        let scale: Vec<f32> = inv_std
+            .iter()
+            .zip(gamma.iter())
+            .map(|(s, g)| s * g)
+            .collect();
+        let mut y = Vec::with_capacity(rows * cols);
+        for row in x.chunks_exact(cols.max(1)) {
+            y.extend(
+                row.iter()
+                    .zip(&mean)
+                    .zip(&scale)
+                    .zip(beta.iter())
+                    .map(|(((xi, m), s), b)| ((xi - m) * s + b).max(0.0)),
+            );
+        }
+        // Saved: mean then 1/√(σ² + ε), [2·cols].
+        let mut saved = mean;
+        saved.extend(inv_std);
+        (tensor(y, [rows, cols]), saved)
+    }
+
+    fn backward(
+        &self,
+        grad: &[f32],
+        state: &State,
+        inputs: &[Cow<[f32]>],
+        shapes: &[Vec<usize>],
+        [need_x, need_gamma, need_beta]: [bool; 3],
+    ) -> [Option<FlexTensor>; 3] {
+        let (x, gamma) = (&inputs[0], &inputs[1]);
+        let (rows, cols) = dims2(&shapes[0]);
+        let (mean, inv_std) = state.saved.split_at(cols);
+        // h = ∂loss/∂(the normalised, shifted value): the gradient where ReLU passed it.
+        let mut h = grad.to_vec(); // [rows, cols]
+        mask_by_output(&mut h, &values(&state.output));
+        // ∂β = Σ h,  ∂γ = Σ h·x̂  with x̂ = (x − μ)/σ
+        let d_beta = column_sums(&h, cols);
+        let mut d_gamma = vec![0.0f32; cols];
+        for (hr, xr) in h.chunks_exact(cols.max(1)).zip(x.chunks_exact(cols.max(1))) {
+            for (((dg, &hi), &xi), &m) in d_gamma.iter_mut().zip(hr).zip(xr).zip(mean) {
+                *dg += hi * (xi - m);
+            }
+        }
+        d_gamma.iter_mut().zip(inv_std).for_each(|(dg, s)| *dg *= s);
+        // ∂x = γ/σ · (h − ∂β/n − x̂·∂γ/n), per column: a·(h − b − (x − μ)·c)
+        let dx = need_x.then(|| {
+            let n = rows.max(1) as f32;
+            let a: Vec<f32> = gamma.iter().zip(inv_std).map(|(g, s)| g * s).collect();
+            let b: Vec<f32> = d_beta.iter().map(|db| db / n).collect();
+            let c: Vec<f32> = d_gamma
+                .iter()
+                .zip(inv_std)
+                .map(|(dg, s)| dg * s / n)
+                .collect();
+            let mut dx = h;
+            for (dr, xr) in dx
+                .chunks_exact_mut(cols.max(1))
+                .zip(x.chunks_exact(cols.max(1)))
+            {
+                for (((((d, &xi), &m), &a), &b), &c) in
+                    dr.iter_mut().zip(xr).zip(mean).zip(&a).zip(&b).zip(&c)
+                {
+                    *d = a * (*d - b - (xi - m) * c);
+                }
+            }
+            tensor(dx, [rows, cols])
+        });
+        [
+            dx,
+            need_gamma.then(|| vector(d_gamma)),
+            need_beta.then(|| vector(d_beta)),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use burn::tensor::Device;
+
+    fn random(rng: &mut Rng, n: usize) -> Vec<f32> {
+        (0..n).map(|_| rng.range(-1.0, 1.0)).collect()
+    }
+
+    fn leaf<const D: usize>(values: Vec<f32>, shape: [usize; D], device: &Device) -> Tensor<D> {
+        Tensor::from_data(TensorData::new(values, shape), device).require_grad()
+    }
+
+    fn read<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap_or_default()
+    }
+
+    fn close(ours: &[f32], reference: &[f32], what: &str) {
+        assert_eq!(ours.len(), reference.len(), "{what}");
+        for (i, (a, b)) in ours.iter().zip(reference).enumerate() {
+            assert!(
+                (a - b).abs() < 2e-4 * (1.0 + b.abs()),
+                "{what}[{i}]: {a} vs {b}"
+            );
+        }
+    }
+
+    /// Output and every input's gradient of `ours` and `reference` (the same layer written with
+    /// Burn's ops) under a random upstream gradient.
+    fn compare(
+        rows: usize,
+        cols: [usize; 2],
+        ours: impl Fn(Tensor<2>, Tensor<2>, Tensor<1>) -> Tensor<2>,
+        reference: impl Fn(Tensor<2>, Tensor<2>, Tensor<1>) -> Tensor<2>,
+        square_weight: bool,
+    ) {
+        let device = Device::flex().autodiff();
+        let mut rng = Rng::new(11);
+        let [d_in, d_out] = cols;
+        let x = random(&mut rng, rows * d_in);
+        let w_shape = if square_weight {
+            [1, d_out]
+        } else {
+            [d_in, d_out]
+        };
+        let w = random(&mut rng, w_shape[0] * w_shape[1]);
+        let b = random(&mut rng, d_out);
+        let upstream = random(&mut rng, rows * d_out);
+        let run = |f: &dyn Fn(Tensor<2>, Tensor<2>, Tensor<1>) -> Tensor<2>| {
+            let (x, w, b) = (
+                leaf(x.clone(), [rows, d_in], &device),
+                leaf(w.clone(), w_shape, &device),
+                leaf(b.clone(), [d_out], &device),
+            );
+            let y = f(x.clone(), w.clone(), b.clone());
+            let up =
+                Tensor::<2>::from_data(TensorData::new(upstream.clone(), [rows, d_out]), &device);
+            let grads = (y.clone() * up).sum().backward();
+            let g = |t: Vec<f32>| t;
+            [
+                read(y),
+                g(x.grad(&grads).map(read).unwrap_or_default()),
+                g(w.grad(&grads).map(read).unwrap_or_default()),
+                g(b.grad(&grads).map(read).unwrap_or_default()),
+            ]
+        };
+        let (a, r) = (run(&ours), run(&reference));
+        for (what, (a, r)) in ["output", "∂x", "∂W", "∂b"].iter().zip(a.iter().zip(&r)) {
+            assert!(!r.is_empty(), "{what} missing");
+            close(a, r, what);
+        }
+    }
+
+    #[test]
+    fn the_host_linear_layer_equals_burns_forward_and_backward() {
+        for activation in [Activation::Identity, Activation::Relu] {
+            // Small (one core), large (split by rows), wide (split by columns).
+            for (rows, d_in, d_out) in [(5, 3, 4), (512, 64, 256), (64, 300, 257)] {
+                compare(
+                    rows,
+                    [d_in, d_out],
+                    |x, w, b| affine(x, w, b, activation),
+                    |x, w, b| activate(x.matmul(w) + b.unsqueeze_dim(0), activation),
+                    false,
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn host_batch_norm_with_relu_equals_burns_forward_and_backward() {
+        let gamma = |g: Tensor<2>| {
+            let [_, cols] = g.dims();
+            g.reshape([cols])
+        };
+        for (rows, cols) in [(7, 3), (512, 256), (300, 33)] {
+            compare(
+                rows,
+                [cols, cols],
+                |x, g, b| normalize_relu(x, gamma(g), b, 1e-5),
+                |x, g, b| relu(bn::batch_norm(x, gamma(g), b, 1e-5)),
+                true,
+            );
+        }
+    }
+
+    #[test]
+    fn off_the_graph_the_layers_compute_the_same_forward() {
+        let mut rng = Rng::new(5);
+        let (rows, d_in, d_out) = (300, 40, 70);
+        let (x, w, b) = (
+            random(&mut rng, rows * d_in),
+            random(&mut rng, d_in * d_out),
+            random(&mut rng, d_out),
+        );
+        let plain = Device::flex();
+        let t2 = |v: &[f32], shape: [usize; 2]| {
+            Tensor::<2>::from_data(TensorData::new(v.to_vec(), shape), &plain)
+        };
+        let (xt, wt) = (t2(&x, [rows, d_in]), t2(&w, [d_in, d_out]));
+        let bt = Tensor::<1>::from_data(TensorData::new(b.clone(), [d_out]), &plain);
+        let ours = affine(xt.clone(), wt.clone(), bt.clone(), Activation::Relu);
+        let reference = relu(xt.matmul(wt) + bt.unsqueeze_dim(0));
+        close(&read(ours), &read(reference), "output");
+    }
+
+    #[test]
+    fn a_constant_input_gets_no_gradient_and_the_parameters_do() {
+        // The first layer's input (a batch) is not a leaf that requires a gradient.
+        let device = Device::flex().autodiff();
+        let x = Tensor::<2>::from_data(TensorData::new(vec![1.0, -2.0, 3.0, 0.5], [2, 2]), &device);
+        let w = leaf(vec![0.5, -1.0, 2.0, 1.0], [2, 2], &device);
+        let b = leaf(vec![0.1, 0.2], [2], &device);
+        let grads = affine(x.clone(), w.clone(), b.clone(), Activation::Identity)
+            .sum()
+            .backward();
+        assert!(x.grad(&grads).is_none());
+        // ∂Σy/∂W = xᵀ·1: the column sums of x (4, −1.5), once per output.
+        close(
+            &w.grad(&grads).map(read).unwrap_or_default(),
+            &[4.0, 4.0, -1.5, -1.5],
+            "∂W",
+        );
+        close(
+            &b.grad(&grads).map(read).unwrap_or_default(),
+            &[2.0, 2.0],
+            "∂b",
+        );
+    }
+}
