@@ -139,8 +139,8 @@ pub fn share(work: &dyn Blocks) {
         return;
     };
     // SAFETY: the reference is used only until this function returns (the helper holds it only
-    // between TAKEN and DONE, and the owner waits for DONE below); `owned` makes this thread the
-    // only writer, and no post is out (state EMPTY).
+    // between TAKEN and DONE, and `Post::close` waits for DONE before this frame ends, also
+    // when unwinding); `owned` makes this thread the only writer, and no post is out (EMPTY).
     unsafe {
         let work: &'static dyn Blocks =
             std::mem::transmute::<&dyn Blocks, &'static dyn Blocks>(work);
@@ -149,28 +149,59 @@ pub fn share(work: &dyn Blocks) {
     helper.next.store(0, Ordering::Relaxed);
     helper.state.store(POSTED, Ordering::Release);
     helper.thread.unpark();
+    // From here the helper may hold `work`: the post is closed before this frame ends, also
+    // when a block panics on this thread (then `Post`'s drop waits for the helper).
+    let mut post = Post {
+        helper,
+        closed: false,
+    };
     run_blocks(work, &helper.next);
-    if helper
-        .state
-        .compare_exchange(POSTED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
-        .is_err()
-    {
-        // Taken: wait for the helper's last block (it is computing it now).
-        while helper.state.load(Ordering::Acquire) != DONE {
-            std::hint::spin_loop();
-        }
-        helper.state.store(EMPTY, Ordering::Relaxed);
-    }
-    let failed = helper.failed.swap(false, Ordering::Relaxed);
-    // SAFETY: no post is out; the helper will not read `work` again.
-    unsafe {
-        *helper.work.get() = None;
-    }
-    helper.owned.store(false, Ordering::Release);
+    let failed = post.close();
     assert!(
         !failed,
         "a block of a shared product panicked on the helper thread"
     );
+}
+
+/// A posted piece of work, until it is closed.
+struct Post {
+    helper: &'static Helper,
+    closed: bool,
+}
+
+impl Post {
+    /// Withdraws the post if the helper has not taken it, else waits for the helper's last
+    /// block (it is computing it now); then frees the helper for the next poster. Whether a
+    /// block panicked on the helper.
+    fn close(&mut self) -> bool {
+        if std::mem::replace(&mut self.closed, true) {
+            return false;
+        }
+        let helper = self.helper;
+        if helper
+            .state
+            .compare_exchange(POSTED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            while helper.state.load(Ordering::Acquire) != DONE {
+                std::hint::spin_loop();
+            }
+            helper.state.store(EMPTY, Ordering::Relaxed);
+        }
+        let failed = helper.failed.swap(false, Ordering::Relaxed);
+        // SAFETY: no post is out; the helper will not read `work` again.
+        unsafe {
+            *helper.work.get() = None;
+        }
+        helper.owned.store(false, Ordering::Release);
+        failed
+    }
+}
+
+impl Drop for Post {
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
 #[cfg(test)]
@@ -217,6 +248,28 @@ mod tests {
                 });
             }
         });
+    }
+
+    struct PanicAt(usize, usize);
+
+    impl Blocks for PanicAt {
+        fn count(&self) -> usize {
+            self.1
+        }
+        fn block(&self, i: usize) {
+            assert!(i != self.0, "block {i} fails");
+        }
+    }
+
+    #[test]
+    fn a_failing_block_is_reported_and_the_helper_serves_the_next_product() {
+        for failing in 0..4 {
+            let failed = std::panic::catch_unwind(|| share(&PanicAt(failing, 4)));
+            assert!(failed.is_err());
+        }
+        let record = Record(Mutex::new(Vec::new()), 6);
+        share(&record);
+        assert_eq!(record.0.into_inner().map(|d| d.len()).unwrap_or(0), 6);
     }
 
     #[cfg(target_os = "linux")]
