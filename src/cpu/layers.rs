@@ -145,9 +145,7 @@ impl<const N: usize> Inputs<N> {
     fn run<Op: HostOp<N>>(self, op: Op) -> Output {
         match self {
             Inputs::Plain(inputs) => {
-                let values: Vec<Cow<[f32]>> = inputs.iter().map(values).collect();
-                let shapes: Vec<Vec<usize>> =
-                    inputs.iter().map(|t| t.layout().shape().to_vec()).collect();
+                let (values, shapes) = read(&inputs);
                 let (output, _) = op.forward(&values, &shapes);
                 Output::Plain(output)
             }
@@ -155,11 +153,7 @@ impl<const N: usize> Inputs<N> {
                 let guards: [NodeGuard; N] = std::array::from_fn(|i| inputs[i].node());
                 let primitives: Vec<FlexTensor> =
                     inputs.into_iter().map(|t| t.into_primitive()).collect();
-                let values: Vec<Cow<[f32]>> = primitives.iter().map(values).collect();
-                let shapes: Vec<Vec<usize>> = primitives
-                    .iter()
-                    .map(|t| t.layout().shape().to_vec())
-                    .collect();
+                let (values, shapes) = read(&primitives);
                 let (output, saved) = op.forward(&values, &shapes);
                 drop(values);
                 let step = Step { op, shapes };
@@ -196,6 +190,15 @@ impl Output {
             Output::Plain(t) => Tensor::from_primitive::<Flex>(t),
         }
     }
+}
+
+/// Each tensor's values and shape.
+fn read(tensors: &[FlexTensor]) -> (Vec<Cow<'_, [f32]>>, Vec<Vec<usize>>) {
+    let shapes = tensors
+        .iter()
+        .map(|t| t.layout().shape().to_vec())
+        .collect();
+    (tensors.iter().map(values).collect(), shapes)
 }
 
 /// A tensor's values, row-major (borrowed when already so).
