@@ -1,5 +1,5 @@
 //! Splits a training step's time into data preparation and the learner step.
-use contrastive_lab::cli::bench::bench_config;
+use contrastive_lab::cli::bench::{bench_config, image_bench_config};
 use contrastive_lab::config::Method;
 use contrastive_lab::data::{self, Sampler};
 use contrastive_lab::methods::Learner;
@@ -8,11 +8,14 @@ use std::time::Instant;
 
 fn main() {
     contrastive_lab::train::allocator::keep_freed_memory();
-    let method: Method = std::env::args()
-        .nth(1)
-        .and_then(|m| m.parse().ok())
-        .unwrap_or(Method::SimClr);
-    let mut config = bench_config(method, 256);
+    // `simclr-shapes`: the bench's image case (the small CNN on shapes).
+    let arg = std::env::args().nth(1).unwrap_or_default();
+    let mut config = if arg == "simclr-shapes" {
+        image_bench_config(256)
+    } else {
+        bench_config(arg.parse().unwrap_or(Method::SimClr), 256)
+    };
+    let method = config.method;
     // Optional width: a tiny model exposes the fixed per-step overhead.
     if let Some(w) = std::env::args().nth(2).and_then(|w| w.parse().ok()) {
         config.hidden_dim = w;

@@ -167,7 +167,8 @@ thread_local! {
     static ONE_CORE: Cell<bool> = const { Cell::new(false) };
 }
 
-fn may_split() -> bool {
+/// Whether this thread's work may be shared with the helper (see [`on_one_core`]).
+pub(super) fn may_split() -> bool {
     !ONE_CORE.with(Cell::get)
 }
 

@@ -15,6 +15,7 @@
 //! formula: the same layer, the same numbers up to float rounding (tested below).
 
 use super::gemm::{self, Mat, MatMut};
+use super::rows;
 use crate::model::{BatchNorm1d, bn};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::NoCheckpointing;
@@ -24,8 +25,9 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Flex};
 use burn::nn::Linear;
 use burn::tensor::activation::relu;
-use burn::tensor::{Tensor, TensorData};
+use burn::tensor::{Int, Tensor, TensorData};
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// What follows a layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +61,27 @@ pub fn affine(
 /// `relu(bn(x))` with the current batch's statistics: `[rows, features] → [rows, features]`.
 pub fn batch_norm_relu(bn: &BatchNorm1d, x: Tensor<2>) -> Tensor<2> {
     normalize_relu(x, bn.gamma.val(), bn.beta.val(), bn.epsilon)
+}
+
+/// `out[r, j] = x[r, index[j]]`, or 0 where `index[j]` is the row's length (one past its end):
+/// `[rows, len] → [rows, index.len()]`. The convolutions' patches (im2col); backward, each
+/// output's gradient is added back to the column it was read from.
+pub fn gather_columns(x: Tensor<2>, index: &[u32]) -> Tensor<2> {
+    match Inputs::of([x.clone().into()]) {
+        Some(inputs) => inputs
+            .run(GatherOp {
+                index: index.into(),
+            })
+            .into_tensor(),
+        None => {
+            let [rows, _] = x.dims();
+            let device = x.device();
+            let taps: Vec<i64> = index.iter().map(|&i| i64::from(i)).collect();
+            let taps = Tensor::<1, Int>::from_data(TensorData::new(taps, [index.len()]), &device);
+            let padded = Tensor::cat(vec![x, Tensor::zeros([rows, 1], &device)], 1); // [rows, len + 1]
+            padded.select(1, taps)
+        }
+    }
 }
 
 /// [`batch_norm_relu`] with its parameters given: `γ, β: [features]`.
@@ -310,7 +333,9 @@ impl HostOp<3> for AffineOp {
             gemm::Into::Accumulate,
         );
         if self.activation == Activation::Relu {
-            y.iter_mut().for_each(|v| *v = v.max(0.0));
+            rows::by_rows(&mut y, d_out, |_, block| {
+                block.iter_mut().for_each(|v| *v = v.max(0.0))
+            });
         }
         (tensor(y, [rows, d_out]), Vec::new())
     }
@@ -366,6 +391,60 @@ fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
     sums
 }
 
+/// A gather of columns by a fixed index ([`gather_columns`]).
+#[derive(Clone, Debug)]
+struct GatherOp {
+    index: Arc<[u32]>,
+}
+
+impl HostOp<1> for GatherOp {
+    fn forward(&self, inputs: &[Cow<[f32]>], shapes: &[Vec<usize>]) -> (FlexTensor, Vec<f32>) {
+        let (rows, len) = dims2(&shapes[0]);
+        let taps = self.index.len();
+        let (x, index) = (&inputs[0], &self.index);
+        let mut y = vec![0.0f32; rows * taps]; // [rows, taps]
+        rows::by_rows(&mut y, taps, |first, block| {
+            let xs = x.chunks_exact(len.max(1)).skip(first);
+            for (yr, xr) in block.chunks_exact_mut(taps.max(1)).zip(xs) {
+                for (v, &i) in yr.iter_mut().zip(index.iter()) {
+                    if let Some(&x) = xr.get(i as usize) {
+                        *v = x;
+                    }
+                }
+            }
+        });
+        (tensor(y, [rows, taps]), Vec::new())
+    }
+
+    fn backward(
+        &self,
+        grad: &[f32],
+        _: &State,
+        _: &[Cow<[f32]>],
+        shapes: &[Vec<usize>],
+        [need_x]: [bool; 1],
+    ) -> [Option<FlexTensor>; 1] {
+        let (rows, len) = dims2(&shapes[0]);
+        let taps = self.index.len();
+        let dx = need_x.then(|| {
+            let mut dx = vec![0.0f32; rows * len]; // [rows, len]
+            let index = &self.index;
+            rows::by_rows(&mut dx, len, |first, block| {
+                let gs = grad.chunks_exact(taps.max(1)).skip(first);
+                for (dr, gr) in block.chunks_exact_mut(len.max(1)).zip(gs) {
+                    for (&g, &i) in gr.iter().zip(index.iter()) {
+                        if let Some(d) = dr.get_mut(i as usize) {
+                            *d += g;
+                        }
+                    }
+                }
+            });
+            tensor(dx, [rows, len])
+        });
+        [dx]
+    }
+}
+
 /// `relu(γ·(x − μ)/√(σ² + ε) + β)`, μ and σ² the batch's (biased) per-column statistics.
 #[derive(Clone, Copy, Debug)]
 struct BatchNormReluOp {
@@ -404,16 +483,21 @@ impl HostOp<3> for BatchNormReluOp {
             .zip(gamma.iter())
             .map(|(s, g)| s * g)
             .collect();
-        let mut y = Vec::with_capacity(rows * cols);
-        for row in x.chunks_exact(cols.max(1)) {
-            y.extend(
-                row.iter()
+        let mut y = vec![0.0f32; rows * cols];
+        rows::by_rows(&mut y, cols, |first, block| {
+            let xs = x.chunks_exact(cols.max(1)).skip(first);
+            for (yr, xr) in block.chunks_exact_mut(cols.max(1)).zip(xs) {
+                for ((((y, xi), m), s), b) in yr
+                    .iter_mut()
+                    .zip(xr)
                     .zip(&mean)
                     .zip(&scale)
                     .zip(beta.iter())
-                    .map(|(((xi, m), s), b)| ((xi - m) * s + b).max(0.0)),
-            );
-        }
+                {
+                    *y = ((xi - m) * s + b).max(0.0);
+                }
+            }
+        });
         // Saved: mean then 1/√(σ² + ε), [2·cols].
         let mut saved = mean;
         saved.extend(inv_std);
@@ -454,16 +538,16 @@ impl HostOp<3> for BatchNormReluOp {
                 .map(|(dg, s)| dg * s / n)
                 .collect();
             let mut dx = h;
-            for (dr, xr) in dx
-                .chunks_exact_mut(cols.max(1))
-                .zip(x.chunks_exact(cols.max(1)))
-            {
-                for (((((d, &xi), &m), &a), &b), &c) in
-                    dr.iter_mut().zip(xr).zip(mean).zip(&a).zip(&b).zip(&c)
-                {
-                    *d = a * (*d - b - (xi - m) * c);
+            rows::by_rows(&mut dx, cols, |first, block| {
+                let xs = x.chunks_exact(cols.max(1)).skip(first);
+                for (dr, xr) in block.chunks_exact_mut(cols.max(1)).zip(xs) {
+                    for (((((d, &xi), &m), &a), &b), &c) in
+                        dr.iter_mut().zip(xr).zip(mean).zip(&a).zip(&b).zip(&c)
+                    {
+                        *d = a * (*d - b - (xi - m) * c);
+                    }
                 }
-            }
+            });
             tensor(dx, [rows, cols])
         });
         [

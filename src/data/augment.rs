@@ -43,26 +43,39 @@ impl Image {
 
     /// Bilinear sample at continuous pixel coordinates; outside the image reads `fill`.
     pub fn sample(&self, c: usize, y: f32, x: f32, fill: f32) -> f32 {
-        let taps = Taps::at(y, x, self.height, self.width);
-        taps.blend(&self.data[c * self.plane()..(c + 1) * self.plane()], fill)
+        let taps = Taps::at(y, x);
+        let plane = &self.data[c * self.plane()..(c + 1) * self.plane()];
+        taps.blend(plane, self.height, self.width, fill)
     }
 
     /// Resample through an affine map from output pixel centres to input coordinates:
     /// `(x_in, y_in) = (a·x + b·y + tx, c·x + d·y + ty)`. Each pixel's taps are found once
     /// for all channels.
     pub fn warp(&self, m: [f32; 6], fill: f32) -> Image {
-        let mut out = Image::new(self.channels, self.height, self.width);
-        let plane = self.plane();
-        for y in 0..self.height {
-            for x in 0..self.width {
+        let (height, width, plane) = (self.height, self.width, self.plane());
+        let mut out = Image::new(self.channels, height, width);
+        for y in 0..height {
+            for x in 0..width {
                 let (xf, yf) = (x as f32, y as f32);
                 let xi = m[0] * xf + m[1] * yf + m[2];
                 let yi = m[3] * xf + m[4] * yf + m[5];
-                let taps = Taps::at(yi, xi, self.height, self.width);
-                let i = y * self.width + x;
-                for c in 0..self.channels {
-                    out.data[c * plane + i] =
-                        taps.blend(&self.data[c * plane..(c + 1) * plane], fill);
+                let taps = Taps::at(yi, xi);
+                let i = y * width + x;
+                match taps.inside(height, width) {
+                    // All four taps in the image (most pixels): no per-tap bounds to check.
+                    Some(k) => {
+                        for c in 0..self.channels {
+                            let p = &self.data[c * plane..(c + 1) * plane];
+                            out.data[c * plane + i] =
+                                taps.mix([p[k], p[k + 1], p[k + width], p[k + width + 1]]);
+                        }
+                    }
+                    None => {
+                        for c in 0..self.channels {
+                            let p = &self.data[c * plane..(c + 1) * plane];
+                            out.data[c * plane + i] = taps.blend(p, height, width, fill);
+                        }
+                    }
                 }
             }
         }
@@ -80,44 +93,52 @@ fn floor(v: f32) -> f32 {
     if t > v { t - 1.0 } else { t }
 }
 
-/// The four pixels a bilinear sample reads (`usize::MAX`, which no plane holds, outside the
-/// image) and its weights.
+/// A bilinear sample's top-left pixel (may lie outside the image) and its weights.
 struct Taps {
-    index: [usize; 4],
+    x0: isize,
+    y0: isize,
     fx: f32,
     fy: f32,
 }
 
 impl Taps {
-    fn at(y: f32, x: f32, height: usize, width: usize) -> Self {
+    fn at(y: f32, x: f32) -> Self {
         let (x0, y0) = (floor(x), floor(y));
-        let (h, w) = (height as isize, width as isize);
-        let (xi, yi) = (x0 as isize, y0 as isize);
-        let at = |yy: isize, xx: isize| {
-            if yy >= 0 && xx >= 0 && yy < h && xx < w {
-                (yy * w + xx) as usize
-            } else {
-                usize::MAX
-            }
-        };
         Self {
-            index: [
-                at(yi, xi),
-                at(yi, xi + 1),
-                at(yi + 1, xi),
-                at(yi + 1, xi + 1),
-            ],
+            x0: x0 as isize,
+            y0: y0 as isize,
             fx: x - x0,
             fy: y - y0,
         }
     }
 
+    /// The top-left tap's index when all four lie in the image (the others follow it at
+    /// `+1`, `+width`, `+width + 1`).
+    fn inside(&self, height: usize, width: usize) -> Option<usize> {
+        let inside = (0..width as isize - 1).contains(&self.x0)
+            && (0..height as isize - 1).contains(&self.y0);
+        inside.then(|| self.y0 as usize * width + self.x0 as usize)
+    }
+
     /// The sample of one channel's `plane`, reading `fill` outside it.
-    fn blend(&self, plane: &[f32], fill: f32) -> f32 {
-        let v = |k: usize| plane.get(self.index[k]).copied().unwrap_or(fill);
+    fn blend(&self, plane: &[f32], height: usize, width: usize, fill: f32) -> f32 {
+        let (h, w) = (height as isize, width as isize);
+        let v = |dy: isize, dx: isize| {
+            let (yy, xx) = (self.y0.saturating_add(dy), self.x0.saturating_add(dx));
+            if (0..h).contains(&yy) && (0..w).contains(&xx) {
+                plane[(yy * w + xx) as usize]
+            } else {
+                fill
+            }
+        };
+        self.mix([v(0, 0), v(0, 1), v(1, 0), v(1, 1)])
+    }
+
+    /// The bilinear mix of the four taps' values.
+    fn mix(&self, [v0, v1, v2, v3]: [f32; 4]) -> f32 {
         let (fx, fy) = (self.fx, self.fy);
-        let top = v(0) * (1.0 - fx) + v(1) * fx;
-        let bottom = v(2) * (1.0 - fx) + v(3) * fx;
+        let top = v0 * (1.0 - fx) + v1 * fx;
+        let bottom = v2 * (1.0 - fx) + v3 * fx;
         top * (1.0 - fy) + bottom * fy
     }
 }
@@ -250,10 +271,35 @@ pub fn shift_hue(img: &mut Image, turns: f32) {
     let p = img.plane();
     for i in 0..p {
         let (h, s, v) = rgb_to_hsv(img.data[i], img.data[p + i], img.data[2 * p + i]);
-        let (r, g, b) = hsv_to_rgb((h + turns).rem_euclid(1.0), s, v);
+        let (r, g, b) = hsv_to_rgb(rem_euclid(h + turns, 1.0), s, v);
         img.data[i] = r;
         img.data[p + i] = g;
         img.data[2 * p + i] = b;
+    }
+}
+
+/// `x.rem_euclid(m)` for `m > 0`, bit for bit, without the libm `fmodf` call for
+/// `−m < x < 2m` (every call in this module): there the remainder is `x`, `x − m` or `x + m`,
+/// exact (Sterbenz) or rounded exactly as `rem_euclid` rounds it.
+fn rem_euclid(x: f32, m: f32) -> f32 {
+    if (0.0..m).contains(&x) {
+        x
+    } else if (m..2.0 * m).contains(&x) {
+        x - m
+    } else if x < 0.0 && x > -m {
+        x + m
+    } else {
+        x.rem_euclid(m)
+    }
+}
+
+/// `h6 % 2.0` for the sector position `h6` in [0, 6) (or NaN), where `%` and `rem_euclid`
+/// agree; `h6 − 4` on [4, 6) is exact too.
+fn mod_two(h6: f32) -> f32 {
+    if (4.0..6.0).contains(&h6) {
+        h6 - 4.0
+    } else {
+        rem_euclid(h6, 2.0)
     }
 }
 
@@ -264,7 +310,7 @@ pub fn rgb_to_hsv(r: f32, g: f32, b: f32) -> (f32, f32, f32) {
     let h = if d <= 1e-6 {
         0.0
     } else if max == r {
-        ((g - b) / d).rem_euclid(6.0) / 6.0
+        rem_euclid((g - b) / d, 6.0) / 6.0
     } else if max == g {
         ((b - r) / d + 2.0) / 6.0
     } else {
@@ -275,9 +321,9 @@ pub fn rgb_to_hsv(r: f32, g: f32, b: f32) -> (f32, f32, f32) {
 }
 
 pub fn hsv_to_rgb(h: f32, s: f32, v: f32) -> (f32, f32, f32) {
-    let h6 = h.rem_euclid(1.0) * 6.0;
+    let h6 = rem_euclid(h, 1.0) * 6.0;
     let c = v * s;
-    let x = c * (1.0 - ((h6 % 2.0) - 1.0).abs());
+    let x = c * (1.0 - (mod_two(h6) - 1.0).abs());
     let (r, g, b) = match h6 as u32 {
         0 => (c, x, 0.0),
         1 => (x, c, 0.0),
@@ -292,7 +338,7 @@ pub fn hsv_to_rgb(h: f32, s: f32, v: f32) -> (f32, f32, f32) {
 
 /// Separable Gaussian blur with standard deviation `sigma` pixels (kernel radius ⌈2σ⌉).
 pub fn gaussian_blur(img: &Image, sigma: f32) -> Image {
-    if sigma < 0.05 {
+    if sigma < 0.05 || img.data.is_empty() {
         return img.clone();
     }
     let r = (2.0 * sigma).ceil() as isize;
@@ -300,29 +346,57 @@ pub fn gaussian_blur(img: &Image, sigma: f32) -> Image {
         .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
         .collect();
     let norm: f32 = kernel.iter().sum();
-    let (h, w) = (img.height as isize, img.width as isize);
-    let pass = |src: &Image, horizontal: bool| -> Image {
-        let mut out = Image::new(src.channels, src.height, src.width);
-        for c in 0..src.channels {
-            for y in 0..h {
-                for x in 0..w {
-                    let mut acc = 0.0;
-                    for (k, weight) in kernel.iter().enumerate() {
-                        let o = k as isize - r;
-                        let (yy, xx) = if horizontal {
-                            (y, (x + o).clamp(0, w - 1))
-                        } else {
-                            ((y + o).clamp(0, h - 1), x)
-                        };
-                        acc += weight * src.get(c, yy as usize, xx as usize);
-                    }
-                    out.data[c * (h * w) as usize + (y * w + x) as usize] = acc / norm;
+    let (h, w) = (img.height, img.width);
+    let reach = r as usize;
+    // Each output is Σₖ weightₖ·(the edge-clamped input k − r away), summed in k's order and
+    // then divided by the kernel's sum; each pass works on a copy of its lines with `reach`
+    // clamped values on both sides, so the sums run over slices.
+    let mut out = Image::new(img.channels, h, w);
+    let mut across = vec![0.0f32; h * w]; // one channel after the horizontal pass
+    let mut line = Vec::with_capacity(w.max(h) + 2 * reach);
+    let mut acc = vec![0.0f32; w];
+    for (src, dst) in img
+        .data
+        .chunks_exact((h * w).max(1))
+        .zip(out.data.chunks_exact_mut((h * w).max(1)))
+    {
+        for (row, out_row) in src.chunks_exact(w).zip(across.chunks_exact_mut(w)) {
+            padded(&mut line, row, reach);
+            acc.iter_mut().for_each(|a| *a = 0.0);
+            for (k, weight) in kernel.iter().enumerate() {
+                for (a, v) in acc.iter_mut().zip(&line[k..k + w]) {
+                    *a += weight * v;
                 }
             }
+            out_row
+                .iter_mut()
+                .zip(&acc)
+                .for_each(|(o, a)| *o = a / norm);
         }
-        out
-    };
-    pass(&pass(img, true), false)
+        for (y, out_row) in dst.chunks_exact_mut(w).enumerate() {
+            acc.iter_mut().for_each(|a| *a = 0.0);
+            for (k, weight) in kernel.iter().enumerate() {
+                let yy = (y + k).saturating_sub(reach).min(h - 1);
+                for (a, v) in acc.iter_mut().zip(&across[yy * w..(yy + 1) * w]) {
+                    *a += weight * v;
+                }
+            }
+            out_row
+                .iter_mut()
+                .zip(&acc)
+                .for_each(|(o, a)| *o = a / norm);
+        }
+    }
+    out
+}
+
+/// `row` with its first and last value repeated `reach` times before and after it.
+fn padded(line: &mut Vec<f32>, row: &[f32], reach: usize) {
+    line.clear();
+    let (first, last) = (row[0], row[row.len() - 1]);
+    line.extend(std::iter::repeat_n(first, reach));
+    line.extend_from_slice(row);
+    line.extend(std::iter::repeat_n(last, reach));
 }
 
 pub fn add_noise(img: &mut Image, rng: &mut Rng, sigma: f32) {
@@ -443,6 +517,92 @@ mod tests {
         }
         // Outside the image reads the fill.
         assert_eq!(img.sample(0, -5.0, -5.0, 0.25), 0.25);
+    }
+
+    /// The blur equals its defining formula (each pass Σₖ wₖ·clamped input, then ÷ Σ w) bit
+    /// for bit, at every kernel radius and on images narrower than the kernel.
+    #[test]
+    fn blur_equals_the_clamped_separable_sum_exactly() {
+        let mut rng = Rng::new(3);
+        for (c, h, w) in [(3, 16, 16), (1, 8, 8), (2, 3, 5), (1, 1, 1)] {
+            let data = (0..c * h * w).map(|_| rng.uniform()).collect();
+            let img = Image::from_vec(c, h, w, data);
+            for sigma in [0.1f32, 0.45, 0.6, 1.3, 2.2] {
+                let r = (2.0 * sigma).ceil() as isize;
+                let kernel: Vec<f32> = (-r..=r)
+                    .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+                    .collect();
+                let norm: f32 = kernel.iter().sum();
+                let pass = |src: &Image, horizontal: bool| {
+                    let mut out = Image::new(c, h, w);
+                    for ch in 0..c {
+                        for y in 0..h as isize {
+                            for x in 0..w as isize {
+                                let mut acc = 0.0;
+                                for (k, weight) in kernel.iter().enumerate() {
+                                    let o = k as isize - r;
+                                    let (yy, xx) = if horizontal {
+                                        (y, (x + o).clamp(0, w as isize - 1))
+                                    } else {
+                                        ((y + o).clamp(0, h as isize - 1), x)
+                                    };
+                                    acc += weight * src.get(ch, yy as usize, xx as usize);
+                                }
+                                out.data[ch * h * w + y as usize * w + x as usize] = acc / norm;
+                            }
+                        }
+                    }
+                    out
+                };
+                let expected = pass(&pass(&img, true), false);
+                assert_eq!(
+                    gaussian_blur(&img, sigma),
+                    expected,
+                    "{c}×{h}×{w}, σ {sigma}"
+                );
+            }
+        }
+    }
+
+    /// The fast remainder is `f32::rem_euclid` bit for bit: across and beyond its fast range,
+    /// at signed zeros, and for infinities and NaN.
+    #[test]
+    fn fast_rem_euclid_equals_the_standard_one() {
+        let mut rng = Rng::new(9);
+        let mut values = vec![
+            0.0f32,
+            -0.0,
+            1.0,
+            -1.0,
+            2.0,
+            6.0,
+            -6.0,
+            12.0,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            1e-40,
+            -1e-40,
+        ];
+        values.extend((0..200_000).map(|_| rng.range(-20.0, 20.0)));
+        for v in values.clone() {
+            values.push(f32::from_bits(v.to_bits().wrapping_add(1)));
+            values.push(f32::from_bits(v.to_bits().wrapping_sub(1)));
+        }
+        for m in [1.0f32, 2.0, 6.0] {
+            for &x in &values {
+                let (ours, std) = (rem_euclid(x, m), x.rem_euclid(m));
+                assert!(
+                    ours.to_bits() == std.to_bits() || (ours.is_nan() && std.is_nan()),
+                    "{x} mod {m}: {ours} vs {std}"
+                );
+            }
+        }
+        // hsv_to_rgb's `h6 % 2.0` on [0, 6)
+        for _ in 0..100_000 {
+            let h6 = rng.range(0.0, 6.0);
+            assert_eq!(mod_two(h6).to_bits(), (h6 % 2.0).to_bits(), "{h6}");
+        }
     }
 
     #[test]

@@ -4,15 +4,16 @@
 //! Why not `burn::nn::conv::Conv2d`: on the CPU backend its direct convolution and the
 //! transposed convolution of its backward pass cost more than the rest of the step together
 //! (SimCLR on shapes: 18 steps/s). As a gather of each output pixel's 3×3×c patch into a row
-//! and a product with the `[c·9, c_out]` weight, the same layer is Burn's own `select` and
-//! `matmul`, so autodiff, both backends and the GEMM kernels come with it. Channels-last
+//! and a product with the `[c·9, c_out]` weight, the same layer is two host ops on the CPU
+//! ([`gather_columns`], [`affine`]: forward and backward on the GEMM kernels, in Burn's
+//! autodiff graph) and Burn's own `select` and `matmul` elsewhere. Channels-last
 //! outputs also make the batch norm that follows a plain per-column norm over rows.
 
 use super::init;
-use crate::cpu::layers::{Activation::Identity, affine};
+use crate::cpu::layers::{Activation::Identity, affine, gather_columns};
 use crate::rng::Rng;
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
 /// Side of the output of a 3×3, stride-2, padding-1 convolution.
 pub fn halved(side: usize) -> usize {
@@ -80,7 +81,6 @@ impl Conv3x3S2 {
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let [batch, len] = x.dims();
         debug_assert_eq!(len, self.c_in * self.height * self.width);
-        let device = x.device();
         let layout = if self.channels_last {
             Layout::ChannelsLast
         } else {
@@ -88,10 +88,7 @@ impl Conv3x3S2 {
         };
         let index = im2col_index(self.c_in, self.height, self.width, layout);
         let taps = index.len();
-        let index = Tensor::<1, Int>::from_data(TensorData::new(index, [taps]), &device);
-        let padded = Tensor::cat(vec![x, Tensor::zeros([batch, 1], &device)], 1); // [b, len + 1]
-        let patches = padded
-            .select(1, index) // [b, oh·ow·c_in·9]
+        let patches = gather_columns(x, &index) // [b, oh·ow·c_in·9]
             .reshape([batch * taps / (self.c_in * 9), self.c_in * 9]); // [b·oh·ow, c_in·9]
         affine(patches, self.weight.val(), self.bias.val(), Identity)
     }
@@ -99,9 +96,9 @@ impl Conv3x3S2 {
 
 /// For each output pixel (row-major) and each tap `c·9 + ky·3 + kx`, the input column it
 /// reads, or `c·h·w` (one past the row: the appended zero) where the tap falls in the padding.
-pub fn im2col_index(c_in: usize, height: usize, width: usize, layout: Layout) -> Vec<i64> {
+pub fn im2col_index(c_in: usize, height: usize, width: usize, layout: Layout) -> Vec<u32> {
     let (oh, ow) = (halved(height), halved(width));
-    let zero = (c_in * height * width) as i64;
+    let zero = (c_in * height * width) as u32;
     let mut index = Vec::with_capacity(oh * ow * c_in * 9);
     for oy in 0..oh {
         for ox in 0..ow {
@@ -116,7 +113,7 @@ pub fn im2col_index(c_in: usize, height: usize, width: usize, layout: Layout) ->
                             (match layout {
                                 Layout::Planar => c * height * width + iy * width + ix,
                                 Layout::ChannelsLast => (iy * width + ix) * c_in + c,
-                            }) as i64
+                            }) as u32
                         } else {
                             zero
                         });
@@ -131,9 +128,9 @@ pub fn im2col_index(c_in: usize, height: usize, width: usize, layout: Layout) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::Gradients;
     use burn::tensor::module::conv2d;
     use burn::tensor::ops::ConvOptions;
+    use burn::tensor::{Gradients, TensorData};
 
     fn grad<const D: usize>(t: &Tensor<D>, g: &Gradients) -> Vec<f32> {
         t.grad(g)

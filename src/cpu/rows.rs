@@ -1,0 +1,101 @@
+//! Row-wise passes on both cores: a pass that computes each row of its output from its own
+//! inputs (a gather of patches, its scatter back, a normalisation with fixed statistics) is cut
+//! into a few blocks of rows that this thread and the [`super::helper`] claim, as the products
+//! are ([`super::gemm`]). Each row is computed the same way whichever thread takes it, so the
+//! numbers do not depend on the split.
+
+use super::gemm::may_split;
+use super::helper::{self, Blocks};
+
+/// Below this many output elements a pass runs on one core (the hand-over costs more).
+const SPLIT_MIN_ELEMENTS: usize = 1 << 18;
+/// Blocks at most (as for the products: enough to even out a late start).
+const MAX_BLOCKS: usize = 4;
+
+/// `pass(first_row, rows)` over consecutive blocks of `out`'s rows, each `row_len` long, on
+/// both cores when `out` is large and this thread may split. `pass` must write each row from
+/// that row's inputs only.
+pub fn by_rows(out: &mut [f32], row_len: usize, pass: impl Fn(usize, &mut [f32]) + Sync) {
+    let rows = out.len().checked_div(row_len).unwrap_or(0);
+    let blocks = if out.len() < SPLIT_MIN_ELEMENTS || !may_split() {
+        1
+    } else {
+        rows.clamp(1, MAX_BLOCKS)
+    };
+    if blocks == 1 {
+        pass(0, out);
+        return;
+    }
+    let work = Pass {
+        out: out.as_mut_ptr(),
+        rows,
+        row_len,
+        blocks,
+        pass: &pass,
+    };
+    helper::share(&work);
+}
+
+/// One pass's output as raw parts, so that both threads can write blocks of it.
+struct Pass<'a, F> {
+    out: *mut f32,
+    rows: usize,
+    row_len: usize,
+    blocks: usize,
+    pass: &'a F,
+}
+
+// SAFETY: built from a `&mut` output that outlives `by_rows`, which returns only after every
+// block is done (`helper::share`); distinct blocks cover disjoint rows. `F` is `Sync`.
+unsafe impl<F: Sync> Sync for Pass<'_, F> {}
+
+impl<F: Fn(usize, &mut [f32]) + Sync> Blocks for Pass<'_, F> {
+    fn count(&self) -> usize {
+        self.blocks
+    }
+
+    fn block(&self, i: usize) {
+        let (start, end) = (
+            i * self.rows / self.blocks,
+            (i + 1) * self.rows / self.blocks,
+        );
+        // SAFETY: rows `start..end` lie inside the output and no other block touches them.
+        let rows = unsafe {
+            std::slice::from_raw_parts_mut(
+                self.out.add(start * self.row_len),
+                (end - start) * self.row_len,
+            )
+        };
+        (self.pass)(start, rows);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::gemm::on_one_core;
+
+    /// Every row written once with its own index, on two cores and on one.
+    #[test]
+    fn every_row_is_passed_once_whichever_thread_takes_it() {
+        for (rows, row_len) in [(0, 3), (1, 5), (3, 40_000), (1000, 64), (1001, 33)] {
+            let run = || {
+                let mut out = vec![-1.0f32; rows * row_len];
+                by_rows(&mut out, row_len, |first, block| {
+                    for (r, row) in block.chunks_exact_mut(row_len).enumerate() {
+                        row.iter_mut().for_each(|v| *v += (first + r) as f32 + 1.0);
+                    }
+                });
+                out
+            };
+            let (shared, alone) = (run(), on_one_core(run));
+            assert_eq!(shared, alone, "{rows}×{row_len}");
+            for (r, row) in shared.chunks_exact(row_len.max(1)).enumerate() {
+                assert!(
+                    row.iter().all(|&v| v == r as f32),
+                    "row {r} of {rows}×{row_len}"
+                );
+            }
+        }
+    }
+}
