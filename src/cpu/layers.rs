@@ -402,17 +402,12 @@ impl HostOp<1> for GatherOp {
         let (rows, len) = dims2(&shapes[0]);
         let taps = self.index.len();
         let (x, index) = (&inputs[0], &self.index);
-        let mut y = vec![0.0f32; rows * taps]; // [rows, taps]
-        rows::by_rows(&mut y, taps, |first, block| {
-            let xs = x.chunks_exact(len.max(1)).skip(first);
-            for (yr, xr) in block.chunks_exact_mut(taps.max(1)).zip(xs) {
-                for (v, &i) in yr.iter_mut().zip(index.iter()) {
-                    if let Some(&x) = xr.get(i as usize) {
-                        *v = x;
-                    }
-                }
-            }
-        });
+        let y = rows::collect_by_rows(rows, taps, |r| {
+            let xr = &x[r * len..(r + 1) * len];
+            index
+                .iter()
+                .map(|&i| xr.get(i as usize).copied().unwrap_or(0.0))
+        }); // [rows, taps]
         (tensor(y, [rows, taps]), Vec::new())
     }
 
@@ -427,22 +422,42 @@ impl HostOp<1> for GatherOp {
         let (rows, len) = dims2(&shapes[0]);
         let taps = self.index.len();
         let dx = need_x.then(|| {
-            let mut dx = vec![0.0f32; rows * len]; // [rows, len]
-            let index = &self.index;
-            rows::by_rows(&mut dx, len, |first, block| {
-                let gs = grad.chunks_exact(taps.max(1)).skip(first);
-                for (dr, gr) in block.chunks_exact_mut(len.max(1)).zip(gs) {
-                    for (&g, &i) in gr.iter().zip(index.iter()) {
-                        if let Some(d) = dr.get_mut(i as usize) {
-                            *d += g;
-                        }
-                    }
-                }
-            });
+            // Each input column's gradient sums those of the taps that read it, in the taps'
+            // order: a scatter-add's sums, each element written once.
+            let (starts, readers) = readers_of(&self.index, len);
+            let dx = rows::collect_by_rows(rows, len, |r| {
+                let gr = &grad[r * taps..(r + 1) * taps];
+                let (starts, readers) = (&starts, &readers);
+                (0..len).map(move |j| {
+                    let taps = &readers[starts[j] as usize..starts[j + 1] as usize];
+                    taps.iter().fold(0.0f32, |sum, &t| sum + gr[t as usize])
+                })
+            }); // [rows, len]
             tensor(dx, [rows, len])
         });
         [dx]
     }
+}
+
+/// For each of `len` columns, the positions in `index` that read it, ascending: column `j`'s
+/// are `readers[starts[j]..starts[j + 1]]`. Positions reading past `len` (zeros) are in none.
+fn readers_of(index: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut starts = vec![0u32; len + 1];
+    for &i in index.iter().filter(|&&i| (i as usize) < len) {
+        starts[i as usize + 1] += 1;
+    }
+    for j in 0..len {
+        starts[j + 1] += starts[j];
+    }
+    let mut next = starts.clone();
+    let mut readers = vec![0u32; starts[len] as usize];
+    for (t, &i) in index.iter().enumerate() {
+        if let Some(slot) = next.get_mut(i as usize).filter(|_| (i as usize) < len) {
+            readers[*slot as usize] = t as u32;
+            *slot += 1;
+        }
+    }
+    (starts, readers)
 }
 
 /// `relu(γ·(x − μ)/√(σ² + ε) + β)`, μ and σ² the batch's (biased) per-column statistics.
@@ -483,20 +498,13 @@ impl HostOp<3> for BatchNormReluOp {
             .zip(gamma.iter())
             .map(|(s, g)| s * g)
             .collect();
-        let mut y = vec![0.0f32; rows * cols];
-        rows::by_rows(&mut y, cols, |first, block| {
-            let xs = x.chunks_exact(cols.max(1)).skip(first);
-            for (yr, xr) in block.chunks_exact_mut(cols.max(1)).zip(xs) {
-                for ((((y, xi), m), s), b) in yr
-                    .iter_mut()
-                    .zip(xr)
-                    .zip(&mean)
-                    .zip(&scale)
-                    .zip(beta.iter())
-                {
-                    *y = ((xi - m) * s + b).max(0.0);
-                }
-            }
+        let y = rows::collect_by_rows(rows, cols, |r| {
+            x[r * cols..(r + 1) * cols]
+                .iter()
+                .zip(&mean)
+                .zip(&scale)
+                .zip(beta.iter())
+                .map(|(((xi, m), s), b)| ((xi - m) * s + b).max(0.0))
         });
         // Saved: mean then 1/√(σ² + ε), [2·cols].
         let mut saved = mean;

@@ -6,6 +6,7 @@
 
 use super::gemm::may_split;
 use super::helper::{self, Blocks};
+use std::mem::MaybeUninit;
 
 /// Below this many output elements a pass runs on one core (the hand-over costs more).
 const SPLIT_MIN_ELEMENTS: usize = 1 << 18;
@@ -17,39 +18,72 @@ const MAX_BLOCKS: usize = 4;
 /// that row's inputs only.
 pub fn by_rows(out: &mut [f32], row_len: usize, pass: impl Fn(usize, &mut [f32]) + Sync) {
     let rows = out.len().checked_div(row_len).unwrap_or(0);
-    let blocks = if out.len() < SPLIT_MIN_ELEMENTS || !may_split() {
+    split(out.as_mut_ptr(), rows * row_len, row_len, &pass);
+}
+
+/// A new `[rows, row_len]` matrix whose row `r` is `row(r)` (its first `row_len` values; zeros
+/// after a shorter one), computed on both cores when large. Unlike [`by_rows`] on a zeroed
+/// buffer, each element is written once: no pass of zeros before.
+pub fn collect_by_rows<I: Iterator<Item = f32>>(
+    rows: usize,
+    row_len: usize,
+    row: impl Fn(usize) -> I + Sync,
+) -> Vec<f32> {
+    let len = rows * row_len;
+    let mut out: Vec<f32> = Vec::with_capacity(len);
+    let slots = &mut out.spare_capacity_mut()[..len];
+    let fill = |first: usize, block: &mut [MaybeUninit<f32>]| {
+        for (r, slots) in block.chunks_exact_mut(row_len.max(1)).enumerate() {
+            let mut values = row(first + r);
+            for slot in slots {
+                slot.write(values.next().unwrap_or(0.0));
+            }
+        }
+    };
+    split(slots.as_mut_ptr(), len, row_len, &fill);
+    // SAFETY: `split` returns after every block ran, and the blocks wrote all `len` slots.
+    unsafe { out.set_len(len) };
+    out
+}
+
+/// `pass` over blocks of the `len` elements at `out` (rows of `row_len`), on both cores when
+/// large.
+fn split<T>(out: *mut T, len: usize, row_len: usize, pass: &(dyn Fn(usize, &mut [T]) + Sync)) {
+    let rows = len.checked_div(row_len).unwrap_or(0);
+    let blocks = if len < SPLIT_MIN_ELEMENTS || !may_split() {
         1
     } else {
         rows.clamp(1, MAX_BLOCKS)
     };
-    if blocks == 1 {
-        pass(0, out);
-        return;
-    }
     let work = Pass {
-        out: out.as_mut_ptr(),
+        out,
         rows,
         row_len,
         blocks,
-        pass: &pass,
+        pass,
     };
-    helper::share(&work);
+    if blocks == 1 {
+        work.block(0);
+    } else {
+        helper::share(&work);
+    }
 }
 
 /// One pass's output as raw parts, so that both threads can write blocks of it.
-struct Pass<'a, F> {
-    out: *mut f32,
+struct Pass<'a, T> {
+    out: *mut T,
     rows: usize,
     row_len: usize,
     blocks: usize,
-    pass: &'a F,
+    pass: &'a (dyn Fn(usize, &mut [T]) + Sync),
 }
 
-// SAFETY: built from a `&mut` output that outlives `by_rows`, which returns only after every
-// block is done (`helper::share`); distinct blocks cover disjoint rows. `F` is `Sync`.
-unsafe impl<F: Sync> Sync for Pass<'_, F> {}
+// SAFETY: built from a `&mut` output (or a vector's spare capacity) that outlives `split`,
+// which returns only after every block is done (`helper::share`); distinct blocks cover
+// disjoint rows. `pass` is `Sync`.
+unsafe impl<T> Sync for Pass<'_, T> {}
 
-impl<F: Fn(usize, &mut [f32]) + Sync> Blocks for Pass<'_, F> {
+impl<T> Blocks for Pass<'_, T> {
     fn count(&self) -> usize {
         self.blocks
     }
