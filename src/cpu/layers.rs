@@ -304,11 +304,11 @@ fn dims2(shape: &[usize]) -> (usize, usize) {
     )
 }
 
-/// ReLU's backward: the gradient where the output is positive.
-fn mask_by_output(grad: &mut [f32], output: &[f32]) {
-    grad.iter_mut()
+/// ReLU's backward: the gradient where the output is positive, else 0.
+fn relu_masked<'a>(grad: &'a [f32], output: &'a [f32]) -> impl Iterator<Item = f32> + 'a {
+    grad.iter()
         .zip(output)
-        .for_each(|(g, &y)| *g = if y > 0.0 { *g } else { 0.0 });
+        .map(|(&g, &y)| if y > 0.0 { g } else { 0.0 })
 }
 
 /// `x·W + b`, then the activation.
@@ -349,10 +349,10 @@ impl HostOp<3> for AffineOp {
         [need_x, need_w, need_b]: [bool; 3],
     ) -> [Option<FlexTensor>; 3] {
         let ((rows, d_in), (_, d_out)) = (dims2(&shapes[0]), dims2(&shapes[1]));
-        let mut g = grad.to_vec(); // [rows, d_out]
-        if self.activation == Activation::Relu {
-            mask_by_output(&mut g, &values(&state.output));
-        }
+        let g = match self.activation {
+            Activation::Relu => Cow::Owned(relu_masked(grad, &values(&state.output)).collect()),
+            Activation::Identity => Cow::Borrowed(grad),
+        }; // [rows, d_out]
         let g_view = Mat::new(&g, rows, d_out);
         let dx = need_x.then(|| {
             let mut dx = vec![0.0; rows * d_in];
@@ -524,13 +524,21 @@ impl HostOp<3> for BatchNormReluOp {
         let (rows, cols) = dims2(&shapes[0]);
         let (mean, inv_std) = state.saved.split_at(cols);
         // h = ∂loss/∂(the normalised, shifted value): the gradient where ReLU passed it.
-        let mut h = grad.to_vec(); // [rows, cols]
-        mask_by_output(&mut h, &values(&state.output));
-        // ∂β = Σ h,  ∂γ = Σ h·x̂  with x̂ = (x − μ)/σ
-        let d_beta = column_sums(&h, cols);
-        let mut d_gamma = vec![0.0f32; cols];
-        for (hr, xr) in h.chunks_exact(cols.max(1)).zip(x.chunks_exact(cols.max(1))) {
-            for (((dg, &hi), &xi), &m) in d_gamma.iter_mut().zip(hr).zip(xr).zip(mean) {
+        // ∂β = Σ h,  ∂γ = Σ h·x̂  with x̂ = (x − μ)/σ: both sums in the pass that masks h.
+        let output = values(&state.output);
+        let mut h = Vec::with_capacity(rows * cols); // [rows, cols]
+        let (mut d_beta, mut d_gamma) = (vec![0.0f32; cols], vec![0.0f32; cols]);
+        let c = cols.max(1);
+        for ((gr, yr), xr) in grad
+            .chunks_exact(c)
+            .zip(output.chunks_exact(c))
+            .zip(x.chunks_exact(c))
+        {
+            let start = h.len();
+            h.extend(relu_masked(gr, yr));
+            let sums = d_beta.iter_mut().zip(d_gamma.iter_mut());
+            for (((db, dg), &hi), (&xi, &m)) in sums.zip(&h[start..]).zip(xr.iter().zip(mean)) {
+                *db += hi;
                 *dg += hi * (xi - m);
             }
         }
