@@ -3,9 +3,11 @@
 //! A sleeping thread pool was measured to gain nothing here: waking a thread costs tens of
 //! microseconds, about what a block of these products takes. The helper therefore *spins* for
 //! a short while after each piece of work ([`SPIN`]), so the next product of the same step
-//! finds it awake, and sleeps (parks) once the step is over. The thread that posts work never
-//! waits for the helper to wake: it starts on the first block at once and takes every block
-//! the helper has not claimed, so a late or busy helper costs nothing but the hand-over.
+//! finds it awake, and sleeps (parks) once the step is over. While spinning it yields its core
+//! to any thread waiting for one (on two cores: the next batch being drawn). The thread that
+//! posts work never waits for the helper to wake: it starts on the first block at once and
+//! takes every block the helper has not claimed, so a late or busy helper costs nothing but
+//! the hand-over.
 //!
 //! One helper serves the whole process; a thread that finds it busy with another's product
 //! computes its own product alone.
@@ -105,8 +107,11 @@ impl Helper {
             } else {
                 // The clock is read every 64th turn only: reading it costs more than a turn.
                 spins = spins.wrapping_add(1);
-                if !spins.is_multiple_of(64) || awake_since.elapsed() < SPIN {
+                if !spins.is_multiple_of(64) {
                     std::hint::spin_loop();
+                } else if awake_since.elapsed() < SPIN {
+                    // A thread waiting for this core (the next batch being drawn) runs now.
+                    thread::yield_now();
                 } else {
                     // An `unpark` since the check above makes `park` return at once.
                     thread::park();
