@@ -452,9 +452,10 @@ fn readers_of(index: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
     let mut next = starts.clone();
     let mut readers = vec![0u32; starts[len] as usize];
     for (t, &i) in index.iter().enumerate() {
-        if let Some(slot) = next.get_mut(i as usize).filter(|_| (i as usize) < len) {
-            readers[*slot as usize] = t as u32;
-            *slot += 1;
+        let i = i as usize;
+        if i < len {
+            readers[next[i] as usize] = t as u32;
+            next[i] += 1;
         }
     }
     (starts, readers)
