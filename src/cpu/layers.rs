@@ -68,11 +68,16 @@ pub fn batch_norm_relu(bn: &BatchNorm1d, x: Tensor<2>) -> Tensor<2> {
 /// output's gradient is added back to the column it was read from.
 pub fn gather_columns(x: Tensor<2>, index: &[u32]) -> Tensor<2> {
     match Inputs::of([x.clone().into()]) {
-        Some(inputs) => inputs
-            .run(GatherOp {
-                index: index.into(),
-            })
-            .into_tensor(),
+        Some(inputs) => {
+            let [_, len] = x.dims();
+            let runs = runs_of(index, len).into();
+            inputs
+                .run(GatherOp {
+                    runs,
+                    taps: index.len(),
+                })
+                .into_tensor()
+        }
         None => {
             let [rows, _] = x.dims();
             let device = x.device();
@@ -391,24 +396,50 @@ fn column_sums(m: &[f32], cols: usize) -> Vec<f32> {
     sums
 }
 
-/// A gather of columns by a fixed index ([`gather_columns`]).
+/// A gather of columns by a fixed index ([`gather_columns`]), as the runs of consecutive
+/// columns the index reads (a channels-last patch reads each tap's channels in one run).
 #[derive(Clone, Debug)]
 struct GatherOp {
-    index: Arc<[u32]>,
+    runs: Arc<[Run]>,
+    /// The index's length: the output's columns.
+    taps: usize,
+}
+
+/// `len` consecutive output columns that read the input's columns `from..from + len`, or are
+/// zeros (`from: None`: the index points past the row).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Run {
+    from: Option<usize>,
+    len: usize,
+}
+
+/// `index` (columns of rows `len` long) as runs: `index[t + 1] = index[t] + 1` within one.
+fn runs_of(index: &[u32], len: usize) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for &i in index {
+        let from = ((i as usize) < len).then_some(i as usize);
+        match runs.last_mut() {
+            Some(run) if run.from.map(|f| f + run.len) == from => run.len += 1,
+            _ => runs.push(Run { from, len: 1 }),
+        }
+    }
+    runs
 }
 
 impl HostOp<1> for GatherOp {
     fn forward(&self, inputs: &[Cow<[f32]>], shapes: &[Vec<usize>]) -> (FlexTensor, Vec<f32>) {
         let (rows, len) = dims2(&shapes[0]);
-        let taps = self.index.len();
-        let (x, index) = (&inputs[0], &self.index);
-        let y = rows::collect_by_rows(rows, taps, |r| {
+        let (x, runs) = (&inputs[0], &self.runs);
+        let y = rows::write_rows(rows, self.taps, |r, out| {
             let xr = &x[r * len..(r + 1) * len];
-            index
-                .iter()
-                .map(|&i| xr.get(i as usize).copied().unwrap_or(0.0))
+            for run in runs.iter() {
+                match run.from {
+                    Some(from) => out.copy(&xr[from..from + run.len]),
+                    None => out.zeros(run.len),
+                }
+            }
         }); // [rows, taps]
-        (tensor(y, [rows, taps]), Vec::new())
+        (tensor(y, [rows, self.taps]), Vec::new())
     }
 
     fn backward(
@@ -420,45 +451,28 @@ impl HostOp<1> for GatherOp {
         [need_x]: [bool; 1],
     ) -> [Option<FlexTensor>; 1] {
         let (rows, len) = dims2(&shapes[0]);
-        let taps = self.index.len();
+        let (taps, runs) = (self.taps, &self.runs);
         let dx = need_x.then(|| {
-            // Each input column's gradient sums those of the taps that read it, in the taps'
-            // order: a scatter-add's sums, each element written once.
-            let (starts, readers) = readers_of(&self.index, len);
-            let dx = rows::collect_by_rows(rows, len, |r| {
-                let gr = &grad[r * taps..(r + 1) * taps];
-                let (starts, readers) = (&starts, &readers);
-                (0..len).map(move |j| {
-                    let taps = &readers[starts[j] as usize..starts[j + 1] as usize];
-                    taps.iter().fold(0.0f32, |sum, &t| sum + gr[t as usize])
-                })
-            }); // [rows, len]
+            // A scatter-add: each input column's gradient sums those of the taps that read it,
+            // in the taps' order, run by run.
+            let mut dx = vec![0.0f32; rows * len]; // [rows, len]
+            rows::by_rows(&mut dx, len, |first, block| {
+                for (r, dr) in block.chunks_exact_mut(len.max(1)).enumerate() {
+                    let gr = &grad[(first + r) * taps..(first + r + 1) * taps];
+                    let mut t = 0;
+                    for run in runs.iter() {
+                        if let Some(from) = run.from {
+                            let (d, g) = (&mut dr[from..from + run.len], &gr[t..t + run.len]);
+                            d.iter_mut().zip(g).for_each(|(d, g)| *d += g);
+                        }
+                        t += run.len;
+                    }
+                }
+            });
             tensor(dx, [rows, len])
         });
         [dx]
     }
-}
-
-/// For each of `len` columns, the positions in `index` that read it, ascending: column `j`'s
-/// are `readers[starts[j]..starts[j + 1]]`. Positions reading past `len` (zeros) are in none.
-fn readers_of(index: &[u32], len: usize) -> (Vec<u32>, Vec<u32>) {
-    let mut starts = vec![0u32; len + 1];
-    for &i in index.iter().filter(|&&i| (i as usize) < len) {
-        starts[i as usize + 1] += 1;
-    }
-    for j in 0..len {
-        starts[j + 1] += starts[j];
-    }
-    let mut next = starts.clone();
-    let mut readers = vec![0u32; starts[len] as usize];
-    for (t, &i) in index.iter().enumerate() {
-        let i = i as usize;
-        if i < len {
-            readers[next[i] as usize] = t as u32;
-            next[i] += 1;
-        }
-    }
-    (starts, readers)
 }
 
 /// `relu(γ·(x − μ)/√(σ² + ε) + β)`, μ and σ² the batch's (biased) per-column statistics.
@@ -663,6 +677,44 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The gather by runs equals the element-by-element gather, and its backward pass the
+    /// scatter-add in the taps' order, bit for bit: repeated columns, runs broken and resumed,
+    /// padding (columns past the row) at the ends and inside; one core and split.
+    #[test]
+    fn the_gather_by_runs_equals_a_gather_and_a_scatter_add_exactly() {
+        let device = Device::flex().autodiff();
+        let mut rng = Rng::new(13);
+        for (rows, len) in [(3, 7), (600, 500)] {
+            let mut index: Vec<u32> = vec![len as u32, 0, 1, 2, 2, 3, 9_999];
+            index.extend((0..len as u32).rev());
+            index.extend((0..3 * len).map(|_| rng.below(len + 2) as u32));
+            index.extend(0..len as u32);
+            let taps = index.len();
+            let x = random(&mut rng, rows * len);
+            let upstream = random(&mut rng, rows * taps);
+            let xt = leaf(x.clone(), [rows, len], &device);
+            let y = gather_columns(xt.clone(), &index);
+            let up =
+                Tensor::<2>::from_data(TensorData::new(upstream.clone(), [rows, taps]), &device);
+            let grads = (y.clone() * up).sum().backward();
+            let (mut want_y, mut want_dx) = (vec![0.0f32; rows * taps], vec![0.0f32; rows * len]);
+            for r in 0..rows {
+                for (t, &i) in index.iter().enumerate() {
+                    if (i as usize) < len {
+                        want_y[r * taps + t] = x[r * len + i as usize];
+                        want_dx[r * len + i as usize] += upstream[r * taps + t];
+                    }
+                }
+            }
+            assert_eq!(read(y), want_y, "{rows}×{len}: output");
+            assert_eq!(xt.grad(&grads).map(read), Some(want_dx), "{rows}×{len}: ∂x");
+        }
+        assert_eq!(
+            runs_of(&[4, 0, 1, 2, 2, 3, 7, 4], 4),
+            [(None, 1), (Some(0), 3), (Some(2), 2), (None, 2)].map(|(from, len)| Run { from, len })
+        );
     }
 
     #[test]

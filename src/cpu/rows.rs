@@ -29,21 +29,68 @@ pub fn collect_by_rows<I: Iterator<Item = f32>>(
     row_len: usize,
     row: impl Fn(usize) -> I + Sync,
 ) -> Vec<f32> {
+    write_rows(rows, row_len, |r, out| out.extend(row(r)))
+}
+
+/// A new `[rows, row_len]` matrix whose row `r` is what `row(r, out)` writes into `out` (in
+/// order, zeros after it stops), computed on both cores when large; each element written once.
+pub fn write_rows(
+    rows: usize,
+    row_len: usize,
+    row: impl Fn(usize, &mut RowWriter) + Sync,
+) -> Vec<f32> {
     let len = rows * row_len;
     let mut out: Vec<f32> = Vec::with_capacity(len);
     let slots = &mut out.spare_capacity_mut()[..len];
     let fill = |first: usize, block: &mut [MaybeUninit<f32>]| {
         for (r, slots) in block.chunks_exact_mut(row_len.max(1)).enumerate() {
-            let mut values = row(first + r);
-            for slot in slots {
-                slot.write(values.next().unwrap_or(0.0));
-            }
+            let mut writer = RowWriter { slots, written: 0 };
+            row(first + r, &mut writer);
+            writer.zeros(writer.slots.len() - writer.written);
         }
     };
     split(slots.as_mut_ptr(), len, row_len, &fill);
-    // SAFETY: `split` returns after every block ran, and the blocks wrote all `len` slots.
+    // SAFETY: `split` returns after every block ran, and each block's `RowWriter`s wrote all
+    // of its rows' slots (what a row left unwritten was zeroed).
     unsafe { out.set_len(len) };
     out
+}
+
+/// One output row being written front to back: each slot once, in order.
+pub struct RowWriter<'a> {
+    slots: &'a mut [MaybeUninit<f32>],
+    written: usize,
+}
+
+impl RowWriter<'_> {
+    /// The next slots get `values` (as many as fit).
+    pub fn extend(&mut self, values: impl Iterator<Item = f32>) {
+        // One counted loop (vectorised where the iterator allows it).
+        let mut n = 0;
+        for (slot, v) in self.slots[self.written..].iter_mut().zip(values) {
+            slot.write(v);
+            n += 1;
+        }
+        self.written += n;
+    }
+
+    /// The next `values.len()` slots get a copy of `values`. Panics past the row's end.
+    pub fn copy(&mut self, values: &[f32]) {
+        let end = self.written + values.len();
+        for (slot, &v) in self.slots[self.written..end].iter_mut().zip(values) {
+            slot.write(v);
+        }
+        self.written = end;
+    }
+
+    /// The next `n` slots get 0. Panics past the row's end.
+    pub fn zeros(&mut self, n: usize) {
+        let end = self.written + n;
+        for slot in &mut self.slots[self.written..end] {
+            slot.write(0.0);
+        }
+        self.written = end;
+    }
 }
 
 /// `pass` over blocks of the `len` elements at `out` (rows of `row_len`), on both cores when
@@ -130,6 +177,29 @@ mod tests {
                     "row {r} of {rows}×{row_len}"
                 );
             }
+        }
+    }
+
+    /// Each row holds what its writer wrote, in order, and zeros after; the same on one core.
+    #[test]
+    fn written_rows_are_complete_and_zero_filled() {
+        let (rows, row_len) = (2000, 300); // large enough to be split
+        let run = || {
+            write_rows(rows, row_len, |r, out| {
+                let values: Vec<f32> = (0..r % 7).map(|i| (r * 10 + i) as f32).collect();
+                out.copy(&values);
+                out.zeros(r % 3);
+                out.extend((0..r % 5).map(|i| -(i as f32) - 1.0));
+            })
+        };
+        let (shared, alone) = (run(), on_one_core(run));
+        assert_eq!(shared, alone);
+        for (r, row) in shared.chunks_exact(row_len).enumerate() {
+            let mut want: Vec<f32> = (0..r % 7).map(|i| (r * 10 + i) as f32).collect();
+            want.extend(std::iter::repeat_n(0.0, r % 3));
+            want.extend((0..r % 5).map(|i| -(i as f32) - 1.0));
+            want.resize(row_len, 0.0);
+            assert_eq!(row, &want[..], "row {r}");
         }
     }
 }

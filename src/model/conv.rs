@@ -29,9 +29,22 @@ pub enum Layout {
     ChannelsLast,
 }
 
+impl Layout {
+    /// Where tap `(c, ky, kx)` sits in a patch row of `c_in·9` (and so which weight row it
+    /// meets): in the input's own order, so that the patch reads runs of consecutive input
+    /// columns: `c·9 + ky·3 + kx` for planar input (a tap row's three pixels), `(ky·3 + kx)·c_in
+    /// + c` for channels-last input (each tap's `c_in` channels).
+    pub fn tap(self, c_in: usize, c: usize, ky: usize, kx: usize) -> usize {
+        match self {
+            Layout::Planar => c * 9 + ky * 3 + kx,
+            Layout::ChannelsLast => (ky * 3 + kx) * c_in + c,
+        }
+    }
+}
+
 #[derive(Module, Debug)]
 pub struct Conv3x3S2 {
-    /// `[c_in·9, c_out]`, row `c·9 + ky·3 + kx`.
+    /// `[c_in·9, c_out]`, tap `(c, ky, kx)` in row [`Layout::tap`].
     pub weight: Param<Tensor<2>>,
     /// `[c_out]`
     pub bias: Param<Tensor<1>>,
@@ -54,11 +67,12 @@ impl Conv3x3S2 {
     ) -> Self {
         let fan_in = c_in * 9;
         let bound = 1.0 / (fan_in as f32).sqrt();
-        let drawn = init::uniform(rng, c_out * fan_in, bound); // [c_out, c_in·9]
+        let drawn = init::uniform(rng, c_out * fan_in, bound); // [c_out, c_in, 3, 3]
         let mut weight = vec![0.0; drawn.len()]; // [c_in·9, c_out]
         for (o, row) in drawn.chunks_exact(fan_in).enumerate() {
             for (k, &v) in row.iter().enumerate() {
-                weight[k * c_out + o] = v;
+                let (c, ky, kx) = (k / 9, k % 9 / 3, k % 3);
+                weight[layout.tap(c_in, c, ky, kx) * c_out + o] = v;
             }
         }
         let bias = init::uniform(rng, c_out, bound);
@@ -77,16 +91,38 @@ impl Conv3x3S2 {
         (halved(self.height), halved(self.width))
     }
 
+    pub fn layout(&self) -> Layout {
+        if self.channels_last {
+            Layout::ChannelsLast
+        } else {
+            Layout::Planar
+        }
+    }
+
+    /// The weight as Conv2d's kernel: `[c_out, c_in, 3, 3]`.
+    pub fn kernel(&self) -> Tensor<4> {
+        let [fan_in, c_out] = self.weight.val().dims();
+        let (c_in, layout) = (self.c_in, self.layout());
+        let rows: Vec<i64> = (0..fan_in)
+            .map(|k| layout.tap(c_in, k / 9, k % 9 / 3, k % 3) as i64)
+            .collect();
+        let device = self.weight.val().device();
+        let rows = Tensor::<1, burn::tensor::Int>::from_data(
+            burn::tensor::TensorData::new(rows, [fan_in]),
+            &device,
+        );
+        self.weight
+            .val()
+            .select(0, rows) // [c_in·9, c_out], Conv2d's order
+            .transpose()
+            .reshape([c_out, c_in, 3, 3])
+    }
+
     /// `[batch, c_in·h·w] → [batch·h/2·w/2, c_out]` (channels-last, pixels row-major).
     pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
         let [batch, len] = x.dims();
         debug_assert_eq!(len, self.c_in * self.height * self.width);
-        let layout = if self.channels_last {
-            Layout::ChannelsLast
-        } else {
-            Layout::Planar
-        };
-        let index = im2col_index(self.c_in, self.height, self.width, layout);
+        let index = im2col_index(self.c_in, self.height, self.width, self.layout());
         let taps = index.len();
         let patches = gather_columns(x, &index) // [b, oh·ow·c_in·9]
             .reshape([batch * taps / (self.c_in * 9), self.c_in * 9]); // [b·oh·ow, c_in·9]
@@ -94,31 +130,24 @@ impl Conv3x3S2 {
     }
 }
 
-/// For each output pixel (row-major) and each tap `c·9 + ky·3 + kx`, the input column it
-/// reads, or `c·h·w` (one past the row: the appended zero) where the tap falls in the padding.
+/// For each output pixel (row-major) and each tap `(c, ky, kx)` (at [`Layout::tap`]), the input
+/// column it reads, or `c·h·w` (one past the row: the appended zero) where the tap falls in
+/// the padding.
 pub fn im2col_index(c_in: usize, height: usize, width: usize, layout: Layout) -> Vec<u32> {
     let (oh, ow) = (halved(height), halved(width));
     let zero = (c_in * height * width) as u32;
-    let mut index = Vec::with_capacity(oh * ow * c_in * 9);
-    for oy in 0..oh {
-        for ox in 0..ow {
-            for c in 0..c_in {
-                for ky in 0..3 {
-                    for kx in 0..3 {
-                        let (iy, ix) = ((2 * oy + ky) as isize - 1, (2 * ox + kx) as isize - 1);
-                        let inside =
-                            (0..height as isize).contains(&iy) && (0..width as isize).contains(&ix);
-                        index.push(if inside {
-                            let (iy, ix) = (iy as usize, ix as usize);
-                            (match layout {
-                                Layout::Planar => c * height * width + iy * width + ix,
-                                Layout::ChannelsLast => (iy * width + ix) * c_in + c,
-                            }) as u32
-                        } else {
-                            zero
-                        });
-                    }
-                }
+    let fan_in = c_in * 9;
+    let mut index = vec![zero; oh * ow * fan_in];
+    for (pixel, patch) in index.chunks_exact_mut(fan_in.max(1)).enumerate() {
+        let (oy, ox) = (pixel / ow, pixel % ow);
+        for (c, ky, kx) in (0..c_in).flat_map(|c| (0..9).map(move |k| (c, k / 3, k % 3))) {
+            let (iy, ix) = ((2 * oy + ky) as isize - 1, (2 * ox + kx) as isize - 1);
+            if (0..height as isize).contains(&iy) && (0..width as isize).contains(&ix) {
+                let (iy, ix) = (iy as usize, ix as usize);
+                patch[layout.tap(c_in, c, ky, kx)] = (match layout {
+                    Layout::Planar => c * height * width + iy * width + ix,
+                    Layout::ChannelsLast => (iy * width + ix) * c_in + c,
+                }) as u32;
             }
         }
     }
@@ -167,7 +196,7 @@ mod tests {
                     .reshape([b, h * w * c_in]),
             };
             let ours = conv.forward(x_rows); // [b·oh·ow, c_out]
-            let kernel = conv.weight.val().transpose().reshape([c_out, c_in, 3, 3]);
+            let kernel = conv.kernel();
             let reference = conv2d(
                 x_nchw.clone(),
                 kernel,
