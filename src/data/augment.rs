@@ -403,11 +403,10 @@ pub fn add_noise(img: &mut Image, rng: &mut Rng, sigma: f32) {
     if sigma <= 0.0 {
         return;
     }
-    for pair in img.data.chunks_mut(2) {
-        let (a, b) = rng.normal_pair();
-        for (v, n) in pair.iter_mut().zip([a, b]) {
-            *v = (*v + sigma * n).clamp(0.0, 1.0);
-        }
+    let mut noise = vec![0.0f32; img.data.len()];
+    rng.normals(&mut noise);
+    for (v, n) in img.data.iter_mut().zip(&noise) {
+        *v = (*v + sigma * n).clamp(0.0, 1.0);
     }
 }
 
