@@ -226,6 +226,7 @@ impl Sampler {
         out
     }
 
+    /// The next `size` samples, with two views each (see [`Draw`]).
     pub fn next_batch(
         &mut self,
         source: &dyn Source,
@@ -233,32 +234,84 @@ impl Sampler {
         strength: f32,
         aug_rng: &mut Rng,
     ) -> Batch {
-        let indices = self.next_indices(size);
-        let paired = source.caption_dim() > 0;
-        let mut x1 = Vec::with_capacity(size * source.input().len());
-        let mut x2 = Vec::with_capacity(size * source.input().len().max(source.caption_dim()));
-        for &i in &indices {
-            x1.extend(source.view(i, aug_rng, strength));
-            match paired
-                .then(|| source.caption(i, aug_rng, strength))
-                .flatten()
-            {
-                Some(c) => x2.extend(c),
-                None => x2.extend(source.view(i, aug_rng, strength)),
-            }
+        let draw = self.start_batch(source, size, strength, aug_rng);
+        let samples = (0..size).map(|k| draw.sample(k)).collect();
+        draw.finish(samples)
+    }
+
+    /// The next `size` samples, their views still to be drawn: takes the indices from this
+    /// sampler and one number from the augmentations' stream `aug_rng`.
+    pub fn start_batch<'a>(
+        &mut self,
+        source: &'a dyn Source,
+        size: usize,
+        strength: f32,
+        aug_rng: &mut Rng,
+    ) -> Draw<'a> {
+        Draw {
+            source,
+            indices: self.next_indices(size),
+            seed: aug_rng.next_u64(),
+            strength,
         }
-        let labels = indices.iter().map(|&i| source.label(i)).collect();
-        let caption_keys = indices
-            .iter()
-            .filter_map(|&i| source.caption_key(i))
-            .collect();
+    }
+}
+
+/// A batch whose views are still to be drawn. Each sample's views come from a random stream of
+/// its own (the batch's seed and the sample's place in the batch), so the samples can be drawn
+/// in any order, on any thread, with the same numbers ([`stream`] draws them on two).
+pub struct Draw<'a> {
+    source: &'a dyn Source,
+    indices: Vec<usize>,
+    seed: u64,
+    strength: f32,
+}
+
+/// One sample's two views (CLIP: an image view and its caption).
+pub type Views = (Vec<f32>, Vec<f32>);
+
+impl Draw<'_> {
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+
+    /// The views of the batch's sample `k`.
+    pub fn sample(&self, k: usize) -> Views {
+        let (source, strength, i) = (self.source, self.strength, self.indices[k]);
+        // A stream per sample: the seed mixed with the place by an odd multiplier (Rng::new
+        // spreads it further through SplitMix64).
+        let mut rng = Rng::new(self.seed ^ (k as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03));
+        let first = source.view(i, &mut rng, strength);
+        let paired = source.caption_dim() > 0;
+        let second = match paired
+            .then(|| source.caption(i, &mut rng, strength))
+            .flatten()
+        {
+            Some(caption) => caption,
+            None => source.view(i, &mut rng, strength),
+        };
+        (first, second)
+    }
+
+    /// The batch of `samples`, the views of samples `0..len` in order.
+    pub fn finish(self, samples: Vec<Views>) -> Batch {
+        let source = self.source;
+        let (x1, x2): (Vec<Vec<f32>>, Vec<Vec<f32>>) = samples.into_iter().unzip();
         Batch {
-            size,
-            x1,
-            x2,
-            indices,
-            labels,
-            caption_keys,
+            size: self.indices.len(),
+            x1: x1.concat(),
+            x2: x2.concat(),
+            labels: self.indices.iter().map(|&i| source.label(i)).collect(),
+            caption_keys: self
+                .indices
+                .iter()
+                .filter_map(|&i| source.caption_key(i))
+                .collect(),
+            indices: self.indices,
         }
     }
 }
