@@ -73,8 +73,16 @@ fn assert_close(a: &[f32], b: &[f32], what: &str) {
 
 #[test]
 fn host_adam_equals_burns_adam_with_and_without_weight_decay() {
-    for (method, decay) in [(Method::SimClr, 0.0), (Method::Byol, 1e-2)] {
+    // The last at the bench's sizes: its 256 × 256 weights are updated on both cores.
+    for (method, decay, hidden) in [
+        (Method::SimClr, 0.0, None),
+        (Method::Byol, 1e-2, None),
+        (Method::Byol, 0.0, Some(256)),
+    ] {
         let mut config = RunConfig::for_method(method);
+        if let Some(hidden) = hidden {
+            (config.hidden_dim, config.feature_dim) = (hidden, hidden);
+        }
         config.batch_size = 32;
         config.optimizer = OptimizerKind::Adam;
         config.weight_decay = decay;
