@@ -141,6 +141,10 @@ impl BatchStream {
                 .flatten();
             let result = work();
             let here = catch_unwind(AssertUnwindSafe(|| helper::share(&Takers(&take))));
+            if overlap == Overlap::After {
+                // The next step's two views take both cores at once.
+                helper::rest();
+            }
             let there = drawing.is_none_or(|drawer| drawer.join().is_ok());
             (result, here.is_ok() && there)
         });
