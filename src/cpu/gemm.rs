@@ -159,6 +159,12 @@ pub fn product(dst: MatMut, a: Mat, b: Mat, scale: f32, into: Into) {
     }
 }
 
+/// The transpose of the row-major `[rows, cols]` matrix `a`, row-major (`[cols, rows]`), in
+/// cache-friendly tiles.
+pub fn transposed(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    copy_row_major(Mat::new(a, rows, cols).t())
+}
+
 /// `b` (`[k, n]`, a transposed view: `rs = 1`) as a dense row-major matrix: the `[n, k]`
 /// matrix in memory transposed, in 4×4 tiles of SSE registers where there are any.
 fn copy_row_major(b: Mat) -> Vec<f32> {
@@ -433,6 +439,19 @@ mod tests {
             };
             let transposed = Mat::strided(&bt[..(n - 1) * stride + k], n, k, stride).t();
             assert_eq!(run(transposed), run(Mat::new(&b, k, n)), "{m}×{k}×{n}");
+        }
+    }
+
+    #[test]
+    fn transposed_copies_every_value_across_tiles_and_edges() {
+        for &(rows, cols) in &[(1, 1), (3, 70), (70, 33), (512, 512), (37, 4)] {
+            let a: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
+            let t = transposed(&a, rows, cols);
+            for i in 0..rows {
+                for j in 0..cols {
+                    assert_eq!(t[j * rows + i], a[i * cols + j], "{rows}×{cols} at {i},{j}");
+                }
+            }
         }
     }
 

@@ -8,7 +8,9 @@
 //! gradient back to Burn through a surrogate ([`super::host_loss`]), so everything upstream
 //! of the embeddings is still Burn's autodiff.
 
-use crate::cpu::gemm::{Into::Overwrite, Mat, MatMut, product};
+use crate::cpu::gemm::{Into::Overwrite, Mat, MatMut, product, transposed};
+use crate::cpu::rows::by_rows;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `dst = A · Bᵀ` with `A: [m, d]` and `B: [n, d]` row-major, `dst: [m, n]`: the dot products
 /// of every row of A with every row of B (a block of a Gram matrix).
@@ -68,19 +70,36 @@ pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
         inv_t,
         Overwrite,
     );
-    let mut loss = 0.0f64;
-    for (i, row) in s.chunks_exact_mut(rows).enumerate() {
-        let positive = row[partner(i)];
-        // The anchor is not its own negative: −∞ on the diagonal, exp(−∞) = 0 below.
-        row[i] = f32::NEG_INFINITY;
-        loss += softmax_in_place(row) - positive as f64;
-    }
-    // W + Wᵀ, scaled: symmetric, so one triangle is computed and mirrored.
+    // Each row's term of the loss, rows on both cores (summed below in row order).
+    let terms: Vec<AtomicU64> = (0..rows).map(|_| AtomicU64::new(0)).collect();
+    by_rows(&mut s, rows, |first, block| {
+        for (r, row) in block.chunks_exact_mut(rows).enumerate() {
+            let i = first + r;
+            let positive = row[partner(i)];
+            // The anchor is not its own negative: −∞ on the diagonal, exp(−∞) = 0 below.
+            row[i] = f32::NEG_INFINITY;
+            let term = softmax_in_place(row) - positive as f64;
+            terms[i].store(term.to_bits(), Ordering::Relaxed);
+        }
+    });
+    let loss: f64 = terms
+        .iter()
+        .map(|t| f64::from_bits(t.load(Ordering::Relaxed)))
+        .sum();
+    // W + Wᵀ, scaled, less the partner's one-hot of W and of Wᵀ: row by row against a tiled
+    // copy of the transpose (reading columns of the 2 KB-strided matrix in place thrashed a
+    // few cache sets: most of the row pass's time).
     let scale = (1.0 / (rows as f64 * temperature)) as f32;
-    symmetrise(&mut s, rows, scale);
-    for i in 0..rows {
-        s[i * rows + partner(i)] -= 2.0 * scale;
-    }
+    let p = transposed(&s, rows, rows);
+    by_rows(&mut s, rows, |first, block| {
+        for (r, row) in block.chunks_exact_mut(rows).enumerate() {
+            let i = first + r;
+            for (w, &t) in row.iter_mut().zip(&p[i * rows..(i + 1) * rows]) {
+                *w = (*w + t) * scale;
+            }
+            row[partner(i)] -= 2.0 * scale;
+        }
+    });
     let mut grad = vec![0.0f32; rows * d];
     product(
         MatMut::new(&mut grad, rows, d),
@@ -152,23 +171,6 @@ pub fn info_nce_rows(
         g.iter_mut().zip(ki).for_each(|(g, k)| *g += w * scale * k);
     }
     (loss / n.max(1) as f64, grad)
-}
-
-/// `(a[i][j] + a[j][i]) · scale` into both `a[i][j]` and `a[j][i]` of the square `[n, n]`
-/// matrix `a`, in tiles so that the transposed reads stay in cache.
-fn symmetrise(a: &mut [f32], n: usize, scale: f32) {
-    const TILE: usize = 32;
-    for bi in (0..n).step_by(TILE) {
-        for bj in (bi..n).step_by(TILE) {
-            for i in bi..(bi + TILE).min(n) {
-                for j in bj.max(i)..(bj + TILE).min(n) {
-                    let w = (a[i * n + j] + a[j * n + i]) * scale;
-                    a[i * n + j] = w;
-                    a[j * n + i] = w;
-                }
-            }
-        }
-    }
 }
 
 /// A row's softmax in place (entries of −∞ get 0); returns `log Σ exp(xᵢ)`.
@@ -282,18 +284,5 @@ mod tests {
             assert!((*p as f64 - (r - max).exp() / sum).abs() < 1e-6);
         }
         assert_eq!(x[5], 0.0);
-    }
-
-    #[test]
-    fn symmetrise_adds_the_transpose_across_tiles() {
-        let n = 70; // more than two tiles of 32, with a ragged edge
-        let a: Vec<f32> = (0..n * n).map(|i| (i % 97) as f32).collect();
-        let mut s = a.clone();
-        symmetrise(&mut s, n, 0.5);
-        for i in 0..n {
-            for j in 0..n {
-                assert_eq!(s[i * n + j], (a[i * n + j] + a[j * n + i]) * 0.5);
-            }
-        }
     }
 }
