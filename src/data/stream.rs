@@ -240,16 +240,29 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_batch_ahead_is_drawn_in_the_background_with_the_inline_numbers() {
+    /// A watched source, its first two batches of 64 drawn inline, and a stream that has
+    /// served the first (the watch cleared after it).
+    fn first_batch_served() -> (Watched, Vec<Batch>, BatchStream) {
         let source = Watched {
             blobs: Blobs::new(0),
             seen: Default::default(),
         };
         let expected = inline(&source, &[(64, 1.0), (64, 1.0)]);
         let mut stream = BatchStream::new(source.len(), 3);
-        assert_eq!(stream.next(&source, 64, 1.0).x1, expected[0].x1);
+        assert_same(&stream.next(&source, 64, 1.0), &expected[0]);
         source.seen.lock().unwrap().clear();
+        (source, expected, stream)
+    }
+
+    fn assert_same(batch: &Batch, expected: &Batch) {
+        assert_eq!(batch.indices, expected.indices);
+        assert_eq!(batch.x1, expected.x1);
+        assert_eq!(batch.x2, expected.x2);
+    }
+
+    #[test]
+    fn the_batch_ahead_is_drawn_in_the_background_with_the_inline_numbers() {
+        let (source, expected, mut stream) = first_batch_served();
         let drawer_drew = |seen: &[(Option<String>, bool)]| {
             seen.iter().any(|(name, _)| name.as_deref() == Some(DRAWER))
         };
@@ -274,22 +287,12 @@ mod tests {
                 "{name:?}"
             );
         }
-        let ahead = stream.next(&source, 64, 1.0);
-        assert_eq!(ahead.indices, expected[1].indices);
-        assert_eq!(ahead.x1, expected[1].x1);
-        assert_eq!(ahead.x2, expected[1].x2);
+        assert_same(&stream.next(&source, 64, 1.0), &expected[1]);
     }
 
     #[test]
     fn after_a_step_that_keeps_both_cores_busy_no_drawer_starts_and_the_numbers_stay() {
-        let source = Watched {
-            blobs: Blobs::new(0),
-            seen: Default::default(),
-        };
-        let expected = inline(&source, &[(64, 1.0), (64, 1.0)]);
-        let mut stream = BatchStream::new(source.len(), 3);
-        assert_eq!(stream.next(&source, 64, 1.0).x1, expected[0].x1);
-        source.seen.lock().unwrap().clear();
+        let (source, expected, mut stream) = first_batch_served();
         stream.while_drawing_next(&source, (64, 1.0), Overlap::After, || {
             assert!(
                 source.seen.lock().unwrap().is_empty(),
@@ -302,9 +305,6 @@ mod tests {
             seen.iter()
                 .all(|(name, background)| name.as_deref() != Some(DRAWER) && !background)
         );
-        let ahead = stream.next(&source, 64, 1.0);
-        assert_eq!(ahead.indices, expected[1].indices);
-        assert_eq!(ahead.x1, expected[1].x1);
-        assert_eq!(ahead.x2, expected[1].x2);
+        assert_same(&stream.next(&source, 64, 1.0), &expected[1]);
     }
 }
