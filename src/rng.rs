@@ -80,9 +80,8 @@ impl Rng {
 
     /// Standard normals for every value of `out`, each consecutive pair `(r cos θ, r sin θ)`
     /// from one Box–Muller draw of two uniforms out of one `u64` (an odd last value uses a
-    /// whole draw), in f32:
-    /// a quarter of [`Rng::normal`]'s transcendentals per value, computed in vector lanes (for
-    /// bulk noise).
+    /// whole draw), in f32: a quarter of [`Rng::normal`]'s transcendentals per value, computed
+    /// in vector lanes (for bulk noise).
     pub fn normals(&mut self, out: &mut [f32]) {
         use box_muller::LANES;
         for chunk in out.chunks_mut(2 * LANES) {
