@@ -50,10 +50,15 @@ impl Image {
 
     /// Resample through an affine map from output pixel centres to input coordinates:
     /// `(x_in, y_in) = (a·x + b·y + tx, c·x + d·y + ty)`. Each pixel's taps are found once
-    /// for all channels.
+    /// for all channels, in a copy of the image framed by one pixel of `fill`: a pixel whose
+    /// taps straddle the edge reads them there as from the inside (no tap checked on its own),
+    /// and a pixel whose taps all lie further out is `fill`'s mix.
     pub fn warp(&self, m: [f32; 6], fill: f32) -> Image {
-        let (height, width, plane) = (self.height, self.width, self.plane());
+        let (height, width) = (self.height, self.width);
+        let framed = self.framed(fill);
+        let (framed_width, framed_plane) = (width + 2, (height + 2) * (width + 2));
         let mut out = Image::new(self.channels, height, width);
+        let plane = self.plane();
         for y in 0..height {
             for x in 0..width {
                 let (xf, yf) = (x as f32, y as f32);
@@ -61,25 +66,43 @@ impl Image {
                 let yi = m[3] * xf + m[4] * yf + m[5];
                 let taps = Taps::at(yi, xi);
                 let i = y * width + x;
-                match taps.inside(height, width) {
-                    // All four taps in the image (most pixels): no per-tap bounds to check.
+                match taps.inside_frame(height, width) {
                     Some(k) => {
                         for c in 0..self.channels {
-                            let p = &self.data[c * plane..(c + 1) * plane];
-                            out.data[c * plane + i] =
-                                taps.mix([p[k], p[k + 1], p[k + width], p[k + width + 1]]);
+                            let p = &framed[c * framed_plane..(c + 1) * framed_plane];
+                            out.data[c * plane + i] = taps.mix([
+                                p[k],
+                                p[k + 1],
+                                p[k + framed_width],
+                                p[k + framed_width + 1],
+                            ]);
                         }
                     }
                     None => {
+                        let outside = taps.mix([fill; 4]);
                         for c in 0..self.channels {
-                            let p = &self.data[c * plane..(c + 1) * plane];
-                            out.data[c * plane + i] = taps.blend(p, height, width, fill);
+                            out.data[c * plane + i] = outside;
                         }
                     }
                 }
             }
         }
         out
+    }
+
+    /// Each plane inside a frame one pixel wide of `fill` (`[channels, height + 2, width + 2]`).
+    fn framed(&self, fill: f32) -> Vec<f32> {
+        let (height, width) = (self.height, self.width);
+        let mut framed = Vec::with_capacity(self.channels * (height + 2) * (width + 2));
+        for plane in self.data.chunks_exact(self.plane().max(1)) {
+            framed.extend(std::iter::repeat_n(fill, width + 3));
+            for row in plane.chunks_exact(width.max(1)) {
+                framed.extend_from_slice(row);
+                framed.extend([fill, fill]);
+            }
+            framed.extend(std::iter::repeat_n(fill, width + 1));
+        }
+        framed
     }
 }
 
@@ -112,12 +135,13 @@ impl Taps {
         }
     }
 
-    /// The top-left tap's index when all four lie in the image (the others follow it at
-    /// `+1`, `+width`, `+width + 1`).
-    fn inside(&self, height: usize, width: usize) -> Option<usize> {
-        let inside = (0..width as isize - 1).contains(&self.x0)
-            && (0..height as isize - 1).contains(&self.y0);
-        inside.then(|| self.y0 as usize * width + self.x0 as usize)
+    /// The top-left tap's index in the image framed by one pixel ([`Image::framed`]) when
+    /// all four taps lie in the frame (the others follow it at `+1`, `+width + 2` and
+    /// `+width + 3`); `None` when none of them lies in the image.
+    fn inside_frame(&self, height: usize, width: usize) -> Option<usize> {
+        let inside =
+            (-1..width as isize).contains(&self.x0) && (-1..height as isize).contains(&self.y0);
+        inside.then(|| (self.y0 + 1) as usize * (width + 2) + (self.x0 + 1) as usize)
     }
 
     /// The sample of one channel's `plane`, reading `fill` outside it.
@@ -481,19 +505,28 @@ mod tests {
     #[test]
     fn warp_equals_per_channel_sampling_and_floor_equals_libm() {
         let img = ramp();
-        let m = rotation_about_centre(8, 0.7);
-        let warped = img.warp(m, 0.25);
-        for c in 0..3 {
-            for y in 0..8 {
-                for x in 0..8 {
-                    let (xf, yf) = (x as f32, y as f32);
-                    let expected = img.sample(
-                        c,
-                        m[3] * xf + m[4] * yf + m[5],
-                        m[0] * xf + m[1] * yf + m[2],
-                        0.25,
-                    );
-                    assert_eq!(warped.data[c * 64 + y * 8 + x], expected);
+        // A rotation (corners outside), a zoom out and shifts past every edge (taps far
+        // outside, straddling the edges, and exactly on them), the identity.
+        for m in [
+            rotation_about_centre(8, 0.7),
+            [2.0, 0.0, -4.0, 0.0, 2.0, -4.0],
+            [1.0, 0.0, -7.5, 0.0, 1.0, 3.0],
+            [1.0, 0.0, 7.0, 0.0, 1.0, -1.0],
+            [1.0, 0.0, 0.0, 0.0, 1.0, 0.0],
+        ] {
+            let warped = img.warp(m, 0.25);
+            for c in 0..3 {
+                for y in 0..8 {
+                    for x in 0..8 {
+                        let (xf, yf) = (x as f32, y as f32);
+                        let expected = img.sample(
+                            c,
+                            m[3] * xf + m[4] * yf + m[5],
+                            m[0] * xf + m[1] * yf + m[2],
+                            0.25,
+                        );
+                        assert_eq!(warped.data[c * 64 + y * 8 + x], expected, "{m:?}");
+                    }
                 }
             }
         }
