@@ -43,8 +43,6 @@ struct Helper {
     next: AtomicUsize,
     /// Whether a block panicked on the helper (the owner re-raises it: those blocks are missing).
     failed: AtomicBool,
-    /// Sleep at once instead of spinning: no work is coming soon ([`rest`]).
-    rest: AtomicBool,
     /// The posted work, valid while `state` is `POSTED` or `TAKEN`.
     work: UnsafeCell<Option<&'static dyn Blocks>>,
     thread: Thread,
@@ -79,7 +77,6 @@ fn helper() -> Option<&'static Helper> {
             state: AtomicU8::new(EMPTY),
             next: AtomicUsize::new(0),
             failed: AtomicBool::new(false),
-            rest: AtomicBool::new(false),
             work: UnsafeCell::new(None),
             thread: spawned.thread().clone(),
         }));
@@ -99,7 +96,6 @@ impl Helper {
                     .compare_exchange(POSTED, TAKEN, Ordering::AcqRel, Ordering::Acquire)
                     .is_ok()
             {
-                self.rest.store(false, Ordering::Relaxed);
                 // SAFETY: TAKEN keeps the owner waiting (see `share`) until DONE below, so the
                 // work outlives this use.
                 if let Some(work) = unsafe { *self.work.get() } {
@@ -113,7 +109,7 @@ impl Helper {
                 spins = spins.wrapping_add(1);
                 if !spins.is_multiple_of(64) {
                     std::hint::spin_loop();
-                } else if awake_since.elapsed() < SPIN && !self.rest.load(Ordering::Relaxed) {
+                } else if awake_since.elapsed() < SPIN {
                     // A thread waiting for this core (the next batch being drawn) runs now.
                     thread::yield_now();
                 } else {
@@ -170,15 +166,6 @@ pub fn share(work: &dyn Blocks) {
         !failed,
         "a block of a shared product panicked on the helper thread"
     );
-}
-
-/// Tell the helper that no work is coming for a while: it sleeps within 64 turns instead of
-/// spinning out [`SPIN`]. For the end of a step whose next part keeps both cores busy without
-/// it (BYOL's two views): its spin would take a core from one of them.
-pub fn rest() {
-    if let Some(helper) = helper() {
-        helper.rest.store(true, Ordering::Relaxed);
-    }
 }
 
 /// A posted piece of work, until it is closed.

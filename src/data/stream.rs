@@ -9,8 +9,8 @@
 //!   has nothing else to do (at equal priority it took the core from the learner and the whole
 //!   step waited).
 //! - Where the learner's own two threads keep both cores busy (BYOL, SimSiam, DINO: one view
-//!   per core), a drawer beside them only slowed the step (BYOL 203–207 → 220–227 steps/s
-//!   without it, three alternated runs), so the batch is drawn after the step.
+//!   per core), a drawer beside them only slowed the step (BYOL 220–229 steps/s with it,
+//!   256–269 without, four alternated runs), so the batch is drawn after the step.
 //!
 //! Either way, once the learner's step is done, the samples left are taken by this thread and
 //! the products' helper thread ([`crate::cpu::helper`]) together, at the trainer's priority,
@@ -141,10 +141,6 @@ impl BatchStream {
                 .flatten();
             let result = work();
             let here = catch_unwind(AssertUnwindSafe(|| helper::share(&Takers(&take))));
-            if overlap == Overlap::After {
-                // The next step's two views take both cores at once.
-                helper::rest();
-            }
             let there = drawing.is_none_or(|drawer| drawer.join().is_ok());
             (result, here.is_ok() && there)
         });
