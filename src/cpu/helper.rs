@@ -14,8 +14,8 @@
 
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,36 @@ use std::time::{Duration, Instant};
 pub trait Blocks: Sync {
     fn count(&self) -> usize;
     fn block(&self, i: usize);
+}
+
+/// A value one block takes, or puts, once (a part of the work, or its result). Its lock's
+/// poisoning (a panic in another block) is ignored: no other block touches this slot.
+pub struct Slot<T>(Mutex<Option<T>>);
+
+impl<T> Slot<T> {
+    pub fn new(value: Option<T>) -> Self {
+        Self(Mutex::new(value))
+    }
+
+    pub fn take(&self) -> Option<T> {
+        self.lock().take()
+    }
+
+    pub fn put(&self, value: T) {
+        *self.lock() = Some(value);
+    }
+
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Option<T>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 /// How long the helper stays awake after its last block. A step's products follow each other

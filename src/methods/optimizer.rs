@@ -6,7 +6,7 @@
 use super::on_cpu;
 use crate::config::{OptimizerKind, RunConfig};
 use crate::cpu::gemm::may_split;
-use crate::cpu::helper::{self, Blocks};
+use crate::cpu::helper::{self, Blocks, Slot};
 use crate::model::Network;
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::decay::WeightDecayConfig;
@@ -14,7 +14,6 @@ use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer, SgdConfig};
 use burn::tensor::{Device, Tensor, TensorData};
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 /// Burn's Adam defaults (`AdamConfig`): β₁, β₂, ε.
 const BETA_1: f32 = 0.9;
@@ -267,7 +266,7 @@ impl Rule {
 /// numbers do not depend on who takes which).
 struct Parts<'a> {
     rule: Rule,
-    parts: Vec<Mutex<Option<Part<'a>>>>,
+    parts: Vec<Slot<Part<'a>>>,
 }
 
 /// θ, its gradient and the two moments over one range of a parameter's elements.
@@ -287,7 +286,7 @@ impl<'a> Parts<'a> {
             .zip(grad.chunks(len))
             .zip(m.chunks_mut(len))
             .zip(v.chunks_mut(len))
-            .map(|(((t, g), m), v)| Mutex::new(Some((t, g, m, v))))
+            .map(|(((t, g), m), v)| Slot::new(Some((t, g, m, v))))
             .collect();
         Self { rule, parts }
     }
@@ -299,12 +298,7 @@ impl Blocks for Parts<'_> {
     }
 
     fn block(&self, i: usize) {
-        // Each part is taken once; a poisoned lock (a panic in another part) still hands it out.
-        let part = self.parts[i]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .take();
-        if let Some((theta, grad, m, v)) = part {
+        if let Some((theta, grad, m, v)) = self.parts[i].take() {
             self.rule.apply_fastest(theta, grad, m, v);
         }
     }

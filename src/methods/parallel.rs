@@ -10,12 +10,11 @@
 
 use super::{Learner, on_cpu};
 use crate::cpu::gemm::on_one_core;
-use crate::cpu::helper::{self, Blocks};
+use crate::cpu::helper::{self, Blocks, Slot};
 use crate::model::Network;
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
-use std::sync::Mutex;
 
 /// Run `side` and `main` on the two cores, one each (this thread and the products' helper
 /// thread, [`crate::cpu::helper`], which is kept awake between the parts of a step: a thread
@@ -27,13 +26,13 @@ pub fn alongside<A: Send, B: Send>(
     main: impl FnOnce() -> B + Send,
 ) -> (A, B) {
     let pair = Pair {
-        main: Mutex::new(Some(main)),
-        side: Mutex::new(Some(side)),
-        results: (Mutex::new(None), Mutex::new(None)),
+        main: Slot::new(Some(main)),
+        side: Slot::new(Some(side)),
+        results: (Slot::new(None), Slot::new(None)),
     };
     helper::share(&pair);
     let (side, main) = pair.results;
-    match (into_inner(side), into_inner(main)) {
+    match (side.into_inner(), main.into_inner()) {
         (Some(side), Some(main)) => (side, main),
         // `share` returns only once both blocks ran, and re-raises a panic of either.
         _ => unreachable!("a block of `alongside` did not run"),
@@ -44,9 +43,9 @@ pub fn alongside<A: Send, B: Send>(
 /// on at once) is `main`, the second `side`. Both cores are taken: neither part's products
 /// are split (see `cpu::gemm`).
 struct Pair<M, S, A, B> {
-    main: Mutex<Option<M>>,
-    side: Mutex<Option<S>>,
-    results: (Mutex<Option<A>>, Mutex<Option<B>>),
+    main: Slot<M>,
+    side: Slot<S>,
+    results: (Slot<A>, Slot<B>),
 }
 
 impl<M, S, A, B> Blocks for Pair<M, S, A, B>
@@ -62,31 +61,13 @@ where
 
     fn block(&self, i: usize) {
         if i == 0 {
-            if let Some(main) = take(&self.main) {
-                let b = on_one_core(main);
-                *lock(&self.results.1) = Some(b);
+            if let Some(main) = self.main.take() {
+                self.results.1.put(on_one_core(main));
             }
-        } else if let Some(side) = take(&self.side) {
-            let a = on_one_core(side);
-            *lock(&self.results.0) = Some(a);
+        } else if let Some(side) = self.side.take() {
+            self.results.0.put(on_one_core(side));
         }
     }
-}
-
-/// A lock whose holder panicked still hands out its value (each slot is written once).
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The value in `m`, once.
-fn take<T>(m: &Mutex<Option<T>>) -> Option<T> {
-    lock(m).take()
-}
-
-/// The value left in `m`.
-fn into_inner<T>(m: Mutex<Option<T>>) -> Option<T> {
-    m.into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A loss as two terms on independent graphs whose gradients add up to the loss's.
