@@ -3,8 +3,9 @@
 //! A sleeping thread pool was measured to gain nothing here: waking a thread costs tens of
 //! microseconds, about what a block of these products takes. The helper therefore *spins* for
 //! a short while after each piece of work ([`SPIN`]), so the next product of the same step
-//! finds it awake, and sleeps (parks) once the step is over. While spinning it yields its core
-//! to any thread waiting for one (on two cores: the next batch being drawn). The thread that
+//! finds it awake, and sleeps (parks) once the step is over. Between blocks it runs the idle
+//! work a trainer offers ([`in_idle_moments`]: the next batch's samples, one at a time), and
+//! while spinning it yields its core to any other thread waiting for one. The thread that
 //! posts work never waits for the helper to wake: it starts on the first block at once and
 //! takes every block the helper has not claimed, so a late or busy helper costs nothing but
 //! the hand-over.
@@ -66,6 +67,16 @@ const POSTED: u8 = 1;
 const TAKEN: u8 = 2;
 const DONE: u8 = 3;
 
+// The idle work's life: the owner offers it, the helper runs one unit of it at a time
+// (RUNNING, then OFFERED again, or SPENT once none is left), the owner withdraws it.
+const IDLE_NONE: u8 = 0;
+const IDLE_OFFERED: u8 = 1;
+const IDLE_RUNNING: u8 = 2;
+const IDLE_SPENT: u8 = 3;
+
+/// One small piece of work the helper runs between blocks: `false` once none is left.
+pub type Unit<'a> = dyn Fn() -> bool + Sync + 'a;
+
 struct Helper {
     /// Held by the thread whose work is posted, from posting until the last block is done.
     owned: AtomicBool,
@@ -75,11 +86,19 @@ struct Helper {
     failed: AtomicBool,
     /// The posted work, valid while `state` is `POSTED` or `TAKEN`.
     work: UnsafeCell<Option<&'static dyn Blocks>>,
+    /// Held by the thread whose idle work is offered, from offering until withdrawing.
+    idle_owned: AtomicBool,
+    idle_state: AtomicU8,
+    /// Set by the owner before it withdraws: the helper takes no further unit.
+    idle_withdrawn: AtomicBool,
+    /// The offered idle work, valid while `idle_state` is not IDLE_NONE.
+    idle: UnsafeCell<Option<&'static Unit<'static>>>,
     thread: Thread,
 }
 
 // SAFETY: `work` is written only by the owner (holding `owned`) while no post is out, and read
-// by the helper only after it moved `state` from POSTED to TAKEN (acquiring the write).
+// by the helper only after it moved `state` from POSTED to TAKEN (acquiring the write); `idle`
+// likewise, under `idle_owned`, read only after moving `idle_state` from OFFERED to RUNNING.
 unsafe impl Sync for Helper {}
 
 static HELPER: OnceLock<Option<&'static Helper>> = OnceLock::new();
@@ -108,6 +127,10 @@ fn helper() -> Option<&'static Helper> {
             next: AtomicUsize::new(0),
             failed: AtomicBool::new(false),
             work: UnsafeCell::new(None),
+            idle_owned: AtomicBool::new(false),
+            idle_state: AtomicU8::new(IDLE_NONE),
+            idle_withdrawn: AtomicBool::new(false),
+            idle: UnsafeCell::new(None),
             thread: spawned.thread().clone(),
         }));
         tx.send(helper).ok()?;
@@ -134,6 +157,8 @@ impl Helper {
                 }
                 self.state.store(DONE, Ordering::Release);
                 awake_since = Instant::now();
+            } else if self.idle_unit() {
+                awake_since = Instant::now();
             } else {
                 // The clock is read every 64th turn only: reading it costs more than a turn.
                 spins = spins.wrapping_add(1);
@@ -149,6 +174,88 @@ impl Helper {
                 }
             }
         }
+    }
+}
+
+impl Helper {
+    /// Runs one unit of the offered idle work, if any is offered and not spent; whether it did.
+    fn idle_unit(&self) -> bool {
+        if self.idle_state.load(Ordering::Acquire) != IDLE_OFFERED
+            || self.idle_withdrawn.load(Ordering::Acquire)
+            || self
+                .idle_state
+                .compare_exchange(
+                    IDLE_OFFERED,
+                    IDLE_RUNNING,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                )
+                .is_err()
+        {
+            return false;
+        }
+        // SAFETY: RUNNING keeps the owner waiting (see `Offer::withdraw`) until the store
+        // below, so the unit outlives this call. A unit that panics leaves its piece undone,
+        // which its owner sees (see `in_idle_moments`); the helper goes on.
+        let more = unsafe { *self.idle.get() }
+            .is_some_and(|unit| catch_unwind(AssertUnwindSafe(unit)).unwrap_or(true));
+        let next = if more { IDLE_OFFERED } else { IDLE_SPENT };
+        self.idle_state.store(next, Ordering::Release);
+        true
+    }
+}
+
+/// Runs `work` on this thread while the helper, in the moments it has no block to compute,
+/// runs `unit` (one small piece of other work per call, `false` once none is left: e.g. the
+/// next batch's samples, one at a time). The helper checks for blocks between units, so a
+/// product posted meanwhile waits for one unit at most. Pieces left when `work` returns are
+/// the caller's; where the helper is absent, or another thread's idle work holds it, all are.
+pub fn in_idle_moments<R>(unit: &Unit<'_>, work: impl FnOnce() -> R) -> R {
+    let Some(helper) = helper().filter(|h| {
+        h.idle_owned
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }) else {
+        return work();
+    };
+    // SAFETY: the reference is used only until `Offer` is dropped in this frame (also when
+    // `work` unwinds), which waits for the helper's unit in progress; `idle_owned` makes this
+    // thread the only writer, and no idle work is offered (IDLE_NONE).
+    unsafe {
+        let unit = std::mem::transmute::<&Unit<'_>, &'static Unit<'static>>(unit);
+        *helper.idle.get() = Some(unit);
+    }
+    helper.idle_withdrawn.store(false, Ordering::Relaxed);
+    helper.idle_state.store(IDLE_OFFERED, Ordering::Release);
+    helper.thread.unpark();
+    let _offer = Offer(helper);
+    work()
+}
+
+/// Offered idle work, withdrawn when dropped.
+struct Offer(&'static Helper);
+
+impl Drop for Offer {
+    /// Waits for the helper's unit in progress, then frees the idle slot for the next owner.
+    fn drop(&mut self) {
+        let helper = self.0;
+        // A hint that stops the helper from taking unit after unit; the state's own
+        // OFFERED/SPENT → NONE is what makes the withdrawal safe.
+        helper.idle_withdrawn.store(true, Ordering::Release);
+        while [IDLE_OFFERED, IDLE_SPENT].into_iter().all(|from| {
+            helper
+                .idle_state
+                .compare_exchange(from, IDLE_NONE, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+        }) {
+            std::hint::spin_loop(); // RUNNING: the unit in progress ends soon
+        }
+        // SAFETY: the helper runs no unit now and can take none (NONE: its CAS from OFFERED
+        // fails) until the next owner offers its own.
+        unsafe {
+            *helper.idle.get() = None;
+        }
+        helper.idle_owned.store(false, Ordering::Release);
     }
 }
 
@@ -302,6 +409,96 @@ mod tests {
             let failed = std::panic::catch_unwind(|| share(&PanicAt(failing, 4)));
             assert!(failed.is_err());
         }
+        let record = Record(Mutex::new(Vec::new()), 6);
+        share(&record);
+        assert_eq!(record.0.into_inner().map(|d| d.len()).unwrap_or(0), 6);
+    }
+
+    /// Offers a unit that counts its calls (up to `limit`) while posting products, until the
+    /// helper ran a unit or 5 s passed; the calls then, and whether every product was whole.
+    fn offer_counting(limit: usize, during: impl FnOnce()) -> (usize, bool) {
+        let calls = AtomicUsize::new(0);
+        let unit = || calls.fetch_add(1, Ordering::Relaxed) + 1 < limit;
+        let mut whole = true;
+        in_idle_moments(&unit, || {
+            let start = Instant::now();
+            while calls.load(Ordering::Relaxed) == 0 && start.elapsed() < Duration::from_secs(5) {
+                let record = Record(Mutex::new(Vec::new()), 4);
+                share(&record);
+                whole &= record.0.into_inner().map(|d| d.len()).unwrap_or(0) == 4;
+            }
+            during();
+        });
+        (calls.load(Ordering::Relaxed), whole)
+    }
+
+    #[test]
+    fn idle_work_runs_between_blocks_until_spent_and_never_after_withdrawal() {
+        if helper().is_none() {
+            return;
+        }
+        // Other tests' trainers may have the idle moments now and then: a few tries.
+        let ran = (0..20).find_map(|_| {
+            let (calls, whole) =
+                offer_counting(3, || std::thread::sleep(Duration::from_millis(20)));
+            assert!(whole, "a product lost blocks to the idle work");
+            (calls > 0).then_some(calls)
+        });
+        // Spent after its third unit: the helper called it no more.
+        assert_eq!(ran, Some(3));
+        // Withdrawn while units were left: none runs afterwards.
+        let calls = AtomicUsize::new(0);
+        let unit = || {
+            calls.fetch_add(1, Ordering::Relaxed);
+            true
+        };
+        in_idle_moments(&unit, || std::thread::sleep(Duration::from_millis(5)));
+        let after = calls.load(Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(calls.load(Ordering::Relaxed), after);
+    }
+
+    #[test]
+    fn a_second_offer_while_one_is_out_runs_its_work_alone() {
+        if helper().is_none() {
+            return;
+        }
+        let inner_calls = AtomicUsize::new(0);
+        let inner = || {
+            inner_calls.fetch_add(1, Ordering::Relaxed);
+            true
+        };
+        for _ in 0..20 {
+            let mut result = 0;
+            let (outer_calls, _) = offer_counting(usize::MAX, || {
+                result = in_idle_moments(&inner, || 5);
+            });
+            assert_eq!(result, 5);
+            if outer_calls > 0 {
+                // The outer offer held the helper's idle moments throughout.
+                assert_eq!(inner_calls.load(Ordering::Relaxed), 0);
+                return;
+            }
+        }
+        panic!("the helper ran no idle unit in 20 tries");
+    }
+
+    #[test]
+    fn a_panicking_unit_leaves_the_helper_serving() {
+        if helper().is_none() {
+            return;
+        }
+        let calls = AtomicUsize::new(0);
+        let unit = || {
+            calls.fetch_add(1, Ordering::Relaxed);
+            panic!("a broken unit")
+        };
+        in_idle_moments(&unit, || {
+            let start = Instant::now();
+            while calls.load(Ordering::Relaxed) == 0 && start.elapsed() < Duration::from_secs(1) {
+                std::hint::spin_loop();
+            }
+        });
         let record = Record(Mutex::new(Vec::new()), 6);
         share(&record);
         assert_eq!(record.0.into_inner().map(|d| d.len()).unwrap_or(0), 6);

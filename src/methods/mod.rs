@@ -153,9 +153,6 @@ pub struct StepOk {
     pub loss: f64,
     /// Whether this step also checked the weights (and found them sane).
     pub weights_checked: bool,
-    /// Whether its two views ran on the two cores, one each ([`parallel`]): then the step
-    /// kept both cores busy.
-    pub views_on_two_cores: bool,
 }
 
 /// Sum of squares of every parameter. `→ [1]`
@@ -282,7 +279,6 @@ impl Learner {
             }
             self.weight_norm = Some(norm);
         }
-        let views_on_two_cores = forward.halves.is_some() && on_cpu(&self.device);
         let grads = match forward.halves {
             Some(halves) => halves.backward(&self.online),
             None => GradientsParams::from_grads(forward.loss.backward(), &self.online),
@@ -312,7 +308,6 @@ impl Learner {
         Ok(Ok(StepOk {
             loss,
             weights_checked: check,
-            views_on_two_cores,
         }))
     }
 

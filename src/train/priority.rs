@@ -17,36 +17,6 @@ pub fn lower_this_thread() {
     set_this_thread(COMPUTE_NICENESS);
 }
 
-/// The niceness of work that should only fill cores nothing else wants (the next batch,
-/// drawn while the learner steps): the lowest there is.
-pub const BACKGROUND_NICENESS: i32 = 19;
-
-/// Make the calling thread background work: on Linux the idle scheduling class (it runs only
-/// on a core that no other thread wants, and gives the core up at once when one does), at
-/// [`BACKGROUND_NICENESS`] where that class is refused. Its caller must not wait on it behind
-/// a busy machine: see `data::stream`, whose trainer takes over what the drawer has not done.
-pub fn lowest_this_thread() {
-    set_this_thread(BACKGROUND_NICENESS);
-    #[cfg(target_os = "linux")]
-    // SAFETY: `sched_setscheduler` reads the parameter we pass and nothing else; with pid 0 it
-    // changes the calling thread only. Entering SCHED_IDLE needs no privilege.
-    unsafe {
-        let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
-    }
-}
-
-/// Whether the calling thread is in the idle scheduling class (Linux; elsewhere false).
-pub fn this_thread_is_background() -> bool {
-    #[cfg(target_os = "linux")]
-    // SAFETY: `sched_getscheduler(0)` reads the calling thread's policy and no memory of ours.
-    unsafe {
-        libc::sched_getscheduler(0) == libc::SCHED_IDLE
-    }
-    #[cfg(not(target_os = "linux"))]
-    false
-}
-
 fn set_this_thread(niceness: i32) {
     #[cfg(target_os = "linux")]
     // SAFETY: `setpriority` reads no memory of ours; with `who = 0` it changes the calling

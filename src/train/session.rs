@@ -5,7 +5,7 @@
 use super::device::TrainDevice;
 use super::snapshot::{Event, FORCE_SAMPLES, PairSimilarity, Snapshot, method_extras};
 use crate::config::{Apply, Key, RunConfig, Setting};
-use crate::data::stream::{BatchStream, Overlap};
+use crate::data::stream::BatchStream;
 use crate::data::{self, Probe, Source};
 use crate::error::{LabError, Result};
 use crate::methods::{Learner, tensor2, to_vec};
@@ -39,9 +39,6 @@ pub struct Session {
     probe: Probe,
     learner: Learner,
     batches: BatchStream,
-    /// How the next batch is drawn: alongside the step, or after it where the last step kept
-    /// both cores busy itself. It changes no number, only when the work is done.
-    overlap: Overlap,
     step: usize,
     events: Vec<Event>,
     /// Losses since the last snapshot.
@@ -75,7 +72,6 @@ impl Session {
         let learner = Learner::new(&config, source.as_ref(), &device.device);
         Self {
             batches: BatchStream::new(source.len(), config.seed),
-            overlap: Overlap::Alongside,
             checkpoint: (learner.clone(), 0),
             pending_checkpoint: None,
             learner,
@@ -168,17 +164,13 @@ impl Session {
         let batch = self.next_batch();
         // The next step's batch is drawn meanwhile, or right after.
         let (learner, config, step) = (&mut self.learner, &self.config, self.step);
-        let result = self.batches.while_drawing_next(
-            self.source.as_ref(),
-            (size, strength),
-            self.overlap,
-            || learner.step(&batch, config, step),
-        );
+        let result =
+            self.batches
+                .while_drawing_next(self.source.as_ref(), (size, strength), || {
+                    learner.step(&batch, config, step)
+                });
         let ok = match result? {
-            Ok(ok) => {
-                self.overlap = Overlap::for_step(ok.views_on_two_cores);
-                ok
-            }
+            Ok(ok) => ok,
             Err(cause) => {
                 let incident = Incident {
                     step: self.step + 1,
@@ -325,7 +317,6 @@ impl Session {
             probe: self.probe.clone(),
             learner: self.learner.fork(),
             batches: self.batches.clone(),
-            overlap: self.overlap,
             step: self.step,
             events: self.events.clone(),
             recent_losses: self.recent_losses.clone(),
