@@ -52,6 +52,14 @@ fn main() {
         augment::add_noise(&mut v, r, 0.03);
         v.data[3]
     });
+    time("digit warp", n, |r| {
+        augment::rotate_scale_shift(&digit, r.range(-0.26, 0.26), 1.0, 0.5, -0.5).data[9]
+    });
+    time("digit noise", n, |r| {
+        let mut v = digit.clone();
+        augment::add_noise(&mut v, r, 0.05);
+        v.data[9]
+    });
     time("digit", n, |r| {
         let mut v = augment::rotate_scale_shift(&digit, r.range(-0.26, 0.26), 1.0, 0.5, -0.5);
         augment::add_noise(&mut v, r, 0.05);
