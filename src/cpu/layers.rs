@@ -326,10 +326,7 @@ impl HostOp<3> for AffineOp {
     fn forward(&self, inputs: &[Cow<[f32]>], shapes: &[Vec<usize>]) -> (FlexTensor, Vec<f32>) {
         let [x, w, b] = [&inputs[0], &inputs[1], &inputs[2]];
         let ((rows, d_in), (_, d_out)) = (dims2(&shapes[0]), dims2(&shapes[1]));
-        let mut y = Vec::with_capacity(rows * d_out);
-        for _ in 0..rows {
-            y.extend_from_slice(b);
-        }
+        let mut y = rows::write_rows(rows, d_out, |_, out| out.copy(b)); // [rows, d_out]: b
         gemm::product(
             MatMut::new(&mut y, rows, d_out),
             Mat::new(x, rows, d_in),
@@ -355,7 +352,13 @@ impl HostOp<3> for AffineOp {
     ) -> [Option<FlexTensor>; 3] {
         let ((rows, d_in), (_, d_out)) = (dims2(&shapes[0]), dims2(&shapes[1]));
         let g = match self.activation {
-            Activation::Relu => Cow::Owned(relu_masked(grad, &values(&state.output)).collect()),
+            Activation::Relu => {
+                let output = values(&state.output);
+                Cow::Owned(rows::collect_by_rows(rows, d_out, |r| {
+                    let row = r * d_out..(r + 1) * d_out;
+                    relu_masked(&grad[row.clone()], &output[row])
+                }))
+            }
             Activation::Identity => Cow::Borrowed(grad),
         }; // [rows, d_out]
         let g_view = Mat::new(&g, rows, d_out);

@@ -9,7 +9,7 @@ use super::helper::{self, Blocks};
 use std::mem::MaybeUninit;
 
 /// Below this many output elements a pass runs on one core (the hand-over costs more).
-const SPLIT_MIN_ELEMENTS: usize = 1 << 18;
+const SPLIT_MIN_ELEMENTS: usize = 1 << 16;
 /// Blocks at most (as for the products: enough to even out a late start).
 const MAX_BLOCKS: usize = 4;
 

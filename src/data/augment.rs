@@ -135,8 +135,8 @@ impl RowTaps {
         let x = unsafe { self.mix_sse2(p, framed_width, out) };
         #[cfg(not(target_arch = "x86_64"))]
         let x = 0;
-        for x in x..out.len() {
-            out[x] = Taps {
+        for (x, out) in out.iter_mut().enumerate().skip(x) {
+            *out = Taps {
                 x0: 0,
                 y0: 0,
                 fx: self.fx[x],
