@@ -121,6 +121,36 @@ pub fn product(dst: MatMut, a: Mat, b: Mat, scale: f32, into: Into) {
         dst.rows,
         dst.cols
     );
+    // SAFETY: `MatMut` checked that its `[m, n]` rows, `rs` apart, lie inside its data.
+    unsafe { product_at(dst.data.as_mut_ptr(), dst.rs, a, b, scale, into) }
+}
+
+/// `scale · A·B` (`A: [m, k]`, `B: [k, n]`) as a new row-major `[m, n]` matrix, each value
+/// written once: no pass of zeros before, as a destination made for [`product`] to
+/// overwrite would take.
+pub fn new_product(a: Mat, b: Mat, scale: f32) -> Vec<f32> {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
+    assert_eq!(b.rows, k, "product shapes: [{m}, {k}]·[{}, {n}]", b.rows);
+    if k == 0 {
+        return vec![0.0; m * n];
+    }
+    let mut out: Vec<f32> = Vec::with_capacity(m * n);
+    // SAFETY: the capacity holds `[m, n]` row-major; an overwriting product (k > 0) writes
+    // every one of its values and reads none of them before, so all are set afterwards.
+    unsafe {
+        product_at(out.as_mut_ptr(), n, a, b, scale, Into::Overwrite);
+        out.set_len(m * n);
+    }
+    out
+}
+
+/// [`product`] into the `[a.rows, b.cols]` destination at `dst`, rows `dst_rs` apart.
+///
+/// # Safety
+/// `dst` must be valid for writes (and, with [`Into::Accumulate`], reads) of those rows, and
+/// not overlap `a` or `b`.
+unsafe fn product_at(dst: *mut f32, dst_rs: usize, a: Mat, b: Mat, scale: f32, into: Into) {
+    let (m, k, n) = (a.rows, a.cols, b.cols);
     if m == 0 || n == 0 {
         return;
     }
@@ -136,8 +166,8 @@ pub fn product(dst: MatMut, a: Mat, b: Mat, scale: f32, into: Into) {
         b
     };
     let task = Task {
-        dst: dst.data.as_mut_ptr(),
-        dst_rs: dst.rs,
+        dst,
+        dst_rs,
         a: a.data.as_ptr(),
         a_rs: a.rs,
         a_cs: a.cs,
@@ -170,7 +200,9 @@ pub fn transposed(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 fn copy_row_major(b: Mat) -> Vec<f32> {
     let (k, n, cs) = (b.rows, b.cols, b.cs);
     debug_assert_eq!(b.rs, 1);
-    let mut out = vec![0.0f32; k * n];
+    // Each of the k·n values is written once below (the tiles, then the edges): no zeros first.
+    let mut out: Vec<f32> = Vec::with_capacity(k * n);
+    let dst = out.as_mut_ptr();
     let (k4, n4) = (k / 4 * 4, n / 4 * 4);
     // Blocks of 32×32 values, so that a block's rows (often a power of two apart) do not all
     // fall in the same few cache sets.
@@ -181,14 +213,10 @@ fn copy_row_major(b: Mat) -> Vec<f32> {
             for j in (j0..n4.min(j0 + BLOCK)).step_by(4) {
                 for p in (p0..k4.min(p0 + BLOCK)).step_by(4) {
                     // SAFETY: source rows j..j + 4 hold columns p..p + 4 (`fits` was checked
-                    // when the view was made: (n − 1)·cs + k − 1 < len); out has k·n values.
+                    // when the view was made: (n − 1)·cs + k − 1 < len); out has room for
+                    // k·n values.
                     unsafe {
-                        transpose_4x4(
-                            b.data.as_ptr().add(j * cs + p),
-                            cs,
-                            out.as_mut_ptr().add(p * n + j),
-                            n,
-                        )
+                        transpose_4x4(b.data.as_ptr().add(j * cs + p), cs, dst.add(p * n + j), n)
                     };
                 }
             }
@@ -200,9 +228,12 @@ fn copy_row_major(b: Mat) -> Vec<f32> {
     for j in 0..n {
         let from = if j < n4 { k4 } else { 0 };
         for p in from..k {
-            out[p * n + j] = b.data[j * cs + p];
+            // SAFETY: p < k, j < n: inside the capacity.
+            unsafe { dst.add(p * n + j).write(b.data[j * cs + p]) };
         }
     }
+    // SAFETY: the tiles wrote rows 0..k4 of columns 0..n4, the edges every other value.
+    unsafe { out.set_len(k * n) };
     out
 }
 
@@ -290,9 +321,9 @@ struct Task {
     blocks: usize,
 }
 
-// SAFETY: a `Task` is built from a `&mut` destination and two shared views that outlive the
-// `product` call, and `helper::share` returns only after every block is done; distinct blocks
-// write disjoint rows (or columns) of the destination.
+// SAFETY: a `Task` is built from a destination valid for `product_at` and two shared views
+// that outlive the call, and `helper::share` returns only after every block is done; distinct
+// blocks write disjoint rows (or columns) of the destination.
 unsafe impl Sync for Task {}
 unsafe impl Send for Task {}
 
@@ -455,6 +486,29 @@ mod tests {
                     assert_eq!(t[j * rows + i], a[i * cols + j], "{rows}×{cols} at {i},{j}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_new_product_equals_one_into_zeros() {
+        let mut rng = Rng::new(9);
+        for (m, k, n) in [
+            (0, 3, 4),
+            (3, 0, 4),
+            (5, 7, 3),
+            (300, 64, 200),
+            (512, 64, 512),
+        ] {
+            let (a, b) = (random(&mut rng, m * k), random(&mut rng, k * n));
+            let (a, b) = (Mat::new(&a, m, k), Mat::new(&b, n, k).t());
+            let mut expected = vec![0.0f32; m * n];
+            product(MatMut::new(&mut expected, m, n), a, b, 0.5, Into::Overwrite);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(&new_product(a, b, 0.5)),
+                bits(&expected),
+                "{m}×{k}×{n}"
+            );
         }
     }
 

@@ -363,28 +363,12 @@ impl HostOp<3> for AffineOp {
         }; // [rows, d_out]
         let g_view = Mat::new(&g, rows, d_out);
         let dx = need_x.then(|| {
-            let mut dx = vec![0.0; rows * d_in];
             let w = Mat::new(&inputs[1], d_in, d_out);
-            gemm::product(
-                MatMut::new(&mut dx, rows, d_in),
-                g_view,
-                w.t(),
-                1.0,
-                gemm::Into::Overwrite,
-            );
-            tensor(dx, [rows, d_in]) // gW ᵀ
+            tensor(gemm::new_product(g_view, w.t(), 1.0), [rows, d_in]) // gWᵀ
         });
         let dw = need_w.then(|| {
-            let mut dw = vec![0.0; d_in * d_out];
             let x = Mat::new(&inputs[0], rows, d_in);
-            gemm::product(
-                MatMut::new(&mut dw, d_in, d_out),
-                x.t(),
-                g_view,
-                1.0,
-                gemm::Into::Overwrite,
-            );
-            tensor(dw, [d_in, d_out]) // xᵀg
+            tensor(gemm::new_product(x.t(), g_view, 1.0), [d_in, d_out]) // xᵀg
         });
         let db = need_b.then(|| vector(column_sums(&g, d_out)));
         [dx, dw, db]

@@ -8,7 +8,7 @@
 //! gradient back to Burn through a surrogate ([`super::host_loss`]), so everything upstream
 //! of the embeddings is still Burn's autodiff.
 
-use crate::cpu::gemm::{Into::Overwrite, Mat, MatMut, product, transposed};
+use crate::cpu::gemm::{Into::Overwrite, Mat, MatMut, new_product, product, transposed};
 use crate::cpu::rows::by_rows;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -61,15 +61,8 @@ pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
     let partner = |i: usize| (i + half) % rows;
     // [rows, rows] similarities / τ
     let embeddings = Mat::new(u, rows, d);
-    let mut s = vec![0.0f32; rows * rows];
     let inv_t = (1.0 / temperature) as f32;
-    product(
-        MatMut::new(&mut s, rows, rows),
-        embeddings,
-        embeddings.t(),
-        inv_t,
-        Overwrite,
-    );
+    let mut s = new_product(embeddings, embeddings.t(), inv_t);
     // Each row's term of the loss, rows on both cores (summed below in row order).
     let terms: Vec<AtomicU64> = (0..rows).map(|_| AtomicU64::new(0)).collect();
     by_rows(&mut s, rows, |first, block| {
@@ -100,14 +93,7 @@ pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
             row[partner(i)] -= 2.0 * scale;
         }
     });
-    let mut grad = vec![0.0f32; rows * d];
-    product(
-        MatMut::new(&mut grad, rows, d),
-        Mat::new(&s, rows, rows),
-        embeddings,
-        1.0,
-        Overwrite,
-    );
+    let grad = new_product(Mat::new(&s, rows, rows), embeddings, 1.0); // [rows, d]
     (loss / rows as f64, grad)
 }
 
