@@ -103,6 +103,9 @@ unsafe impl Sync for Helper {}
 
 static HELPER: OnceLock<Option<&'static Helper>> = OnceLock::new();
 
+/// The helper thread's name (as the system lists it).
+pub const THREAD_NAME: &str = "gemm-helper";
+
 /// The helper, started on first use, at the compute threads' priority
 /// ([`crate::train::priority`]). `None` on a one-core machine or where no thread starts.
 fn helper() -> Option<&'static Helper> {
@@ -112,7 +115,7 @@ fn helper() -> Option<&'static Helper> {
         }
         let (tx, rx) = std::sync::mpsc::channel::<&'static Helper>();
         let spawned = thread::Builder::new()
-            .name("gemm-helper".into())
+            .name(THREAD_NAME.into())
             .spawn(move || {
                 // A compute thread like the trainer it helps: it gives way to the window.
                 crate::train::priority::lower_this_thread();
@@ -175,9 +178,7 @@ impl Helper {
             }
         }
     }
-}
 
-impl Helper {
     /// Runs one unit of the offered idle work, if any is offered and not spent; whether it did.
     fn idle_unit(&self) -> bool {
         if self.idle_state.load(Ordering::Acquire) != IDLE_OFFERED
@@ -194,7 +195,7 @@ impl Helper {
         {
             return false;
         }
-        // SAFETY: RUNNING keeps the owner waiting (see `Offer::withdraw`) until the store
+        // SAFETY: RUNNING keeps the owner waiting (see `Offer`'s drop) until the store
         // below, so the unit outlives this call. A unit that panics leaves its piece undone,
         // which its owner sees (see `in_idle_moments`); the helper goes on.
         let more = unsafe { *self.idle.get() }
@@ -510,7 +511,7 @@ mod tests {
         use crate::train::priority::{COMPUTE_NICENESS, niceness_of_threads};
         share(&Record(Mutex::new(Vec::new()), 2));
         if helper().is_some() {
-            assert_eq!(niceness_of_threads("gemm-helper"), vec![COMPUTE_NICENESS]);
+            assert_eq!(niceness_of_threads(THREAD_NAME), vec![COMPUTE_NICENESS]);
         }
     }
 }

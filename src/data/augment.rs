@@ -136,13 +136,7 @@ impl RowTaps {
         #[cfg(not(target_arch = "x86_64"))]
         let x = 0;
         for (x, out) in out.iter_mut().enumerate().skip(x) {
-            *out = Taps {
-                x0: 0,
-                y0: 0,
-                fx: self.fx[x],
-                fy: self.fy[x],
-            }
-            .mix(self.taps(p, framed_width, x));
+            *out = bilinear(self.fx[x], self.fy[x], self.taps(p, framed_width, x));
         }
     }
 
@@ -164,7 +158,7 @@ impl RowTaps {
             let lanes = |t: usize| _mm_set_ps(d[t], c[t], b[t], a[t]);
             let load = |v: &[f32]| _mm_set_ps(v[x + 3], v[x + 2], v[x + 1], v[x]);
             let (fx, fy, one) = (load(&self.fx), load(&self.fy), _mm_set1_ps(1.0));
-            // top = v0·(1 − fx) + v1·fx, bottom likewise, then top·(1 − fy) + bottom·fy.
+            // [`bilinear`]: top = v0·(1 − fx) + v1·fx, bottom likewise, then top·(1 − fy) + bottom·fy.
             let (gx, gy) = (_mm_sub_ps(one, fx), _mm_sub_ps(one, fy));
             let top = _mm_add_ps(_mm_mul_ps(lanes(0), gx), _mm_mul_ps(lanes(1), fx));
             let bottom = _mm_add_ps(_mm_mul_ps(lanes(2), gx), _mm_mul_ps(lanes(3), fx));
@@ -322,16 +316,16 @@ impl Taps {
                 fill
             }
         };
-        self.mix([v(0, 0), v(0, 1), v(1, 0), v(1, 1)])
+        bilinear(self.fx, self.fy, [v(0, 0), v(0, 1), v(1, 0), v(1, 1)])
     }
+}
 
-    /// The bilinear mix of the four taps' values.
-    fn mix(&self, [v0, v1, v2, v3]: [f32; 4]) -> f32 {
-        let (fx, fy) = (self.fx, self.fy);
-        let top = v0 * (1.0 - fx) + v1 * fx;
-        let bottom = v2 * (1.0 - fx) + v3 * fx;
-        top * (1.0 - fy) + bottom * fy
-    }
+/// The bilinear mix of four taps' values (top-left, top-right, bottom-left, bottom-right) with
+/// weights `fx`, `fy` towards the right and the bottom.
+fn bilinear(fx: f32, fy: f32, [v0, v1, v2, v3]: [f32; 4]) -> f32 {
+    let top = v0 * (1.0 - fx) + v1 * fx;
+    let bottom = v2 * (1.0 - fx) + v3 * fx;
+    top * (1.0 - fy) + bottom * fy
 }
 
 /// Random resized crop: a region of area fraction in `[min_scale, 1]` and aspect ratio in

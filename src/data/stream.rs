@@ -6,14 +6,14 @@
 //! the loss, the optimiser's serial parts), one sample at a time, so a product posted
 //! meanwhile waits one sample at most. Once the step is done, the samples left are taken by
 //! this thread and the helper together (all of them where another run's trainer has the
-//! helper's idle moments already: two runs compared side by side). This replaced a drawing thread at the lowest
-//! priority: the helper, spinning between products, yielded its core to that thread and then
-//! waited for the scheduler to hand it back, so the step's products ran on one core more often
-//! than on two, and the steps that keep both cores busy (BYOL, SimSiam) drew after the step.
-//! Drawn in the helper's idle moments, SimCLR went from 291 to 308 steps/s, BYOL from 281 to
-//! 295 and SimSiam from 346 to 369 (two alternated runs each, `bench --steps 600`). Each
-//! sample has its own random stream ([`super::Draw`]): which thread draws it changes no
-//! number.
+//! helper's idle moments already: two runs compared side by side). This replaced a drawing
+//! thread at the lowest priority: the helper, spinning between products, yielded its core to
+//! that thread and then waited for the scheduler to hand it back, so the step's products ran
+//! on one core more often than on two, and the steps that keep both cores busy (BYOL,
+//! SimSiam) drew after the step. Drawn in the helper's idle moments, SimCLR went from 291 to
+//! 308 steps/s, BYOL from 281 to 295 and SimSiam from 346 to 369 (two alternated runs each,
+//! `bench --steps 600`). Each sample has its own random stream ([`super::Draw`]): which
+//! thread draws it changes no number.
 //!
 //! The batch drawn ahead is exactly the one the sampler would draw at the next step: when the
 //! settings it was drawn with (batch size, augmentation strength) change in between, it is
@@ -212,7 +212,7 @@ mod tests {
         assert_same(&stream.next(&source, 64, 1.0), &expected[0]);
         let helper_drew = |seen: &[Option<String>]| {
             seen.iter()
-                .any(|name| name.as_deref() == Some("gemm-helper"))
+                .any(|name| name.as_deref() == Some(helper::THREAD_NAME))
         };
         let mut drawn_by_helper = false;
         for expected in &expected[1..] {

@@ -141,13 +141,11 @@ pub fn info_nce_rows(
         positive_weight[i] = row[0] - 1.0;
     }
     let scale = (1.0 / (n as f64 * temperature)) as f32;
-    let mut grad = vec![0.0f32; n * d];
-    product(
-        MatMut::new(&mut grad, n, d),
+    // [n, d]
+    let mut grad = new_product(
         Mat::strided(&logits[after_positive..], n, negatives, width),
         queue,
         scale,
-        Overwrite,
     );
     for ((g, ki), w) in grad
         .chunks_exact_mut(d)
