@@ -189,12 +189,6 @@ unsafe fn product_at(dst: *mut f32, dst_rs: usize, a: Mat, b: Mat, scale: f32, i
     }
 }
 
-/// The transpose of the row-major `[rows, cols]` matrix `a`, row-major (`[cols, rows]`), in
-/// cache-friendly tiles.
-pub fn transposed(a: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    copy_row_major(Mat::new(a, rows, cols).t())
-}
-
 /// `b` (`[k, n]`, a transposed view: `rs = 1`) as a dense row-major matrix: the `[n, k]`
 /// matrix in memory transposed, in 4×4 tiles of SSE registers where there are any.
 fn copy_row_major(b: Mat) -> Vec<f32> {
@@ -246,18 +240,31 @@ unsafe fn transpose_4x4(src: *const f32, src_stride: usize, dst: *mut f32, dst_s
     use std::arch::x86_64::*;
     // SAFETY: the caller's bounds; SSE is part of every x86-64 processor.
     unsafe {
-        let r0 = _mm_loadu_ps(src);
-        let r1 = _mm_loadu_ps(src.add(src_stride));
-        let r2 = _mm_loadu_ps(src.add(2 * src_stride));
-        let r3 = _mm_loadu_ps(src.add(3 * src_stride));
+        let rows = std::array::from_fn(|r| _mm_loadu_ps(src.add(r * src_stride)));
+        for (r, row) in transpose_registers(rows).into_iter().enumerate() {
+            _mm_storeu_ps(dst.add(r * dst_stride), row);
+        }
+    }
+}
+
+/// The transpose of a 4×4 block held as four rows of SSE registers.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn transpose_registers(
+    [r0, r1, r2, r3]: [std::arch::x86_64::__m128; 4],
+) -> [std::arch::x86_64::__m128; 4] {
+    use std::arch::x86_64::*;
+    // SAFETY: register shuffles only; SSE is part of every x86-64 processor.
+    unsafe {
         let t0 = _mm_unpacklo_ps(r0, r1); // a0 b0 a1 b1
         let t1 = _mm_unpacklo_ps(r2, r3); // c0 d0 c1 d1
         let t2 = _mm_unpackhi_ps(r0, r1); // a2 b2 a3 b3
         let t3 = _mm_unpackhi_ps(r2, r3); // c2 d2 c3 d3
-        _mm_storeu_ps(dst, _mm_movelh_ps(t0, t1));
-        _mm_storeu_ps(dst.add(dst_stride), _mm_movehl_ps(t1, t0));
-        _mm_storeu_ps(dst.add(2 * dst_stride), _mm_movelh_ps(t2, t3));
-        _mm_storeu_ps(dst.add(3 * dst_stride), _mm_movehl_ps(t3, t2));
+        [
+            _mm_movelh_ps(t0, t1),
+            _mm_movehl_ps(t1, t0),
+            _mm_movelh_ps(t2, t3),
+            _mm_movehl_ps(t3, t2),
+        ]
     }
 }
 
@@ -480,7 +487,7 @@ mod tests {
     fn transposed_copies_every_value_across_tiles_and_edges() {
         for &(rows, cols) in &[(1, 1), (3, 70), (70, 33), (512, 512), (37, 4)] {
             let a: Vec<f32> = (0..rows * cols).map(|i| i as f32).collect();
-            let t = transposed(&a, rows, cols);
+            let t = copy_row_major(Mat::new(&a, rows, cols).t());
             for i in 0..rows {
                 for j in 0..cols {
                     assert_eq!(t[j * rows + i], a[i * cols + j], "{rows}×{cols} at {i},{j}");

@@ -9,3 +9,4 @@ pub mod gemm;
 pub mod helper;
 pub mod layers;
 pub mod rows;
+pub mod symmetric;

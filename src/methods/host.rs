@@ -8,8 +8,9 @@
 //! gradient back to Burn through a surrogate ([`super::host_loss`]), so everything upstream
 //! of the embeddings is still Burn's autodiff.
 
-use crate::cpu::gemm::{Into::Overwrite, Mat, MatMut, new_product, product, transposed};
+use crate::cpu::gemm::{Into::Overwrite, Mat, MatMut, new_product, product};
 use crate::cpu::rows::by_rows;
+use crate::cpu::symmetric::add_transpose_scaled;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// `dst = A · Bᵀ` with `A: [m, d]` and `B: [n, d]` row-major, `dst: [m, n]`: the dot products
@@ -79,20 +80,13 @@ pub fn nt_xent_rows(u: &[f32], d: usize, temperature: f64) -> (f64, Vec<f32>) {
         .iter()
         .map(|t| f64::from_bits(t.load(Ordering::Relaxed)))
         .sum();
-    // W + Wᵀ, scaled, less the partner's one-hot of W and of Wᵀ: row by row against a tiled
-    // copy of the transpose (reading columns of the 2 KB-strided matrix in place thrashed a
-    // few cache sets: most of the row pass's time).
+    // W + Wᵀ, scaled, in place (mirrored tiles on both cores: no transposed copy), less the
+    // partner's one-hot of W and of Wᵀ.
     let scale = (1.0 / (rows as f64 * temperature)) as f32;
-    let p = transposed(&s, rows, rows);
-    by_rows(&mut s, rows, |first, block| {
-        for (r, row) in block.chunks_exact_mut(rows).enumerate() {
-            let i = first + r;
-            for (w, &t) in row.iter_mut().zip(&p[i * rows..(i + 1) * rows]) {
-                *w = (*w + t) * scale;
-            }
-            row[partner(i)] -= 2.0 * scale;
-        }
-    });
+    add_transpose_scaled(&mut s, rows, scale);
+    for i in 0..rows {
+        s[i * rows + partner(i)] -= 2.0 * scale;
+    }
     let grad = new_product(Mat::new(&s, rows, rows), embeddings, 1.0); // [rows, d]
     (loss / rows as f64, grad)
 }
