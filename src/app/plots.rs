@@ -195,27 +195,32 @@ const B_EVENTS: Color32 = Color32::from_rgb(120, 170, 255);
 /// Columns a time plot's lines are decimated to: more than the diagnostics panel has pixels.
 pub const PLOT_COLUMNS: usize = 512;
 
-/// `(step, value)` of every row with a finite value, decimated to [`PLOT_COLUMNS`] columns.
-fn points<'a>(
-    rows: impl Iterator<Item = &'a MetricsRow>,
-    f: impl Fn(&MetricsRow) -> f64,
-) -> PlotPoints<'static> {
-    let all: Vec<[f64; 2]> = rows
+/// `(step, value)` of every row with a finite value, decimated to [`PLOT_COLUMNS`] columns,
+/// in one pass over the rows (no list of every point first: a frame reads each row once per
+/// line and allocates only what it draws).
+fn points(rows: &[&MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> PlotPoints<'static> {
+    let finite = rows
+        .iter()
         .map(|r| [r.step as f64, f(r)])
-        .filter(|p| p[1].is_finite())
-        .collect();
-    decimate(all, PLOT_COLUMNS).into()
+        .filter(|p| p[1].is_finite());
+    match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) if rows.len() > 2 * PLOT_COLUMNS => {
+            let span = (first.step as f64, last.step as f64);
+            decimate(finite, span, PLOT_COLUMNS).into()
+        }
+        _ => finite.collect::<Vec<_>>().into(),
+    }
 }
 
-/// At most two points per column of equal step width: each column's lowest and highest, in
-/// step order. A line through them looks like the full line at that width (spikes stay), and
-/// drawing it costs the same after a minute or an hour of training.
-pub fn decimate(points: Vec<[f64; 2]>, columns: usize) -> Vec<[f64; 2]> {
+/// At most two points per column of equal step width over `(first, last)`: each column's
+/// lowest and highest, in step order. A line through them looks like the full line at that
+/// width (spikes stay), and drawing it costs the same after a minute or an hour of training.
+pub fn decimate(
+    points: impl Iterator<Item = [f64; 2]>,
+    (first, last): (f64, f64),
+    columns: usize,
+) -> Vec<[f64; 2]> {
     let columns = columns.max(1);
-    if points.len() <= 2 * columns {
-        return points;
-    }
-    let (first, last) = (points[0][0], points[points.len() - 1][0]);
     let width = ((last - first) / columns as f64).max(f64::MIN_POSITIVE);
     let mut out = Vec::with_capacity(2 * columns);
     let mut column: Option<(usize, [f64; 2], [f64; 2])> = None;
@@ -227,7 +232,7 @@ pub fn decimate(points: Vec<[f64; 2]>, columns: usize) -> Vec<[f64; 2]> {
         }
     };
     for p in points {
-        let c = (((p[0] - first) / width) as usize).min(columns - 1);
+        let c = (((p[0] - first).max(0.0) / width) as usize).min(columns - 1);
         column = match column {
             Some((k, lo, hi)) if k == c => Some((
                 k,
@@ -246,6 +251,23 @@ pub fn decimate(points: Vec<[f64; 2]>, columns: usize) -> Vec<[f64; 2]> {
         flush(&mut out, done);
     }
     out
+}
+
+/// A path through the rows (not a function of the step, so not [`decimate`]d by columns) as
+/// at most `max` of its points, evenly strided, with its first and its newest: a path of an
+/// hour's rows costs a frame what one of a minute's does.
+fn thin_path(path: Vec<[f64; 2]>, max: usize) -> Vec<[f64; 2]> {
+    let max = max.max(2);
+    if path.len() <= max {
+        return path;
+    }
+    let stride = (path.len() - 1).div_ceil(max - 1);
+    let newest = path.len() - 1;
+    let mut kept: Vec<[f64; 2]> = path.iter().copied().step_by(stride).collect();
+    if !newest.is_multiple_of(stride) {
+        kept.push(path[newest]);
+    }
+    kept
 }
 
 /// A method-specific number with the formula declared beside it.
@@ -369,11 +391,11 @@ fn time_plot(
     let mut formulas: Vec<(&str, Formula<'_>)> = Vec::new();
     for (name, value, colour, formula) in lines {
         for (k, (prefix, run_rows)) in runs.iter().enumerate() {
-            let pts = points(run_rows.iter().copied(), &value);
+            let pts = points(run_rows, &value);
             drawn_lines.push((format!("{prefix}{name}"), pts, colour, k == 1));
         }
         if !branch.is_empty() {
-            let pts = points(branch.iter().copied(), &value);
+            let pts = points(branch, &value);
             drawn_lines.push((format!("branch · {name}"), pts, Color32::GRAY, true));
         }
         formulas.push((name, formula));
@@ -619,7 +641,7 @@ fn trajectory(ui: &mut Ui, runs: &[(&'static str, Vec<&MetricsRow>)]) -> egui::R
                 .map(|r| [r.diagnostics.uniformity, r.diagnostics.alignment])
                 .filter(|p| p[0].is_finite() && p[1].is_finite())
                 .collect();
-            (*prefix, path)
+            (*prefix, thin_path(path, 2 * PLOT_COLUMNS))
         })
         .collect();
     let nows: Vec<[f64; 2]> = paths
@@ -746,7 +768,7 @@ mod tests {
         let mut pts: Vec<[f64; 2]> = (0..20_000).map(|i| [i as f64, i as f64 * 1e-4]).collect();
         pts[7_777][1] = 50.0;
         pts[12_345][1] = -50.0;
-        let d = decimate(pts.clone(), 100);
+        let d = decimate(pts.iter().copied(), (0.0, 19_999.0), 100);
         assert!(d.len() <= 200, "{}", d.len());
         assert!(d.contains(&[7_777.0, 50.0]) && d.contains(&[12_345.0, -50.0]));
         assert!(
@@ -755,9 +777,55 @@ mod tests {
         );
         assert_eq!(d.first(), pts.first());
         assert_eq!(d.last(), pts.last());
-        // Short series are drawn as they are.
-        let short = pts[..150].to_vec();
-        assert_eq!(decimate(short.clone(), 100), short);
+        // Fewer points than columns: every point is its column's only one.
+        let sparse: Vec<[f64; 2]> = pts.iter().copied().step_by(250).collect();
+        assert_eq!(
+            decimate(sparse.iter().copied(), (0.0, 19_999.0), 100),
+            sparse
+        );
+    }
+
+    /// A time plot draws a short history as it is and a long one in at most two points a
+    /// column, skipping non-finite values either way.
+    #[test]
+    fn time_plot_points_are_bounded_and_finite() {
+        let rows: Vec<MetricsRow> = (0..20_000)
+            .map(|i| MetricsRow {
+                step: 10 * i,
+                loss: if i % 97 == 0 {
+                    f64::NAN
+                } else {
+                    (i as f64).sin()
+                },
+                diagnostics: Default::default(),
+                extras: Vec::new(),
+            })
+            .collect();
+        let refs: Vec<&MetricsRow> = rows.iter().collect();
+        let drawn = |n: usize| points(&refs[..n], |r| r.loss).points().to_vec();
+        let short = drawn(300);
+        assert_eq!(short.len(), 300 - 300usize.div_ceil(97));
+        let long = drawn(20_000);
+        assert!(long.len() <= 2 * PLOT_COLUMNS, "{}", long.len());
+        assert!(long.iter().all(|p| p.y.is_finite()));
+        let last_column = 199_990.0 * (1.0 - 1.0 / PLOT_COLUMNS as f64);
+        assert!(long.last().is_some_and(|p| p.x >= last_column));
+    }
+
+    /// The alignment–uniformity path keeps its ends and order within its budget of points.
+    #[test]
+    fn a_long_path_is_thinned_to_its_budget_with_both_ends() {
+        for len in [0, 1, 5, 1024, 1025, 9_000, 16_384] {
+            let path: Vec<[f64; 2]> = (0..len).map(|i| [i as f64, -(i as f64)]).collect();
+            let thin = thin_path(path.clone(), 1024);
+            assert!(thin.len() <= 1024, "{len}: {}", thin.len());
+            assert_eq!(thin.first(), path.first(), "{len}");
+            assert_eq!(thin.last(), path.last(), "{len}");
+            assert!(thin.windows(2).all(|w| w[0][0] < w[1][0]), "{len}");
+            if len <= 1024 {
+                assert_eq!(thin, path);
+            }
+        }
     }
 
     #[test]
