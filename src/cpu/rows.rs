@@ -8,8 +8,9 @@ use super::gemm::may_split;
 use super::helper::{self, Blocks};
 use std::mem::MaybeUninit;
 
-/// Below this many output elements a pass runs on one core (the hand-over costs more).
-const SPLIT_MIN_ELEMENTS: usize = 1 << 16;
+/// Below this many output elements a pass runs on one core (the hand-over costs more); the
+/// in-place `S + Sᵀ` pass ([`super::symmetric`]) splits from the same size.
+pub(super) const SPLIT_MIN_ELEMENTS: usize = 1 << 16;
 /// Blocks at most: a few, so the two threads even out (two measured no different: SimCLR
 /// 1.00×, three alternated runs).
 const MAX_BLOCKS: usize = 4;

@@ -9,12 +9,11 @@
 
 use super::gemm::may_split;
 use super::helper::{self, Blocks};
+use super::rows::SPLIT_MIN_ELEMENTS;
 
 /// Tiles of `TILE × TILE` values: a tile's rows (often 2 KB apart) and its mirror's stay in
 /// a few L1 sets without evicting each other (32 measured slower in `copy_row_major`'s case).
 const TILE: usize = 16;
-/// Below this many values the pass runs on one core (the hand-over costs more).
-const SPLIT_MIN_ELEMENTS: usize = 1 << 16;
 /// Blocks of tile rows, balanced by their number of tiles (row `t` of the upper triangle
 /// holds `tiles − t`).
 const BLOCKS: usize = 4;
