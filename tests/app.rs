@@ -298,6 +298,6 @@ fn the_stats_log_records_what_the_status_bar_shows_and_the_memory() {
         .split(',')
         .map(|v| v.parse().unwrap_or(f64::NAN))
         .collect();
-    assert_eq!(first.len(), 6, "{text}");
+    assert_eq!(first.len(), 11, "{text}");
     assert!(first[4] > 10.0, "resident memory {} MB", first[4]);
 }

@@ -255,6 +255,88 @@ fn a_snapshot_tsne_cannot_use_is_skipped_and_the_layout_kept() {
     assert!(resumed.iterations > skipped.iterations);
 }
 
+/// A converged run only jitters: t-SNE does not chase snapshots that hardly moved from its
+/// input (so it leaves the cores to training), but follows one that moved at once, takes the
+/// last one when no newer comes (training paused), and never shows an input older than
+/// `MAX_INPUT_AGE` while training runs.
+#[test]
+fn tsne_follows_a_moving_embedding_at_once_and_a_still_one_only_now_and_then() {
+    use contrastive_lab::projection::projector::{MAX_INPUT_AGE, PENDING_SETTLES_AFTER, drift};
+    use std::time::{Duration, Instant};
+    let projector = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
+    projector.configure(ProjectorSettings {
+        tsne: true,
+        ..ProjectorSettings::default()
+    });
+    let base = synthetic(300, 16, 10, 1);
+    let submitted = Instant::now();
+    projector.submit(1, Arc::clone(&base));
+    let tsne = |p: &Projector| {
+        p.latest().and_then(|l| match &l.tsne {
+            Some(Ok(t)) => Some(t.clone()),
+            _ => None,
+        })
+    };
+    wait_for("the layout past early exaggeration", || {
+        tsne(&projector).filter(|t| !t.exaggerating && t.step == 10)
+    });
+    // The same embedding with 1 % noise, a snapshot every 50 ms as a training run sends them.
+    let jittered = |of: &Snapshot, step: usize| {
+        let mut rng = Rng::fork(step as u64, "jitter");
+        Arc::new(Snapshot {
+            step,
+            z: of.z.iter().map(|v| v + 0.01 * rng.normal()).collect(),
+            ..of.clone()
+        })
+    };
+    assert!(drift(&base, &jittered(&base, 20)).is_some_and(|d| d < 0.05));
+    let start = Instant::now();
+    let mut step = 20;
+    // (The input cannot be older than MAX_INPUT_AGE before that long after it was sent.)
+    let quiet = Duration::from_secs(1).min(MAX_INPUT_AGE.saturating_sub(submitted.elapsed()) / 2);
+    while start.elapsed() < quiet {
+        projector.submit(1, jittered(&base, step));
+        step += 10;
+        std::thread::sleep(Duration::from_millis(50));
+        assert_eq!(
+            tsne(&projector).map(|t| t.step),
+            Some(10),
+            "t-SNE followed a snapshot that hardly moved"
+        );
+    }
+    // Still training: within MAX_INPUT_AGE (and a margin for a busy machine) it takes one up.
+    let mut followed = None;
+    while followed.is_none() && start.elapsed() < MAX_INPUT_AGE * 6 {
+        projector.submit(1, jittered(&base, step));
+        step += 10;
+        std::thread::sleep(Duration::from_millis(50));
+        followed = tsne(&projector).filter(|t| t.step > 10);
+    }
+    let followed =
+        followed.unwrap_or_else(|| panic!("the input stayed older than {MAX_INPUT_AGE:?}"));
+    assert!(start.elapsed() >= quiet, "{followed:?}");
+    // An embedding that moved: followed at once (well before MAX_INPUT_AGE).
+    let moved = synthetic(300, 16, 5_000, 2);
+    assert!(drift(&base, &moved).is_some_and(|d| d > 1.0));
+    let sent = Instant::now();
+    projector.submit(1, Arc::clone(&moved));
+    wait_for("the moved snapshot", || {
+        tsne(&projector).filter(|t| t.step == 5_000)
+    });
+    assert!(sent.elapsed() < MAX_INPUT_AGE, "{:?}", sent.elapsed());
+    // Training pauses on a snapshot that hardly moved: taken up once no newer one comes.
+    let sent = Instant::now();
+    projector.submit(1, jittered(&moved, 5_010));
+    wait_for("the last snapshot before a pause", || {
+        tsne(&projector).filter(|t| t.step == 5_010)
+    });
+    assert!(
+        sent.elapsed() >= PENDING_SETTLES_AFTER,
+        "{:?}",
+        sent.elapsed()
+    );
+}
+
 /// A fork's t-SNE starts where run A's is: the same input, started from A's layout, begins
 /// (and stays, after the settle) much closer to it than a cold start from random positions.
 #[test]

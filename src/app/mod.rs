@@ -871,6 +871,11 @@ impl LabApp {
                 steps_per_s: status.steps_per_s,
                 frames_per_s: self.frame_clock.2,
                 history_rows: self.published.history.len(),
+                tsne_ms_per_iter: self
+                    .layouts
+                    .as_ref()
+                    .and_then(|l| l.tsne.as_ref()?.as_ref().ok())
+                    .map_or(f64::NAN, |t| t.ms_per_iter),
             };
             if log.write(&sample).is_err() {
                 self.stats = None;

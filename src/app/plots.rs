@@ -7,7 +7,8 @@ use super::LabApp;
 use crate::metrics::Extra;
 use crate::train::{History, MetricsRow};
 use egui::{Color32, Ui};
-use egui_plot::{HLine, HoverPosition, Legend, Line, Plot, PlotPoints, VLine};
+use egui_plot::{HLine, HoverPosition, Legend, Line, Plot, PlotPoint, PlotPoints, VLine};
+use std::sync::Arc;
 
 const PLOT_HEIGHT: f32 = 110.0;
 
@@ -192,24 +193,61 @@ fn row_at<'a>(rows: &[&'a MetricsRow], step: f64) -> Option<&'a MetricsRow> {
 /// Run B's event markers.
 const B_EVENTS: Color32 = Color32::from_rgb(120, 170, 255);
 
-/// Columns a time plot's lines are decimated to: more than the diagnostics panel has pixels.
+/// Columns a time plot's lines are decimated to at most (wider plots still get this many).
 pub const PLOT_COLUMNS: usize = 512;
 
-/// `(step, value)` of every row with a finite value, decimated to [`PLOT_COLUMNS`] columns,
-/// in one pass over the rows (no list of every point first: a frame reads each row once per
-/// line and allocates only what it draws).
-fn points(rows: &[&MetricsRow], f: impl Fn(&MetricsRow) -> f64) -> PlotPoints<'static> {
+/// Columns a time plot's lines are decimated to: one per pixel of the plot's width (two points
+/// a column, its lowest and highest, keep every spike), within `[64, PLOT_COLUMNS]`.
+fn columns_of(ui: &Ui) -> usize {
+    let pixels = ui.available_width() * ui.ctx().pixels_per_point();
+    (pixels.max(0.0).ceil() as usize).clamp(64, PLOT_COLUMNS)
+}
+
+/// `(step, value)` of every row with a finite value, decimated to `columns` columns, in one
+/// pass over the rows (no list of every point first).
+fn points(rows: &[&MetricsRow], f: impl Fn(&MetricsRow) -> f64, columns: usize) -> Vec<PlotPoint> {
     let finite = rows
         .iter()
         .map(|r| [r.step as f64, f(r)])
         .filter(|p| p[1].is_finite());
-    match (rows.first(), rows.last()) {
-        (Some(first), Some(last)) if rows.len() > 2 * PLOT_COLUMNS => {
+    let kept = match (rows.first(), rows.last()) {
+        (Some(first), Some(last)) if rows.len() > 2 * columns => {
             let span = (first.step as f64, last.step as f64);
-            decimate(finite, span, PLOT_COLUMNS).into()
+            decimate(finite, span, columns)
         }
-        _ => finite.collect::<Vec<_>>().into(),
+        _ => finite.collect(),
+    };
+    kept.into_iter().map(PlotPoint::from).collect()
+}
+
+/// What a plot's lines were computed from: the rows (each history's generation) and the width.
+#[derive(Clone, Debug, PartialEq)]
+struct LinesKey {
+    rows: [u64; 3],
+    columns: usize,
+    names: Vec<String>,
+}
+
+/// A plot's lines, computed from the rows only when the rows or the plot's width change: a
+/// snapshot arrives a few times a second, a frame thirty times, and reading every row for every
+/// line each frame cost more the longer the run.
+fn cached_lines(
+    ui: &Ui,
+    id: &str,
+    key: LinesKey,
+    compute: impl FnOnce() -> Vec<Vec<PlotPoint>>,
+) -> Arc<Vec<Vec<PlotPoint>>> {
+    let cache = egui::Id::unique(("plot-lines", id));
+    let kept = ui
+        .ctx()
+        .data(|d| d.get_temp::<Arc<(LinesKey, Arc<Vec<Vec<PlotPoint>>>)>>(cache));
+    if let Some(kept) = kept.filter(|k| k.0 == key) {
+        return Arc::clone(&kept.1);
     }
+    let lines = Arc::new(compute());
+    let entry = Arc::new((key, Arc::clone(&lines)));
+    ui.ctx().data_mut(|d| d.insert_temp(cache, entry));
+    lines
 }
 
 /// At most two points per column of equal step width over `(first, last)`: each column's
@@ -334,6 +372,8 @@ impl<'a> Rows<'a> {
 struct Shown<'a> {
     runs: Vec<(&'static str, Vec<&'a MetricsRow>)>,
     branch: Vec<&'a MetricsRow>,
+    /// The generations of run A's, run B's and the branch's histories (0: none).
+    rows_key: [u64; 3],
     events: Vec<(f64, String, Color32)>,
     cursor: Option<usize>,
 }
@@ -359,15 +399,20 @@ impl<'a> Shown<'a> {
             );
         }
         // The future a rewind abandoned, from its branch step on: a grey ghost of each line.
-        let branch = app
-            .published()
-            .branch
-            .as_ref()
+        let abandoned = app.published().branch.as_ref();
+        let branch = abandoned
             .map(|b| b.history.iter().filter(|r| r.step >= b.from).collect())
             .unwrap_or_default();
+        let rows_key = [
+            app.history().generation(),
+            app.comparison()
+                .map_or(0, |b| b.published.history.generation()),
+            abandoned.map_or(0, |b| b.history.generation()),
+        ];
         Self {
             runs: Rows::of(app).runs(),
             branch,
+            rows_key,
             events,
             cursor: app.shown_step(),
         }
@@ -384,22 +429,42 @@ fn time_plot(
     let Shown {
         runs,
         branch,
+        rows_key,
         events,
         cursor,
     } = shown;
-    let mut drawn_lines = Vec::with_capacity(lines.len() * runs.len());
+    // Each drawn line: its name, its colour, dashed or not; the points come from the cache.
+    let mut drawn_lines = Vec::with_capacity(lines.len() * (runs.len() + 1));
+    let mut values = Vec::with_capacity(lines.len());
     let mut formulas: Vec<(&str, Formula<'_>)> = Vec::new();
     for (name, value, colour, formula) in lines {
-        for (k, (prefix, run_rows)) in runs.iter().enumerate() {
-            let pts = points(run_rows, &value);
-            drawn_lines.push((format!("{prefix}{name}"), pts, colour, k == 1));
+        for (k, (prefix, _)) in runs.iter().enumerate() {
+            drawn_lines.push((format!("{prefix}{name}"), colour, k == 1));
         }
         if !branch.is_empty() {
-            let pts = points(branch, &value);
-            drawn_lines.push((format!("branch · {name}"), pts, Color32::GRAY, true));
+            drawn_lines.push((format!("branch · {name}"), Color32::GRAY, true));
         }
+        values.push(value);
         formulas.push((name, formula));
     }
+    let columns = columns_of(ui);
+    let key = LinesKey {
+        rows: *rows_key,
+        columns,
+        names: drawn_lines.iter().map(|(n, _, _)| n.clone()).collect(),
+    };
+    let computed = cached_lines(ui, id, key, || {
+        let mut out = Vec::with_capacity(drawn_lines.len());
+        for value in &values {
+            for (_, run_rows) in runs {
+                out.push(points(run_rows, value, columns));
+            }
+            if !branch.is_empty() {
+                out.push(points(branch, value, columns));
+            }
+        }
+        out
+    });
     let hover = |pos: &HoverPosition<'_>| -> Option<String> {
         let HoverPosition::NearDataPoint {
             plot_name,
@@ -432,8 +497,8 @@ fn time_plot(
         .link_cursor(egui::Id::unique("time-plots"), [true, false])
         .label_formatter(hover)
         .show(ui, |plot| {
-            for (name, pts, colour, dashed) in drawn_lines {
-                let line = Line::new(name, pts).color(colour);
+            for ((name, colour, dashed), pts) in drawn_lines.into_iter().zip(computed.iter()) {
+                let line = Line::new(name, PlotPoints::Borrowed(pts)).color(colour);
                 plot.line(if dashed {
                     line.style(egui_plot::LineStyle::dashed_dense())
                 } else {
@@ -541,7 +606,7 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
                 .on_hover_text("for each probe sample, the share of its 10 nearest neighbours (cosine, on z) that are its neighbours in both runs, averaged over the probe (the Embedding Comparator's measure)");
             shown.push(("agreement".into(), agreement_plot(ui, &b.agreement.series)));
         }
-        shown.push(("trajectory".into(), trajectory(ui, &plotted.runs)));
+        shown.push(("trajectory".into(), trajectory(ui, &plotted)));
         if let Some(r) = spectrum(ui, &Rows::of(app)) {
             shown.push(("spectrum".into(), r));
         }
@@ -631,22 +696,34 @@ fn agreement_plot(ui: &mut Ui, series: &[(usize, f64)]) -> egui::Response {
 
 /// Alignment against uniformity, one point per snapshot (Wang & Isola's plane): training
 /// should head down-left; a collapse runs to uniformity 0.
-fn trajectory(ui: &mut Ui, runs: &[(&'static str, Vec<&MetricsRow>)]) -> egui::Response {
+fn trajectory(ui: &mut Ui, shown: &Shown<'_>) -> egui::Response {
     ui.label("alignment vs uniformity over training (both lower is better)");
-    let paths: Vec<(&str, Vec<[f64; 2]>)> = runs
-        .iter()
-        .map(|(prefix, run)| {
-            let path = run
-                .iter()
-                .map(|r| [r.diagnostics.uniformity, r.diagnostics.alignment])
-                .filter(|p| p[0].is_finite() && p[1].is_finite())
-                .collect();
-            (*prefix, thin_path(path, 2 * PLOT_COLUMNS))
-        })
-        .collect();
+    let columns = columns_of(ui);
+    let key = LinesKey {
+        rows: shown.rows_key,
+        columns,
+        names: shown.runs.iter().map(|(p, _)| p.to_string()).collect(),
+    };
+    let paths = cached_lines(ui, "trajectory", key, || {
+        shown
+            .runs
+            .iter()
+            .map(|(_, run)| {
+                let path = run
+                    .iter()
+                    .map(|r| [r.diagnostics.uniformity, r.diagnostics.alignment])
+                    .filter(|p| p[0].is_finite() && p[1].is_finite())
+                    .collect();
+                thin_path(path, 2 * columns)
+                    .into_iter()
+                    .map(PlotPoint::from)
+                    .collect()
+            })
+            .collect()
+    });
     let nows: Vec<[f64; 2]> = paths
         .iter()
-        .filter_map(|(_, p)| p.last().copied())
+        .filter_map(|p| p.last().map(|q| [q.x, q.y]))
         .collect();
     Plot::new("trajectory")
         .height(PLOT_HEIGHT * 1.3)
@@ -663,8 +740,8 @@ fn trajectory(ui: &mut Ui, runs: &[(&'static str, Vec<&MetricsRow>)]) -> egui::R
             ))
         })
         .show(ui, |plot| {
-            for (k, (prefix, path)) in paths.into_iter().enumerate() {
-                let line = Line::new(format!("{prefix}path"), PlotPoints::from(path))
+            for (k, ((prefix, _), path)) in shown.runs.iter().zip(paths.iter()).enumerate() {
+                let line = Line::new(format!("{prefix}path"), PlotPoints::Borrowed(path))
                     .color(Color32::LIGHT_BLUE);
                 plot.line(if k == 1 {
                     line.style(egui_plot::LineStyle::dashed_dense())
@@ -802,7 +879,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&MetricsRow> = rows.iter().collect();
-        let drawn = |n: usize| points(&refs[..n], |r| r.loss).points().to_vec();
+        let drawn = |n: usize| points(&refs[..n], |r| r.loss, PLOT_COLUMNS);
         let short = drawn(300);
         assert_eq!(short.len(), 300 - 300usize.div_ceil(97));
         let long = drawn(20_000);

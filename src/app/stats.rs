@@ -1,6 +1,10 @@
 //! `contrastive-lab app --stats FILE`: a line every [`EVERY`] seconds with what the status bar
 //! shows and what the process holds (`seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows`),
-//! so that a long run's smoothness and memory can be measured without watching it.
+//! so that a long run's smoothness and memory can be measured without watching it; then where
+//! the CPU went since the previous line, in cores (`train_cores`: the trainer and its helper;
+//! `projector_cores`; `window_cores`: every other thread of the process, the UI and Mesa's
+//! rasterisers; `other_cores`: every other process on the machine, so that a slower minute can
+//! be told apart from a busier machine), and the t-SNE projector's ms per iteration.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -10,12 +14,15 @@ use std::time::{Duration, Instant};
 pub const EVERY: Duration = Duration::from_secs(10);
 
 /// The header of the file.
-pub const HEADER: &str = "seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows";
+pub const HEADER: &str = "seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows,\
+                          train_cores,projector_cores,window_cores,other_cores,tsne_ms_per_iter";
 
 pub struct StatsLog {
     path: PathBuf,
     started: Instant,
     last: Option<Instant>,
+    /// The CPU times at the previous line.
+    cpu: Option<CpuTimes>,
 }
 
 /// What one line says.
@@ -24,6 +31,88 @@ pub struct Sample {
     pub steps_per_s: f64,
     pub frames_per_s: f64,
     pub history_rows: usize,
+    /// The t-SNE layout's ms per iteration (NaN while t-SNE is off).
+    pub tsne_ms_per_iter: f64,
+}
+
+/// CPU seconds spent so far: by this process's threads, grouped, and by the whole machine.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CpuTimes {
+    /// The trainer threads (`trainer`, [`crate::cpu::helper::THREAD_NAME`]).
+    pub train: f64,
+    pub projector: f64,
+    /// Every other thread of this process.
+    pub window: f64,
+    /// Every process on the machine (`/proc/stat`'s busy time).
+    pub machine: f64,
+}
+
+impl CpuTimes {
+    /// Now (Linux: `/proc/self/task/*/stat` and `/proc/stat`); `None` where they cannot be read.
+    pub fn now() -> Option<Self> {
+        // SAFETY: `sysconf` reads no memory of ours.
+        let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        if tick <= 0.0 {
+            return None;
+        }
+        let mut t = Self {
+            machine: machine_busy_ticks()? / tick,
+            ..Self::default()
+        };
+        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+                continue; // the thread ended meanwhile
+            };
+            let Some((name, ticks)) = thread_ticks(&stat) else {
+                continue;
+            };
+            let seconds = ticks / tick;
+            match name {
+                "trainer" | crate::cpu::helper::THREAD_NAME => t.train += seconds,
+                "projector" => t.projector += seconds,
+                _ => t.window += seconds,
+            }
+        }
+        Some(t)
+    }
+
+    /// Cores used between `earlier` and `self`, `seconds` apart: train, projector, window, and
+    /// the rest of the machine.
+    pub fn cores_since(&self, earlier: &Self, seconds: f64) -> [f64; 4] {
+        let per = |a: f64, b: f64| (a - b).max(0.0) / seconds.max(1e-9);
+        let ours = per(
+            self.train + self.projector + self.window,
+            earlier.train + earlier.projector + earlier.window,
+        );
+        [
+            per(self.train, earlier.train),
+            per(self.projector, earlier.projector),
+            per(self.window, earlier.window),
+            (per(self.machine, earlier.machine) - ours).max(0.0),
+        ]
+    }
+}
+
+/// A thread's name and its user + system time in clock ticks, from its `stat` line.
+fn thread_ticks(stat: &str) -> Option<(&str, f64)> {
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    // After ") ": the state is field 3, utime field 14, stime field 15.
+    let mut fields = stat.get(close + 2..)?.split_whitespace().skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((stat.get(open + 1..close)?, user + system))
+}
+
+/// Busy clock ticks of the whole machine (all of `/proc/stat`'s `cpu` line but idle and iowait).
+fn machine_busy_ticks() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = text.lines().next()?.strip_prefix("cpu ")?;
+    let v: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal (guest time is inside user already).
+    (v.len() >= 8).then(|| v[..8].iter().sum::<f64>() - v[3] - v[4])
 }
 
 /// The resident memory of this process in MB (Linux: `/proc/self/statm`); NaN elsewhere.
@@ -43,6 +132,7 @@ impl StatsLog {
             path,
             started: Instant::now(),
             last: None,
+            cpu: CpuTimes::now(),
         })
     }
 
@@ -53,17 +143,71 @@ impl StatsLog {
 
     /// Append a line.
     pub fn write(&mut self, s: &Sample) -> std::io::Result<()> {
+        let seconds = self.last.unwrap_or(self.started).elapsed().as_secs_f64();
         self.last = Some(Instant::now());
+        let now = CpuTimes::now();
+        let cores = match (&now, &self.cpu) {
+            (Some(now), Some(before)) => now.cores_since(before, seconds),
+            _ => [f64::NAN; 4],
+        };
+        self.cpu = now;
         let mut f = std::fs::OpenOptions::new().append(true).open(&self.path)?;
         writeln!(
             f,
-            "{:.1},{},{:.1},{:.1},{:.1},{}",
+            "{:.1},{},{:.1},{:.1},{:.1},{},{:.2},{:.2},{:.2},{:.2},{:.2}",
             self.started.elapsed().as_secs_f64(),
             s.step,
             s.steps_per_s,
             s.frames_per_s,
             rss_mb(),
-            s.history_rows
+            s.history_rows,
+            cores[0],
+            cores[1],
+            cores[2],
+            cores[3],
+            s.tsne_ms_per_iter,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_stat_line_gives_its_name_and_cpu_ticks() {
+        // A name with a space and a parenthesis, as `/proc` writes it.
+        let line = "4242 (gemm) x) S 1 2 3 4 5 6 7 8 9 10 1200 34 0 0 30 10 1 0";
+        assert_eq!(thread_ticks(line), Some(("gemm) x", 1234.0)));
+        assert_eq!(thread_ticks("4242 (cut"), None);
+    }
+
+    #[test]
+    fn cores_are_cpu_seconds_per_second_and_other_processes_are_the_rest_of_the_machine() {
+        let before = CpuTimes::default();
+        let after = CpuTimes {
+            train: 5.0,
+            projector: 2.0,
+            window: 3.0,
+            machine: 16.0,
+        };
+        let cores = after.cores_since(&before, 10.0);
+        for (got, want) in cores.iter().zip([0.5, 0.2, 0.3, 0.6]) {
+            assert!((got - want).abs() < 1e-12, "{cores:?}");
+        }
+    }
+
+    #[test]
+    fn this_process_and_the_machine_have_spent_cpu_time() {
+        let Some(t) = CpuTimes::now() else {
+            return; // not Linux
+        };
+        let spin = Instant::now();
+        while spin.elapsed() < Duration::from_millis(50) {
+            std::hint::black_box(0u64);
+        }
+        let later = CpuTimes::now().unwrap_or(t);
+        assert!(later.window + later.train + later.projector > 0.0);
+        assert!(later.machine >= t.machine);
     }
 }

@@ -7,6 +7,14 @@
 
 use super::snapshot::Snapshot;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Every history's rows, each time they change, get a number no other rows ever had.
+static GENERATIONS: AtomicU64 = AtomicU64::new(1);
+
+fn next_generation() -> u64 {
+    GENERATIONS.fetch_add(1, Ordering::Relaxed)
+}
 
 /// One snapshot's numbers without the embeddings: what the time plots draw.
 #[derive(Clone, Debug)]
@@ -65,6 +73,8 @@ pub struct History {
     stride: usize,
     /// Snapshots pushed so far, kept or not.
     pushed: usize,
+    /// Which rows these are: a clone has its original's, any change a new one.
+    generation: u64,
 }
 
 impl Default for History {
@@ -74,6 +84,7 @@ impl Default for History {
             tail: Vec::new(),
             stride: 1,
             pushed: 0,
+            generation: next_generation(),
         }
     }
 }
@@ -82,6 +93,7 @@ impl History {
     /// Add the newest snapshot's row (`event`: a setting changed at its step). A row off the
     /// thinned grid is shown until the next one arrives, then dropped.
     pub fn push(&mut self, row: MetricsRow, event: bool) {
+        self.generation = next_generation();
         let seq = self.pushed;
         self.pushed += 1;
         if self.tail.last().is_some_and(|e| !self.on_grid(e)) {
@@ -109,6 +121,7 @@ impl History {
 
     /// Keep the entries `keep` accepts, in order.
     fn rebuild(&mut self, keep: impl Fn(&Self, &Entry) -> bool) {
+        self.generation = next_generation();
         let kept: Vec<Entry> = self.entries().filter(|e| keep(self, e)).cloned().collect();
         self.sealed.clear();
         self.tail.clear();
@@ -120,6 +133,12 @@ impl History {
             .iter()
             .flat_map(|c| c.iter())
             .chain(self.tail.iter())
+    }
+
+    /// Identifies these rows: equal for a history and its clones until either changes, never
+    /// equal for different rows (what is drawn from the rows may be kept while it stays).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     pub fn len(&self) -> usize {
@@ -218,6 +237,33 @@ mod tests {
         assert!(
             steps.windows(2).all(|w| w[1] - w[0] <= 8),
             "a gap wider than the stride"
+        );
+    }
+
+    #[test]
+    fn a_generation_names_the_rows_a_clone_shares_it_and_any_change_ends_it() {
+        let mut h = History::default();
+        let other = History::default();
+        assert_ne!(
+            h.generation(),
+            other.generation(),
+            "two runs' empty histories"
+        );
+        h.push(row(0), false);
+        let pushed = h.generation();
+        let copy = h.clone();
+        assert_eq!(copy.generation(), pushed);
+        h.push(row(10), false);
+        assert_ne!(h.generation(), pushed);
+        let before = h.generation();
+        h.truncate_before(5);
+        assert_ne!(h.generation(), before, "truncated rows are other rows");
+        let unchanged = h.generation();
+        h.truncate_before(5);
+        assert_eq!(
+            h.generation(),
+            unchanged,
+            "nothing to truncate: the same rows"
         );
     }
 
