@@ -255,7 +255,10 @@ fn the_compute_threads_give_way_to_the_window() {
     let before = this_thread_niceness();
     let pipeline = start(&[]);
     wait_for("the first layouts", || pipeline.view().layouts);
-    for name in ["trainer", "projector"] {
+    for name in [
+        contrastive_lab::train::worker::THREAD_NAME,
+        contrastive_lab::projection::projector::THREAD_NAME,
+    ] {
         let nice = niceness_of_threads(name);
         assert!(!nice.is_empty(), "no thread called {name}");
         assert!(

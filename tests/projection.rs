@@ -4,7 +4,7 @@
 mod common;
 use common::{config, run, wait_for};
 use contrastive_lab::projection::tsne::{self, Tsne, TsneParams, affinities, neighbour_agreement};
-use contrastive_lab::projection::{Projector, ProjectorSettings};
+use contrastive_lab::projection::{Projector, ProjectorSettings, TsneView};
 use contrastive_lab::rng::Rng;
 use contrastive_lab::train::Snapshot;
 use std::sync::Arc;
@@ -132,13 +132,27 @@ fn synthetic(n: usize, dim: usize, step: usize, seed: u64) -> Arc<Snapshot> {
     })
 }
 
-#[test]
-fn the_projector_publishes_pca_at_once_and_tsne_later_without_making_the_reader_wait() {
+/// A projector thread with t-SNE on.
+fn tsne_projector() -> Projector {
     let projector = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
     projector.configure(ProjectorSettings {
         tsne: true,
         ..ProjectorSettings::default()
     });
+    projector
+}
+
+/// The projector's newest t-SNE layout, if it has one.
+fn tsne_layout(p: &Projector) -> Option<TsneView> {
+    p.latest().and_then(|l| match &l.tsne {
+        Some(Ok(t)) => Some(t.clone()),
+        _ => None,
+    })
+}
+
+#[test]
+fn the_projector_publishes_pca_at_once_and_tsne_later_without_making_the_reader_wait() {
+    let projector = tsne_projector();
     projector.submit(1, synthetic(300, 16, 10, 1));
     let first = wait_for("the first t-SNE layout", || {
         projector.latest().filter(|l| matches!(l.tsne, Some(Ok(_))))
@@ -174,11 +188,7 @@ fn the_projector_publishes_pca_at_once_and_tsne_later_without_making_the_reader_
 /// projector: PCA says why it has no layout, and the next input is projected as usual.
 #[test]
 fn the_projector_reports_a_collapsed_embedding_instead_of_failing() {
-    let projector = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
-    projector.configure(ProjectorSettings {
-        tsne: true,
-        ..ProjectorSettings::default()
-    });
+    let projector = tsne_projector();
     let collapsed = Arc::new(Snapshot {
         step: 5,
         z: vec![0.5; 200 * 8],
@@ -202,20 +212,10 @@ fn the_projector_reports_a_collapsed_embedding_instead_of_failing() {
 /// and the layout goes on from where it was: it never starts again from noise mid-run.
 #[test]
 fn a_snapshot_tsne_cannot_use_is_skipped_and_the_layout_kept() {
-    let projector = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
-    projector.configure(ProjectorSettings {
-        tsne: true,
-        ..ProjectorSettings::default()
-    });
+    let projector = tsne_projector();
     projector.submit(1, synthetic(300, 16, 10, 1));
-    let tsne = |p: &Projector| {
-        p.latest().and_then(|l| match &l.tsne {
-            Some(Ok(t)) => Some(t.clone()),
-            _ => None,
-        })
-    };
     let settled = wait_for("the layout past early exaggeration", || {
-        tsne(&projector).filter(|t| !t.exaggerating && t.iterations >= 300)
+        tsne_layout(&projector).filter(|t| !t.exaggerating && t.iterations >= 300)
     });
     // Its embeddings do not match its point count: no affinities, no PCA.
     let broken = Arc::new(Snapshot {
@@ -227,7 +227,7 @@ fn a_snapshot_tsne_cannot_use_is_skipped_and_the_layout_kept() {
     });
     projector.submit(1, broken);
     let skipped = wait_for("the skipped snapshot's note", || {
-        tsne(&projector).filter(|t| t.note.is_some())
+        tsne_layout(&projector).filter(|t| t.note.is_some())
     });
     assert!(
         skipped.iterations >= settled.iterations && !skipped.exaggerating,
@@ -249,7 +249,7 @@ fn a_snapshot_tsne_cannot_use_is_skipped_and_the_layout_kept() {
     );
     projector.submit(1, synthetic(300, 16, 30, 3));
     let resumed = wait_for("the next good snapshot", || {
-        tsne(&projector).filter(|t| t.step == 30)
+        tsne_layout(&projector).filter(|t| t.step == 30)
     });
     assert!(resumed.note.is_none() && !resumed.exaggerating);
     assert!(resumed.iterations > skipped.iterations);
@@ -263,22 +263,12 @@ fn a_snapshot_tsne_cannot_use_is_skipped_and_the_layout_kept() {
 fn tsne_follows_a_moving_embedding_at_once_and_a_still_one_only_now_and_then() {
     use contrastive_lab::projection::projector::{MAX_INPUT_AGE, PENDING_SETTLES_AFTER, drift};
     use std::time::{Duration, Instant};
-    let projector = Projector::start(None).unwrap_or_else(|e| panic!("{e}"));
-    projector.configure(ProjectorSettings {
-        tsne: true,
-        ..ProjectorSettings::default()
-    });
+    let projector = tsne_projector();
     let base = synthetic(300, 16, 10, 1);
     let submitted = Instant::now();
     projector.submit(1, Arc::clone(&base));
-    let tsne = |p: &Projector| {
-        p.latest().and_then(|l| match &l.tsne {
-            Some(Ok(t)) => Some(t.clone()),
-            _ => None,
-        })
-    };
     wait_for("the layout past early exaggeration", || {
-        tsne(&projector).filter(|t| !t.exaggerating && t.step == 10)
+        tsne_layout(&projector).filter(|t| !t.exaggerating && t.step == 10)
     });
     // The same embedding with 1 % noise, a snapshot every 50 ms as a training run sends them.
     let jittered = |of: &Snapshot, step: usize| {
@@ -299,7 +289,7 @@ fn tsne_follows_a_moving_embedding_at_once_and_a_still_one_only_now_and_then() {
         step += 10;
         std::thread::sleep(Duration::from_millis(50));
         assert_eq!(
-            tsne(&projector).map(|t| t.step),
+            tsne_layout(&projector).map(|t| t.step),
             Some(10),
             "t-SNE followed a snapshot that hardly moved"
         );
@@ -310,7 +300,7 @@ fn tsne_follows_a_moving_embedding_at_once_and_a_still_one_only_now_and_then() {
         projector.submit(1, jittered(&base, step));
         step += 10;
         std::thread::sleep(Duration::from_millis(50));
-        followed = tsne(&projector).filter(|t| t.step > 10);
+        followed = tsne_layout(&projector).filter(|t| t.step > 10);
     }
     let followed =
         followed.unwrap_or_else(|| panic!("the input stayed older than {MAX_INPUT_AGE:?}"));
@@ -321,14 +311,14 @@ fn tsne_follows_a_moving_embedding_at_once_and_a_still_one_only_now_and_then() {
     let sent = Instant::now();
     projector.submit(1, Arc::clone(&moved));
     wait_for("the moved snapshot", || {
-        tsne(&projector).filter(|t| t.step == 5_000)
+        tsne_layout(&projector).filter(|t| t.step == 5_000)
     });
     assert!(sent.elapsed() < MAX_INPUT_AGE, "{:?}", sent.elapsed());
     // Training pauses on a snapshot that hardly moved: taken up once no newer one comes.
     let sent = Instant::now();
     projector.submit(1, jittered(&moved, 5_010));
     wait_for("the last snapshot before a pause", || {
-        tsne(&projector).filter(|t| t.step == 5_010)
+        tsne_layout(&projector).filter(|t| t.step == 5_010)
     });
     assert!(
         sent.elapsed() >= PENDING_SETTLES_AFTER,

@@ -59,20 +59,19 @@ impl CpuTimes {
             machine: machine_busy_ticks()? / tick,
             ..Self::default()
         };
-        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
-            let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
-                continue; // the thread ended meanwhile
-            };
-            let Some((name, ticks)) = thread_ticks(&stat) else {
-                continue;
+        crate::train::priority::for_each_thread_stat(|name, fields| {
+            let Some(ticks) = cpu_ticks(fields) else {
+                return;
             };
             let seconds = ticks / tick;
             match name {
-                "trainer" | crate::cpu::helper::THREAD_NAME => t.train += seconds,
-                "projector" => t.projector += seconds,
+                crate::train::worker::THREAD_NAME | crate::cpu::helper::THREAD_NAME => {
+                    t.train += seconds
+                }
+                crate::projection::projector::THREAD_NAME => t.projector += seconds,
                 _ => t.window += seconds,
             }
-        }
+        });
         Some(t)
     }
 
@@ -93,14 +92,13 @@ impl CpuTimes {
     }
 }
 
-/// A thread's name and its user + system time in clock ticks, from its `stat` line.
-fn thread_ticks(stat: &str) -> Option<(&str, f64)> {
-    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
-    // After ") ": the state is field 3, utime field 14, stime field 15.
-    let mut fields = stat.get(close + 2..)?.split_whitespace().skip(11);
-    let user: f64 = fields.next()?.parse().ok()?;
-    let system: f64 = fields.next()?.parse().ok()?;
-    Some((stat.get(open + 1..close)?, user + system))
+/// A thread's user + system time in clock ticks, from the fields of its `stat` line after the
+/// name ([`crate::train::priority::for_each_thread_stat`]: the state, field 3, comes first;
+/// utime is field 14, stime field 15).
+fn cpu_ticks(fields: &[&str]) -> Option<f64> {
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    Some(user + system)
 }
 
 /// Busy clock ticks of the whole machine (all of `/proc/stat`'s `cpu` line but idle and iowait).
@@ -175,11 +173,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_thread_stat_line_gives_its_name_and_cpu_ticks() {
-        // A name with a space and a parenthesis, as `/proc` writes it.
+    fn a_thread_stat_line_gives_its_cpu_ticks() {
         let line = "4242 (gemm) x) S 1 2 3 4 5 6 7 8 9 10 1200 34 0 0 30 10 1 0";
-        assert_eq!(thread_ticks(line), Some(("gemm) x", 1234.0)));
-        assert_eq!(thread_ticks("4242 (cut"), None);
+        let (_, fields) = crate::train::priority::stat_fields(line).unwrap_or_default();
+        assert_eq!(cpu_ticks(&fields), Some(1234.0));
+        assert_eq!(cpu_ticks(&fields[..12]), None, "cut short");
     }
 
     #[test]

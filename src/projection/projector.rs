@@ -32,6 +32,8 @@ pub const DRIFT_TO_FOLLOW: f64 = 0.1;
 pub const MAX_INPUT_AGE: Duration = Duration::from_secs(5);
 /// A snapshot with no newer one after this long (training paused or slow) is taken up.
 pub const PENDING_SETTLES_AFTER: Duration = Duration::from_secs(2);
+/// The projector thread's name (the CPU accounting of `--stats` and the priority tests find it).
+pub const THREAD_NAME: &str = "projector";
 /// Iterations between two publications of the t-SNE layout.
 const PUBLISH_EVERY: usize = 10;
 
@@ -181,7 +183,7 @@ impl Projector {
         });
         let worker = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
-            .name("projector".into())
+            .name(THREAD_NAME.into())
             .spawn(move || {
                 crate::train::priority::lower_this_thread();
                 Worker::new(worker, waker).run()

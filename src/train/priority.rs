@@ -49,27 +49,54 @@ pub fn this_thread_niceness() -> Option<i32> {
 /// `/proc/self/task/*/stat`; elsewhere none).
 pub fn niceness_of_threads(name: &str) -> Vec<i32> {
     let mut found = Vec::new();
+    for_each_thread_stat(|thread, fields| {
+        // Niceness is field 19 of the line, the 17th after the name.
+        if thread == name
+            && let Some(nice) = fields.get(16).and_then(|n| n.parse().ok())
+        {
+            found.push(nice);
+        }
+    });
+    found
+}
+
+/// Calls `f` with the name of each of this process's threads and the fields of its
+/// `/proc/self/task/*/stat` line after the name (`fields[0]` is the state, field 3 of the line).
+/// Linux only; elsewhere, and for a thread that ended meanwhile, nothing.
+pub fn for_each_thread_stat(mut f: impl FnMut(&str, &[&str])) {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return found;
+        return;
     };
     for task in tasks.flatten() {
         let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
             continue;
         };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        if &stat[open + 1..close] != name {
-            continue;
-        }
-        // After ") ": state is field 3, so niceness (field 19) is the 17th from here.
-        if let Some(nice) = stat[close + 2..]
-            .split_whitespace()
-            .nth(16)
-            .and_then(|n| n.parse().ok())
-        {
-            found.push(nice);
+        if let Some((name, fields)) = stat_fields(&stat) {
+            f(name, &fields);
         }
     }
-    found
+}
+
+/// A `stat` line's name (between the first `(` and the last `)`: a name may hold either) and
+/// the fields after it.
+pub fn stat_fields(stat: &str) -> Option<(&str, Vec<&str>)> {
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let name = stat.get(open + 1..close)?;
+    Some((name, stat.get(close + 1..)?.split_whitespace().collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stat_line_gives_its_name_and_the_fields_after_it() {
+        // A name with a space and a parenthesis, as `/proc` writes it.
+        let line = "4242 (gemm) x) S 1 2 3";
+        assert_eq!(
+            stat_fields(line),
+            Some(("gemm) x", vec!["S", "1", "2", "3"]))
+        );
+        assert_eq!(stat_fields("4242 (cut"), None);
+    }
 }

@@ -247,6 +247,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Receives each new snapshot with its run id (a pipeline passes its projector's inbox).
 pub type SnapshotSink = Box<dyn Fn(u64, Arc<Snapshot>) + Send + 'static>;
 
+/// The trainer thread's name (the CPU accounting of `--stats` and the priority tests find it).
+pub const THREAD_NAME: &str = "trainer";
+
 /// Called after each publish (the app passes `ctx.request_repaint`).
 pub type Waker = Box<dyn Fn() + Send + 'static>;
 
@@ -283,7 +286,7 @@ impl Trainer {
         )));
         let record = Arc::clone(&recording);
         let join = std::thread::Builder::new()
-            .name("trainer".into())
+            .name(THREAD_NAME.into())
             .spawn(move || {
                 super::priority::lower_this_thread();
                 let mut w = Worker {
