@@ -7,7 +7,10 @@ use super::LabApp;
 use crate::metrics::Extra;
 use crate::train::{History, MetricsRow};
 use egui::{Color32, Ui};
-use egui_plot::{HLine, HoverPosition, Legend, Line, Plot, PlotPoint, PlotPoints, VLine};
+use egui_plot::{
+    ColorConflictHandling, FilledArea, HLine, HoverPosition, Legend, Line, Plot, PlotPoint,
+    PlotPoints, VLine,
+};
 use std::sync::Arc;
 
 const PLOT_HEIGHT: f32 = 110.0;
@@ -194,30 +197,101 @@ fn row_at<'a>(rows: &[&'a MetricsRow], step: f64) -> Option<&'a MetricsRow> {
 const B_EVENTS: Color32 = Color32::from_rgb(120, 170, 255);
 
 /// Columns a time plot's lines are decimated to at most (wider plots still get this many).
-pub const PLOT_COLUMNS: usize = 512;
+pub const PLOT_COLUMNS: usize = 256;
 
-/// Columns a time plot's lines are decimated to: one per pixel of the plot's width (two points
-/// a column, its lowest and highest, keep every spike), within `[64, PLOT_COLUMNS]`.
+/// Pixels of a plot's width a column of a decimated line spans. The software rasteriser's
+/// cost follows a line's vertices more than its pixels: at one column a pixel the window's
+/// frames cost ≈ 0.1 cores more once the plots had filled (minute 5 of a run against minute
+/// 1), at 48 columns a plot nothing more; the band keeps four pixels a column looking like
+/// the full line.
+const PIXELS_PER_COLUMN: f32 = 4.0;
+
+/// How opaque a decimated line's band (its columns' lowest to highest value) is drawn, as a
+/// share of the line's colour.
+const BAND_OPACITY: f32 = 0.35;
+
+/// Columns a time plot's lines are decimated to: one per [`PIXELS_PER_COLUMN`] pixels of the
+/// plot's width, within `[32, PLOT_COLUMNS]`.
 fn columns_of(ui: &Ui) -> usize {
     let pixels = ui.available_width() * ui.ctx().pixels_per_point();
-    (pixels.max(0.0).ceil() as usize).clamp(64, PLOT_COLUMNS)
+    ((pixels / PIXELS_PER_COLUMN).max(0.0).ceil() as usize).clamp(32, PLOT_COLUMNS)
 }
 
-/// `(step, value)` of every row with a finite value, decimated to `columns` columns, in one
-/// pass over the rows (no list of every point first).
-fn points(rows: &[&MetricsRow], f: impl Fn(&MetricsRow) -> f64, columns: usize) -> Vec<PlotPoint> {
+/// One column of a decimated line: its points' mean step, and their mean, lowest and highest
+/// value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Column {
+    pub step: f64,
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// A line of a time plot as drawn. A short history is drawn as it is (`band` empty); a long
+/// one as the line through its columns' means, from the first row to the newest, over the band
+/// from each column's lowest to its highest value (every spike stays in the band).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trace {
+    pub line: Vec<PlotPoint>,
+    /// Steps, lowest and highest values of the band (all empty for a line drawn as it is).
+    pub band: Band,
+}
+
+/// The band of a decimated line: three columns of equal length.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Band {
+    pub steps: Vec<f64>,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
+}
+
+impl Band {
+    fn push(&mut self, step: f64, lo: f64, hi: f64) {
+        self.steps.push(step);
+        self.lo.push(lo);
+        self.hi.push(hi);
+    }
+}
+
+/// `(step, value)` of every row with a finite value, decimated to `columns` columns once there
+/// are more rows than columns, in one pass over the rows (no list of every point first).
+pub fn trace(rows: &[&MetricsRow], f: impl Fn(&MetricsRow) -> f64, columns: usize) -> Trace {
     let finite = rows
         .iter()
         .map(|r| [r.step as f64, f(r)])
         .filter(|p| p[1].is_finite());
-    let kept = match (rows.first(), rows.last()) {
-        (Some(first), Some(last)) if rows.len() > 2 * columns => {
-            let span = (first.step as f64, last.step as f64);
-            decimate(finite, span, columns)
-        }
-        _ => finite.collect(),
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Trace::default();
     };
-    kept.into_iter().map(PlotPoint::from).collect()
+    if rows.len() <= columns {
+        return Trace {
+            line: finite.map(PlotPoint::from).collect(),
+            band: Band::default(),
+        };
+    }
+    let newest = finite.clone().next_back();
+    let oldest = finite.clone().next();
+    let span = (first.step as f64, last.step as f64);
+    let mut out = Trace::default();
+    // The band and the line start at the first row's value and end at the newest's.
+    let end = |out: &mut Trace, p: [f64; 2]| {
+        out.line.push(PlotPoint::from(p));
+        out.band.push(p[0], p[1], p[1]);
+    };
+    if let Some(p) = oldest {
+        end(&mut out, p);
+    }
+    for c in decimate(finite, span, columns) {
+        if out.line.last().is_some_and(|q| q.x >= c.step) {
+            continue;
+        }
+        out.line.push(PlotPoint::new(c.step, c.mean));
+        out.band.push(c.step, c.lo, c.hi);
+    }
+    if let Some(p) = newest.filter(|p| out.line.last().is_some_and(|q| q.x < p[0])) {
+        end(&mut out, p);
+    }
+    out
 }
 
 /// What a plot's lines were computed from: the rows (each history's generation) and the width.
@@ -231,16 +305,16 @@ struct LinesKey {
 /// A plot's lines, computed from the rows only when the rows or the plot's width change: a
 /// snapshot arrives a few times a second, a frame thirty times, and reading every row for every
 /// line each frame cost more the longer the run.
-fn cached_lines(
+fn cached_lines<T: Send + Sync + 'static>(
     ui: &Ui,
     id: &str,
     key: LinesKey,
-    compute: impl FnOnce() -> Vec<Vec<PlotPoint>>,
-) -> Arc<Vec<Vec<PlotPoint>>> {
+    compute: impl FnOnce() -> T,
+) -> Arc<T> {
     let cache = egui::Id::unique(("plot-lines", id));
     let kept = ui
         .ctx()
-        .data(|d| d.get_temp::<Arc<(LinesKey, Arc<Vec<Vec<PlotPoint>>>)>>(cache));
+        .data(|d| d.get_temp::<Arc<(LinesKey, Arc<T>)>>(cache));
     if let Some(kept) = kept.filter(|k| k.0 == key) {
         return Arc::clone(&kept.1);
     }
@@ -250,44 +324,46 @@ fn cached_lines(
     lines
 }
 
-/// At most two points per column of equal step width over `(first, last)`: each column's
-/// lowest and highest, in step order. A line through them looks like the full line at that
-/// width (spikes stay), and drawing it costs the same after a minute or an hour of training.
+/// The points in `columns` columns of equal step width over `(first, last)`, each column
+/// summed up as its points' mean step and their mean, lowest and highest value, in step order
+/// (columns without a point are left out). Drawn as a band from the lowest to the highest
+/// value with the line of the means, it looks like the full line at that width (spikes stay
+/// in the band), and costs the same after a minute or an hour of training: a line through
+/// every column's lowest and highest point instead covers the band's height twice per
+/// column, and the software rasteriser's cost grew with the run as the lines filled.
 pub fn decimate(
     points: impl Iterator<Item = [f64; 2]>,
     (first, last): (f64, f64),
     columns: usize,
-) -> Vec<[f64; 2]> {
+) -> Vec<Column> {
     let columns = columns.max(1);
     let width = ((last - first) / columns as f64).max(f64::MIN_POSITIVE);
-    let mut out = Vec::with_capacity(2 * columns);
-    let mut column: Option<(usize, [f64; 2], [f64; 2])> = None;
-    let flush = |out: &mut Vec<[f64; 2]>, (_, lo, hi): (usize, [f64; 2], [f64; 2])| {
-        let (a, b) = if lo[0] <= hi[0] { (lo, hi) } else { (hi, lo) };
-        out.push(a);
-        if b != a {
-            out.push(b);
-        }
+    let mut out = Vec::with_capacity(columns);
+    // The open column: its index, point count, sums of steps and values, lowest and highest.
+    let mut open: Option<(usize, f64, [f64; 2], f64, f64)> = None;
+    let close = |(_, n, sum, lo, hi): (usize, f64, [f64; 2], f64, f64)| Column {
+        step: sum[0] / n,
+        mean: sum[1] / n,
+        lo,
+        hi,
     };
     for p in points {
         let c = (((p[0] - first).max(0.0) / width) as usize).min(columns - 1);
-        column = match column {
-            Some((k, lo, hi)) if k == c => Some((
+        open = match open {
+            Some((k, n, sum, lo, hi)) if k == c => Some((
                 k,
-                if p[1] < lo[1] { p } else { lo },
-                if p[1] > hi[1] { p } else { hi },
+                n + 1.0,
+                [sum[0] + p[0], sum[1] + p[1]],
+                lo.min(p[1]),
+                hi.max(p[1]),
             )),
             done => {
-                if let Some(done) = done {
-                    flush(&mut out, done);
-                }
-                Some((c, p, p))
+                out.extend(done.map(close));
+                Some((c, 1.0, p, p[1], p[1]))
             }
         };
     }
-    if let Some(done) = column {
-        flush(&mut out, done);
-    }
+    out.extend(open.map(close));
     out
 }
 
@@ -457,10 +533,10 @@ fn time_plot(
         let mut out = Vec::with_capacity(drawn_lines.len());
         for value in &values {
             for (_, run_rows) in runs {
-                out.push(points(run_rows, value, columns));
+                out.push(trace(run_rows, value, columns));
             }
             if !branch.is_empty() {
-                out.push(points(branch, value, columns));
+                out.push(trace(branch, value, columns));
             }
         }
         out
@@ -493,12 +569,22 @@ fn time_plot(
     };
     Plot::new(id)
         .height(PLOT_HEIGHT)
-        .legend(Legend::default())
+        // A line and its band share a name (one legend entry, shown and hidden together),
+        // and the entry takes the line's colour, drawn last.
+        .legend(Legend::default().color_conflict_handling(ColorConflictHandling::PickLast))
         .link_cursor(egui::Id::unique("time-plots"), [true, false])
         .label_formatter(hover)
         .show(ui, |plot| {
-            for ((name, colour, dashed), pts) in drawn_lines.into_iter().zip(computed.iter()) {
-                let line = Line::new(name, PlotPoints::Borrowed(pts)).color(colour);
+            for ((name, colour, dashed), trace) in drawn_lines.into_iter().zip(computed.iter()) {
+                let band = &trace.band;
+                if !band.steps.is_empty() {
+                    plot.add(
+                        FilledArea::new(name.as_str(), &band.steps, &band.lo, &band.hi)
+                            .fill_color(colour.gamma_multiply(BAND_OPACITY))
+                            .allow_hover(false),
+                    );
+                }
+                let line = Line::new(name, PlotPoints::Borrowed(&trace.line)).color(colour);
                 plot.line(if dashed {
                     line.style(egui_plot::LineStyle::dashed_dense())
                 } else {
@@ -704,7 +790,7 @@ fn trajectory(ui: &mut Ui, shown: &Shown<'_>) -> egui::Response {
         columns,
         names: shown.runs.iter().map(|(p, _)| p.to_string()).collect(),
     };
-    let paths = cached_lines(ui, "trajectory", key, || {
+    let paths: Arc<Vec<Vec<PlotPoint>>> = cached_lines(ui, "trajectory", key, || {
         shown
             .runs
             .iter()
@@ -840,32 +926,47 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decimation_bounds_the_points_and_keeps_spikes() {
+    fn decimation_bounds_the_columns_and_keeps_spikes_in_the_band() {
         // 20 000 rows of a slow ramp with one spike up and one down.
         let mut pts: Vec<[f64; 2]> = (0..20_000).map(|i| [i as f64, i as f64 * 1e-4]).collect();
         pts[7_777][1] = 50.0;
         pts[12_345][1] = -50.0;
         let d = decimate(pts.iter().copied(), (0.0, 19_999.0), 100);
-        assert!(d.len() <= 200, "{}", d.len());
-        assert!(d.contains(&[7_777.0, 50.0]) && d.contains(&[12_345.0, -50.0]));
+        assert_eq!(d.len(), 100);
+        assert!(d.iter().any(|c| c.hi == 50.0) && d.iter().any(|c| c.lo == -50.0));
+        // The column of the spike: its mean moves by 50/200, its band spans the spike.
+        let spiked = d.iter().find(|c| c.hi == 50.0).map(|c| c.step);
+        assert_eq!(spiked, Some(7_699.5));
         assert!(
-            d.windows(2).all(|w| w[0][0] <= w[1][0]),
+            d.windows(2).all(|w| w[0].step < w[1].step),
             "out of step order"
         );
-        assert_eq!(d.first(), pts.first());
-        assert_eq!(d.last(), pts.last());
+        assert!(d.iter().all(|c| c.lo <= c.mean && c.mean <= c.hi));
+        // The first column: rows 0–199 of the ramp (mean 0.00995).
+        assert_eq!(d[0].step, 99.5);
+        assert!((d[0].mean - 99.5e-4).abs() < 1e-12, "{}", d[0].mean);
         // Fewer points than columns: every point is its column's only one.
         let sparse: Vec<[f64; 2]> = pts.iter().copied().step_by(250).collect();
+        let one_each: Vec<Column> = sparse
+            .iter()
+            .map(|p| Column {
+                step: p[0],
+                mean: p[1],
+                lo: p[1],
+                hi: p[1],
+            })
+            .collect();
         assert_eq!(
             decimate(sparse.iter().copied(), (0.0, 19_999.0), 100),
-            sparse
+            one_each
         );
     }
 
-    /// A time plot draws a short history as it is and a long one in at most two points a
-    /// column, skipping non-finite values either way.
+    /// A time plot draws a short history as it is and a long one as a bounded line of column
+    /// means over its band, from the first row to the newest, skipping non-finite values
+    /// either way.
     #[test]
-    fn time_plot_points_are_bounded_and_finite() {
+    fn time_plot_traces_are_bounded_finite_and_span_the_run() {
         let rows: Vec<MetricsRow> = (0..20_000)
             .map(|i| MetricsRow {
                 step: 10 * i,
@@ -879,14 +980,36 @@ mod tests {
             })
             .collect();
         let refs: Vec<&MetricsRow> = rows.iter().collect();
-        let drawn = |n: usize| points(&refs[..n], |r| r.loss, PLOT_COLUMNS);
-        let short = drawn(300);
-        assert_eq!(short.len(), 300 - 300usize.div_ceil(97));
+        let drawn = |n: usize| trace(&refs[..n], |r| r.loss, PLOT_COLUMNS);
+        let short = drawn(200);
+        assert_eq!(short.line.len(), 200 - 200usize.div_ceil(97));
+        assert!(short.band.steps.is_empty());
         let long = drawn(20_000);
-        assert!(long.len() <= 2 * PLOT_COLUMNS, "{}", long.len());
-        assert!(long.iter().all(|p| p.y.is_finite()));
-        let last_column = 199_990.0 * (1.0 - 1.0 / PLOT_COLUMNS as f64);
-        assert!(long.last().is_some_and(|p| p.x >= last_column));
+        assert!(long.line.len() <= PLOT_COLUMNS + 2, "{}", long.line.len());
+        assert_eq!(long.band.steps.len(), long.line.len());
+        assert_eq!(long.band.lo.len(), long.line.len());
+        assert_eq!(long.band.hi.len(), long.line.len());
+        assert!(long.line.iter().all(|p| p.y.is_finite()));
+        assert!(long.line.windows(2).all(|w| w[0].x < w[1].x));
+        // It starts at the first finite row (row 0 is NaN) and ends at the newest.
+        assert_eq!(
+            long.line.first().map(|p| [p.x, p.y]),
+            Some([10.0, 1f64.sin()])
+        );
+        let newest = [199_990.0, 19_999f64.sin()];
+        assert_eq!(long.line.last().map(|p| [p.x, p.y]), Some(newest));
+        // A sine swings over [−1, 1] in every column: the band shows it, the means do not.
+        let inner = 1..long.line.len() - 1;
+        assert!(
+            inner
+                .clone()
+                .all(|k| long.band.hi[k] > 0.8 && long.band.lo[k] < -0.8)
+        );
+        assert!(inner.clone().all(|k| long.line[k].y.abs() < 0.2));
+        // Nothing at all, and nothing finite.
+        assert_eq!(trace(&[], |r| r.loss, PLOT_COLUMNS), Trace::default());
+        let nan = trace(&refs[..3000], |_| f64::NAN, PLOT_COLUMNS);
+        assert!(nan.line.is_empty() && nan.band.steps.is_empty());
     }
 
     /// The alignment–uniformity path keeps its ends and order within its budget of points.
