@@ -19,6 +19,7 @@ pub mod preview;
 pub mod stats;
 pub mod status;
 pub mod timeline;
+pub mod trace;
 
 use crate::config::{RunConfig, Setting};
 use crate::pipeline::Pipeline;

@@ -4,6 +4,7 @@
 //! line shows its formula with that snapshot's values plugged in.
 
 use super::LabApp;
+use super::trace::{Trace, Tracer, thin};
 use crate::metrics::Extra;
 use crate::train::{History, MetricsRow};
 use egui::{Color32, Ui};
@@ -11,7 +12,7 @@ use egui_plot::{
     ColorConflictHandling, FilledArea, HLine, HoverPosition, Legend, Line, Plot, PlotPoint,
     PlotPoints, VLine,
 };
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 const PLOT_HEIGHT: f32 = 110.0;
 
@@ -196,192 +197,86 @@ fn row_at<'a>(rows: &[&'a MetricsRow], step: f64) -> Option<&'a MetricsRow> {
 /// Run B's event markers.
 const B_EVENTS: Color32 = Color32::from_rgb(120, 170, 255);
 
-/// Columns a time plot's lines are decimated to at most (wider plots still get this many).
+/// Columns a time plot's lines are decimated to at most (wider plots get no more).
 pub const PLOT_COLUMNS: usize = 256;
 
 /// Pixels of a plot's width a column of a decimated line spans. The software rasteriser's
 /// cost follows a line's vertices more than its pixels: at one column a pixel the window's
 /// frames cost ≈ 0.1 cores more once the plots had filled (minute 5 of a run against minute
 /// 1), at 48 columns a plot nothing more; the band keeps four pixels a column looking like
-/// the full line.
+/// the full line. The columns' grid doubles as the run grows, so a column spans 4–8 pixels.
 const PIXELS_PER_COLUMN: f32 = 4.0;
 
 /// How opaque a decimated line's band (its columns' lowest to highest value) is drawn, as a
 /// share of the line's colour.
 const BAND_OPACITY: f32 = 0.35;
 
-/// Columns a time plot's lines are decimated to: one per [`PIXELS_PER_COLUMN`] pixels of the
-/// plot's width, within `[32, PLOT_COLUMNS]`.
+/// Columns a time plot's lines are decimated to at most: one per [`PIXELS_PER_COLUMN`] pixels
+/// of the plot's width, within `[32, PLOT_COLUMNS]`.
 fn columns_of(ui: &Ui) -> usize {
     let pixels = ui.available_width() * ui.ctx().pixels_per_point();
     ((pixels / PIXELS_PER_COLUMN).max(0.0).ceil() as usize).clamp(32, PLOT_COLUMNS)
 }
 
-/// One column of a decimated line: its points' mean step, and their mean, lowest and highest
-/// value.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Column {
-    pub step: f64,
-    pub mean: f64,
-    pub lo: f64,
-    pub hi: f64,
-}
-
-/// A line of a time plot as drawn. A short history is drawn as it is (`band` empty); a long
-/// one as the line through its columns' means, from the first row to the newest, over the band
-/// from each column's lowest to its highest value (every spike stays in the band).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Trace {
-    pub line: Vec<PlotPoint>,
-    /// Steps, lowest and highest values of the band (all empty for a line drawn as it is).
-    pub band: Band,
-}
-
-/// The band of a decimated line: three columns of equal length.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Band {
-    pub steps: Vec<f64>,
-    pub lo: Vec<f64>,
-    pub hi: Vec<f64>,
-}
-
-impl Band {
-    fn push(&mut self, step: f64, lo: f64, hi: f64) {
-        self.steps.push(step);
-        self.lo.push(lo);
-        self.hi.push(hi);
-    }
-}
-
-/// `(step, value)` of every row with a finite value, decimated to `columns` columns once there
-/// are more rows than columns, in one pass over the rows (no list of every point first).
-pub fn trace(rows: &[&MetricsRow], f: impl Fn(&MetricsRow) -> f64, columns: usize) -> Trace {
-    let finite = rows
-        .iter()
-        .map(|r| [r.step as f64, f(r)])
-        .filter(|p| p[1].is_finite());
-    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
-        return Trace::default();
-    };
-    if rows.len() <= columns {
-        return Trace {
-            line: finite.map(PlotPoint::from).collect(),
-            band: Band::default(),
-        };
-    }
-    let newest = finite.clone().next_back();
-    let oldest = finite.clone().next();
-    let span = (first.step as f64, last.step as f64);
-    let mut out = Trace::default();
-    // The band and the line start at the first row's value and end at the newest's.
-    let end = |out: &mut Trace, p: [f64; 2]| {
-        out.line.push(PlotPoint::from(p));
-        out.band.push(p[0], p[1], p[1]);
-    };
-    if let Some(p) = oldest {
-        end(&mut out, p);
-    }
-    for c in decimate(finite, span, columns) {
-        if out.line.last().is_some_and(|q| q.x >= c.step) {
-            continue;
-        }
-        out.line.push(PlotPoint::new(c.step, c.mean));
-        out.band.push(c.step, c.lo, c.hi);
-    }
-    if let Some(p) = newest.filter(|p| out.line.last().is_some_and(|q| q.x < p[0])) {
-        end(&mut out, p);
-    }
-    out
-}
-
-/// What a plot's lines were computed from: the rows (each history's generation) and the width.
+/// What a plot's lines were computed from: the rows (each history's generation and lineage),
+/// the width and the lines.
 #[derive(Clone, Debug, PartialEq)]
 struct LinesKey {
     rows: [u64; 3],
+    lineages: [u64; 3],
     columns: usize,
     names: Vec<String>,
 }
 
-/// A plot's lines, computed from the rows only when the rows or the plot's width change: a
-/// snapshot arrives a few times a second, a frame thirty times, and reading every row for every
-/// line each frame cost more the longer the run.
-fn cached_lines<T: Send + Sync + 'static>(
+impl LinesKey {
+    /// The same lines of the same runs, whose rows have at most grown since `self`.
+    fn grown_into(&self, next: &LinesKey) -> bool {
+        (&self.lineages, self.columns, &self.names) == (&next.lineages, next.columns, &next.names)
+    }
+}
+
+/// A plot's lines as last drawn, what drew them, and from what.
+struct Kept<S, T> {
+    key: Option<LinesKey>,
+    state: S,
+    lines: Arc<T>,
+}
+
+impl<S: Default, T: Default> Default for Kept<S, T> {
+    fn default() -> Self {
+        Self {
+            key: None,
+            state: S::default(),
+            lines: Arc::default(),
+        }
+    }
+}
+
+/// A plot's lines, computed only when the rows or the plot's width change (a snapshot arrives
+/// a few times a second, a frame thirty times). `compute` gets the state it kept from the last
+/// time and whether the rows have only grown since (so it may take up only the new ones).
+fn kept_lines<S, T>(
     ui: &Ui,
     id: &str,
     key: LinesKey,
-    compute: impl FnOnce() -> T,
-) -> Arc<T> {
-    let cache = egui::Id::unique(("plot-lines", id));
-    let kept = ui
-        .ctx()
-        .data(|d| d.get_temp::<Arc<(LinesKey, Arc<T>)>>(cache));
-    if let Some(kept) = kept.filter(|k| k.0 == key) {
-        return Arc::clone(&kept.1);
+    compute: impl FnOnce(&mut S, bool) -> T,
+) -> Arc<T>
+where
+    S: Default + Send + 'static,
+    T: Default + Send + Sync + 'static,
+{
+    let handle = egui::Id::unique(("plot-lines", id));
+    let kept = ui.ctx().data_mut(|d| {
+        d.get_temp_mut_or_default::<Arc<Mutex<Kept<S, T>>>>(handle)
+            .clone()
+    });
+    let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+    if kept.key.as_ref() != Some(&key) {
+        let grown = kept.key.as_ref().is_some_and(|k| k.grown_into(&key));
+        kept.lines = Arc::new(compute(&mut kept.state, grown));
+        kept.key = Some(key);
     }
-    let lines = Arc::new(compute());
-    let entry = Arc::new((key, Arc::clone(&lines)));
-    ui.ctx().data_mut(|d| d.insert_temp(cache, entry));
-    lines
-}
-
-/// The points in `columns` columns of equal step width over `(first, last)`, each column
-/// summed up as its points' mean step and their mean, lowest and highest value, in step order
-/// (columns without a point are left out). Drawn as a band from the lowest to the highest
-/// value with the line of the means, it looks like the full line at that width (spikes stay
-/// in the band), and costs the same after a minute or an hour of training: a line through
-/// every column's lowest and highest point instead covers the band's height twice per
-/// column, and the software rasteriser's cost grew with the run as the lines filled.
-pub fn decimate(
-    points: impl Iterator<Item = [f64; 2]>,
-    (first, last): (f64, f64),
-    columns: usize,
-) -> Vec<Column> {
-    let columns = columns.max(1);
-    let width = ((last - first) / columns as f64).max(f64::MIN_POSITIVE);
-    let mut out = Vec::with_capacity(columns);
-    // The open column: its index, point count, sums of steps and values, lowest and highest.
-    let mut open: Option<(usize, f64, [f64; 2], f64, f64)> = None;
-    let close = |(_, n, sum, lo, hi): (usize, f64, [f64; 2], f64, f64)| Column {
-        step: sum[0] / n,
-        mean: sum[1] / n,
-        lo,
-        hi,
-    };
-    for p in points {
-        let c = (((p[0] - first).max(0.0) / width) as usize).min(columns - 1);
-        open = match open {
-            Some((k, n, sum, lo, hi)) if k == c => Some((
-                k,
-                n + 1.0,
-                [sum[0] + p[0], sum[1] + p[1]],
-                lo.min(p[1]),
-                hi.max(p[1]),
-            )),
-            done => {
-                out.extend(done.map(close));
-                Some((c, 1.0, p, p[1], p[1]))
-            }
-        };
-    }
-    out.extend(open.map(close));
-    out
-}
-
-/// A path through the rows (not a function of the step, so not [`decimate`]d by columns) as
-/// at most `max` of its points, evenly strided, with its first and its newest: a path of an
-/// hour's rows costs a frame what one of a minute's does.
-fn thin_path(path: Vec<[f64; 2]>, max: usize) -> Vec<[f64; 2]> {
-    let max = max.max(2);
-    if path.len() <= max {
-        return path;
-    }
-    let stride = (path.len() - 1).div_ceil(max - 1);
-    let newest = path.len() - 1;
-    let mut kept: Vec<[f64; 2]> = path.iter().copied().step_by(stride).collect();
-    if !newest.is_multiple_of(stride) {
-        kept.push(path[newest]);
-    }
-    kept
+    Arc::clone(&kept.lines)
 }
 
 /// A method-specific number with the formula declared beside it.
@@ -448,8 +343,10 @@ impl<'a> Rows<'a> {
 struct Shown<'a> {
     runs: Vec<(&'static str, Vec<&'a MetricsRow>)>,
     branch: Vec<&'a MetricsRow>,
-    /// The generations of run A's, run B's and the branch's histories (0: none).
-    rows_key: [u64; 3],
+    /// The generations and the lineages of run A's, run B's and the branch's histories (0:
+    /// none).
+    generations: [u64; 3],
+    lineages: [u64; 3],
     events: Vec<(f64, String, Color32)>,
     cursor: Option<usize>,
 }
@@ -479,18 +376,28 @@ impl<'a> Shown<'a> {
         let branch = abandoned
             .map(|b| b.history.iter().filter(|r| r.step >= b.from).collect())
             .unwrap_or_default();
-        let rows_key = [
-            app.history().generation(),
-            app.comparison()
-                .map_or(0, |b| b.published.history.generation()),
-            abandoned.map_or(0, |b| b.history.generation()),
+        let histories = [
+            Some(app.history()),
+            app.comparison().map(|b| &b.published.history),
+            abandoned.map(|b| &b.history),
         ];
         Self {
             runs: Rows::of(app).runs(),
             branch,
-            rows_key,
+            generations: histories.map(|h| h.map_or(0, History::generation)),
+            lineages: histories.map(|h| h.map_or(0, History::lineage)),
             events,
             cursor: app.shown_step(),
+        }
+    }
+
+    /// What lines named `names`, `columns` wide, are drawn from.
+    fn key(&self, columns: usize, names: Vec<String>) -> LinesKey {
+        LinesKey {
+            rows: self.generations,
+            lineages: self.lineages,
+            columns,
+            names,
         }
     }
 }
@@ -505,9 +412,9 @@ fn time_plot(
     let Shown {
         runs,
         branch,
-        rows_key,
         events,
         cursor,
+        ..
     } = shown;
     // Each drawn line: its name, its colour, dashed or not; the points come from the cache.
     let mut drawn_lines = Vec::with_capacity(lines.len() * (runs.len() + 1));
@@ -524,19 +431,24 @@ fn time_plot(
         formulas.push((name, formula));
     }
     let columns = columns_of(ui);
-    let key = LinesKey {
-        rows: *rows_key,
+    let key = shown.key(
         columns,
-        names: drawn_lines.iter().map(|(n, _, _)| n.clone()).collect(),
-    };
-    let computed = cached_lines(ui, id, key, || {
-        let mut out = Vec::with_capacity(drawn_lines.len());
+        drawn_lines.iter().map(|(n, _, _)| n.clone()).collect(),
+    );
+    // Each drawn line's tracer takes up only the rows new since the last snapshot.
+    let computed = kept_lines(ui, id, key, |tracers: &mut Vec<Tracer>, grown| {
+        if !grown {
+            *tracers = vec![Tracer::new(columns); drawn_lines.len()];
+        }
+        let mut tracers = tracers.iter_mut();
+        let mut out: Vec<Trace> = Vec::with_capacity(drawn_lines.len());
         for value in &values {
-            for (_, run_rows) in runs {
-                out.push(trace(run_rows, value, columns));
-            }
-            if !branch.is_empty() {
-                out.push(trace(branch, value, columns));
+            let rows = runs
+                .iter()
+                .map(|(_, r)| r)
+                .chain((!branch.is_empty()).then_some(branch));
+            for (run_rows, tracer) in rows.zip(tracers.by_ref()) {
+                out.push(tracer.trace(run_rows, value));
             }
         }
         out
@@ -785,23 +697,21 @@ fn agreement_plot(ui: &mut Ui, series: &[(usize, f64)]) -> egui::Response {
 fn trajectory(ui: &mut Ui, shown: &Shown<'_>) -> egui::Response {
     ui.label("alignment vs uniformity over training (both lower is better)");
     let columns = columns_of(ui);
-    let key = LinesKey {
-        rows: shown.rows_key,
+    let key = shown.key(
         columns,
-        names: shown.runs.iter().map(|(p, _)| p.to_string()).collect(),
-    };
-    let paths: Arc<Vec<Vec<PlotPoint>>> = cached_lines(ui, "trajectory", key, || {
+        shown.runs.iter().map(|(p, _)| p.to_string()).collect(),
+    );
+    // A path through the rows (not a function of the step, so not in columns): at most two
+    // points a column, evenly strided over the rows, with the first and the newest.
+    let paths: Arc<Vec<Vec<PlotPoint>>> = kept_lines(ui, "trajectory", key, |_: &mut (), _| {
         shown
             .runs
             .iter()
             .map(|(_, run)| {
-                let path = run
-                    .iter()
+                thin(run, 2 * columns)
+                    .into_iter()
                     .map(|r| [r.diagnostics.uniformity, r.diagnostics.alignment])
                     .filter(|p| p[0].is_finite() && p[1].is_finite())
-                    .collect();
-                thin_path(path, 2 * columns)
-                    .into_iter()
                     .map(PlotPoint::from)
                     .collect()
             })
@@ -924,109 +834,6 @@ fn collapse_gauge(ui: &mut Ui, run: &str, row: &MetricsRow, ctx: &FormulaContext
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decimation_bounds_the_columns_and_keeps_spikes_in_the_band() {
-        // 20 000 rows of a slow ramp with one spike up and one down.
-        let mut pts: Vec<[f64; 2]> = (0..20_000).map(|i| [i as f64, i as f64 * 1e-4]).collect();
-        pts[7_777][1] = 50.0;
-        pts[12_345][1] = -50.0;
-        let d = decimate(pts.iter().copied(), (0.0, 19_999.0), 100);
-        assert_eq!(d.len(), 100);
-        assert!(d.iter().any(|c| c.hi == 50.0) && d.iter().any(|c| c.lo == -50.0));
-        // The column of the spike: its mean moves by 50/200, its band spans the spike.
-        let spiked = d.iter().find(|c| c.hi == 50.0).map(|c| c.step);
-        assert_eq!(spiked, Some(7_699.5));
-        assert!(
-            d.windows(2).all(|w| w[0].step < w[1].step),
-            "out of step order"
-        );
-        assert!(d.iter().all(|c| c.lo <= c.mean && c.mean <= c.hi));
-        // The first column: rows 0–199 of the ramp (mean 0.00995).
-        assert_eq!(d[0].step, 99.5);
-        assert!((d[0].mean - 99.5e-4).abs() < 1e-12, "{}", d[0].mean);
-        // Fewer points than columns: every point is its column's only one.
-        let sparse: Vec<[f64; 2]> = pts.iter().copied().step_by(250).collect();
-        let one_each: Vec<Column> = sparse
-            .iter()
-            .map(|p| Column {
-                step: p[0],
-                mean: p[1],
-                lo: p[1],
-                hi: p[1],
-            })
-            .collect();
-        assert_eq!(
-            decimate(sparse.iter().copied(), (0.0, 19_999.0), 100),
-            one_each
-        );
-    }
-
-    /// A time plot draws a short history as it is and a long one as a bounded line of column
-    /// means over its band, from the first row to the newest, skipping non-finite values
-    /// either way.
-    #[test]
-    fn time_plot_traces_are_bounded_finite_and_span_the_run() {
-        let rows: Vec<MetricsRow> = (0..20_000)
-            .map(|i| MetricsRow {
-                step: 10 * i,
-                loss: if i % 97 == 0 {
-                    f64::NAN
-                } else {
-                    (i as f64).sin()
-                },
-                diagnostics: Default::default(),
-                extras: Vec::new(),
-            })
-            .collect();
-        let refs: Vec<&MetricsRow> = rows.iter().collect();
-        let drawn = |n: usize| trace(&refs[..n], |r| r.loss, PLOT_COLUMNS);
-        let short = drawn(200);
-        assert_eq!(short.line.len(), 200 - 200usize.div_ceil(97));
-        assert!(short.band.steps.is_empty());
-        let long = drawn(20_000);
-        assert!(long.line.len() <= PLOT_COLUMNS + 2, "{}", long.line.len());
-        assert_eq!(long.band.steps.len(), long.line.len());
-        assert_eq!(long.band.lo.len(), long.line.len());
-        assert_eq!(long.band.hi.len(), long.line.len());
-        assert!(long.line.iter().all(|p| p.y.is_finite()));
-        assert!(long.line.windows(2).all(|w| w[0].x < w[1].x));
-        // It starts at the first finite row (row 0 is NaN) and ends at the newest.
-        assert_eq!(
-            long.line.first().map(|p| [p.x, p.y]),
-            Some([10.0, 1f64.sin()])
-        );
-        let newest = [199_990.0, 19_999f64.sin()];
-        assert_eq!(long.line.last().map(|p| [p.x, p.y]), Some(newest));
-        // A sine swings over [−1, 1] in every column: the band shows it, the means do not.
-        let inner = 1..long.line.len() - 1;
-        assert!(
-            inner
-                .clone()
-                .all(|k| long.band.hi[k] > 0.8 && long.band.lo[k] < -0.8)
-        );
-        assert!(inner.clone().all(|k| long.line[k].y.abs() < 0.2));
-        // Nothing at all, and nothing finite.
-        assert_eq!(trace(&[], |r| r.loss, PLOT_COLUMNS), Trace::default());
-        let nan = trace(&refs[..3000], |_| f64::NAN, PLOT_COLUMNS);
-        assert!(nan.line.is_empty() && nan.band.steps.is_empty());
-    }
-
-    /// The alignment–uniformity path keeps its ends and order within its budget of points.
-    #[test]
-    fn a_long_path_is_thinned_to_its_budget_with_both_ends() {
-        for len in [0, 1, 5, 1024, 1025, 9_000, 16_384] {
-            let path: Vec<[f64; 2]> = (0..len).map(|i| [i as f64, -(i as f64)]).collect();
-            let thin = thin_path(path.clone(), 1024);
-            assert!(thin.len() <= 1024, "{len}: {}", thin.len());
-            assert_eq!(thin.first(), path.first(), "{len}");
-            assert_eq!(thin.last(), path.last(), "{len}");
-            assert!(thin.windows(2).all(|w| w[0][0] < w[1][0]), "{len}");
-            if len <= 1024 {
-                assert_eq!(thin, path);
-            }
-        }
-    }
 
     #[test]
     fn formulas_plug_in_the_hovered_rows_values() {

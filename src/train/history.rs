@@ -75,6 +75,8 @@ pub struct History {
     pushed: usize,
     /// Which rows these are: a clone has its original's, any change a new one.
     generation: u64,
+    /// Which line of rows these grow from: a push keeps it, a thinning or truncation ends it.
+    lineage: u64,
 }
 
 impl Default for History {
@@ -85,6 +87,7 @@ impl Default for History {
             stride: 1,
             pushed: 0,
             generation: next_generation(),
+            lineage: next_generation(),
         }
     }
 }
@@ -122,6 +125,7 @@ impl History {
     /// Keep the entries `keep` accepts, in order.
     fn rebuild(&mut self, keep: impl Fn(&Self, &Entry) -> bool) {
         self.generation = next_generation();
+        self.lineage = next_generation();
         let kept: Vec<Entry> = self.entries().filter(|e| keep(self, e)).cloned().collect();
         self.sealed.clear();
         self.tail.clear();
@@ -139,6 +143,14 @@ impl History {
     /// equal for different rows (what is drawn from the rows may be kept while it stays).
     pub fn generation(&self) -> u64 {
         self.generation
+    }
+
+    /// Identifies a line of rows that only grows: while it stays, the rows are the earlier
+    /// ones with at most the newest replaced (a row off the thinned grid, see [`Self::push`])
+    /// and new ones after it, so what was drawn from all rows but the newest still holds (the
+    /// plots take up only the new rows). A thinning or a truncation starts a new one.
+    pub fn lineage(&self) -> u64 {
+        self.lineage
     }
 
     pub fn len(&self) -> usize {
@@ -265,6 +277,36 @@ mod tests {
             unchanged,
             "nothing to truncate: the same rows"
         );
+    }
+
+    /// While a history's lineage stays, its rows only grow (the newest at most replaced): what
+    /// the plots drew from the rows before the newest still holds.
+    #[test]
+    fn a_lineage_lasts_while_rows_only_grow() {
+        let mut h = History::default();
+        assert_ne!(h.lineage(), History::default().lineage());
+        let mut lineage = h.lineage();
+        let mut before: Vec<usize> = Vec::new();
+        let (mut thinnings, mut replaced) = (0, 0);
+        for s in 0..(3 * MAX_ROWS) {
+            h.push(row(s), false);
+            let now: Vec<usize> = h.iter().map(|r| r.step).collect();
+            if h.lineage() == lineage {
+                let kept = before.len().saturating_sub(1);
+                assert_eq!(now[..kept], before[..kept], "rows changed at {s}");
+                replaced += usize::from(now.len() == before.len());
+            } else {
+                assert!(now.len() < before.len(), "a new lineage without a thinning");
+                assert_eq!(h.clone().lineage(), h.lineage(), "a clone's");
+                thinnings += 1;
+                lineage = h.lineage();
+            }
+            before = now;
+        }
+        assert_eq!(thinnings, 2);
+        assert!(replaced > MAX_ROWS / 2, "{replaced} newest rows replaced");
+        h.truncate_before(10);
+        assert_ne!(h.lineage(), lineage, "truncated rows are another line");
     }
 
     #[test]
