@@ -236,20 +236,11 @@ impl LinesKey {
 }
 
 /// A plot's lines as last drawn, what drew them, and from what.
+#[derive(Default)]
 struct Kept<S, T> {
     key: Option<LinesKey>,
     state: S,
     lines: Arc<T>,
-}
-
-impl<S: Default, T: Default> Default for Kept<S, T> {
-    fn default() -> Self {
-        Self {
-            key: None,
-            state: S::default(),
-            lines: Arc::default(),
-        }
-    }
 }
 
 /// A plot's lines, computed only when the rows or the plot's width change (a snapshot arrives
