@@ -12,8 +12,8 @@
 //!              RunView: the published state and the layouts of the same run
 //! ```
 
-use crate::config::Setting;
 use crate::error::Result;
+use crate::projection::projector::RecordedRequest;
 use crate::projection::{Layouts, Projector, ProjectorSettings};
 use crate::train::worker::Waker;
 use crate::train::{Command, Published, Session, Trainer};
@@ -49,13 +49,9 @@ impl Pipeline {
         Ok(Self { trainer, projector })
     }
 
-    pub fn send(&self, command: Command) {
-        self.trainer.send(command);
-    }
-
-    /// Change one setting (at the trainer's next step).
-    pub fn set(&self, setting: Setting) {
-        self.trainer.set(setting);
+    /// Send `command` to the trainer; returns its number (see [`crate::train::Status::handled`]).
+    pub fn send(&self, command: Command) -> u64 {
+        self.trainer.send(command)
     }
 
     /// Every snapshot of the run so far (within its memory budget); hold the lock briefly.
@@ -84,6 +80,16 @@ impl Pipeline {
     /// Start this run's t-SNE layout from `points` (run A's, when B forks from it).
     pub fn start_layout_from(&self, points: Vec<[f32; 2]>) {
         self.projector.start_layout_from(points);
+    }
+
+    /// Lay out a recorded snapshot on the projector thread (see [`Projector::request_recorded`]).
+    pub fn request_recorded(&self, request: RecordedRequest) {
+        self.projector.request_recorded(request);
+    }
+
+    /// The newest layouts of a recorded snapshot asked for under `key`.
+    pub fn recorded_layouts(&self, key: u64) -> Option<Arc<Layouts>> {
+        self.projector.recorded(key)
     }
 
     /// Start the t-SNE layout again from random positions.

@@ -40,7 +40,7 @@ fn the_app_trains_pauses_and_takes_knob_changes() {
     h.run_steps(1);
     h.key_press(egui::Key::ArrowLeft);
     h.run_steps(2);
-    let tau = h.state().state.config.temperature;
+    let tau = h.state().config().temperature;
     assert!(tau < 0.5, "the slider did not move: τ = {tau}");
     frames_until(&mut h, "the temperature event", 30, |a| {
         a.status()
@@ -67,7 +67,7 @@ fn the_app_trains_pauses_and_takes_knob_changes() {
         h.state().status().error.is_some(),
         "the banner vanished by itself"
     );
-    assert_eq!(h.state().state.config.batch_size, 256);
+    assert_eq!(h.state().config().batch_size, 256);
     h.get_by_label("dismiss").click();
     frames_until(&mut h, "the banner to close", 30, |a| {
         a.status().error.is_none()

@@ -35,13 +35,14 @@ fn the_compare_window_makes_run_b_and_every_plot_shows_both_runs() {
     h.get_by_label_contains("B: stop_gradient = false");
     h.get_by_label("Start comparison").click();
     frames_until(&mut h, "run B to train", 120, |a| {
-        a.comparison()
-            .is_some_and(|b| b.published.history.len() >= 3 && b.layouts.is_some())
+        a.run_b()
+            .is_some_and(|b| b.history().len() >= 3 && b.layouts().is_some())
     });
     let b = h
         .state()
         .comparison()
-        .map(|b| (b.changes.clone(), b.config.stop_gradient));
+        .zip(h.state().run_b())
+        .map(|(c, b)| (c.changes.clone(), b.config().stop_gradient));
     assert_eq!(
         b,
         Some((
@@ -49,28 +50,21 @@ fn the_compare_window_makes_run_b_and_every_plot_shows_both_runs() {
             false
         ))
     );
-    assert!(
-        h.state().state.config.stop_gradient,
-        "A keeps stop-gradient"
-    );
+    assert!(h.state().config().stop_gradient, "A keeps stop-gradient");
     // Pause acts on both; in lockstep they stop at the same step (either at most one ahead).
     h.get_by_label("Pause").click();
     frames_until(&mut h, "both to pause", 30, |a| {
-        a.status().paused && a.comparison().is_some_and(|b| b.published.status.paused)
+        a.status().paused && a.run_b().is_some_and(|b| b.status().paused)
     });
     h.run_steps(3);
     let (sa, sb) = (
         h.state().status().step,
-        h.state()
-            .comparison()
-            .map_or(0, |b| b.published.status.step),
+        h.state().run_b().map_or(0, |b| b.status().step),
     );
     assert!(sa.abs_diff(sb) <= 1, "A at {sa}, B at {sb}");
     h.get_by_label("Step").click();
     frames_until(&mut h, "one step of each", 30, |a| {
-        a.status().step == sa + 1
-            && a.comparison()
-                .is_some_and(|b| b.published.status.step == sb + 1)
+        a.status().step == sa + 1 && a.run_b().is_some_and(|b| b.status().step == sb + 1)
     });
 
     // Every time plot's legend has an A and a B line.
@@ -100,7 +94,7 @@ fn the_compare_window_makes_run_b_and_every_plot_shows_both_runs() {
     frames_until(&mut h, "the hovered sample ringed in both views", 30, |a| {
         a.hovered().is_some()
             && a.run_view().ringed() == a.hovered()
-            && a.comparison().and_then(|b| b.view.ringed()) == a.hovered()
+            && a.run_b().and_then(|b| b.view.ringed()) == a.hovered()
     });
 
     h.get_by_label("Compare").click();
@@ -133,8 +127,8 @@ fn a_lesson_runs_as_a_comparison_with_its_control_and_answers_its_question() {
     h.run_steps(2);
     h.get_by_label("compare").click();
     frames_until(&mut h, "B to make the change at step 100", 240, |a| {
-        a.comparison().is_some_and(|b| {
-            b.published.status.events.iter().any(|e| {
+        a.run_b().is_some_and(|b| {
+            b.status().events.iter().any(|e| {
                 e.step == 100 && e.new == contrastive_lab::config::Setting::Predictor(false)
             })
         }) && a.status().step > 100
@@ -145,7 +139,7 @@ fn a_lesson_runs_as_a_comparison_with_its_control_and_answers_its_question() {
         "{:?}",
         h.state().status().events
     );
-    assert!(h.state().state.config.predictor);
+    assert!(h.state().config().predictor);
     h.run_steps(2);
     h.get_by_label_contains("Right. Answer: no, it collapses");
     h.get_by_label_contains("Compared with its control");
@@ -174,7 +168,7 @@ fn a_comparison_scenario_opens_as_a_comparison_and_saves_as_one() {
         "{opened:?}"
     );
     frames_until(&mut h, "B to pass step 20", 120, |a| {
-        a.comparison().is_some_and(|b| b.published.status.step > 25)
+        a.run_b().is_some_and(|b| b.status().step > 25)
     });
     let saved = dir.path().join("again.toml");
     let said = h.state_mut().save_scenario(&saved);
@@ -307,7 +301,7 @@ fn a_saved_run_opens_as_a_recording_to_scrub_and_replay() {
         refused.as_ref().is_err_and(|e| e.contains("broken.clr")),
         "{refused:?}"
     );
-    assert!(h.state().replayed.is_none());
+    assert!(h.state().replayed().is_none());
 
     let opened = h.state_mut().open_recording(&path);
     assert!(opened.is_ok(), "{opened:?}");
@@ -322,7 +316,7 @@ fn a_saved_run_opens_as_a_recording_to_scrub_and_replay() {
     });
     h.state_mut().close_recording();
     frames_until(&mut h, "back to the run", 30, |a| {
-        a.replayed.is_none() && a.shown_step().is_none() && a.history().len() >= 8
+        a.replayed().is_none() && a.shown_step().is_none() && a.history().len() >= 8
     });
 }
 

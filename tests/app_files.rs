@@ -39,7 +39,7 @@ fn a_lesson_starts_from_the_menu_and_plays_its_change() {
         h.query_by_label_contains("Lesson: DINO without sharpening")
             .is_some()
     );
-    assert!(h.state().state.config.sharpening, "starts with sharpening");
+    assert!(h.state().config().sharpening, "starts with sharpening");
     frames_until(&mut h, "the auto-played change", 120, |a| {
         a.status()
             .events
@@ -48,7 +48,7 @@ fn a_lesson_starts_from_the_menu_and_plays_its_change() {
     });
     h.run_steps(2);
     assert!(
-        !h.state().state.config.sharpening,
+        !h.state().config().sharpening,
         "the checkbox follows the script"
     );
     assert!(h.query_by_label_contains("(made at step 100)").is_some());
@@ -101,7 +101,7 @@ fn scenarios_save_and_open_and_a_corrupt_one_changes_nothing() {
         a.status().step > step + 5
     });
     assert_eq!(h.state().status().run_id, run_id);
-    assert_eq!(h.state().state.config.temperature, 0.2);
+    assert_eq!(h.state().config().temperature, 0.2);
 
     // The good one opens as a fresh run that replays the change.
     h.state_mut().state.paths.scenario = path.display().to_string();
@@ -201,7 +201,7 @@ fn train_from_the_window(
     frames_until(&mut h, "training to go on", 30, |a| {
         a.status().step > run_step + 10
     });
-    assert_eq!(h.state().state.config.dataset, DatasetKind::Blobs);
+    assert_eq!(h.state().config().dataset, DatasetKind::Blobs);
     h.get_by_label("dismiss").click();
 
     choose(&mut h, good);

@@ -99,33 +99,42 @@ fn the_published_state_is_one_runs_under_rapid_resets_and_replacements() {
 }
 
 /// The app's commands (what its buttons, knobs and keys produce) drive a run with no window:
-/// exactly the trainer commands the window would send.
+/// exactly the trainer commands the window would send, through the run's slot, whose config
+/// shows a change at once and then as the trainer published it.
 #[test]
 fn app_commands_steer_a_pipeline_without_a_window() {
     use contrastive_lab::app::AppCommand;
+    use contrastive_lab::app::run_slot::RunSlot;
     use contrastive_lab::config::{Method, Setting};
-    let pipeline = start(&[]);
-    let mut config = pipeline
-        .published()
-        .status
-        .config
-        .clone()
-        .unwrap_or_default();
-    let apply = |command: AppCommand, config: &mut contrastive_lab::config::RunConfig| {
-        let paused = pipeline.published().status.paused;
-        for c in command.for_run(config, paused, 3) {
-            pipeline.send(c);
+    let c = config(
+        "simclr",
+        "blobs",
+        100_000,
+        &[
+            ("batch_size", "64"),
+            ("snapshot_every", "5"),
+            ("probe_size", "200"),
+        ],
+    );
+    let session = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
+    let mut slot = RunSlot::start(session, false, std::sync::Arc::new(|| {}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let apply = |command: AppCommand, slot: &mut RunSlot| {
+        let paused = slot.pipeline().published().status.paused;
+        for c in command.for_run(slot.config(), paused, 3) {
+            slot.send(c);
         }
     };
-    apply(AppCommand::TogglePlay, &mut config);
-    wait_for("pause", || pipeline.published().status.paused.then_some(()));
-    let at = pipeline.published().status.step;
-    apply(AppCommand::Set(Setting::Temperature(0.1)), &mut config);
-    apply(AppCommand::StepOnce, &mut config);
+    let pipeline = |slot: &RunSlot| slot.pipeline().published();
+    apply(AppCommand::TogglePlay, &mut slot);
+    wait_for("pause", || pipeline(&slot).status.paused.then_some(()));
+    let at = pipeline(&slot).status.step;
+    apply(AppCommand::Set(Setting::Temperature(0.1)), &mut slot);
+    apply(AppCommand::StepOnce, &mut slot);
     wait_for("one step", || {
-        (pipeline.published().status.step == at + 1).then_some(())
+        (pipeline(&slot).status.step == at + 1).then_some(())
     });
-    let status = pipeline.published().status.clone();
+    let status = pipeline(&slot).status.clone();
     assert_eq!(status.config.map(|c| c.temperature), Some(0.1));
     assert!(
         status
@@ -133,21 +142,19 @@ fn app_commands_steer_a_pipeline_without_a_window() {
             .iter()
             .any(|e| e.new == Setting::Temperature(0.1))
     );
-    apply(AppCommand::SwitchMethod(Method::SimSiam), &mut config);
-    assert_eq!(config.method, Method::SimSiam);
+    apply(AppCommand::SwitchMethod(Method::SimSiam), &mut slot);
+    assert_eq!(slot.config().method, Method::SimSiam);
     wait_for("the switch", || {
-        pipeline
-            .published()
+        pipeline(&slot)
             .status
             .config
             .as_ref()
             .is_some_and(|c| c.method == Method::SimSiam && c.probe_size == 200)
             .then_some(())
     });
-    apply(AppCommand::Reset, &mut config);
+    apply(AppCommand::Reset, &mut slot);
     wait_for("the reset with the controls' seed", || {
-        pipeline
-            .published()
+        pipeline(&slot)
             .status
             .config
             .as_ref()

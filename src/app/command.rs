@@ -1,10 +1,12 @@
-//! What the user asks for, typed: every button, menu item and keyboard shortcut produces an
-//! [`AppCommand`]; the app applies them after the frame, in order. What a command asks of the
-//! run is [`AppCommand::for_run`], a plain function, so a test can drive a pipeline exactly as
-//! the window does, without one.
+//! What the user asks for, typed: every button, menu item, keyboard shortcut and file window
+//! produces an [`AppCommand`]; the app applies them after the frame, in order
+//! ([`super::LabApp::apply`]). What a command asks of a run's trainer is
+//! [`AppCommand::for_run`], a plain function of the config the run shows.
 
+use super::files::FileWindow;
 use crate::config::{DatasetKind, Method, RunConfig, Setting};
 use crate::train::Command;
+use std::path::PathBuf;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum AppCommand {
@@ -23,11 +25,17 @@ pub enum AppCommand {
     /// Start the t-SNE layout again from random positions.
     ReseedLayout,
     /// Save the plot `name` (at `rect` on screen) as a PNG.
-    SavePlot { name: String, rect: egui::Rect },
+    SavePlot {
+        name: String,
+        rect: egui::Rect,
+    },
     /// Open the "Compare…" window.
     OpenCompare,
     /// Train run B beside this run with `changes`: from scratch, or forked from now.
-    StartComparison { changes: Vec<Setting>, fork: bool },
+    StartComparison {
+        changes: Vec<Setting>,
+        fork: bool,
+    },
     /// Hold both runs at the same step (`true`) or let them run free.
     Lockstep(bool),
     /// Drop run B; this run goes on.
@@ -49,6 +57,34 @@ pub enum AppCommand {
     /// Continue training from the step the timeline shows (the later future is kept as a
     /// branch on the plots).
     ContinueFromHere(usize),
+    /// Open one of the File menu's windows, or close the open one.
+    OpenFileWindow(FileWindow),
+    CloseFileWindow,
+    /// Dismiss the file banner, the notice, or the run's error or incident banner.
+    DismissMessage,
+    DismissNotice,
+    ClearError,
+    /// Start the scenario in this file (a comparison when it holds one).
+    OpenScenario(PathBuf),
+    /// Save the run's start config and its changes so far as a scenario.
+    SaveScenario(PathBuf),
+    /// Show the recorded run in this file instead of training.
+    OpenRun(PathBuf),
+    /// Save the run's recording.
+    SaveRun(PathBuf),
+    /// Back from an opened recording to the paused training run.
+    CloseRecording,
+    /// Train on the dataset `prefix` + `path` (`folder:` or `csv:`).
+    TrainOn {
+        prefix: &'static str,
+        path: String,
+    },
+    /// Write into the export folder: the embeddings (Projector TSV), the metrics and events
+    /// (CSV), the whole window (PNG), the recorded run as an animation (GIF).
+    ExportEmbeddings,
+    ExportMetrics,
+    ExportWindow,
+    ExportAnimation,
 }
 
 /// The keyboard shortcuts, each with the command its button gives.
@@ -71,24 +107,22 @@ impl AppCommand {
             .map(|(key, _)| *key)
     }
 
-    /// What the run's trainer must do for this command, given the app's `config` (updated
-    /// here for settings and switches), whether the run is `paused`, and the controls' `seed`.
-    pub fn for_run(&self, config: &mut RunConfig, paused: bool, seed: u64) -> Vec<Command> {
+    /// What the run's trainer must do for this command, given the `config` the run shows,
+    /// whether the run is `paused`, and the controls' `seed`. The config is not changed here:
+    /// the run's slot shows a sent change as pending until its trainer publishes it.
+    pub fn for_run(&self, config: &RunConfig, paused: bool, seed: u64) -> Vec<Command> {
         match self {
             AppCommand::TogglePlay if paused => vec![Command::Resume],
             AppCommand::TogglePlay => vec![Command::Pause],
             AppCommand::StepOnce => vec![Command::Step(1)],
             AppCommand::Reset => vec![Command::Reset { seed }],
-            AppCommand::Set(setting) => {
-                // The control shows a valid value at once; an invalid one leaves the config as
-                // it was and comes back from the trainer as the banner's error.
-                let _ = config.apply(setting.clone());
-                vec![Command::Set(setting.clone())]
-            }
+            AppCommand::Set(setting) => vec![Command::Set(setting.clone())],
             AppCommand::SwitchMethod(method) => {
-                *config = config_for_method(config, *method);
-                vec![Command::Replace(Box::new(config.clone()))]
+                vec![Command::Replace(Box::new(config_for_method(
+                    config, *method,
+                )))]
             }
+            AppCommand::ClearError => vec![Command::ClearError],
             // A lesson is a scenario: the app builds and loads it (it keeps its own rates).
             // The layout and the screenshot are the projector's and the window's business.
             // So are the comparison's.
@@ -105,7 +139,21 @@ impl AppCommand {
             | AppCommand::TimelineNudge(_)
             | AppCommand::TimelineHome
             | AppCommand::TimelineLive
-            | AppCommand::TimelineReplay(_) => Vec::new(),
+            | AppCommand::TimelineReplay(_)
+            | AppCommand::OpenFileWindow(_)
+            | AppCommand::CloseFileWindow
+            | AppCommand::DismissMessage
+            | AppCommand::DismissNotice
+            | AppCommand::OpenScenario(_)
+            | AppCommand::SaveScenario(_)
+            | AppCommand::OpenRun(_)
+            | AppCommand::SaveRun(_)
+            | AppCommand::CloseRecording
+            | AppCommand::TrainOn { .. }
+            | AppCommand::ExportEmbeddings
+            | AppCommand::ExportMetrics
+            | AppCommand::ExportWindow
+            | AppCommand::ExportAnimation => Vec::new(),
             AppCommand::ContinueFromHere(step) => vec![Command::Rewind(*step)],
         }
     }
@@ -177,15 +225,15 @@ mod tests {
 
     #[test]
     fn an_invalid_setting_reaches_the_trainer_but_not_the_controls() {
-        let mut config = RunConfig::default();
+        let config = RunConfig::default();
         let bad = AppCommand::Set(Setting::Temperature(-1.0));
         assert_eq!(
-            bad.for_run(&mut config, false, 0),
+            bad.for_run(&config, false, 0),
             vec![Command::Set(Setting::Temperature(-1.0))]
         );
         assert_eq!(config.temperature, 0.5);
         assert_eq!(
-            AppCommand::TogglePlay.for_run(&mut config, true, 0),
+            AppCommand::TogglePlay.for_run(&config, true, 0),
             vec![Command::Resume]
         );
         assert_eq!(AppCommand::Reset.shortcut(), Some(egui::Key::R));

@@ -4,14 +4,14 @@
 //! two trainers advance in lockstep (shown at the same step); the user can let them run free.
 //! The neighbour agreement of the two embeddings is computed off the UI thread.
 
+use super::LabApp;
 use super::command::AppCommand;
-use super::embedding::RunView;
+use super::run_slot::RunSlot;
 use crate::config::{Apply, Key, Knob, RunConfig, Setting};
 use crate::metrics::agreement::{AGREEMENT_K, neighbour_agreement};
-use crate::pipeline::Pipeline;
-use crate::projection::Layouts;
-use crate::train::{Command, LockstepSide, Published, Snapshot};
+use crate::train::{Command, Lockstep, LockstepSide, Reply, Session, Snapshot};
 use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError};
 use std::thread::JoinHandle;
 
 /// How run B is made.
@@ -24,14 +24,8 @@ pub enum Origin {
     ForkNow,
 }
 
-/// Run B and what the app keeps of it.
+/// What relates run B (slot 1) to run A (slot 0).
 pub struct Comparison {
-    pub pipeline: Pipeline,
-    pub published: Arc<Published>,
-    pub layouts: Option<Arc<Layouts>>,
-    pub view: RunView,
-    /// B's config as the controls know it.
-    pub config: RunConfig,
     /// B's settings that differ from A's.
     pub changes: Vec<Setting>,
     /// The step B forked from A at; `None` when both started from scratch.
@@ -39,6 +33,8 @@ pub struct Comparison {
     /// A's end and B's end of the lockstep.
     pub lockstep: (LockstepSide, LockstepSide),
     pub agreement: Agreement,
+    /// A's fork on its way from A's trainer (B's slot starts when it arrives).
+    forking: Option<Receiver<Box<Session>>>,
 }
 
 impl Comparison {
@@ -50,25 +46,6 @@ impl Comparison {
     /// Whether `setting` is one B keeps different from A (a knob change then acts on A only).
     pub fn keeps_own(&self, setting: &Setting) -> bool {
         self.changes.iter().any(|c| c.key() == setting.key())
-    }
-
-    /// Take what B published since the last frame (never waits).
-    pub fn poll(&mut self) {
-        let view = self.pipeline.view();
-        let run_changed = view.published.status.run_id != self.published.status.run_id;
-        if let Some(config) = &view.published.status.config
-            && (run_changed || view.published.status.error.is_some())
-        {
-            self.config = config.clone();
-        }
-        self.published = view.published;
-        if view.layouts.is_some() || run_changed {
-            self.layouts = view.layouts;
-        }
-    }
-
-    pub fn send(&self, command: Command) {
-        self.pipeline.send(command);
     }
 }
 
@@ -243,4 +220,178 @@ pub fn differences(a: &RunConfig, b: &RunConfig) -> Vec<Setting> {
         .filter(|k| a.get(**k) != b.get(**k))
         .map(|k| b.get(*k))
         .collect()
+}
+
+impl LabApp {
+    /// Start run B: from scratch (A starts over beside it) or forked from A now.
+    pub(super) fn start_comparison(&mut self, changes: Vec<Setting>, fork: bool) {
+        self.end_comparison();
+        let Some(a) = self.slots.first_mut() else {
+            return;
+        };
+        let lockstep = Lockstep::pair();
+        if fork {
+            let (tx, rx) = std::sync::mpsc::channel();
+            a.send(Command::Fork(Reply(tx)));
+            // A holds at this step until B joins it.
+            a.send(Command::Lockstep(Some(lockstep.0.clone())));
+            self.compare = Some(Comparison {
+                changes,
+                fork_at: None,
+                lockstep,
+                agreement: Agreement::default(),
+                forking: Some(rx),
+            });
+            return;
+        }
+        let mut config = a.config().clone();
+        let made = changes
+            .iter()
+            .try_for_each(|c| config.apply(c.clone()).map(|_| ()))
+            .and_then(|_| self.session_for_b(config));
+        match made {
+            Ok(session) => {
+                let seed = self.config().seed;
+                let Some(a) = self.slots.first_mut() else {
+                    return;
+                };
+                a.send(Command::Reset { seed });
+                a.send(Command::Lockstep(Some(lockstep.0.clone())));
+                self.launch_b(session, changes, None, lockstep);
+            }
+            Err(e) => self.comparison_failed(e),
+        }
+    }
+
+    fn session_for_b(&self, config: RunConfig) -> crate::error::Result<Session> {
+        let device = self.device.clone().ok_or_else(|| {
+            crate::error::LabError::Device("no training device for a second run".into())
+        })?;
+        Session::new(config, device)
+    }
+
+    /// B's slot, paused until it is in lockstep with A.
+    fn launch_b(
+        &mut self,
+        session: Session,
+        changes: Vec<Setting>,
+        fork_at: Option<usize>,
+        lockstep: (LockstepSide, LockstepSide),
+    ) {
+        match RunSlot::start(session, true, Arc::clone(&self.waker)) {
+            Ok(mut b) => {
+                // A fork's t-SNE begins where A's is, so the two begin alike.
+                let a_tsne = self
+                    .layouts()
+                    .and_then(|l| l.tsne.as_ref())
+                    .and_then(|t| t.as_ref().ok());
+                if let Some(t) = a_tsne.filter(|_| fork_at.is_some()) {
+                    b.pipeline().start_layout_from(t.points.clone());
+                }
+                b.send(Command::Lockstep(Some(lockstep.1.clone())));
+                if !self.status().paused {
+                    b.send(Command::Resume);
+                }
+                self.slots.truncate(1);
+                self.slots.push(b);
+                self.compare = Some(Comparison {
+                    changes,
+                    fork_at,
+                    lockstep,
+                    agreement: Agreement::default(),
+                    forking: None,
+                });
+            }
+            Err(e) => self.comparison_failed(e),
+        }
+    }
+
+    /// B could not start: A trains on alone, and the banner says why.
+    fn comparison_failed(&mut self, e: impl std::fmt::Display) {
+        self.compare = None;
+        self.slots.truncate(1);
+        if let Some(a) = self.slots.first_mut() {
+            a.send(Command::Lockstep(None));
+        }
+        self.files.message = Some(Err(format!("run B could not start: {e}")));
+    }
+
+    /// Compare from step 0: run A replays `a`, run B replays it with `spec`'s changes, made
+    /// from the start or, with `fork_at`, scripted at that step (the same seed makes B exactly
+    /// A's fork there). Lessons and comparison scenarios start this way.
+    pub fn compare_scenario(
+        &mut self,
+        a: &crate::scenario::Scenario,
+        spec: crate::scenario::CompareSpec,
+    ) -> crate::error::Result<()> {
+        self.end_comparison();
+        let mut b = a.clone();
+        b.compare = None;
+        match spec.fork_at {
+            Some(at) => {
+                b.script
+                    .extend(spec.changes.iter().map(|c| crate::scenario::ScriptStep {
+                        step: at,
+                        setting: c.clone(),
+                    }));
+                b.script.sort_by_key(|s| s.step);
+            }
+            None => {
+                for c in &spec.changes {
+                    b.config.apply(c.clone())?;
+                }
+            }
+        }
+        let device = self.device.clone().ok_or_else(|| {
+            crate::error::LabError::Device("no training device for a second run".into())
+        })?;
+        let session = Session::from_scenario(&b, device)?;
+        let lockstep = Lockstep::pair();
+        if let Some(slot) = self.slots.first_mut() {
+            slot.send(Command::Load(Box::new(a.clone())));
+            slot.send(Command::Lockstep(Some(lockstep.0.clone())));
+        }
+        self.launch_b(session, spec.changes, spec.fork_at, lockstep);
+        Ok(())
+    }
+
+    /// Drop run B (its threads stop); A trains on freely.
+    pub fn end_comparison(&mut self) {
+        let had_b = self.slots.len() > 1;
+        self.slots.truncate(1);
+        if (self.compare.take().is_some() || had_b)
+            && let Some(a) = self.slots.first_mut()
+        {
+            a.send(Command::Lockstep(None));
+        }
+    }
+
+    /// A fork asked for may have arrived: apply B's changes to it and start B.
+    pub(super) fn receive_fork(&mut self) {
+        let Some(rx) = self.compare.as_ref().and_then(|c| c.forking.as_ref()) else {
+            return;
+        };
+        let arrived = match rx.try_recv() {
+            Ok(session) => session,
+            Err(TryRecvError::Empty) => return,
+            Err(TryRecvError::Disconnected) => {
+                self.end_comparison();
+                return;
+            }
+        };
+        let Some(c) = self.compare.as_mut() else {
+            return;
+        };
+        c.forking = None;
+        let (changes, lockstep) = (c.changes.clone(), c.lockstep.clone());
+        let mut session = *arrived;
+        let at = session.step_count();
+        let applied = changes
+            .iter()
+            .try_for_each(|c| session.set(c.clone()).map(|_| ()));
+        match applied {
+            Ok(()) => self.launch_b(session, changes, Some(at), lockstep),
+            Err(e) => self.comparison_failed(e),
+        }
+    }
 }

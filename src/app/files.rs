@@ -4,7 +4,6 @@
 //! the running session.
 
 use super::{AppCommand, LabApp};
-use crate::config::{DatasetKind, Setting};
 use crate::export;
 use crate::scenario::Scenario;
 use crate::train::Command;
@@ -82,7 +81,9 @@ impl Default for Paths {
     }
 }
 
-pub fn menu(ui: &mut Ui, app: &mut LabApp) {
+/// The File menu: each entry opens its window; with a recording open, the way back.
+pub fn menu(ui: &mut Ui, recording_open: bool) -> Vec<AppCommand> {
+    let mut out = Vec::new();
     ui.menu_button("File", |ui| {
         for w in [
             FileWindow::OpenScenario,
@@ -94,36 +95,20 @@ pub fn menu(ui: &mut Ui, app: &mut LabApp) {
             FileWindow::Export,
         ] {
             if ui.button(format!("{}...", w.title())).clicked() {
-                app.files.open = Some(w);
+                out.push(AppCommand::OpenFileWindow(w));
                 ui.close();
             }
         }
-        if app.replayed.is_some()
+        if recording_open
             && ui
                 .button("Close the recording (back to training)")
                 .clicked()
         {
-            app.close_recording();
+            out.push(AppCommand::CloseRecording);
             ui.close();
         }
     });
-}
-
-/// Switch the run to the dataset `prefix` + `path` (`folder:` or `csv:`). An empty path is
-/// refused here ("needs a path"); a broken dataset shows as a red banner when the trainer
-/// loads it, and the current run goes on.
-fn train_on(app: &mut LabApp, prefix: &str, path: &str) {
-    let path = path.trim();
-    match format!("{prefix}{path}").parse::<DatasetKind>() {
-        Err(e) => app.files.message = Some(Err(e.to_string())),
-        Ok(dataset) => {
-            app.set_setting(Setting::Dataset(dataset));
-            app.files.message = Some(Ok(format!(
-                "loading {path}: a problem with it shows as a red banner, and the current run goes on"
-            )));
-            app.files.open = None;
-        }
-    }
+    out
 }
 
 /// The folder `path` points into: itself if it is a folder, else its parent ("." if none).
@@ -187,9 +172,10 @@ fn browser(ui: &mut Ui, path: &mut String, extension: Option<&str>) {
 }
 
 /// The open File window, if any.
-pub fn windows(ctx: &egui::Context, app: &mut LabApp) {
+pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
+    let mut out = Vec::new();
     let Some(which) = app.files.open else {
-        return;
+        return out;
     };
     let mut open = true;
     egui::Window::new(which.title())
@@ -214,32 +200,32 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) {
                 browser(ui, field, Some(extension));
                 let path = PathBuf::from(field.as_str());
                 if ui.button(if opens { "Open" } else { "Save" }).clicked() {
-                    let outcome = match which {
-                        FileWindow::OpenScenario => app.open_scenario(&path),
-                        FileWindow::SaveScenario => app.save_scenario(&path),
-                        FileWindow::OpenRun => app.open_recording(&path),
-                        _ => app.save_recording(&path),
-                    };
-                    if opens && outcome.is_ok() {
-                        app.files.open = None;
-                    }
-                    app.files.message = Some(outcome);
+                    out.push(match which {
+                        FileWindow::OpenScenario => AppCommand::OpenScenario(path),
+                        FileWindow::SaveScenario => AppCommand::SaveScenario(path),
+                        FileWindow::OpenRun => AppCommand::OpenRun(path),
+                        _ => AppCommand::SaveRun(path),
+                    });
                 }
             }
             FileWindow::ImageFolder => {
                 ui.label("One sub-folder per class (folder/cats/1.png, folder/dogs/2.jpg ...). Images are resized to 24 x 24; unreadable files are skipped and counted.");
                 browser(ui, &mut app.state.paths.image_folder, None);
                 if ui.button("Use this folder").clicked() {
-                    let folder = app.state.paths.image_folder.clone();
-                    train_on(app, "folder:", &folder);
+                    out.push(AppCommand::TrainOn {
+                        prefix: "folder:",
+                        path: app.state.paths.image_folder.clone(),
+                    });
                 }
             }
             FileWindow::CsvFile => {
                 ui.label("One sample per row: numeric columns and a label column (headed label, class, target or y; else the last column). Columns are standardised; malformed rows are skipped and counted.");
                 browser(ui, &mut app.state.paths.csv_file, Some("csv"));
                 if ui.button("Use this file").clicked() {
-                    let file = app.state.paths.csv_file.clone();
-                    train_on(app, "csv:", &file);
+                    out.push(AppCommand::TrainOn {
+                        prefix: "csv:",
+                        path: app.state.paths.csv_file.clone(),
+                    });
                 }
             }
             FileWindow::Export => {
@@ -247,20 +233,20 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) {
                 browser(ui, &mut app.state.paths.export_dir, None);
                 ui.horizontal_wrapped(|ui| {
                     if ui.button("Embeddings (Projector TSV)").clicked() {
-                        app.files.message = Some(app.export_embeddings());
+                        out.push(AppCommand::ExportEmbeddings);
                     }
                     if ui.button("Metrics + events (CSV)").clicked() {
-                        app.files.message = Some(app.export_metrics());
+                        out.push(AppCommand::ExportMetrics);
                     }
                     if ui.button("Whole window (PNG)").clicked() {
-                        app.request_shot(Shot::Window);
+                        out.push(AppCommand::ExportWindow);
                     }
                     if ui
                         .button("Animation (GIF)")
                         .on_hover_text("the sphere view over the recorded steps (the timeline's loop range when it is set), with the spread curve beside it")
                         .clicked()
                     {
-                        app.files.message = Some(app.export_animation());
+                        out.push(AppCommand::ExportAnimation);
                     }
                 });
                 ui.label(
@@ -270,14 +256,16 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) {
             }
         });
     if !open {
-        app.files.open = None;
+        out.push(AppCommand::CloseFileWindow);
     }
+    out
 }
 
 /// The outcome of the last file action, until dismissed.
-pub fn banner(ui: &mut Ui, app: &mut LabApp) {
+pub fn banner(ui: &mut Ui, app: &LabApp) -> Vec<AppCommand> {
+    let mut out = Vec::new();
     let Some(message) = app.files.message.clone() else {
-        return;
+        return out;
     };
     let (fill, text) = match message {
         Ok(t) => (Color32::from_rgb(30, 70, 40), t),
@@ -290,13 +278,13 @@ pub fn banner(ui: &mut Ui, app: &mut LabApp) {
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(text).color(Color32::WHITE));
                 if ui.button("ok").clicked() {
-                    app.files.message = None;
+                    out.push(AppCommand::DismissMessage);
                 }
             });
         });
+    out
 }
 
-/// "Save this plot as PNG" on a plot's context menu.
 /// A plot's context menu: "Save this plot as PNG" asks for a screenshot cropped to it.
 pub fn save_plot_menu(response: &egui::Response, name: &str) -> Option<AppCommand> {
     let mut asked = None;
@@ -377,7 +365,6 @@ impl LabApp {
         let changes = scenario.script.len();
         let compare = scenario.compare.take();
         self.end_comparison();
-        self.state.config = scenario.config.clone();
         let compared = match compare {
             Some(spec) => {
                 let label = crate::cli::compare::difference_label(&spec.changes, spec.fork_at);
@@ -386,7 +373,9 @@ impl LabApp {
                 format!(", compared with {label}")
             }
             None => {
-                self.send(Command::Load(Box::new(scenario)));
+                if let Some(a) = self.slots.first_mut() {
+                    a.send(Command::Load(Box::new(scenario)));
+                }
                 String::new()
             }
         };
@@ -398,11 +387,7 @@ impl LabApp {
     }
 
     pub fn save_scenario(&mut self, path: &Path) -> Result<String, String> {
-        let config = self
-            .status()
-            .config
-            .clone()
-            .unwrap_or_else(|| self.state.config.clone());
+        let config = self.config().clone();
         let mut scenario =
             Scenario::from_run(&config, &self.status().events).map_err(|e| e.to_string())?;
         scenario.title = format!("{} on {}", config.method.title(), config.dataset);
@@ -422,7 +407,7 @@ impl LabApp {
 
     pub fn export_embeddings(&mut self) -> Result<String, String> {
         let snap = self
-            .published
+            .published()
             .snapshot
             .clone()
             .ok_or("no snapshot to export yet")?;
@@ -452,7 +437,7 @@ impl LabApp {
     }
 
     pub fn export_metrics(&mut self) -> Result<String, String> {
-        let method = self.state.config.method;
+        let method = self.config().method;
         let dir = self.export_dir()?;
         let metrics = dir.join(format!("{}.csv", self.export_stem("metrics")));
         let events = dir.join(format!("{}.csv", self.export_stem("events")));
@@ -477,10 +462,7 @@ impl LabApp {
         };
         let recording = p.recording().clone();
         let status = &self.published().status;
-        let config = status
-            .config
-            .clone()
-            .unwrap_or_else(|| self.state.config.clone());
+        let config = self.config().clone();
         let mut scenario =
             Scenario::from_run(&config, &status.events).map_err(|e| e.to_string())?;
         scenario.title = format!("{} on {}", config.method.title(), config.dataset);
@@ -532,8 +514,8 @@ impl LabApp {
     pub fn request_shot(&mut self, shot: Shot) {
         let slot = Arc::clone(&self.files.arrived);
         self.files.shot = Some(shot);
-        let waker = self.ctx.clone();
-        self.ctx.request_screenshot(move |image| {
+        let waker = self.window.ctx.clone();
+        self.window.ctx.request_screenshot(move |image| {
             if let Ok(mut s) = slot.lock() {
                 *s = Some(image);
             }
@@ -569,13 +551,9 @@ impl LabApp {
         self.files.message = Some(result);
     }
 
-    pub fn files(&self) -> &Files {
-        &self.files
-    }
-
     /// Open one of the File menu's windows (as its menu entry does).
     pub fn files_open(&mut self, window: FileWindow) {
-        self.files.open = Some(window);
+        self.apply(AppCommand::OpenFileWindow(window));
     }
 }
 

@@ -32,8 +32,8 @@ fn lesson_comparison<'a>(app: &'a LabApp, lesson: &Lesson) -> Option<&'a Compari
 /// The run the lesson's change is made in: B when the lesson runs as a comparison (A is then
 /// the control), else the run.
 fn lesson_run<'a>(app: &'a LabApp, lesson: &Lesson) -> &'a crate::train::Status {
-    match lesson_comparison(app, lesson) {
-        Some(b) => &b.published.status,
+    match lesson_comparison(app, lesson).and(app.run_b()) {
+        Some(b) => b.status(),
         None => app.status(),
     }
 }
@@ -57,7 +57,7 @@ fn change_made(app: &LabApp, lesson: &Lesson) -> Option<usize> {
 /// The running lesson's card; `answer` is the class's prediction.
 pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCommand> {
     let mut out = Vec::new();
-    let Some(lesson) = app.lesson.and_then(|id| lessons::find(id).ok()) else {
+    let Some(lesson) = app.lesson.id.and_then(|id| lessons::find(id).ok()) else {
         return out;
     };
     let compared = lesson_comparison(app, lesson).is_some();
@@ -180,13 +180,16 @@ impl LabApp {
         let started = lessons::find(id).and_then(|l| Ok((l, l.scenario(self.state.autoplay)?)));
         match started {
             Ok((lesson, mut s)) => {
-                s.config.snapshot_every = self.state.config.snapshot_every;
-                s.config.probe_size = self.state.config.probe_size;
-                self.lesson = Some(lesson.id);
-                self.lesson_answer = None;
+                s.config.snapshot_every = self.config().snapshot_every;
+                s.config.probe_size = self.config().probe_size;
+                self.lesson = super::LessonState {
+                    id: Some(lesson.id),
+                    answer: None,
+                };
                 self.show_phenomenon(lesson.phenomenon);
-                self.state.config = s.config.clone();
-                self.send(Command::Load(Box::new(s)));
+                if let Some(a) = self.slots.first_mut() {
+                    a.send(Command::Load(Box::new(s)));
+                }
             }
             Err(e) => self.files.message = Some(Err(e.to_string())),
         }
@@ -197,15 +200,15 @@ impl LabApp {
     pub fn compare_lesson(&mut self, id: &str) {
         let started = lessons::find(id).and_then(|l| Ok((l, l.scenario(false)?)));
         let result = started.and_then(|(lesson, mut control)| {
-            control.config.snapshot_every = self.state.config.snapshot_every;
-            control.config.probe_size = self.state.config.probe_size;
+            control.config.snapshot_every = self.config().snapshot_every;
+            control.config.probe_size = self.config().probe_size;
             let spec = crate::scenario::CompareSpec {
                 changes: lesson.changes().to_vec(),
                 fork_at: Some(lesson.change_step()),
             };
             self.compare_scenario(&control, spec)?;
             // The class's prediction stands: it is about the lesson, not this run.
-            self.lesson = Some(lesson.id);
+            self.lesson.id = Some(lesson.id);
             // Side by side, on the sphere view's fixed scale.
             self.state.view.tab = super::embedding::CentralTab::Embedding;
             self.state.view.projection = super::embedding::Projection::Unit;
@@ -240,9 +243,5 @@ impl LabApp {
                 view.matrix = Matrix::Prototypes;
             }
         }
-    }
-
-    pub fn lesson(&self) -> Option<&'static str> {
-        self.lesson
     }
 }

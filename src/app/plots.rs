@@ -305,7 +305,7 @@ impl<'a> Rows<'a> {
     fn of(app: &'a LabApp) -> Self {
         Self {
             a: app.history(),
-            b: app.comparison().map(|c| &c.published.history),
+            b: app.comparison().and(app.run_b()).map(|b| b.history()),
         }
     }
 
@@ -350,12 +350,11 @@ impl<'a> Shown<'a> {
             .iter()
             .map(|e| (e.step as f64, e.label(), Color32::from_rgb(200, 120, 40)))
             .collect();
-        if let Some(b) = app.comparison() {
+        if let Some(b) = app.comparison().and(app.run_b()) {
             // B's own changes (a fork's, a lesson's scripted one) in B's colour.
             let a_events = &app.status().events;
             events.extend(
-                b.published
-                    .status
+                b.status()
                     .events
                     .iter()
                     .filter(|e| !a_events.contains(e))
@@ -369,7 +368,7 @@ impl<'a> Shown<'a> {
             .unwrap_or_default();
         let histories = [
             Some(app.history()),
-            app.comparison().map(|b| &b.published.history),
+            app.comparison().and(app.run_b()).map(|b| b.history()),
             abandoned.map(|b| &b.history),
         ];
         Self {
@@ -526,14 +525,14 @@ pub fn panel(ui: &mut Ui, app: &LabApp) -> Vec<super::AppCommand> {
 fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
     let rows = app.history();
     let ctx = FormulaContext {
-        dim: app.state.config.out_dim,
-        candidates: crate::methods::info_nce_candidates(&app.state.config),
+        dim: app.config().out_dim,
+        candidates: crate::methods::info_nce_candidates(app.config()),
     };
     let plotted = Shown::of(app);
     let mut shown: Vec<(String, egui::Response)> = Vec::new();
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.heading("Diagnostics");
-        match app.comparison() {
+        match app.comparison().zip(app.run_b()) {
             None => {
                 // The gauge of the step the views show (the timeline's cursor, or the newest).
                 let shown = match app.shown_step() {
@@ -544,12 +543,12 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
                     collapse_gauge(ui, "", r, &ctx);
                 }
             }
-            Some(b) => {
+            Some((b, run_b)) => {
                 ui.label(format!("A: this run · {} (dashed)", b.label()));
                 if let Some(r) = rows.last() {
                     collapse_gauge(ui, "A ", r, &ctx);
                 }
-                if let Some(r) = b.published.history.last() {
+                if let Some(r) = run_b.history().last() {
                     collapse_gauge(ui, "B ", r, &ctx);
                 }
             }

@@ -1,9 +1,9 @@
 //! Status bar (step, steps/s, frames/s, training device) and the error banner.
 
-use super::LabApp;
+use super::{AppCommand, LabApp};
 use egui::{Color32, RichText, Ui};
 
-pub fn status_bar(ui: &mut Ui, app: &mut LabApp) {
+pub fn status_bar(ui: &mut Ui, app: &LabApp) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
             let s = app.status();
@@ -11,14 +11,14 @@ pub fn status_bar(ui: &mut Ui, app: &mut LabApp) {
             let cell = |ui: &mut Ui, text: String| {
                 ui.add_sized([82.0, ui.available_height()], egui::Label::new(text));
             };
-            match app.comparison() {
+            match app.comparison().zip(app.run_b()) {
                 None => {
                     ui.label(format!("step {}", s.step));
                     ui.separator();
                     cell(ui, format!("{:.0} steps/s", s.steps_per_s));
                 }
-                Some(b) => {
-                    let sb = &b.published.status;
+                Some((b, run_b)) => {
+                    let sb = run_b.status();
                     ui.label(format!("A: step {}", s.step));
                     cell(ui, format!("{:.0} steps/s", s.steps_per_s));
                     ui.separator();
@@ -48,7 +48,8 @@ pub fn status_bar(ui: &mut Ui, app: &mut LabApp) {
     });
 }
 
-pub fn banner(ui: &mut Ui, app: &mut LabApp) {
+pub fn banner(ui: &mut Ui, app: &LabApp) -> Vec<AppCommand> {
+    let mut out = Vec::new();
     let warning = app
         .notice
         .clone()
@@ -61,7 +62,7 @@ pub fn banner(ui: &mut Ui, app: &mut LabApp) {
                 ui.horizontal_wrapped(|ui| {
                     ui.label(RichText::new(warning).color(Color32::WHITE));
                     if app.notice.is_some() && ui.button("dismiss").clicked() {
-                        app.notice = None;
+                        out.push(AppCommand::DismissNotice);
                     }
                 });
             });
@@ -77,7 +78,7 @@ pub fn banner(ui: &mut Ui, app: &mut LabApp) {
         })
         .or_else(|| app.status().error.clone());
     let Some(message) = message else {
-        return;
+        return out;
     };
     egui::Frame::new()
         .fill(Color32::from_rgb(90, 30, 30))
@@ -86,8 +87,9 @@ pub fn banner(ui: &mut Ui, app: &mut LabApp) {
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(message).color(Color32::WHITE));
                 if ui.button("dismiss").clicked() {
-                    app.send(crate::train::Command::ClearError);
+                    out.push(AppCommand::ClearError);
                 }
             });
         });
+    out
 }

@@ -134,9 +134,23 @@ pub struct Layouts {
     pub tsne: Option<Result<TsneView, String>>,
 }
 
+/// A recorded snapshot to lay out for the timeline, oriented like the layouts the view shows.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    /// Which view asks (the run's own timeline, the abandoned branch beside it …): each key
+    /// keeps its newest request and its newest answer.
+    pub key: u64,
+    pub run_id: u64,
+    pub snapshot: Arc<Snapshot>,
+    pub like_pca: Option<PcaLayout>,
+    pub like_sphere: Option<SphereLayout>,
+}
+
 #[derive(Default)]
 struct Inbox {
     snapshot: Option<(u64, Arc<Snapshot>)>,
+    /// Recorded snapshots to lay out, newest per key (before any live work: they are cheap).
+    recorded: Vec<RecordedRequest>,
     settings: ProjectorSettings,
     reseed: bool,
     /// Where the next t-SNE layout starts (another run's layout), instead of at random.
@@ -148,6 +162,8 @@ struct Shared {
     inbox: Mutex<Inbox>,
     wake: Condvar,
     output: Mutex<Option<Arc<Layouts>>>,
+    /// The layouts of recorded snapshots, newest per key.
+    recorded: Mutex<Vec<(u64, Arc<Layouts>)>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -180,6 +196,7 @@ impl Projector {
             inbox: Mutex::new(Inbox::default()),
             wake: Condvar::new(),
             output: Mutex::new(None),
+            recorded: Mutex::new(Vec::new()),
         });
         let worker = Arc::clone(&shared);
         let handle = std::thread::Builder::new()
@@ -235,6 +252,25 @@ impl Projector {
     /// swapping them in at this very instant (the caller keeps its previous copy).
     pub fn latest(&self) -> Option<Arc<Layouts>> {
         self.shared.output.try_lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Lay out a recorded snapshot (the timeline's cursor): PCA and the sphere view, oriented
+    /// like `request`'s layouts, published under its key for [`Self::recorded`] to read. The
+    /// UI thread never fits a layout itself.
+    pub fn request_recorded(&self, request: RecordedRequest) {
+        let mut inbox = lock(&self.shared.inbox);
+        inbox.recorded.retain(|r| r.key != request.key);
+        inbox.recorded.push(request);
+        drop(inbox);
+        self.shared.wake.notify_one();
+    }
+
+    /// The newest layouts of a recorded snapshot asked for under `key`, without waiting.
+    pub fn recorded(&self, key: u64) -> Option<Arc<Layouts>> {
+        let out = self.shared.recorded.try_lock().ok()?;
+        out.iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, l)| Arc::clone(l))
     }
 
     /// Whether the thread is still alive (it only ends on drop, or by a bug).
@@ -310,6 +346,7 @@ impl Worker {
                 let mut inbox = lock(&self.shared.inbox);
                 while !inbox.stop
                     && inbox.snapshot.is_none()
+                    && inbox.recorded.is_empty()
                     && !inbox.reseed
                     && inbox.settings == self.settings
                     && !self.has_tsne_work()
@@ -327,6 +364,10 @@ impl Worker {
                 if let Some(points) = inbox.start_from.take() {
                     self.start_from = Some(points);
                 }
+                let recorded = std::mem::take(&mut inbox.recorded);
+                drop(inbox);
+                self.lay_out_recorded(recorded);
+                let mut inbox = lock(&self.shared.inbox);
                 (
                     inbox.snapshot.take(),
                     inbox.settings,
@@ -343,6 +384,32 @@ impl Worker {
                 self.tsne_error = Some("internal error in the projector (see stderr)".into());
                 self.publish();
             }
+        }
+    }
+
+    /// Answer the timeline's requests (each a PCA and a sphere fit: ≈ 1 ms).
+    fn lay_out_recorded(&self, requests: Vec<RecordedRequest>) {
+        if requests.is_empty() {
+            return;
+        }
+        for r in requests {
+            let (pca, sphere) =
+                linear_layouts(&r.snapshot, r.like_pca.as_ref(), r.like_sphere.as_ref());
+            let layouts = Arc::new(Layouts {
+                run_id: r.run_id,
+                step: r.snapshot.step,
+                labels: r.snapshot.labels.clone(),
+                pca: Some(pca),
+                pca_ms: 0.0,
+                sphere: Some(sphere),
+                tsne: None,
+            });
+            let mut out = lock(&self.shared.recorded);
+            out.retain(|(k, _)| *k != r.key);
+            out.push((r.key, layouts));
+        }
+        if let Some(w) = &self.waker {
+            w();
         }
     }
 

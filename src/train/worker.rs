@@ -11,7 +11,7 @@ use super::session::{Incident, Session};
 use super::snapshot::{Event, Snapshot};
 use crate::config::{Apply, Key, RunConfig, Setting};
 use crate::error::{LabError, Result};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -145,6 +145,10 @@ pub struct Status {
     pub data_warning: Option<String>,
     /// Scripted changes still ahead (a scenario's or lesson's auto-play).
     pub script: Vec<crate::scenario::ScriptStep>,
+    /// How many commands the trainer has taken from its channel, in the order they were sent:
+    /// a command whose number ([`Trainer::send`]) is at most this is reflected in this state
+    /// (the app shows a setting it sent as pending until then).
+    pub handled: u64,
 }
 
 /// Several augmented views of one probe sample, as the trainer's dataset makes them.
@@ -255,6 +259,8 @@ pub type Waker = Box<dyn Fn() + Send + 'static>;
 
 pub struct Trainer {
     tx: Sender<Command>,
+    /// Commands sent so far (the number of the last one).
+    sent: AtomicU64,
     published: Arc<Mutex<Arc<Published>>>,
     recording: Arc<Mutex<super::Recording>>,
     join: Option<JoinHandle<()>>,
@@ -311,6 +317,7 @@ impl Trainer {
             })?;
         Ok(Self {
             tx,
+            sent: AtomicU64::new(0),
             published,
             recording,
             join: Some(join),
@@ -327,9 +334,13 @@ impl Trainer {
         Self::spawn(Session::new(config, device)?, paused, waker, None)
     }
 
-    pub fn send(&self, command: Command) {
+    /// Send `command`; returns its number, which the published `status.handled` reaches once
+    /// the trainer has taken it.
+    pub fn send(&self, command: Command) -> u64 {
+        let number = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
         // The worker only stops on Shutdown or drop; a send after that has nobody to tell.
         let _ = self.tx.send(command);
+        number
     }
 
     pub fn set(&self, setting: Setting) {
@@ -354,10 +365,6 @@ impl Trainer {
 
     pub fn status(&self) -> Status {
         self.published().status.clone()
-    }
-
-    pub fn clear_error(&self) {
-        self.send(Command::ClearError);
     }
 
     pub fn is_alive(&self) -> bool {
@@ -455,11 +462,15 @@ impl Worker {
             let mut commands: Vec<Command> = first.into_iter().collect();
             commands.extend(rx.try_iter().take(MAX_COMMANDS_AT_ONCE));
             let any = !commands.is_empty();
+            let taken = commands.len() as u64;
             for c in coalesce(commands) {
                 if !self.handle(c) {
                     return;
                 }
             }
+            // Published with the state these commands made (a coalesced one counts: it was
+            // made moot by a later one of the same batch).
+            self.state.status.handled += taken;
             if any {
                 self.publish();
             }
