@@ -70,7 +70,21 @@ pub enum Method {
     DinoV2,
 }
 
+/// The output dimension d of the projector (and so the default λ's 1/d).
+pub const DEFAULT_OUT_DIM: usize = 32;
+
 impl Method {
+    /// The one dataset this method needs, if it needs one: CLIP pairs images with captions,
+    /// which only `shapes` has.
+    pub fn required_dataset(self) -> Option<DatasetKind> {
+        (self == Method::Clip).then_some(DatasetKind::Shapes)
+    }
+
+    /// Whether this method can train on `dataset` (see [`Self::required_dataset`]).
+    pub fn trains_on(self, dataset: &DatasetKind) -> bool {
+        self.required_dataset().is_none_or(|d| *dataset == d)
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Method::SimClr => "SimCLR (NT-Xent)",
@@ -316,7 +330,7 @@ settings! {
     FeatureDim feature_dim: usize = 64;
         Rebuild, Domain::log_range(2.0, 4096.0), "representation dimension",
         "encoder output (the representation kNN accuracy is measured on)";
-    OutDim out_dim: usize = 32;
+    OutDim out_dim: usize = DEFAULT_OUT_DIM;
         Rebuild, Domain::log_range(2.0, 1024.0), "output dimension d",
         "projector output dimension d (the embedding the loss sees); 2 or 3 shows the raw sphere";
     ProjectorBn projector_bn: bool = true, Moco => false, Clip => false;
@@ -367,7 +381,7 @@ settings! {
     StopGradient stop_gradient: bool = true;
         Live, Domain::Any, "stop-gradient",
         "SimSiam/BYOL: no gradient through the target branch; off ⇒ collapse";
-    Lambda lambda: f64 = 1.0 / 32.0;
+    Lambda lambda: f64 = RunConfig::default_lambda(DEFAULT_OUT_DIM);
         Live, Domain::log_range(0.0, 100.0), "λ (off-diagonal weight)",
         "Barlow Twins off-diagonal weight (0 = invariance only ⇒ dimensional collapse; default 1/d)";
     InvarianceWeight invariance_weight: f64 = 25.0;
@@ -426,8 +440,8 @@ impl RunConfig {
 
     /// Barlow Twins' λ scaled to d: the paper uses 0.0051 for D = 8192 (found by search);
     /// λ = 1/d is the rule of Tsai et al. 2021, which keeps the two terms balanced as d changes.
-    fn default_lambda(out_dim: usize) -> f64 {
-        1.0 / out_dim.max(1) as f64
+    pub const fn default_lambda(out_dim: usize) -> f64 {
+        1.0 / if out_dim == 0 { 1 } else { out_dim } as f64
     }
 
     /// The normalisation of the projector's hidden layer (`None` when switched off).

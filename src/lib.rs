@@ -6,7 +6,8 @@
 //!  UI thread (eframe)          trainer thread (one per run)        projector thread (one per run)
 //!  ─────────────────           ────────────────────────────        ──────────────────────────────
 //!  panels, keys → AppCommand
-//!  (after the frame) ─Command─► Session: model, optimizer, data,
+//!  (applied after the frame;
+//!  a RunSlot per run) ─Command─► Session: model, optimizer, data,
 //!  (mpsc channel)              RNG; steps; every k steps a
 //!                              Snapshot ──Arc<Snapshot>──────────► PCA, sphere view, t-SNE
 //!                              (latest-value inbox)                (warm-started)
@@ -37,8 +38,13 @@
 //!   and records (every snapshot, for the timeline), device choice.
 //! - [`projection`]: PCA, the sphere view, t-SNE, and the projector thread.
 //! - [`pipeline`]: one run's trainer and projector together.
-//! - [`app`]: the eframe app, one file per panel; buttons, menu items and keys give one typed
-//!   `AppCommand` ([`app::command`]); [`render`]: the WGSL point renderer, GIF animations.
+//! - [`app`]: the eframe app. Every run it shows is a [`app::run_slot::RunSlot`] over one
+//!   pipeline (one poll; its config is the trainer's published one plus the changes not yet
+//!   taken); panels, menus, keys and file windows give one typed `AppCommand`
+//!   ([`app::command`]), applied in one place ([`app::apply`]); [`render`]: the WGSL point
+//!   renderer, GIF animations.
+//!
+//! `ARCHITECTURE.md` at the root follows a knob change and a snapshot hop by hop.
 //! - [`lessons`], [`scenario`]: one-click demonstrations and their files.
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV; [`recorded`]: a whole run
 //!   (every snapshot) in one file, for the timeline.

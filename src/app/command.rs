@@ -4,7 +4,7 @@
 //! [`AppCommand::for_run`], a plain function of the config the run shows.
 
 use super::files::FileWindow;
-use crate::config::{DatasetKind, Method, RunConfig, Setting};
+use crate::config::{Method, RunConfig, Setting};
 use crate::train::Command;
 use std::path::PathBuf;
 
@@ -189,11 +189,9 @@ pub fn from_keys(ctx: &egui::Context) -> Vec<AppCommand> {
 /// momentum …), keeping the dataset (CLIP needs shapes), the seed and the snapshot rate.
 pub fn config_for_method(current: &RunConfig, method: Method) -> RunConfig {
     let mut next = RunConfig::for_method(method);
-    next.dataset = if method == Method::Clip {
-        DatasetKind::Shapes
-    } else {
-        current.dataset.clone()
-    };
+    next.dataset = method
+        .required_dataset()
+        .unwrap_or_else(|| current.dataset.clone());
     next.seed = current.seed;
     next.snapshot_every = current.snapshot_every;
     next.probe_size = current.probe_size;
@@ -203,7 +201,7 @@ pub fn config_for_method(current: &RunConfig, method: Method) -> RunConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::OptimizerKind;
+    use crate::config::{DatasetKind, OptimizerKind};
 
     #[test]
     fn switching_method_takes_its_defaults_and_keeps_the_data() {

@@ -115,7 +115,7 @@ fn method_and_dataset(ui: &mut Ui, config: &RunConfig, out: &mut Vec<AppCommand>
         .selected_text(config.dataset.name())
         .show_ui(ui, |ui| {
             for d in DatasetKind::ALL {
-                let allowed = config.method != Method::Clip || d == DatasetKind::Shapes;
+                let allowed = config.method.trains_on(&d);
                 let item = egui::Button::selectable(config.dataset == d, d.name());
                 if ui.add_enabled(allowed, item).clicked() && config.dataset != d {
                     out.push(AppCommand::Set(Setting::Dataset(d)));

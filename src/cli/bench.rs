@@ -39,15 +39,11 @@ impl BenchResult {
 /// The reference sizes: digits are 64-dimensional like the torch script's inputs.
 pub fn bench_config(method: Method, batch: usize) -> RunConfig {
     let mut c = RunConfig::for_method(method);
-    c.dataset = if method == Method::Clip {
-        DatasetKind::Shapes
-    } else {
-        DatasetKind::Digits
-    };
+    c.dataset = method.required_dataset().unwrap_or(DatasetKind::Digits);
     c.hidden_dim = 256;
     c.feature_dim = 256;
     c.out_dim = 64;
-    c.lambda = 1.0 / 64.0;
+    c.lambda = RunConfig::default_lambda(c.out_dim);
     c.batch_size = batch;
     c.projector_bn = true;
     c.probe_size = 200;

@@ -145,7 +145,7 @@ pub fn build(config: &RunConfig) -> Result<Arc<dyn Source>> {
     let seed = config.seed;
     Ok(match (&config.dataset, config.method) {
         (DatasetKind::Shapes, Method::Clip) => Arc::new(shapes::Shapes::paired(seed)),
-        (_, Method::Clip) => {
+        (dataset, method) if !method.trains_on(dataset) => {
             return Err(LabError::invalid(
                 Key::Dataset.name(),
                 config.dataset.name(),

@@ -27,8 +27,6 @@ use burn::tensor::{Device, Tensor, TensorData};
 use optimizer::Optimizer;
 use parallel::Halves;
 
-/// `log Σ_j exp(x_ij)` along dim 1, stable for any temperature: the row maximum is factored out.
-/// `[rows, cols] → [rows, 1]`
 /// For the InfoNCE methods, the number N of candidates each anchor's softmax chooses among:
 /// the loss of a uniform softmax (chance) is ln N, and ln N − loss is a lower bound on the
 /// mutual information of the two views (Oord et al. 2018), so it can never exceed ln N.
@@ -41,6 +39,8 @@ pub fn info_nce_candidates(config: &RunConfig) -> Option<usize> {
     }
 }
 
+/// `log Σ_j exp(x_ij)` along dim 1, stable for any temperature: the row maximum is factored out.
+/// `[rows, cols] → [rows, 1]`
 pub fn logsumexp(x: Tensor<2>) -> Tensor<2> {
     let max = x.clone().max_dim(1).detach(); // [rows, 1]
     (x - max.clone()).exp().sum_dim(1).log() + max
