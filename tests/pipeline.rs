@@ -7,14 +7,19 @@ use contrastive_lab::pipeline::Pipeline;
 use contrastive_lab::train::{Command, Session, TrainDevice};
 use std::time::{Duration, Instant};
 
-fn start(sets: &[(&str, &str)]) -> Pipeline {
+/// SimCLR on blobs, small and snapshotted often, with `sets` on top.
+fn small(sets: &[(&str, &str)]) -> contrastive_lab::config::RunConfig {
     let mut all = vec![
         ("batch_size", "64"),
         ("snapshot_every", "5"),
         ("probe_size", "200"),
     ];
     all.extend_from_slice(sets);
-    let c = config("simclr", "blobs", 100_000, &all);
+    config("simclr", "blobs", 100_000, &all)
+}
+
+fn start(sets: &[(&str, &str)]) -> Pipeline {
+    let c = small(sets);
     let session = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
     Pipeline::start(session, false, None).unwrap_or_else(|e| panic!("{e}"))
 }
@@ -106,16 +111,7 @@ fn app_commands_steer_a_pipeline_without_a_window() {
     use contrastive_lab::app::AppCommand;
     use contrastive_lab::app::run_slot::RunSlot;
     use contrastive_lab::config::{Method, Setting};
-    let c = config(
-        "simclr",
-        "blobs",
-        100_000,
-        &[
-            ("batch_size", "64"),
-            ("snapshot_every", "5"),
-            ("probe_size", "200"),
-        ],
-    );
+    let c = small(&[]);
     let session = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
     let mut slot = RunSlot::start(session, false, std::sync::Arc::new(|| {}))
         .unwrap_or_else(|e| panic!("{e}"));
@@ -231,16 +227,7 @@ fn the_recording_at_a_step_is_what_a_fresh_run_shows_there() {
         .cloned()
         .unwrap_or_else(|| panic!("nothing recorded at 40"));
     assert_eq!(recorded.step, 40);
-    let c = config(
-        "simclr",
-        "blobs",
-        100_000,
-        &[
-            ("batch_size", "64"),
-            ("snapshot_every", "5"),
-            ("probe_size", "200"),
-        ],
-    );
+    let c = small(&[]);
     let mut fresh = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
     fresh
         .measure_initial_loss()
