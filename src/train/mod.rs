@@ -2,9 +2,12 @@
 //! [`Trainer`] thread the app steers with commands.
 
 pub mod allocator;
+pub mod command;
 pub mod device;
 pub mod history;
+pub mod lockstep;
 pub mod priority;
+pub mod published;
 pub mod recording;
 pub mod session;
 pub mod snapshot;

@@ -5,243 +5,24 @@
 //! run's snapshot sink (its projector, see [`crate::pipeline`]), so layouts follow training
 //! whether or not a window draws.
 
+pub use super::command::{Command, Reply, coalesce};
+pub use super::lockstep::{Lockstep, LockstepSide};
+pub use super::published::{
+    AugmentationPreview, Branch, PREVIEW_VIEWS, ProbeSamples, Published, Status,
+};
+use super::published::{make_preview, probe_samples};
+
 use super::device::TrainDevice;
 use super::history::{History, MetricsRow};
-use super::session::{Incident, Session};
-use super::snapshot::{Event, Snapshot};
+use super::session::Session;
+use super::snapshot::Snapshot;
 use crate::config::{Apply, Key, RunConfig, Setting};
 use crate::error::{LabError, Result};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Command {
-    /// Change one setting (checked against its declaration by the trainer).
-    Set(Setting),
-    Pause,
-    Resume,
-    /// Run `n` steps, then stay paused.
-    Step(usize),
-    /// Start over with this seed.
-    Reset {
-        seed: u64,
-    },
-    /// Replace the whole config (a scenario): a fresh run.
-    Replace(Box<RunConfig>),
-    /// A scenario or lesson: its config as a fresh run, and its script of timed changes.
-    Load(Box<crate::scenario::Scenario>),
-    /// The user dismissed the error or incident banner.
-    ClearError,
-    /// Send a fork of the session as it is now (run B of a comparison, [`Session::fork`]).
-    Fork(Reply<Box<Session>>),
-    /// Train in lockstep with another trainer (or, with `None`, freely).
-    Lockstep(Option<LockstepSide>),
-    /// Continue from the state at this step (the nearest checkpoint, then a deterministic
-    /// replay); the abandoned future stays visible as the published `branch`.
-    Rewind(usize),
-    Shutdown,
-}
-
-/// Where a command's answer goes. Two replies never compare equal (each is its own request).
-pub struct Reply<T>(pub Sender<T>);
-
-impl<T> Clone for Reply<T> {
-    fn clone(&self) -> Self {
-        Self(self.0.clone())
-    }
-}
-
-impl<T> std::fmt::Debug for Reply<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Reply")
-    }
-}
-
-impl<T> PartialEq for Reply<T> {
-    fn eq(&self, _: &Self) -> bool {
-        false
-    }
-}
-
-/// Two trainers shown at the same step: each waits while it is ahead of the other (a run that
-/// is paused, or slower, holds the other back), unless the user lets them run free.
-#[derive(Debug, Default)]
-pub struct Lockstep {
-    steps: [AtomicUsize; 2],
-    free: AtomicBool,
-}
-
-impl Lockstep {
-    /// A pair of sides, 0 and 1, starting in step.
-    pub fn pair() -> (LockstepSide, LockstepSide) {
-        let shared = Arc::new(Lockstep::default());
-        (
-            LockstepSide {
-                shared: Arc::clone(&shared),
-                side: 0,
-            },
-            LockstepSide { shared, side: 1 },
-        )
-    }
-}
-
-/// One trainer's end of a [`Lockstep`].
-#[derive(Clone, Debug)]
-pub struct LockstepSide {
-    shared: Arc<Lockstep>,
-    side: usize,
-}
-
-impl PartialEq for LockstepSide {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.shared, &other.shared) && self.side == other.side
-    }
-}
-
-impl LockstepSide {
-    /// Let both run free (`true`) or hold them at the same step.
-    pub fn set_free(&self, free: bool) {
-        self.shared.free.store(free, Ordering::Relaxed);
-    }
-
-    pub fn is_free(&self) -> bool {
-        self.shared.free.load(Ordering::Relaxed)
-    }
-
-    fn report(&self, step: usize) {
-        self.shared.steps[self.side].store(step, Ordering::Release);
-    }
-
-    /// Whether this side, at `step`, may take its next step.
-    fn may_step(&self, step: usize) -> bool {
-        self.is_free() || step <= self.shared.steps[1 - self.side].load(Ordering::Acquire)
-    }
-}
-
-/// What the UI shows besides the snapshot. Cheap to clone.
-#[derive(Clone, Debug, Default)]
-pub struct Status {
-    pub step: usize,
-    pub paused: bool,
-    pub steps_per_s: f64,
-    pub device: String,
-    pub config: Option<RunConfig>,
-    pub events: Vec<Event>,
-    /// The last error (invalid value, failed rebuild …), shown as a banner until dismissed.
-    pub error: Option<String>,
-    /// The last non-finite-loss incident.
-    pub incident: Option<Incident>,
-    /// Latest training loss.
-    pub loss: f64,
-    /// Increments whenever the run starts over (reset, replaced config): views drop what they
-    /// kept of the previous run.
-    pub run_id: u64,
-    /// Class names of the dataset, indexed by label.
-    pub class_names: Vec<String>,
-    /// What the dataset wants the user to know (e.g. unreadable files skipped).
-    pub data_warning: Option<String>,
-    /// Scripted changes still ahead (a scenario's or lesson's auto-play).
-    pub script: Vec<crate::scenario::ScriptStep>,
-    /// How many commands the trainer has taken from its channel, in the order they were sent:
-    /// a command whose number ([`Trainer::send`]) is at most this is reflected in this state
-    /// (the app shows a setting it sent as pending until then).
-    pub handled: u64,
-}
-
-/// Several augmented views of one probe sample, as the trainer's dataset makes them.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AugmentationPreview {
-    pub input: crate::data::InputKind,
-    /// The clean sample, flattened.
-    pub base: Vec<f32>,
-    /// Views at `strength`, each flattened like `base`.
-    pub views: Vec<Vec<f32>>,
-    pub strength: f64,
-    pub label: String,
-}
-
-/// The probe's clean samples, for hover thumbnails. Published once per run.
-#[derive(Clone, Debug)]
-pub struct ProbeSamples {
-    pub input: crate::data::InputKind,
-    /// `[n, input_len]`
-    pub inputs: Vec<f32>,
-    /// Caption of each probe sample, where the dataset has them.
-    pub captions: Vec<Option<String>>,
-    /// Dataset index of each probe sample, and the size of the kNN reference split (exports).
-    pub indices: Vec<usize>,
-    pub n_reference: usize,
-}
-
-fn probe_samples(session: &Session) -> ProbeSamples {
-    let source = session.source();
-    let probe = session.probe();
-    ProbeSamples {
-        input: source.input(),
-        inputs: probe.inputs.clone(),
-        captions: probe
-            .indices
-            .iter()
-            .map(|&i| source.caption_text(i))
-            .collect(),
-        indices: probe.indices.clone(),
-        n_reference: probe.n_reference,
-    }
-}
-
-/// Views in a preview.
-pub const PREVIEW_VIEWS: usize = 8;
-
-fn make_preview(session: &Session) -> Option<AugmentationPreview> {
-    let source = session.source();
-    let index = *session.probe().indices.first()?;
-    let strength = session.config().augment_strength;
-    // A fixed stream: the same views for the same strength, so the grid changes only when the
-    // strength does.
-    let mut rng = crate::rng::Rng::fork(session.config().seed, "preview");
-    Some(AugmentationPreview {
-        input: source.input(),
-        base: source.base(index).to_vec(),
-        views: (0..PREVIEW_VIEWS)
-            .map(|_| source.view(index, &mut rng, strength as f32))
-            .collect(),
-        strength,
-        label: source
-            .class_names()
-            .get(source.label(index))
-            .cloned()
-            .unwrap_or_default(),
-    })
-}
-
-/// Everything a run publishes, replaced as a whole: each field belongs to the same run
-/// (`status.run_id`) and the same moment.
-#[derive(Clone, Debug, Default)]
-pub struct Published {
-    pub status: Status,
-    /// The newest snapshot of this run.
-    pub snapshot: Option<Arc<Snapshot>>,
-    /// One row per snapshot of this run.
-    pub history: History,
-    /// Views of one sample at the current augmentation strength.
-    pub preview: Option<Arc<AugmentationPreview>>,
-    /// The probe's clean samples (hover thumbnails, exports).
-    pub probe: Option<Arc<ProbeSamples>>,
-    /// The future the last rewind abandoned (the plots draw it as ghost curves; the views can
-    /// show it beside the new path).
-    pub branch: Option<Arc<Branch>>,
-}
-
-/// A future abandoned by a rewind: the step it branched at, its metrics and its recording.
-#[derive(Debug)]
-pub struct Branch {
-    pub from: usize,
-    pub history: History,
-    pub recording: super::Recording,
-}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded value is an `Arc` swapped in one move: a panic cannot leave it half-written.
@@ -383,37 +164,6 @@ impl Drop for Trainer {
 
 /// Commands taken from the channel before the next step, at most.
 const MAX_COMMANDS_AT_ONCE: usize = 4096;
-
-fn is_restart(c: &Command) -> bool {
-    matches!(
-        c,
-        Command::Reset { .. } | Command::Replace(_) | Command::Load(_)
-    )
-}
-
-/// Drop what a later command in the same batch makes moot, so that a flood of restarts (a key
-/// held down, a script gone wrong) costs one rebuild, not one per command: a restart (reset,
-/// replace, load) makes every earlier restart moot, and a replace or load every earlier
-/// setting too (the new config replaces them). Pause, resume, step and the rest keep their
-/// order. The outcome is the same as applying every command in turn.
-pub fn coalesce(commands: Vec<Command>) -> Vec<Command> {
-    let last_restart = commands.iter().rposition(is_restart);
-    let last_replace = commands
-        .iter()
-        .rposition(|c| matches!(c, Command::Replace(_) | Command::Load(_)));
-    commands
-        .into_iter()
-        .enumerate()
-        .filter(|(i, c)| match c {
-            Command::Reset { .. } | Command::Replace(_) | Command::Load(_) => {
-                Some(*i) == last_restart
-            }
-            Command::Set(_) => last_replace.is_none_or(|r| *i > r),
-            _ => true,
-        })
-        .map(|(_, c)| c)
-        .collect()
-}
 
 /// Between two publications of only the step counter and loss, at least this long (the status
 /// bar does not need more; a snapshot, a command or a pause publishes at once).
@@ -808,46 +558,5 @@ impl Worker {
         if urgent || self.last_publish.elapsed() >= PUBLISH_INTERVAL {
             self.publish();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn set(v: f64) -> Command {
-        Command::Set(Setting::Temperature(v))
-    }
-
-    #[test]
-    fn a_later_restart_makes_earlier_restarts_moot_and_a_replace_earlier_settings() {
-        let replace = Command::Replace(Box::default());
-        let commands = vec![
-            set(0.1),
-            Command::Reset { seed: 1 },
-            Command::Pause,
-            set(0.2),
-            Command::Reset { seed: 2 },
-            Command::Step(1),
-        ];
-        assert_eq!(
-            coalesce(commands),
-            vec![
-                set(0.1),
-                Command::Pause,
-                set(0.2),
-                Command::Reset { seed: 2 },
-                Command::Step(1),
-            ]
-        );
-        let commands = vec![
-            set(0.1),
-            Command::Reset { seed: 1 },
-            Command::Resume,
-            replace.clone(),
-            set(0.3),
-        ];
-        assert_eq!(coalesce(commands), vec![Command::Resume, replace, set(0.3)]);
-        assert_eq!(coalesce(vec![Command::Shutdown]), vec![Command::Shutdown]);
     }
 }
