@@ -305,8 +305,10 @@ fn a_saved_run_opens_as_a_recording_to_scrub_and_replay() {
 
     let opened = h.state_mut().open_recording(&path);
     assert!(opened.is_ok(), "{opened:?}");
-    h.run_steps(3);
-    assert_eq!(h.state().shown_step(), Some(0));
+    // The first step is shown once the projector has laid it out (never on the UI thread).
+    frames_until(&mut h, "the recording's first step shown", 60, |a| {
+        a.shown_step() == Some(0)
+    });
     assert_eq!(h.state().recorded_steps(), in_file);
     assert!(h.state().status().paused);
     h.state_mut().timeline.speed = 8.0;
