@@ -86,17 +86,7 @@ impl Method {
     }
 
     pub fn title(self) -> &'static str {
-        match self {
-            Method::SimClr => "SimCLR (NT-Xent)",
-            Method::Moco => "MoCo v2 (momentum encoder + queue)",
-            Method::Clip => "CLIP (image ↔ caption InfoNCE)",
-            Method::Byol => "BYOL (predictor + EMA target)",
-            Method::SimSiam => "SimSiam (predictor + stop-gradient)",
-            Method::Barlow => "Barlow Twins (redundancy reduction)",
-            Method::Vicreg => "VICReg (variance, invariance, covariance)",
-            Method::Dino => "DINO (self-distillation, centering + sharpening)",
-            Method::DinoV2 => "DINOv2 (DINO + KoLeo + Sinkhorn-Knopp centering)",
-        }
+        crate::methods::spec(self).title
     }
 
     /// DINO and DINOv2: a student matching an EMA teacher over K prototypes.

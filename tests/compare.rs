@@ -268,3 +268,33 @@ fn bad_comparisons_are_clear_errors() {
         );
     }
 }
+
+/// Each method's file declares its numbers (the `metrics.csv` columns) and measures them on the
+/// probe: a snapshot holds exactly those, in that order, all finite, with what its views draw.
+#[test]
+fn every_method_measures_the_numbers_its_spec_declares_in_order() {
+    use contrastive_lab::methods::spec;
+    for method in Method::ALL {
+        let dataset = method.required_dataset().map_or("blobs".into(), |d| d.to_string());
+        let c = config(
+            method.name(),
+            &dataset,
+            1000,
+            &[("batch_size", "32"), ("probe_size", "100")],
+        );
+        let mut s = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
+        steps(&mut s, 3);
+        let snap = s.snapshot().unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<_> = snap.extras.iter().map(|(m, _)| *m).collect();
+        assert_eq!(names, spec(method).metrics, "{method}");
+        assert!(
+            snap.extras.iter().all(|(_, v)| v.is_finite()),
+            "{method}: {:?}",
+            snap.extras
+        );
+        let draws_forces = matches!(method, Method::Moco | Method::Byol | Method::SimSiam);
+        assert_eq!(snap.forces.is_some(), draws_forces, "{method}: forces");
+        assert_eq!(snap.prototypes.is_some(), method.is_dino(), "{method}");
+        assert_eq!(snap.prompts.is_some(), method == Method::Clip, "{method}");
+    }
+}

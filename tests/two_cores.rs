@@ -9,7 +9,9 @@ use burn::tensor::Tensor;
 use common::assert_same_gradient;
 use contrastive_lab::config::{Method, RunConfig};
 use contrastive_lab::data::{self, Sampler};
-use contrastive_lab::methods::{Forward, Learner, byol, dino, scalar, simsiam, tensor2, to_vec};
+use contrastive_lab::methods::{
+    Forward, Learner, Views, byol, dino, scalar, simsiam, tensor2, to_vec,
+};
 use contrastive_lab::model::Network;
 use contrastive_lab::rng::Rng;
 
@@ -31,6 +33,15 @@ fn setup(method: Method) -> (RunConfig, Learner, Tensor<2>, Tensor<2>) {
     let x1 = tensor2(&batch.x1, 32, &learner.device);
     let x2 = tensor2(&batch.x2, 32, &learner.device);
     (config, learner, x1, x2)
+}
+
+/// The batch as the forward pass takes it.
+fn views(x1: &Tensor<2>, x2: &Tensor<2>) -> Views<'static> {
+    Views {
+        x1: x1.clone(),
+        x2: x2.clone(),
+        caption_keys: &[],
+    }
 }
 
 /// Every parameter's gradient, flattened, in visiting order.
@@ -79,7 +90,7 @@ fn assert_same(method: Method, two_cores: Forward, one_graph: Tensor<1>, learner
 #[test]
 fn simsiam_on_two_cores_equals_one_graph() {
     let (config, learner, x1, x2) = setup(Method::SimSiam);
-    let two_cores = simsiam::forward(&learner, x1.clone(), x2.clone(), &config);
+    let two_cores = simsiam::forward(&learner, views(&x1, &x2), &config);
     let net = &learner.online;
     let (_, z1) = net.embed(x1, config.projector_norm());
     let (_, z2) = net.embed(x2, config.projector_norm());
@@ -94,7 +105,7 @@ fn simsiam_on_two_cores_equals_one_graph() {
 #[test]
 fn byol_on_two_cores_equals_one_graph() {
     let (config, learner, x1, x2) = setup(Method::Byol);
-    let two_cores = byol::forward(&learner, x1.clone(), x2.clone(), &config);
+    let two_cores = byol::forward(&learner, views(&x1, &x2), &config);
     let (net, target) = (&learner.online, learner.teacher.as_ref().expect("target"));
     let bn = config.projector_norm();
     let t1 = target.embed(x1.clone().without_autodiff(), bn).1;
@@ -116,7 +127,7 @@ fn byol_on_two_cores_equals_one_graph() {
 #[test]
 fn dino_on_two_cores_equals_one_graph() {
     let (config, learner, x1, x2) = setup(Method::Dino);
-    let two_cores = dino::forward(&learner, x1.clone(), x2.clone(), &config);
+    let two_cores = dino::forward(&learner, views(&x1, &x2), &config);
     let (net, teacher) = (&learner.online, learner.teacher.as_ref().expect("teacher"));
     let bn = config.projector_norm();
     let logits = |x: Tensor<2>| teacher.prototype_logits(teacher.embed(x, bn).1);

@@ -4,17 +4,22 @@
 //! off-diagonal decorrelates dimensions (redundancy reduction). With λ = 0 nothing stops every
 //! dimension encoding the same thing: dimensional collapse.
 
-use super::{Forward, Learner, StateUpdate};
-use crate::config::RunConfig;
-use crate::config::{Key, Knob};
+use super::{Forward, Learner, MethodExtras, MethodSpec, Probed, StateUpdate, Views};
+use crate::config::{Key, Knob, Method, RunConfig};
+use crate::error::Result;
 use crate::metrics::Extra;
+use crate::metrics::diagnostics::column_mean_var;
 use burn::tensor::Tensor;
 
-/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
-pub const METRICS: &[Extra] = &[Extra::Invariance, Extra::Redundancy];
-
-/// The knobs the app shows for this method, in order.
-pub const KNOBS: &[Knob] = &[Knob::new(Key::Lambda), Knob::new(Key::RedundancyOnly)];
+pub const SPEC: MethodSpec = MethodSpec {
+    method: Method::Barlow,
+    title: "Barlow Twins (redundancy reduction)",
+    knobs: &[Knob::new(Key::Lambda), Knob::new(Key::RedundancyOnly)],
+    metrics: &[Extra::Invariance, Extra::Redundancy],
+    candidates: None,
+    forward,
+    measure,
+};
 
 /// Per-dimension standardisation over the batch (BN without affine). `[n, d] → [n, d]`
 pub fn standardize(z: Tensor<2>) -> Tensor<2> {
@@ -50,7 +55,7 @@ pub fn barlow_loss(z1: Tensor<2>, z2: Tensor<2>, lambda: f64) -> Tensor<1> {
     invariance + redundancy.mul_scalar(lambda)
 }
 
-pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
+pub fn forward(learner: &Learner, Views { x1, x2, .. }: Views, config: &RunConfig) -> Forward {
     let (h1, z1) = learner.online.embed(x1, config.projector_norm()); // [batch, out]
     let (_, z2) = learner.online.embed(x2, config.projector_norm());
     let outputs = vec![h1, z1.clone(), z2.clone()];
@@ -65,4 +70,47 @@ pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConf
         update: StateUpdate::None,
         halves: None,
     }
+}
+
+/// The loss's two terms on the probe's fixed views.
+fn measure(p: &Probed) -> Result<MethodExtras> {
+    let (invariance, redundancy) = probe_terms(p.z_a, p.z_b, p.config.out_dim);
+    Ok(MethodExtras::numbers(vec![
+        (Extra::Invariance, invariance),
+        (Extra::Redundancy, redundancy),
+    ]))
+}
+
+/// The two terms `(invariance, redundancy)` on the probe's fixed view pairs `a, b: [n, d]`, in
+/// f64 on the host.
+fn probe_terms(a: &[f32], b: &[f32], d: usize) -> (f64, f64) {
+    let n = a.len() / d.max(1);
+    if n < 2 {
+        return (0.0, 0.0);
+    }
+    let standardize = |x: &[f32]| -> Vec<f64> {
+        let mut out: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        for c in 0..d {
+            let (mean, var) = column_mean_var(&out, d, c);
+            let sd = (var + 1e-5).sqrt();
+            out.iter_mut()
+                .skip(c)
+                .step_by(d)
+                .for_each(|v| *v = (*v - mean) / sd);
+        }
+        out
+    };
+    let (sa, sb) = (standardize(a), standardize(b));
+    let (mut inv, mut red) = (0.0, 0.0);
+    for i in 0..d {
+        for j in 0..d {
+            let c: f64 = (0..n).map(|r| sa[r * d + i] * sb[r * d + j]).sum::<f64>() / n as f64;
+            if i == j {
+                inv += (1.0 - c).powi(2);
+            } else {
+                red += c * c;
+            }
+        }
+    }
+    (inv, red)
 }

@@ -3,25 +3,30 @@
 //! gradient into the target. No negatives: the predictor and the slow target are what keep it
 //! from collapsing (remove the predictor and set the momentum to 0: it collapses).
 
-use super::parallel::{Halves, two_views};
-use super::{Forward, Learner, StateUpdate, l2_normalize};
-use crate::config::RunConfig;
-use crate::config::{Key, Knob};
+use super::parallel::symmetric;
+use super::{Forward, Learner, MethodExtras, MethodSpec, Probed, StateUpdate, Views, l2_normalize};
+use crate::config::{Key, Knob, Method, RunConfig};
+use crate::error::Result;
 use crate::metrics::Extra;
 use crate::model::Network;
+use crate::train::snapshot::FORCE_SAMPLES;
 use burn::tensor::Tensor;
 
-/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
-pub const METRICS: &[Extra] = &[Extra::EmaMomentum];
-
-/// The knobs the app shows for this method, in order.
-pub const KNOBS: &[Knob] = &[
-    Knob::new(Key::StopGradient),
-    Knob::new(Key::Predictor),
-    Knob::new(Key::PredictorBn),
-    Knob::labelled(Key::Momentum, "target momentum"),
-    Knob::new(Key::MomentumSchedule),
-];
+pub const SPEC: MethodSpec = MethodSpec {
+    method: Method::Byol,
+    title: "BYOL (predictor + EMA target)",
+    knobs: &[
+        Knob::new(Key::StopGradient),
+        Knob::new(Key::Predictor),
+        Knob::new(Key::PredictorBn),
+        Knob::labelled(Key::Momentum, "target momentum"),
+        Knob::new(Key::MomentumSchedule),
+    ],
+    metrics: &[Extra::EmaMomentum],
+    candidates: None,
+    forward,
+    measure,
+};
 
 /// `‖p̂ − ẑ‖² = 2 − 2·cos(p, z)`, averaged over the batch. `p, z: [n, d] → [1]`
 pub fn regression_loss(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
@@ -29,54 +34,42 @@ pub fn regression_loss(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
     cos.mul_scalar(-2.0).add_scalar(2.0).mean()
 }
 
-pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
+/// One view: its representation h and prediction p through the online network, and its
+/// target t for the other view's prediction.
+struct Branch {
+    h: Tensor<2>,
+    p: Tensor<2>,
+    t: Tensor<2>,
+}
+
+pub fn forward(learner: &Learner, Views { x1, x2, .. }: Views, config: &RunConfig) -> Forward {
     let bn = config.projector_norm();
-    // online encoder + projector → z, predictor → p: `[batch, in] → ([batch, feat], z, p)`
-    let online_branch = |net: &Network, x: Tensor<2>| {
-        let (h, z) = net.embed(x, bn);
+    let target = learner.teacher();
+    let branch = |net: &Network, x: Tensor<2>| {
+        let (h, z) = net.embed(x.clone(), bn);
         let p = net.predict(z.clone(), config.predictor, config.predictor_norm());
-        (h, z, p)
+        // The paper: the EMA target network's projection, with no gradient into the target.
+        // Stop-gradient off: the online projection itself, with gradient.
+        let t = match config.stop_gradient {
+            true => target.embed(x.without_autodiff(), bn).1,
+            false => z,
+        };
+        Branch { h, p, t }
     };
-    match (&learner.teacher, config.stop_gradient) {
-        // The paper: each view's prediction regresses the EMA target's projection of the
-        // other view, with no gradient into the target. Each half depends on one view's online
-        // graph only: one view per core, forward and back.
-        (Some(target), true) => {
-            // Each view with the other view's input, for its target.
-            let first = (x1.clone(), x2.clone().without_autodiff());
-            let second = (x2, x1.without_autodiff());
-            let ((h1, p1, t2), (_, p2, t1), twin) =
-                two_views(learner, first, second, |net, (x, other)| {
-                    let (h, _, p) = online_branch(net, x);
-                    (h, p, target.embed(other, bn).1)
-                });
-            let halves = Halves {
-                a: regression_loss(p1.clone(), t2),
-                b: regression_loss(p2.clone(), t1),
-                twin,
-            };
-            Forward {
-                loss: halves.total(),
-                outputs: vec![h1, p1, p2],
-                update: StateUpdate::None,
-                halves: Some(halves),
-            }
-        }
-        (teacher, stop_gradient) => {
-            let (h1, z1, p1) = online_branch(&learner.online, x1);
-            let (_, z2, p2) = online_branch(&learner.online, x2);
-            let (t1, t2) = match (teacher, stop_gradient) {
-                (None, true) => (z1.detach(), z2.detach()),
-                // Stop-gradient off: the target is the online network itself, with gradient.
-                _ => (z1, z2),
-            };
-            // Symmetrised: L(p1, t2) + L(p2, t1), as in the paper.
-            Forward {
-                loss: regression_loss(p1.clone(), t2) + regression_loss(p2.clone(), t1),
-                outputs: vec![h1, p1, p2],
-                update: StateUpdate::None,
-                halves: None,
-            }
-        }
-    }
+    // L = ‖p̂₁ − t̂₂‖² + ‖p̂₂ − t̂₁‖², symmetrised as in the paper.
+    let term = |a: &Branch, b: &Branch| regression_loss(a.p.clone(), b.t.clone());
+    symmetric(learner, (x1, x2), config.stop_gradient, branch, term)
+        .forward(|a, b| (vec![a.h, a.p, b.p], StateUpdate::None))
+}
+
+/// The target's momentum, and the pulls of its forces: the first probe samples' predictions
+/// towards the target's projection of their second views (each half's weight 2).
+fn measure(p: &Probed) -> Result<MethodExtras> {
+    let (rows, d) = (FORCE_SAMPLES.min(p.probe.n), p.config.out_dim);
+    let predictions = p.predict(&p.z_a[..rows * d], rows)?;
+    let targets = p.embed_second_views(&p.learner.teacher(), rows)?;
+    Ok(MethodExtras {
+        forces: Some(p.pull(&predictions, &targets, 2.0)),
+        ..MethodExtras::numbers(vec![(Extra::EmaMomentum, p.ema_momentum())])
+    })
 }

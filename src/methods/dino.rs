@@ -11,25 +11,43 @@
 //! neighbour). DINOv2's multi-crop, iBOT masked-token loss and ViT are out of reach of a toy
 //! MLP and not here.
 
-use super::l2_normalize;
-use super::parallel::{Halves, two_views};
-use super::{Forward, Learner, StateUpdate};
-use crate::config::{Centering, Key, Knob, RunConfig};
+use super::parallel::symmetric;
+use super::{Forward, Learner, MethodExtras, MethodSpec, Probed, StateUpdate, Views};
+use super::{l2_normalize, scalar, to_vec};
+use crate::config::{Centering, Key, Knob, Method, RunConfig};
+use crate::error::Result;
 use crate::metrics::Extra;
 use crate::model::Network;
+use crate::train::snapshot::PrototypeDistributions;
+use burn::module::Module;
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Int, Tensor};
 
-/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
-pub const METRICS: &[Extra] = &[
+pub const SPEC: MethodSpec = MethodSpec {
+    method: Method::Dino,
+    title: "DINO (self-distillation, centering + sharpening)",
+    knobs: KNOBS,
+    metrics: METRICS,
+    candidates: None,
+    forward,
+    measure,
+};
+
+/// DINOv2: the same loop, its own defaults (see the module's doc).
+pub const SPEC_V2: MethodSpec = MethodSpec {
+    method: Method::DinoV2,
+    title: "DINOv2 (DINO + KoLeo + Sinkhorn-Knopp centering)",
+    ..SPEC
+};
+
+const METRICS: &[Extra] = &[
     Extra::TeacherEntropy,
     Extra::Kl,
     Extra::EmaMomentum,
     Extra::Koleo,
 ];
 
-/// The knobs the app shows for this method, in order.
-pub const KNOBS: &[Knob] = &[
+const KNOBS: &[Knob] = &[
     Knob::new(Key::Centering),
     Knob::new(Key::Sharpening),
     Knob::new(Key::StudentTemperature),
@@ -124,64 +142,80 @@ pub fn update_center(center: Tensor<2>, logits: Tensor<2>, momentum: f64) -> Ten
     center.mul_scalar(momentum) + batch_mean.mul_scalar(1.0 - momentum)
 }
 
-pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
-    let online = &learner.online;
+/// One view: the student's representation h, projection z and prototype logits s, the
+/// teacher's prototype logits t (no gradient), and DINOv2's KoLeo term on h (0 when off).
+struct Branch {
+    h: Tensor<2>,
+    z: Tensor<2>,
+    s: Tensor<2>,
+    t: Tensor<2>,
+    koleo: Option<Tensor<1>>,
+}
+
+pub fn forward(learner: &Learner, Views { x1, x2, .. }: Views, config: &RunConfig) -> Forward {
     let bn = config.projector_norm();
+    let teacher = learner.teacher();
     let center = learner.state.center.clone();
-    let tau_s = config.student_temperature;
-    // DINOv2's KoLeo on each view's representation (it sums the term over the two global
-    // crops): each half of the loss carries its view's.
-    let with_koleo = |loss: Tensor<1>, h: &Tensor<2>| {
-        if config.koleo > 0.0 {
-            loss + koleo(h.clone()).mul_scalar(config.koleo)
-        } else {
-            loss
+    let branch = |student: &Network, x: Tensor<2>| {
+        let t = teacher.prototype_logits(teacher.embed(x.clone().without_autodiff(), bn).1);
+        let (h, z) = student.embed(x, bn); // [batch, feat], [batch, out]
+        let s = student.prototype_logits(z.clone()); // [batch, K]
+        // DINOv2 sums KoLeo over the two global crops' representations.
+        let koleo = (config.koleo > 0.0).then(|| koleo(h.clone()).mul_scalar(config.koleo));
+        Branch {
+            h,
+            z,
+            s,
+            t: t.detach(),
+            koleo,
         }
     };
-    let teacher_logits =
-        |teacher: &Network, x: Tensor<2>| teacher.prototype_logits(teacher.embed(x, bn).1).detach();
-    // Each view's student matches the *other* view's teacher: the term of view 1's student
-    // needs view 2's teacher logits only, detached.
-    let Some(teacher) = &learner.teacher else {
-        let (h1, z1) = online.embed(x1.clone(), bn); // [batch, out]
-        let (h2, z2) = online.embed(x2.clone(), bn);
-        let (s1, s2) = (
-            online.prototype_logits(z1.clone()),
-            online.prototype_logits(z2.clone()),
-        );
-        let t1 = teacher_logits(online, x1.without_autodiff());
-        let t2 = teacher_logits(online, x2.without_autodiff());
-        let p1 = teacher_targets(t1.clone(), center.clone(), config);
-        let p2 = teacher_targets(t2.clone(), center, config);
-        let loss = (dino_loss(p1, s2, tau_s) + dino_loss(p2, s1, tau_s)).div_scalar(2.0);
-        return Forward {
-            loss: with_koleo(with_koleo(loss, &h1), &h2),
-            outputs: vec![h1, z1, z2],
-            update: StateUpdate::Center(Tensor::cat(vec![t1, t2], 0)),
-            halves: None,
-        };
+    // Each view's student matches the *other* view's centred, sharpened teacher:
+    // L = ½ H(P_t(x₂), P_s(x₁)) + ½ H(P_t(x₁), P_s(x₂)).
+    let term = |student: &Branch, other: &Branch| {
+        let targets = teacher_targets(other.t.clone(), center.clone(), config);
+        let half = dino_loss(targets, student.s.clone(), config.student_temperature);
+        match &student.koleo {
+            Some(koleo) => half.div_scalar(2.0) + koleo.clone(),
+            None => half.div_scalar(2.0),
+        }
     };
-    // With an EMA teacher the two terms are independent: one view per core, forward and back.
-    let first = (x1.clone(), x2.clone().without_autodiff());
-    let second = (x2, x1.without_autodiff());
-    let ((h1, z1, half1, t2), (_, z2, half2, t1), twin) =
-        two_views(learner, first, second, |net, (x, other)| {
-            let (h, z) = net.embed(x, bn); // [batch, out]
-            let s = net.prototype_logits(z.clone()); // [batch, K]
-            let t_other = teacher_logits(teacher, other);
-            let p_other = teacher_targets(t_other.clone(), center.clone(), config);
-            let half = with_koleo(dino_loss(p_other, s, tau_s).div_scalar(2.0), &h);
-            (h, z, half, t_other)
-        });
-    let halves = Halves {
-        a: half1,
-        b: half2,
-        twin,
-    };
-    Forward {
-        loss: halves.total(),
-        outputs: vec![h1, z1, z2],
-        update: StateUpdate::Center(Tensor::cat(vec![t1, t2], 0)),
-        halves: Some(halves),
-    }
+    // The teacher never gets a gradient: each term's reaches its student's view only.
+    symmetric(learner, (x1, x2), true, branch, term).forward(|a, b| {
+        let logits = Tensor::cat(vec![a.t, b.t], 0); // [2·batch, K] for the centre's EMA
+        (vec![a.h, a.z, b.z], StateUpdate::Center(logits))
+    })
+}
+
+/// On the clean probe: the mean per-sample entropy of the teacher's targets, the mean
+/// KL(teacher ‖ student), the EMA momentum, KoLeo of the representations, and both
+/// distributions of the first probe samples.
+fn measure(p: &Probed) -> Result<MethodExtras> {
+    let (config, learner) = (p.config, p.learner);
+    let student = learner.online.valid();
+    let teacher = learner.teacher();
+    let x = p.tensor(&p.probe.inputs);
+    let bn = config.projector_norm();
+    let t = teacher.prototype_logits(teacher.embed(x.clone(), bn).1); // [n, K]
+    let s = student.prototype_logits(student.embed(x, bn).1); // [n, K]
+    let pt = teacher_targets(t, learner.state.center.clone(), config); // [n, K]
+    let log_pt = pt.clone().clamp_min(1e-12).log();
+    let log_ps = log_softmax(s.div_scalar(config.student_temperature), 1);
+    let entropy = (pt.clone() * log_pt.clone()).sum_dim(1).mean().neg();
+    let kl = (pt.clone() * (log_pt - log_ps.clone())).sum_dim(1).mean();
+    let prototypes = PrototypeDistributions::of(
+        &to_vec(pt)?,
+        &to_vec(log_ps.exp())?,
+        config.prototypes,
+        &p.probe.labels,
+    );
+    Ok(MethodExtras {
+        prototypes: Some(prototypes),
+        ..MethodExtras::numbers(vec![
+            (Extra::TeacherEntropy, scalar(entropy)?),
+            (Extra::Kl, scalar(kl)?),
+            (Extra::EmaMomentum, p.ema_momentum()),
+            (Extra::Koleo, scalar(koleo(p.tensor(p.h)))?),
+        ])
+    })
 }

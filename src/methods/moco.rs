@@ -3,29 +3,33 @@
 //! past keys. The queue decouples the number of negatives from the batch size; the slowly
 //! moving key encoder keeps the queued keys consistent.
 
-use super::{
-    Forward, Learner, StateUpdate, host, host_loss, l2_normalize, logsumexp, on_cpu, to_vec,
-};
-use crate::config::RunConfig;
-use crate::config::{Key, Knob};
+use super::{Forward, Learner, MethodExtras, MethodSpec, Probed, StateUpdate, Views};
+use super::{fast, l2_normalize, logsumexp, to_vec};
+use crate::config::{Key, Knob, Method, RunConfig};
+use crate::error::Result;
 use crate::metrics::Extra;
 use crate::rng::Rng;
+use crate::train::snapshot::{FORCE_SAMPLES, ForceInputs};
 use burn::tensor::{Device, Tensor, TensorData};
 
-/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
-pub const METRICS: &[Extra] = &[Extra::Temperature, Extra::EmaMomentum, Extra::MiBound];
-
-/// The knobs the app shows for this method, in order.
-pub const KNOBS: &[Knob] = &[
-    Knob::new(Key::Temperature),
-    Knob::labelled(Key::Momentum, "key-encoder momentum"),
-    Knob::new(Key::QueueSize),
-];
+pub const SPEC: MethodSpec = MethodSpec {
+    method: Method::Moco,
+    title: "MoCo v2 (momentum encoder + queue)",
+    knobs: &[
+        Knob::new(Key::Temperature),
+        Knob::labelled(Key::Momentum, "key-encoder momentum"),
+        Knob::new(Key::QueueSize),
+    ],
+    metrics: &[Extra::Temperature, Extra::EmaMomentum, Extra::MiBound],
+    candidates: Some(candidates),
+    forward,
+    measure,
+};
 
 /// How many candidates each query's softmax chooses among: its positive key and the K queued
 /// negatives (the queue is always full: it starts with random unit keys).
-pub fn candidates(queue_size: usize) -> usize {
-    queue_size + 1
+pub fn candidates(config: &RunConfig) -> usize {
+    config.queue_size + 1
 }
 
 /// InfoNCE of queries against their positive keys and a queue of negatives.
@@ -37,29 +41,6 @@ pub fn info_nce(q: Tensor<2>, k: Tensor<2>, queue: Tensor<2>, temperature: f64) 
     let logits = Tensor::cat(vec![positive.clone(), negatives], 1).div_scalar(temperature); // [n, 1+K]
     // Cross-entropy with the positive at index 0.
     logsumexp(logits).mean() - positive.div_scalar(temperature).mean()
-}
-
-/// [`info_nce`] as training uses it: on the CPU the value and the gradient with respect to
-/// `q` come from the fused host kernel [`host::info_nce_rows`] (see [`host_loss`]); `k` and
-/// `queue` carry no gradient in MoCo. `q, k: [n, d]`, `queue: [K, d]` → `[1]`
-pub fn info_nce_training(
-    q: Tensor<2>,
-    k: Tensor<2>,
-    queue: Tensor<2>,
-    temperature: f64,
-) -> Tensor<1> {
-    if !on_cpu(&q.device()) {
-        return info_nce(q, k, queue, temperature);
-    }
-    let [_, d] = q.dims();
-    let host_keys =
-        to_vec(l2_normalize(k.clone()).detach()).and_then(|k| Ok((k, to_vec(queue.clone())?)));
-    let fused = host_keys.ok().and_then(|(k_host, queue_host)| {
-        host_loss(l2_normalize(q.clone()), |q_host| {
-            host::info_nce_rows(q_host, &k_host, &queue_host, d, temperature)
-        })
-    });
-    fused.unwrap_or_else(|| info_nce(q, k, queue, temperature))
 }
 
 /// The queue MoCo starts with: K random unit vectors. `→ [K, d]`
@@ -86,14 +67,13 @@ pub fn resize(queue: Tensor<2>, size: usize, rng: &mut Rng) -> Tensor<2> {
     Tensor::cat(vec![queue, extra], 0)
 }
 
-pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
+pub fn forward(learner: &Learner, Views { x1, x2, .. }: Views, config: &RunConfig) -> Forward {
     let (_, q) = learner.online.embed(x1, config.projector_norm()); // [batch, out]
-    let x2 = x2.without_autodiff();
     // Keys come from the momentum encoder, without a graph (MoCo never back-propagates into k).
-    let k = match &learner.teacher {
-        Some(key_encoder) => key_encoder.embed(x2, config.projector_norm()).1,
-        None => learner.online.embed(x2, config.projector_norm()).1.detach(),
-    };
+    let k = learner
+        .teacher()
+        .embed(x2.without_autodiff(), config.projector_norm())
+        .1;
     let k = l2_normalize(k); // [batch, out]
     let queue = learner
         .state
@@ -101,9 +81,31 @@ pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConf
         .clone()
         .unwrap_or_else(|| k.clone().narrow(0, 0, 1));
     Forward {
-        loss: info_nce_training(q.clone(), k.clone(), queue, config.temperature),
+        // `info_nce`; on the CPU a fused kernel with the same value and gradient
+        // (`fast::info_nce_training`, tested against `info_nce`).
+        loss: fast::info_nce_training(q.clone(), k.clone(), queue, config.temperature),
         outputs: vec![q],
         update: StateUpdate::Enqueue(k),
         halves: None,
     }
+}
+
+/// Its numbers, and for its forces the key encoder's keys of the first [`FORCE_SAMPLES`] probe
+/// samples' second views (the positives) and the queue (the negatives).
+fn measure(p: &Probed) -> Result<MethodExtras> {
+    let forces = match &p.learner.state.queue {
+        Some(queue) => Some(ForceInputs::Queue {
+            keys: p.embed_second_views(&p.learner.teacher(), FORCE_SAMPLES.min(p.probe.n))?,
+            queue: std::sync::Arc::new(to_vec(queue.clone())?),
+        }),
+        None => None,
+    };
+    Ok(MethodExtras {
+        forces,
+        ..MethodExtras::numbers(vec![
+            (Extra::Temperature, p.config.temperature),
+            (Extra::EmaMomentum, p.ema_momentum()),
+            (Extra::MiBound, p.mi_bound()),
+        ])
+    })
 }

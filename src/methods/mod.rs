@@ -8,15 +8,21 @@ pub mod barlow;
 pub mod byol;
 pub mod clip;
 pub mod dino;
+pub mod fast;
 pub mod host;
 pub mod moco;
 pub mod optimizer;
 pub mod parallel;
+pub mod probe;
 pub mod simclr;
 pub mod simsiam;
+pub mod spec;
 pub mod vicreg;
 
-use crate::config::{Key, Knob, Method, RunConfig};
+pub use probe::{MethodExtras, Probed};
+pub use spec::{MethodSpec, Views};
+
+use crate::config::{Key, Method, RunConfig};
 use crate::data::{Batch, Source};
 use crate::error::{LabError, Result};
 use crate::model::{Network, ema};
@@ -26,17 +32,37 @@ use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use optimizer::Optimizer;
 use parallel::Halves;
+use std::borrow::Cow;
+
+/// Every method's spec, in the order of [`Method::ALL`] (DINOv2 shares DINO's file).
+const SPECS: [&MethodSpec; Method::ALL.len()] = [
+    &simclr::SPEC,
+    &moco::SPEC,
+    &clip::SPEC,
+    &byol::SPEC,
+    &simsiam::SPEC,
+    &barlow::SPEC,
+    &vicreg::SPEC,
+    &dino::SPEC,
+    &dino::SPEC_V2,
+];
+
+/// What `method`'s file declares: its title, knobs, metrics, loss and measurements.
+pub fn spec(method: Method) -> &'static MethodSpec {
+    SPECS[method as usize]
+}
 
 /// For the InfoNCE methods, the number N of candidates each anchor's softmax chooses among:
 /// the loss of a uniform softmax (chance) is ln N, and ln N − loss is a lower bound on the
 /// mutual information of the two views (Oord et al. 2018), so it can never exceed ln N.
 pub fn info_nce_candidates(config: &RunConfig) -> Option<usize> {
-    match config.method {
-        Method::SimClr => Some(simclr::candidates(config.batch_size)),
-        Method::Moco => Some(moco::candidates(config.queue_size)),
-        Method::Clip => Some(clip::candidates(config.batch_size)),
-        _ => None,
-    }
+    spec(config.method).candidates.map(|n| n(config))
+}
+
+/// The InfoNCE estimate of the views' mutual information, `ln N − loss` (nats), for the methods
+/// with an N-way softmax; it can never exceed ln N, the loss of a uniform softmax (chance).
+pub fn mi_bound(config: &RunConfig, loss: f64) -> Option<f64> {
+    info_nce_candidates(config).map(|n| (n.max(1) as f64).ln() - loss)
 }
 
 /// `log Σ_j exp(x_ij)` along dim 1, stable for any temperature: the row maximum is factored out.
@@ -44,37 +70,6 @@ pub fn info_nce_candidates(config: &RunConfig) -> Option<usize> {
 pub fn logsumexp(x: Tensor<2>) -> Tensor<2> {
     let max = x.clone().max_dim(1).detach(); // [rows, 1]
     (x - max.clone()).exp().sum_dim(1).log() + max
-}
-
-/// Whether `device` (with or without autodiff) is the CPU backend, where the [`host`]
-/// kernels run.
-pub fn on_cpu(device: &Device) -> bool {
-    device.clone().without_autodiff() == Device::flex()
-}
-
-/// A loss computed on the host together with its exact gradient with respect to `u` (the
-/// [`host`] kernels), handed to Burn's autodiff: `Σ u ⊙ g` with `g` constant has gradient `g`,
-/// and shifted by a constant its value is the kernel's loss. Everything upstream of `u` stays
-/// Burn's autodiff. `None` off the CPU (a GPU keeps its data where it is) or when `u` cannot be
-/// read back: the caller then uses its autodiff formula. `u: [rows, d] → [1]`
-pub fn host_loss(
-    u: Tensor<2>,
-    kernel: impl FnOnce(&[f32]) -> (f64, Vec<f32>),
-) -> Option<Tensor<1>> {
-    let device = u.device();
-    if !on_cpu(&device) {
-        return None;
-    }
-    let [rows, _] = u.dims();
-    let host_u = to_vec(u.clone().detach()).ok()?;
-    let (loss, grad) = kernel(&host_u);
-    let offset: f64 = host_u
-        .iter()
-        .zip(&grad)
-        .map(|(&a, &b)| a as f64 * b as f64)
-        .sum();
-    let grad = tensor2(&grad, rows, &device); // [rows, d], constant
-    Some((u * grad).sum().add_scalar(loss - offset))
 }
 
 /// Row-wise ℓ2 normalisation (re-exported for the losses).
@@ -249,6 +244,16 @@ impl Learner {
         self.device.clone().without_autodiff()
     }
 
+    /// The EMA copy of the online network (MoCo's key encoder, BYOL's target, DINO's teacher),
+    /// without a graph. The methods that use one always have it ([`Method::has_teacher`]); a
+    /// learner without one answers with the online network's weights.
+    pub fn teacher(&self) -> Cow<'_, Network> {
+        match &self.teacher {
+            Some(teacher) => Cow::Borrowed(teacher),
+            None => Cow::Owned(self.online.valid()),
+        }
+    }
+
     /// One training step on `batch`. Returns the loss *before* the update, or why training
     /// diverged: a non-finite loss, outputs that overflowed f32, or weights that grew more than
     /// [`DIVERGENCE_GROWTH`]-fold in the previous step. A diverged step updates nothing.
@@ -312,18 +317,12 @@ impl Learner {
     }
 
     fn forward(&self, batch: &Batch, config: &RunConfig) -> Forward {
-        let x1 = tensor2(&batch.x1, batch.size, &self.device); // [batch, in]
-        let x2 = tensor2(&batch.x2, batch.size, &self.device); // [batch, in] (CLIP: captions)
-        match config.method {
-            Method::SimClr => simclr::forward(self, x1, x2, config),
-            Method::Moco => moco::forward(self, x1, x2, config),
-            Method::Clip => clip::forward(self, x1, x2, &batch.caption_keys, config),
-            Method::Byol => byol::forward(self, x1, x2, config),
-            Method::SimSiam => simsiam::forward(self, x1, x2, config),
-            Method::Barlow => barlow::forward(self, x1, x2, config),
-            Method::Vicreg => vicreg::forward(self, x1, x2, config),
-            Method::Dino | Method::DinoV2 => dino::forward(self, x1, x2, config),
-        }
+        let views = Views {
+            x1: tensor2(&batch.x1, batch.size, &self.device), // [batch, in]
+            x2: tensor2(&batch.x2, batch.size, &self.device), // [batch, in] (CLIP: captions)
+            caption_keys: &batch.caption_keys,
+        };
+        (spec(config.method).forward)(self, views, config)
     }
 
     /// The loss on `batch` without updating anything.
@@ -355,30 +354,12 @@ impl Learner {
 
 /// The numbers `method` reports beside the common diagnostics, declared beside its loss.
 pub fn metrics(method: Method) -> &'static [crate::metrics::Extra] {
-    match method {
-        Method::SimClr => simclr::METRICS,
-        Method::Moco => moco::METRICS,
-        Method::Clip => clip::METRICS,
-        Method::Byol => byol::METRICS,
-        Method::SimSiam => simsiam::METRICS,
-        Method::Barlow => barlow::METRICS,
-        Method::Vicreg => vicreg::METRICS,
-        Method::Dino | Method::DinoV2 => dino::METRICS,
-    }
+    spec(method).metrics
 }
 
 /// The knobs `method`'s panel shows, declared beside its loss.
-pub fn knobs(method: Method) -> &'static [Knob] {
-    match method {
-        Method::SimClr => simclr::KNOBS,
-        Method::Moco => moco::KNOBS,
-        Method::Clip => clip::KNOBS,
-        Method::Byol => byol::KNOBS,
-        Method::SimSiam => simsiam::KNOBS,
-        Method::Barlow => barlow::KNOBS,
-        Method::Vicreg => vicreg::KNOBS,
-        Method::Dino | Method::DinoV2 => dino::KNOBS,
-    }
+pub fn knobs(method: Method) -> &'static [crate::config::Knob] {
+    spec(method).knobs
 }
 
 /// The EMA momentum at `step`: fixed, or BYOL's cosine schedule from `momentum` to 1 at
@@ -394,6 +375,14 @@ pub fn effective_momentum(config: &RunConfig, step: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_method_is_found_by_its_own_spec() {
+        for method in Method::ALL {
+            assert_eq!(spec(method).method, method);
+            assert!(!spec(method).title.is_empty() && !spec(method).knobs.is_empty());
+        }
+    }
 
     #[test]
     fn cosine_schedule_goes_from_base_to_one() {

@@ -3,7 +3,7 @@
 //! pass per parameter over host memory ([`HostAdam`]), with Burn's formula in Burn's order of
 //! operations. On a GPU (and for SGD) Burn's optimizer runs.
 
-use super::on_cpu;
+use super::fast::on_cpu;
 use crate::config::{OptimizerKind, RunConfig};
 use crate::cpu::gemm::may_split;
 use crate::cpu::helper::{self, Blocks, Slot};

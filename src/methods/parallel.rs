@@ -8,7 +8,8 @@
 //! on a *twin*: the same parameters as new autodiff leaves (same values, same `ParamId`s), so
 //! the two graphs share nothing.
 
-use super::{Learner, on_cpu};
+use super::fast::on_cpu;
+use super::{Forward, Learner, StateUpdate};
 use crate::cpu::gemm::on_one_core;
 use crate::cpu::helper::{self, Blocks, Slot};
 use crate::model::Network;
@@ -96,6 +97,70 @@ impl Halves {
             || GradientsParams::from_grads(b.backward(), &twin),
         );
         sum_gradients(online, from_a, from_b)
+    }
+}
+
+/// A symmetrised loss as the papers write it, `term(b₁, b₂) + term(b₂, b₁)` over the two
+/// views' branches `bᵥ = branch(network, xᵥ)`, and the branches.
+///
+/// `split`: the method takes everything in a term from its second branch behind a
+/// stop-gradient, so each term's gradient reaches its first branch only. Then each view runs
+/// forward and backward on its own core, the second on a twin of the network, and the loss and
+/// every gradient are those of one graph (tested in `tests/two_cores.rs`). Otherwise both
+/// views are one graph.
+pub fn symmetric<B: Send>(
+    learner: &Learner,
+    (x1, x2): (Tensor<2>, Tensor<2>),
+    split: bool,
+    branch: impl Fn(&Network, Tensor<2>) -> B + Sync,
+    term: impl Fn(&B, &B) -> Tensor<1>,
+) -> Symmetric<B> {
+    if !split {
+        let first = branch(&learner.online, x1);
+        let second = branch(&learner.online, x2);
+        let loss = term(&first, &second) + term(&second, &first);
+        return Symmetric {
+            first,
+            second,
+            loss,
+            halves: None,
+        };
+    }
+    let (first, second, twin) = two_views(learner, x1, x2, branch);
+    let halves = Halves {
+        a: term(&first, &second),
+        b: term(&second, &first),
+        twin,
+    };
+    Symmetric {
+        first,
+        second,
+        loss: halves.total(),
+        halves: Some(halves),
+    }
+}
+
+/// What [`symmetric`] made: both views' branches and the loss.
+pub struct Symmetric<B> {
+    pub first: B,
+    pub second: B,
+    /// `[1]`
+    pub loss: Tensor<1>,
+    /// The loss's two terms on independent graphs, when split.
+    pub halves: Option<Halves>,
+}
+
+impl<B> Symmetric<B> {
+    /// The forward pass, with the outputs to check for overflow and the state update that
+    /// `rest` makes of the two branches.
+    pub fn forward(self, rest: impl FnOnce(B, B) -> (Vec<Tensor<2>>, StateUpdate)) -> Forward {
+        let (outputs, update) = rest(self.first, self.second);
+        Forward {
+            loss: self.loss,
+            outputs,
+            update,
+            halves: self.halves,
+        }
     }
 }
 

@@ -2,22 +2,27 @@
 //! embedding a (2N−1)-way softmax over cosine similarities / τ whose target is its other view:
 //! the NT-Xent loss.
 
-use super::{Forward, Learner, StateUpdate, host, host_loss, l2_normalize, logsumexp};
-use crate::config::RunConfig;
-use crate::config::{Key, Knob};
+use super::{Forward, Learner, MethodExtras, MethodSpec, Probed, StateUpdate, Views, fast};
+use super::{l2_normalize, logsumexp};
+use crate::config::{Key, Knob, Method, RunConfig};
+use crate::error::Result;
 use crate::metrics::Extra;
 use burn::tensor::Tensor;
 
-/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
-pub const METRICS: &[Extra] = &[Extra::Temperature, Extra::MiBound];
-
-/// The knobs the app shows for this method, in order.
-pub const KNOBS: &[Knob] = &[Knob::new(Key::Temperature)];
+pub const SPEC: MethodSpec = MethodSpec {
+    method: Method::SimClr,
+    title: "SimCLR (NT-Xent)",
+    knobs: &[Knob::new(Key::Temperature)],
+    metrics: &[Extra::Temperature, Extra::MiBound],
+    candidates: Some(candidates),
+    forward,
+    measure,
+};
 
 /// How many candidates each anchor's softmax chooses among: its positive and 2N − 2 negatives.
 /// InfoNCE bounds the mutual information of the views, I(v₁; v₂) ≥ ln(that) − loss.
-pub fn candidates(batch_size: usize) -> usize {
-    (2 * batch_size).saturating_sub(1)
+pub fn candidates(config: &RunConfig) -> usize {
+    (2 * config.batch_size).saturating_sub(1)
 }
 
 /// NT-Xent over the 2N views `z1[i] ↔ z2[i]`, cosine similarity / `temperature`.
@@ -43,29 +48,24 @@ pub fn nt_xent(z1: Tensor<2>, z2: Tensor<2>, temperature: f64) -> Tensor<1> {
     lse.mean() - positive.mean()
 }
 
-/// NT-Xent over both views stacked as `z: [2n, d]` (`z[i] ↔ z[i + n]`), as training uses it:
-/// the same value and gradient as [`nt_xent`]. On the CPU both come from the fused host
-/// kernel [`host::nt_xent_rows`] (see [`host_loss`]); elsewhere it is [`nt_xent`]. `→ [1]`
-pub fn nt_xent_views(z: Tensor<2>, temperature: f64) -> Tensor<1> {
-    let [rows, d] = z.dims();
-    host_loss(l2_normalize(z.clone()), |u| {
-        host::nt_xent_rows(u, d, temperature)
-    })
-    .unwrap_or_else(|| {
-        let n = rows / 2;
-        nt_xent(z.clone().narrow(0, 0, n), z.narrow(0, n, n), temperature)
-    })
-}
-
 /// Both views go through the network as one batch of 2N, as in the paper (its batch norm
 /// sees all 2N views) and the PyTorch reference: one pass instead of two.
-pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
+pub fn forward(learner: &Learner, Views { x1, x2, .. }: Views, config: &RunConfig) -> Forward {
     let x = Tensor::cat(vec![x1, x2], 0); // [2n, in]
     let (h, z) = learner.online.embed(x, config.projector_norm()); // [2n, feat], [2n, out]
     Forward {
-        loss: nt_xent_views(z.clone(), config.temperature),
+        // `nt_xent` of the two halves of z; on the CPU a fused kernel with the same value and
+        // gradient (`fast::nt_xent_views`, tested against `nt_xent`).
+        loss: fast::nt_xent_views(z.clone(), config.temperature),
         outputs: vec![h, z],
         update: StateUpdate::None,
         halves: None,
     }
+}
+
+fn measure(p: &Probed) -> Result<MethodExtras> {
+    Ok(MethodExtras::numbers(vec![
+        (Extra::Temperature, p.config.temperature),
+        (Extra::MiBound, p.mi_bound()),
+    ]))
 }

@@ -3,58 +3,68 @@
 //! cosine. The stop-gradient is what prevents collapse; switch it off and the loss falls to −1
 //! while every output becomes the same vector.
 
-use super::parallel::{Halves, two_views};
-use super::{Forward, Learner, StateUpdate, l2_normalize};
-use crate::config::RunConfig;
-use crate::config::{Key, Knob};
+use super::parallel::symmetric;
+use super::{Forward, Learner, MethodExtras, MethodSpec, Probed, StateUpdate, Views, l2_normalize};
+use crate::config::{Key, Knob, Method, RunConfig};
+use crate::error::Result;
 use crate::metrics::Extra;
+use crate::metrics::diagnostics::paired_cosine;
 use crate::model::Network;
 use burn::tensor::Tensor;
 
-/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
-pub const METRICS: &[Extra] = &[Extra::PredCos];
-
-/// The knobs the app shows for this method, in order.
-pub const KNOBS: &[Knob] = &[
-    Knob::new(Key::StopGradient),
-    Knob::new(Key::Predictor),
-    Knob::new(Key::PredictorBn),
-];
+pub const SPEC: MethodSpec = MethodSpec {
+    method: Method::SimSiam,
+    title: "SimSiam (predictor + stop-gradient)",
+    knobs: &[
+        Knob::new(Key::StopGradient),
+        Knob::new(Key::Predictor),
+        Knob::new(Key::PredictorBn),
+    ],
+    metrics: &[Extra::PredCos],
+    candidates: None,
+    forward,
+    measure,
+};
 
 /// Negative cosine similarity, averaged over the batch. `p, z: [n, d] → [1]`
 pub fn negative_cosine(p: Tensor<2>, z: Tensor<2>) -> Tensor<1> {
     (l2_normalize(p) * l2_normalize(z)).sum_dim(1).mean().neg()
 }
 
-pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
-    // encoder + projector → z, predictor → p: `[batch, in] → ([batch, feat], z, p)`
+/// One view through the network: `[batch, in] →` its representation h, projection z and
+/// prediction p.
+struct Branch {
+    h: Tensor<2>,
+    z: Tensor<2>,
+    p: Tensor<2>,
+}
+
+pub fn forward(learner: &Learner, Views { x1, x2, .. }: Views, config: &RunConfig) -> Forward {
     let branch = |net: &Network, x: Tensor<2>| {
         let (h, z) = net.embed(x, config.projector_norm());
         let p = net.predict(z.clone(), config.predictor, config.predictor_norm());
-        (h, z, p)
+        Branch { h, z, p }
     };
-    if config.stop_gradient {
-        // Each half sees the other view only detached: one view per core, forward and back.
-        let ((h1, z1, p1), (_, z2, p2), twin) = two_views(learner, x1, x2, branch);
-        let halves = Halves {
-            a: negative_cosine(p1.clone(), z2.detach()).div_scalar(2.0),
-            b: negative_cosine(p2.clone(), z1.detach()).div_scalar(2.0),
-            twin,
-        };
-        return Forward {
-            loss: halves.total(),
-            outputs: vec![h1, p1, p2],
-            update: StateUpdate::None,
-            halves: Some(halves),
-        };
-    }
-    // Without it, both halves differentiate through both views: one graph.
-    let (h1, z1, p1) = branch(&learner.online, x1);
-    let (_, z2, p2) = branch(&learner.online, x2);
-    Forward {
-        loss: (negative_cosine(p1.clone(), z2) + negative_cosine(p2.clone(), z1)).div_scalar(2.0),
-        outputs: vec![h1, p1, p2],
-        update: StateUpdate::None,
-        halves: None,
-    }
+    let sg = |z: &Tensor<2>| match config.stop_gradient {
+        true => z.clone().detach(),
+        false => z.clone(),
+    };
+    // L = D(p₁, sg(z₂))/2 + D(p₂, sg(z₁))/2
+    let term = |a: &Branch, b: &Branch| negative_cosine(a.p.clone(), sg(&b.z)).div_scalar(2.0);
+    symmetric(learner, (x1, x2), config.stop_gradient, branch, term)
+        .forward(|a, b| (vec![a.h, a.p, b.p], StateUpdate::None))
+}
+
+/// How well the predictor maps one view onto the other (−loss at the probe), and the pulls of
+/// its forces (each half's weight 1/2).
+fn measure(p: &Probed) -> Result<MethodExtras> {
+    let predictions = p.predict(p.z_a, p.probe.n)?;
+    let d = p.config.out_dim;
+    Ok(MethodExtras {
+        forces: Some(p.pull(&predictions, p.z_b, 0.5)),
+        ..MethodExtras::numbers(vec![(
+            Extra::PredCos,
+            paired_cosine(&predictions, p.z_b, d),
+        )])
+    })
 }

@@ -9,24 +9,29 @@
 //!
 //! The paper weighs them 25 / 25 / 1 with ε = 1e-4 inside the std's square root.
 
-use super::{Forward, Learner, StateUpdate};
-use crate::config::{Key, Knob, RunConfig};
+use super::{Forward, Learner, MethodExtras, MethodSpec, Probed, StateUpdate, Views, scalar};
+use crate::config::{Key, Knob, Method, RunConfig};
+use crate::error::Result;
 use crate::metrics::Extra;
 use burn::tensor::Tensor;
 
-/// The numbers it reports beside the common diagnostics (`metrics.csv` columns, in order).
-pub const METRICS: &[Extra] = &[
-    Extra::VicInvariance,
-    Extra::VicVariance,
-    Extra::VicCovariance,
-];
-
-/// The knobs the app shows for this method, in order.
-pub const KNOBS: &[Knob] = &[
-    Knob::new(Key::InvarianceWeight),
-    Knob::new(Key::VarianceWeight),
-    Knob::new(Key::CovarianceWeight),
-];
+pub const SPEC: MethodSpec = MethodSpec {
+    method: Method::Vicreg,
+    title: "VICReg (variance, invariance, covariance)",
+    knobs: &[
+        Knob::new(Key::InvarianceWeight),
+        Knob::new(Key::VarianceWeight),
+        Knob::new(Key::CovarianceWeight),
+    ],
+    metrics: &[
+        Extra::VicInvariance,
+        Extra::VicVariance,
+        Extra::VicCovariance,
+    ],
+    candidates: None,
+    forward,
+    measure,
+};
 
 /// ε inside the std's square root (the paper's 1e-4): a finite gradient at std = 0.
 pub const EPSILON: f64 = 1e-4;
@@ -90,7 +95,7 @@ pub fn weights(config: &RunConfig) -> [f64; 3] {
     ]
 }
 
-pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConfig) -> Forward {
+pub fn forward(learner: &Learner, Views { x1, x2, .. }: Views, config: &RunConfig) -> Forward {
     let norm = config.projector_norm();
     let (h1, z1) = learner.online.embed(x1, norm); // [batch, out]
     let (_, z2) = learner.online.embed(x2, norm);
@@ -100,4 +105,14 @@ pub fn forward(learner: &Learner, x1: Tensor<2>, x2: Tensor<2>, config: &RunConf
         update: StateUpdate::None,
         halves: None,
     }
+}
+
+/// The loss's three terms on the probe's fixed views.
+fn measure(p: &Probed) -> Result<MethodExtras> {
+    let (inv, var, cov) = vicreg_terms(p.tensor(p.z_a), p.tensor(p.z_b));
+    Ok(MethodExtras::numbers(vec![
+        (Extra::VicInvariance, scalar(inv)?),
+        (Extra::VicVariance, scalar(var)?),
+        (Extra::VicCovariance, scalar(cov)?),
+    ]))
 }

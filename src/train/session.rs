@@ -3,11 +3,12 @@
 //! every RNG, so the same config and seed give the same numbers.
 
 use super::device::TrainDevice;
-use super::snapshot::{Event, FORCE_SAMPLES, PairSimilarity, Snapshot, method_extras};
+use super::snapshot::{Event, FORCE_SAMPLES, PairSimilarity, Snapshot};
 use crate::config::{Apply, Key, RunConfig, Setting};
 use crate::data::stream::BatchStream;
 use crate::data::{self, Probe, Source};
 use crate::error::{LabError, Result};
+use crate::methods::Probed;
 use crate::methods::{Learner, tensor2, to_vec};
 use crate::metrics::diagnostics::{self, ProbeEmbeddings};
 use crate::scenario::{Scenario, ScriptStep};
@@ -247,13 +248,18 @@ impl Session {
             labels: &self.probe.labels,
             n_reference: self.probe.n_reference,
         });
-        let extras = method_extras(
-            &self.learner,
-            &self.config,
-            &self.probe,
-            (&h, &z, &z_a, &z_b),
-            (self.step, loss),
-        )?;
+        let probed = Probed {
+            learner: &self.learner,
+            config: &self.config,
+            probe: &self.probe,
+            h: &h,
+            z: &z,
+            z_a: &z_a,
+            z_b: &z_b,
+            step: self.step,
+            loss,
+        };
+        let extras = (crate::methods::spec(self.config.method).measure)(&probed)?;
         Ok(Snapshot {
             step: self.step,
             loss,

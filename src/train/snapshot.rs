@@ -1,14 +1,8 @@
 //! What the trainer publishes: snapshots of the probe embeddings with their diagnostics, and
 //! the events (knob changes) that plots draw as markers.
 
-use crate::config::{Key, Method, RunConfig, Setting};
-use crate::data::{Probe, Prompt};
-use crate::error::Result;
-use crate::methods::{Learner, dino, effective_momentum, scalar, tensor2, to_vec, vicreg};
-use crate::metrics::diagnostics::{column_mean_var, normalize_rows, normalize_rows_f32};
+use crate::config::{Key, Setting};
 use crate::metrics::{Diagnostics, Extra};
-use burn::module::Module;
-use burn::tensor::activation::log_softmax;
 
 /// A setting changed at `step` from `old` to `new`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -78,70 +72,6 @@ pub struct PromptEmbeddings {
     pub accuracy: f64,
 }
 
-impl PromptEmbeddings {
-    /// Embed `prompts` with the text tower and classify each row of `images: [n, d]` by its
-    /// nearest prompt.
-    pub fn of(
-        learner: &Learner,
-        config: &RunConfig,
-        prompts: &[Prompt],
-        images: &[f32],
-        labels: &[usize],
-    ) -> Result<Option<Self>> {
-        if prompts.is_empty() {
-            return Ok(None);
-        }
-        let device = learner.inference_device();
-        let encodings: Vec<f32> = prompts.iter().flat_map(|p| p.encoding.clone()).collect();
-        let net = learner.online.valid();
-        let z = to_vec(
-            net.embed_text(
-                tensor2(&encodings, prompts.len(), &device),
-                config.projector_norm(),
-            )
-            .1,
-        )?; // [p, d]
-        let d = config.out_dim;
-        let classes: Vec<usize> = prompts.iter().map(|p| p.class).collect();
-        let accuracy = zero_shot_accuracy(images, &z, d, &classes, labels);
-        Ok(Some(Self {
-            texts: prompts.iter().map(|p| p.text.clone()).collect(),
-            classes,
-            z,
-            accuracy,
-        }))
-    }
-}
-
-/// Fraction of `images: [n, d]` whose most similar (cosine) row of `prompts: [p, d]` has the
-/// image's label as its class.
-pub fn zero_shot_accuracy(
-    images: &[f32],
-    prompts: &[f32],
-    d: usize,
-    classes: &[usize],
-    labels: &[usize],
-) -> f64 {
-    let (a, b) = (normalize_rows(images, d), normalize_rows(prompts, d));
-    if labels.is_empty() || classes.is_empty() || d == 0 {
-        return 0.0;
-    }
-    let hits = a
-        .chunks_exact(d)
-        .zip(labels)
-        .filter(|(row, label)| {
-            let nearest = b
-                .chunks_exact(d)
-                .map(|p| p.iter().zip(row.iter()).map(|(x, y)| x * y).sum::<f64>())
-                .enumerate()
-                .max_by(|x, y| x.1.total_cmp(&y.1))
-                .map(|(k, _)| classes[k]);
-            nearest == Some(**label)
-        })
-        .count();
-    hits as f64 / labels.len() as f64
-}
-
 /// DINO's two distributions over the K prototypes for the first [`PAIR_SAMPLES`] probe samples
 /// (sorted by class): the teacher's centred, sharpened target and the student's prediction.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -181,7 +111,7 @@ impl PrototypeDistributions {
     }
 
     /// The first [`PAIR_SAMPLES`] rows of `[n, k]` teacher and student probabilities, by class.
-    fn of(teacher: &[f32], student: &[f32], k: usize, labels: &[usize]) -> Self {
+    pub fn of(teacher: &[f32], student: &[f32], k: usize, labels: &[usize]) -> Self {
         let n = labels.len().min(teacher.len() / k.max(1));
         let mut chosen: Vec<usize> = (0..n.min(PAIR_SAMPLES)).collect();
         chosen.sort_by_key(|&i| labels[i]);
@@ -198,86 +128,6 @@ impl PrototypeDistributions {
             student: rows(student),
         }
     }
-}
-
-/// What a method adds to a snapshot: its own numbers (metrics.csv columns) and, for DINO, the
-/// prototype distributions; for BYOL, SimSiam and MoCo, what their forces need.
-#[derive(Clone, Debug, Default)]
-pub struct MethodExtras {
-    pub numbers: Vec<(Extra, f64)>,
-    pub prototypes: Option<PrototypeDistributions>,
-    pub forces: Option<ForceInputs>,
-    pub prompts: Option<PromptEmbeddings>,
-}
-
-/// MoCo's positives for the first [`FORCE_SAMPLES`] probe samples (the key encoder's embedding
-/// of their second views) and its queue.
-fn queue_inputs(
-    learner: &Learner,
-    config: &RunConfig,
-    probe: &Probe,
-) -> Result<Option<ForceInputs>> {
-    let (Some(key_encoder), Some(queue)) = (&learner.teacher, &learner.state.queue) else {
-        return Ok(None);
-    };
-    let device = learner.inference_device();
-    let m = FORCE_SAMPLES.min(probe.n);
-    let input = probe.inputs.len() / probe.n.max(1);
-    let keys = key_encoder
-        .embed(
-            tensor2(&probe.view_b[..m * input], m, &device),
-            config.projector_norm(),
-        )
-        .1;
-    Ok(Some(ForceInputs::Queue {
-        keys: to_vec(keys)?,
-        queue: std::sync::Arc::new(to_vec(queue.clone())?),
-    }))
-}
-
-/// The online predictor's output for `z: [rows, d]` (eval mode).
-fn predict(learner: &Learner, config: &RunConfig, z: &[f32], rows: usize) -> Result<Vec<f32>> {
-    let device = learner.inference_device();
-    let net = learner.online.valid();
-    to_vec(net.predict(
-        tensor2(z, rows, &device),
-        config.predictor,
-        config.predictor_norm(),
-    ))
-}
-
-/// What BYOL's and SimSiam's regression pulls for the first [`FORCE_SAMPLES`] probe samples:
-/// `prediction` of their first views (at least that many rows) towards the other view's
-/// target.
-fn pull(
-    learner: &Learner,
-    config: &RunConfig,
-    probe: &Probe,
-    prediction: &[f32],
-    z_b: &[f32],
-) -> Result<Pull> {
-    let m = FORCE_SAMPLES.min(probe.n);
-    let d = config.out_dim;
-    let (target, weight) = match (config.method, &learner.teacher) {
-        (Method::Byol, Some(t)) => {
-            let input = probe.inputs.len() / probe.n.max(1);
-            let device = learner.inference_device();
-            let t = t
-                .embed(
-                    tensor2(&probe.view_b[..m * input], m, &device),
-                    config.projector_norm(),
-                )
-                .1;
-            (to_vec(t)?, 2.0)
-        }
-        (Method::Byol, None) => (z_b[..m * d].to_vec(), 2.0),
-        _ => (z_b[..m * d].to_vec(), 0.5),
-    };
-    Ok(Pull {
-        prediction: prediction[..m * d].to_vec(),
-        target,
-        weight,
-    })
 }
 
 /// Probe samples whose two views the embedding view can join with a line.
@@ -393,207 +243,9 @@ impl Snapshot {
     }
 }
 
-/// Fraction of probe images whose most similar caption (among the probe's) is their own. Many
-/// images share a caption (the same words), and identical captions embed identically, so a tie
-/// with the own caption counts as a hit.
-fn retrieval_accuracy(images: &[f32], captions: &[f32], d: usize) -> f64 {
-    let (a, b) = (
-        normalize_rows_f32(images, d),
-        normalize_rows_f32(captions, d),
-    );
-    let n = a.len() / d.max(1);
-    if n == 0 {
-        return 0.0;
-    }
-    let mut hits = 0;
-    crate::methods::host::for_each_dot_row(&a, &b, d, |i, row| {
-        // Ties (two probe samples with the same caption) count as found.
-        let own = row[i];
-        if row.iter().all(|&s| s <= own + 1e-6) {
-            hits += 1;
-        }
-    });
-    hits as f64 / n as f64
-}
-
-/// Barlow Twins' two terms on the probe's fixed view pairs.
-fn barlow_terms(a: &[f32], b: &[f32], d: usize) -> (f64, f64) {
-    let n = a.len() / d.max(1);
-    if n < 2 {
-        return (0.0, 0.0);
-    }
-    let standardize = |x: &[f32]| -> Vec<f64> {
-        let mut out: Vec<f64> = x.iter().map(|&v| v as f64).collect();
-        for c in 0..d {
-            let (mean, var) = column_mean_var(&out, d, c);
-            let sd = (var + 1e-5).sqrt();
-            out.iter_mut()
-                .skip(c)
-                .step_by(d)
-                .for_each(|v| *v = (*v - mean) / sd);
-        }
-        out
-    };
-    let (sa, sb) = (standardize(a), standardize(b));
-    let (mut inv, mut red) = (0.0, 0.0);
-    for i in 0..d {
-        for j in 0..d {
-            let c: f64 = (0..n).map(|r| sa[r * d + i] * sb[r * d + j]).sum::<f64>() / n as f64;
-            if i == j {
-                inv += (1.0 - c).powi(2);
-            } else {
-                red += c * c;
-            }
-        }
-    }
-    (inv, red)
-}
-
-/// The InfoNCE estimate of the views' mutual information, `ln N − loss` (nats), for the methods
-/// with an N-way softmax; it can never exceed ln N, the loss of a uniform softmax (chance).
-pub fn mi_bound(config: &RunConfig, loss: f64) -> Option<f64> {
-    crate::methods::info_nce_candidates(config).map(|n| (n.max(1) as f64).ln() - loss)
-}
-
-/// Method-specific diagnostics on the probe. `h`: `[n, f]` representations of the clean
-/// samples; `z`, `z_a`, `z_b`: `[n, d]` host embeddings of the clean samples and the two fixed
-/// views (CLIP: `z_b` are the captions); `loss` the mean training loss since the last snapshot.
-pub fn method_extras(
-    learner: &Learner,
-    config: &RunConfig,
-    probe: &Probe,
-    (h, z, z_a, z_b): (&[f32], &[f32], &[f32], &[f32]),
-    (step, loss): (usize, f64),
-) -> Result<MethodExtras> {
-    let d = config.out_dim;
-    let metrics = crate::methods::metrics(config.method);
-    let dino = config
-        .method
-        .is_dino()
-        .then(|| dino_entropy_kl(learner, config, probe))
-        .transpose()?;
-    // SimSiam's predictions of the whole probe serve both `pred_cos` and the forces; BYOL's
-    // forces need only the first rows'.
-    let rows = FORCE_SAMPLES.min(probe.n);
-    let predictions = match config.method {
-        Method::SimSiam => Some(predict(learner, config, z_a, probe.n)?),
-        Method::Byol => Some(predict(learner, config, &z_a[..rows * d], rows)?),
-        _ => None,
-    };
-    let forces = match config.method {
-        Method::Moco => queue_inputs(learner, config, probe)?,
-        _ => predictions
-            .as_deref()
-            .map(|p| pull(learner, config, probe, p, z_b))
-            .transpose()?
-            .map(ForceInputs::Pull),
-    };
-    let temperature = match config.method {
-        // CLIP's τ may be learned: 1 / its logit scale.
-        Method::Clip => {
-            let device = learner.inference_device();
-            1.0 / scalar(learner.online.logit_scale(config, &device))?
-        }
-        _ => config.temperature,
-    };
-    let barlow = metrics
-        .contains(&Extra::Invariance)
-        .then(|| barlow_terms(z_a, z_b, d));
-    let device = learner.inference_device();
-    let n = probe.n;
-    let vicreg = metrics
-        .contains(&Extra::VicInvariance)
-        .then(|| {
-            let (inv, var, cov) =
-                vicreg::vicreg_terms(tensor2(z_a, n, &device), tensor2(z_b, n, &device));
-            Ok::<_, crate::error::LabError>([scalar(inv)?, scalar(var)?, scalar(cov)?])
-        })
-        .transpose()?;
-    let zero_shot = if metrics.contains(&Extra::ZeroShotAcc) {
-        PromptEmbeddings::of(learner, config, &probe.prompts, z, &probe.labels)?
-    } else {
-        None
-    };
-    let koleo = metrics
-        .contains(&Extra::Koleo)
-        .then(|| scalar(dino::koleo(tensor2(h, n, &device))))
-        .transpose()?;
-    let numbers = metrics
-        .iter()
-        .map(|&metric| {
-            let value = match metric {
-                Extra::Temperature => temperature,
-                Extra::EmaMomentum => effective_momentum(config, step),
-                Extra::MiBound => mi_bound(config, loss).unwrap_or(f64::NAN),
-                Extra::RetrievalAcc => retrieval_accuracy(z, z_b, d),
-                // How well the predictor maps one view onto the other (−loss at the probe).
-                Extra::PredCos => crate::metrics::diagnostics::paired_cosine(
-                    predictions.as_deref().unwrap_or_default(),
-                    z_b,
-                    d,
-                ),
-                Extra::Invariance => barlow.map_or(f64::NAN, |b| b.0),
-                Extra::Redundancy => barlow.map_or(f64::NAN, |b| b.1),
-                Extra::VicInvariance => vicreg.map_or(f64::NAN, |v| v[0]),
-                Extra::VicVariance => vicreg.map_or(f64::NAN, |v| v[1]),
-                Extra::VicCovariance => vicreg.map_or(f64::NAN, |v| v[2]),
-                Extra::TeacherEntropy => dino.as_ref().map_or(f64::NAN, |t| t.0),
-                Extra::Kl => dino.as_ref().map_or(f64::NAN, |t| t.1),
-                Extra::Koleo => koleo.unwrap_or(f64::NAN),
-                Extra::ZeroShotAcc => zero_shot.as_ref().map_or(f64::NAN, |p| p.accuracy),
-            };
-            (metric, value)
-        })
-        .collect();
-    Ok(MethodExtras {
-        numbers,
-        prototypes: dino.map(|t| t.2),
-        forces,
-        prompts: zero_shot,
-    })
-}
-
-/// DINO on the clean probe: mean per-sample entropy of the teacher distribution, mean
-/// KL(teacher ‖ student), and both distributions of the first probe samples.
-fn dino_entropy_kl(
-    learner: &Learner,
-    config: &RunConfig,
-    probe: &Probe,
-) -> Result<(f64, f64, PrototypeDistributions)> {
-    let device = learner.inference_device();
-    let student = learner.online.valid();
-    let teacher = learner.teacher.as_ref().unwrap_or(&student);
-    let x = tensor2(&probe.inputs, probe.n, &device);
-    let bn = config.projector_norm();
-    let t = teacher.prototype_logits(teacher.embed(x.clone(), bn).1); // [n, K]
-    let s = student.prototype_logits(student.embed(x, bn).1); // [n, K]
-    let pt = dino::teacher_targets(t, learner.state.center.clone(), config); // [n, K]
-    let log_pt = pt.clone().clamp_min(1e-12).log();
-    let log_ps = log_softmax(s.div_scalar(config.student_temperature), 1);
-    let entropy = (pt.clone() * log_pt.clone()).sum_dim(1).mean().neg();
-    let kl = (pt.clone() * (log_pt - log_ps.clone())).sum_dim(1).mean();
-    let k = config.prototypes;
-    let distributions =
-        PrototypeDistributions::of(&to_vec(pt)?, &to_vec(log_ps.exp())?, k, &probe.labels);
-    Ok((scalar(entropy)?, scalar(kl)?, distributions))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn zero_shot_classifies_by_the_nearest_prompt_whatever_its_length() {
-        // Prompts for classes 2 and 5 along the two axes (one long, one short).
-        let prompts = [3.0, 0.0, 0.0, 0.5];
-        let classes = [2, 5];
-        let images = [1.0, 0.1, 0.2, 2.0, 0.9, 0.8, -1.0, 0.0];
-        // Nearest by cosine: 2, 5, 2 (0.75 > 0.66), 5 (cos −1 vs 0): the third is wrong.
-        let labels = [2, 5, 5, 5];
-        let acc = zero_shot_accuracy(&images, &prompts, 2, &classes, &labels);
-        assert!((acc - 0.75).abs() < 1e-12, "{acc}");
-        assert_eq!(zero_shot_accuracy(&[], &prompts, 2, &classes, &[]), 0.0);
-    }
 
     #[test]
     fn pair_similarity_is_sorted_symmetric_and_softmax_sharpens_with_lower_temperature() {
