@@ -275,7 +275,9 @@ fn bad_comparisons_are_clear_errors() {
 fn every_method_measures_the_numbers_its_spec_declares_in_order() {
     use contrastive_lab::methods::spec;
     for method in Method::ALL {
-        let dataset = method.required_dataset().map_or("blobs".into(), |d| d.to_string());
+        let dataset = method
+            .required_dataset()
+            .map_or("blobs".into(), |d| d.to_string());
         let c = config(
             method.name(),
             &dataset,
