@@ -1,3 +1,4 @@
+use super::series::*;
 use super::*;
 
 #[test]
