@@ -1,3 +1,5 @@
+use super::colour::{mod_two, rem_euclid};
+use super::warp::floor;
 use super::*;
 
 fn ramp() -> Image {
