@@ -2,6 +2,7 @@
 //! [`Trainer`] thread the app steers with commands.
 
 pub mod allocator;
+pub mod checkpoints;
 pub mod command;
 pub mod device;
 pub mod history;
@@ -11,6 +12,7 @@ pub mod published;
 pub mod recording;
 pub mod session;
 pub mod snapshot;
+pub mod trainer;
 pub mod worker;
 
 pub use device::{DeviceChoice, TrainDevice};

@@ -1,166 +1,28 @@
 //! The trainer thread. It owns a [`Session`]; the UI (or a test) talks to it only through
-//! commands and reads only the latest [`Published`] state, which the thread replaces as a whole
-//! (one `Arc` swap), so a reader never waits for training and never sees one run's snapshot with
-//! another run's id. Commands apply before the next step. Each new snapshot also goes to the
-//! run's snapshot sink (its projector, see [`crate::pipeline`]), so layouts follow training
-//! whether or not a window draws.
+//! commands and reads only the latest [`Published`] state (see [`super::trainer::Trainer`]).
+//! Commands apply before the next step. Each new snapshot also goes to the run's snapshot sink
+//! (its projector, see [`crate::pipeline`]), so layouts follow training whether or not a window
+//! draws.
 
+pub use super::checkpoints::CHECKPOINT_EVERY;
 pub use super::command::{Command, Reply, coalesce};
 pub use super::lockstep::{Lockstep, LockstepSide};
 pub use super::published::{
     AugmentationPreview, Branch, PREVIEW_VIEWS, ProbeSamples, Published, Status,
 };
-use super::published::{make_preview, probe_samples};
+pub use super::trainer::{SnapshotSink, THREAD_NAME, Trainer, Waker};
 
-use super::device::TrainDevice;
+use super::checkpoints::Checkpoints;
 use super::history::{History, MetricsRow};
+use super::published::{make_preview, probe_samples};
 use super::session::Session;
 use super::snapshot::Snapshot;
-use crate::config::{Apply, Key, RunConfig, Setting};
+use super::trainer::lock;
+use crate::config::{Apply, Key};
 use crate::error::{LabError, Result};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The guarded value is an `Arc` swapped in one move: a panic cannot leave it half-written.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Receives each new snapshot with its run id (a pipeline passes its projector's inbox).
-pub type SnapshotSink = Box<dyn Fn(u64, Arc<Snapshot>) + Send + 'static>;
-
-/// The trainer thread's name (the CPU accounting of `--stats` and the priority tests find it).
-pub const THREAD_NAME: &str = "trainer";
-
-/// Called after each publish (the app passes `ctx.request_repaint`).
-pub type Waker = Box<dyn Fn() + Send + 'static>;
-
-pub struct Trainer {
-    tx: Sender<Command>,
-    /// Commands sent so far (the number of the last one).
-    sent: AtomicU64,
-    published: Arc<Mutex<Arc<Published>>>,
-    recording: Arc<Mutex<super::Recording>>,
-    join: Option<JoinHandle<()>>,
-}
-
-impl Trainer {
-    /// Start a trainer thread on `session`, running unless `paused`. `sink` receives every
-    /// snapshot; `waker` is called after every publication.
-    pub fn spawn(
-        session: Session,
-        paused: bool,
-        waker: Option<Waker>,
-        sink: Option<SnapshotSink>,
-    ) -> Result<Self> {
-        let (tx, rx) = mpsc::channel();
-        let first = Published {
-            status: Status {
-                paused,
-                device: session.device().label.clone(),
-                config: Some(session.config().clone()),
-                ..Status::default()
-            },
-            ..Published::default()
-        };
-        let published = Arc::new(Mutex::new(Arc::new(first.clone())));
-        let out = Arc::clone(&published);
-        let recording = Arc::new(Mutex::new(super::Recording::with_budget(
-            session.config().history_mb << 20,
-        )));
-        let record = Arc::clone(&recording);
-        let join = std::thread::Builder::new()
-            .name(THREAD_NAME.into())
-            .spawn(move || {
-                super::priority::lower_this_thread();
-                let mut w = Worker {
-                    session,
-                    paused,
-                    pending_steps: 0,
-                    state: first,
-                    out,
-                    waker,
-                    sink,
-                    rate: (Instant::now(), 0),
-                    last_publish: Instant::now(),
-                    lockstep: None,
-                    record,
-                    checkpoints: Vec::new(),
-                };
-                w.run(rx);
-            })
-            .map_err(|source| LabError::Thread {
-                what: "trainer",
-                source,
-            })?;
-        Ok(Self {
-            tx,
-            sent: AtomicU64::new(0),
-            published,
-            recording,
-            join: Some(join),
-        })
-    }
-
-    /// Start a trainer for `config` on `device`.
-    pub fn start(
-        config: RunConfig,
-        device: TrainDevice,
-        paused: bool,
-        waker: Option<Waker>,
-    ) -> Result<Self> {
-        Self::spawn(Session::new(config, device)?, paused, waker, None)
-    }
-
-    /// Send `command`; returns its number, which the published `status.handled` reaches once
-    /// the trainer has taken it.
-    pub fn send(&self, command: Command) -> u64 {
-        let number = self.sent.fetch_add(1, Ordering::Relaxed) + 1;
-        // The worker only stops on Shutdown or drop; a send after that has nobody to tell.
-        let _ = self.tx.send(command);
-        number
-    }
-
-    pub fn set(&self, setting: Setting) {
-        self.send(Command::Set(setting));
-    }
-
-    /// Every snapshot of the current run, within the `history_mb` budget (the timeline reads
-    /// it; hold the lock briefly).
-    pub fn recording(&self) -> MutexGuard<'_, super::Recording> {
-        lock(&self.recording)
-    }
-
-    /// The newest published state, without waiting for training (one short lock, one `Arc`).
-    pub fn published(&self) -> Arc<Published> {
-        Arc::clone(&lock(&self.published))
-    }
-
-    /// The newest snapshot.
-    pub fn latest(&self) -> Option<Arc<Snapshot>> {
-        self.published().snapshot.clone()
-    }
-
-    pub fn status(&self) -> Status {
-        self.published().status.clone()
-    }
-
-    pub fn is_alive(&self) -> bool {
-        self.join.as_ref().is_some_and(|j| !j.is_finished())
-    }
-}
-
-impl Drop for Trainer {
-    fn drop(&mut self) {
-        let _ = self.tx.send(Command::Shutdown);
-        if let Some(j) = self.join.take() {
-            let _ = j.join();
-        }
-    }
-}
 
 /// Commands taken from the channel before the next step, at most.
 const MAX_COMMANDS_AT_ONCE: usize = 4096;
@@ -169,7 +31,7 @@ const MAX_COMMANDS_AT_ONCE: usize = 4096;
 /// bar does not need more; a snapshot, a command or a pause publishes at once).
 const PUBLISH_INTERVAL: Duration = Duration::from_millis(15);
 
-struct Worker {
+pub(super) struct Worker {
     session: Session,
     paused: bool,
     pending_steps: usize,
@@ -182,18 +44,37 @@ struct Worker {
     last_publish: Instant,
     lockstep: Option<LockstepSide>,
     record: Arc<Mutex<super::Recording>>,
-    /// Forks of the session every [`CHECKPOINT_EVERY`] steps, oldest first: where a rewind
-    /// starts its replay.
-    checkpoints: Vec<Session>,
+    /// Where a rewind starts its replay.
+    checkpoints: Checkpoints,
 }
 
-/// Steps between the checkpoints a rewind starts from (its replay is at most this long).
-pub const CHECKPOINT_EVERY: usize = 100;
-/// Checkpoints kept; beyond, every other older one goes (each holds the whole training state).
-const MAX_CHECKPOINTS: usize = 48;
-
 impl Worker {
-    fn run(&mut self, rx: Receiver<Command>) {
+    pub(super) fn new(
+        session: Session,
+        paused: bool,
+        first: Published,
+        out: Arc<Mutex<Arc<Published>>>,
+        waker: Option<Waker>,
+        sink: Option<SnapshotSink>,
+        record: Arc<Mutex<super::Recording>>,
+    ) -> Self {
+        Self {
+            session,
+            paused,
+            pending_steps: 0,
+            state: first,
+            out,
+            waker,
+            sink,
+            rate: (Instant::now(), 0),
+            last_publish: Instant::now(),
+            lockstep: None,
+            record,
+            checkpoints: Checkpoints::default(),
+        }
+    }
+
+    pub(super) fn run(&mut self, rx: Receiver<Command>) {
         self.initial_snapshot();
         loop {
             // Drain every waiting command first: a knob change applies at the very next step.
@@ -274,7 +155,7 @@ impl Worker {
     }
 
     fn initial_snapshot(&mut self) {
-        self.checkpoints.push(self.session.fork());
+        self.checkpoints.restart(&self.session);
         self.data_changed();
         if let Err(e) = self.session.measure_initial_loss() {
             self.state.status.error = Some(e.to_string());
@@ -336,47 +217,9 @@ impl Worker {
         Ok(())
     }
 
-    /// Keep a checkpoint every [`CHECKPOINT_EVERY`] steps (thinned when there are many).
-    fn checkpoint(&mut self) {
-        let step = self.session.step_count();
-        if !step.is_multiple_of(CHECKPOINT_EVERY)
-            || self
-                .checkpoints
-                .last()
-                .is_some_and(|c| c.step_count() >= step)
-        {
-            return;
-        }
-        self.checkpoints.push(self.session.fork());
-        let self_max = self.max_checkpoints();
-        if self.checkpoints.len() > self_max {
-            let mut i = 0;
-            self.checkpoints.retain(|_| {
-                i += 1;
-                i > self_max / 2 || i % 2 == 1
-            });
-        }
-    }
-
-    /// Checkpoints that fit a quarter of the `history_mb` budget (each holds the weights, the
-    /// optimizer's moments, the teacher and the probe), at least 2, at most [`MAX_CHECKPOINTS`].
-    fn max_checkpoints(&self) -> usize {
-        use burn::module::Module;
-        let params = self.session.learner().online.num_params();
-        let probe = self.session.probe();
-        let bytes = 4 * (4 * params + probe.inputs.len() + probe.view_a.len() + probe.view_b.len());
-        let budget = (self.session.config().history_mb << 20) / 4;
-        (budget / bytes.max(1)).clamp(2, MAX_CHECKPOINTS)
-    }
-
     /// Continue from `step`: the nearest checkpoint at or before it, replayed to it.
     fn rewind(&mut self, step: usize) -> Result<()> {
-        let Some(checkpoint) = self
-            .checkpoints
-            .iter()
-            .rev()
-            .find(|c| c.step_count() <= step)
-        else {
+        let Some(checkpoint) = self.checkpoints.at_or_before(step) else {
             return Err(LabError::invalid(
                 "rewind",
                 step,
@@ -399,7 +242,7 @@ impl Worker {
             recording: lock(&self.record).clone(),
         }));
         self.session = rewound;
-        self.checkpoints.retain(|c| c.step_count() <= step);
+        self.checkpoints.forget_after(step);
         self.paused = true;
         self.pending_steps = 0;
         self.state.status.incident = None;
@@ -414,8 +257,7 @@ impl Worker {
 
     /// A new run: its history, snapshot and run id are published together.
     fn restarted(&mut self) {
-        self.checkpoints.clear();
-        self.checkpoints.push(self.session.fork());
+        self.checkpoints.restart(&self.session);
         self.state.branch = None;
         *lock(&self.record) = super::Recording::with_budget(self.session.config().history_mb << 20);
         self.state.history = History::default();
@@ -533,7 +375,7 @@ impl Worker {
                 }
                 // After the snapshot: a rewind's replay then starts a fresh loss mean as the
                 // run did.
-                self.checkpoint();
+                self.checkpoints.keep(&self.session);
                 self.state.status.loss = loss;
             }
             Ok(Err(incident)) => {
