@@ -1,0 +1,172 @@
+//! What the File menu's windows save and open: scenarios, recordings, the embeddings and
+//! metrics tables, the animation. Each returns the banner's text, or why not.
+
+use crate::app::LabApp;
+use crate::export;
+use crate::scenario::Scenario;
+use crate::train::Command;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+impl LabApp {
+    pub(super) fn export_dir(&self) -> Result<PathBuf, String> {
+        let dir = PathBuf::from(self.state.paths.export_dir.trim());
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(dir)
+    }
+
+    /// `<stem>-step<N>`: exports of different moments do not overwrite each other.
+    pub(super) fn export_stem(&self, stem: &str) -> String {
+        format!("{stem}-step{}", self.status().step)
+    }
+
+    pub fn open_scenario(&mut self, path: &Path) -> Result<String, String> {
+        let mut scenario = Scenario::load(path).map_err(|e| e.to_string())?;
+        let changes = scenario.script.len();
+        let compare = scenario.compare.take();
+        self.end_comparison();
+        let compared = match compare {
+            Some(spec) => {
+                let label = crate::cli::compare::difference_label(&spec.changes, spec.fork_at);
+                self.compare_scenario(&scenario, spec)
+                    .map_err(|e| format!("run B could not start: {e}"))?;
+                format!(", compared with {label}")
+            }
+            None => {
+                if let Some(a) = self.slots.first_mut() {
+                    a.send(Command::Load(Box::new(scenario)));
+                }
+                String::new()
+            }
+        };
+        Ok(format!(
+            "opened {} ({changes} scripted change{}{compared})",
+            path.display(),
+            if changes == 1 { "" } else { "s" }
+        ))
+    }
+
+    pub fn save_scenario(&mut self, path: &Path) -> Result<String, String> {
+        let config = self.config().clone();
+        let mut scenario =
+            Scenario::from_run(&config, &self.status().events).map_err(|e| e.to_string())?;
+        scenario.title = format!("{} on {}", config.method.title(), config.dataset);
+        // In a comparison, the file says how B differs: opening it compares again.
+        scenario.compare = self.comparison().map(|b| crate::scenario::CompareSpec {
+            changes: b.changes.clone(),
+            fork_at: b.fork_at,
+        });
+        scenario.save(path).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "saved {} ({} scripted change{})",
+            path.display(),
+            scenario.script.len(),
+            if scenario.script.len() == 1 { "" } else { "s" }
+        ))
+    }
+
+    pub fn export_embeddings(&mut self) -> Result<String, String> {
+        let snap = self
+            .published()
+            .snapshot
+            .clone()
+            .ok_or("no snapshot to export yet")?;
+        let probe = self
+            .published()
+            .probe
+            .clone()
+            .ok_or("the probe is not ready yet")?;
+        let dir = self.export_dir()?;
+        let stem = self.export_stem("embeddings");
+        let vectors = dir.join(format!("{stem}.tsv"));
+        let metadata = dir.join(format!("{stem}-metadata.tsv"));
+        export::write_atomic(&vectors, &export::embeddings_tsv(&snap.z, snap.dim))
+            .map_err(|e| e.to_string())?;
+        let text = export::metadata_rows(
+            &snap.labels,
+            &probe.indices,
+            probe.n_reference,
+            &self.status().class_names,
+        );
+        export::write_atomic(&metadata, &text).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "saved {} and {} (load both at projector.tensorflow.org)",
+            vectors.display(),
+            metadata.display()
+        ))
+    }
+
+    pub fn export_metrics(&mut self) -> Result<String, String> {
+        let method = self.config().method;
+        let dir = self.export_dir()?;
+        let metrics = dir.join(format!("{}.csv", self.export_stem("metrics")));
+        let events = dir.join(format!("{}.csv", self.export_stem("events")));
+        export::write_atomic(
+            &metrics,
+            &export::metrics_csv_rows(method, &self.history().to_vec()),
+        )
+        .map_err(|e| e.to_string())?;
+        export::write_atomic(&events, &export::events_csv(&self.status().events))
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "saved {} and {}",
+            metrics.display(),
+            events.display()
+        ))
+    }
+
+    /// The whole run as a recording file.
+    pub fn save_recording(&mut self, path: &Path) -> Result<String, String> {
+        let Some(p) = self.pipeline() else {
+            return Err("no run to save".into());
+        };
+        let recording = p.recording().clone();
+        let status = &self.published().status;
+        let config = self.config().clone();
+        let mut scenario =
+            Scenario::from_run(&config, &status.events).map_err(|e| e.to_string())?;
+        scenario.title = format!("{} on {}", config.method.title(), config.dataset);
+        let probe = self.published().probe.clone();
+        let run = crate::recorded::RecordedRun {
+            scenario,
+            events: status.events.clone(),
+            class_names: status.class_names.clone(),
+            probe_indices: probe
+                .as_ref()
+                .map(|p| p.indices.clone())
+                .unwrap_or_default(),
+            n_reference: probe.as_ref().map_or(0, |p| p.n_reference),
+            recording,
+        };
+        run.save(path).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "saved {} ({} snapshots)",
+            path.display(),
+            run.recording.len()
+        ))
+    }
+
+    /// The recorded run (or the timeline's loop range) as an animated GIF for slides.
+    pub fn export_animation(&mut self) -> Result<String, String> {
+        let dir = self.export_dir()?;
+        let (from, to) = self.timeline.loop_range.unwrap_or((0, usize::MAX));
+        let snapshots: Vec<Arc<crate::train::Snapshot>> = self
+            .with_recording(|rec| {
+                rec.snapshots()
+                    .iter()
+                    .filter(|s| (from..=to).contains(&s.step))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (first, last) = match (snapshots.first(), snapshots.last()) {
+            (Some(a), Some(b)) => (a.step, b.step),
+            _ => return Err("nothing recorded yet".into()),
+        };
+        let path = dir.join(format!("animation-step{first}-{last}.gif"));
+        let refs: Vec<&crate::train::Snapshot> = snapshots.iter().map(|s| &**s).collect();
+        let frames = crate::render::animation::write_gif(&path, &refs, Default::default())
+            .map_err(|e| e.to_string())?;
+        Ok(format!("saved {} ({frames} frames)", path.display()))
+    }
+}
