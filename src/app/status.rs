@@ -55,17 +55,9 @@ pub fn banner(ui: &mut Ui, app: &LabApp) -> Vec<AppCommand> {
         .clone()
         .or_else(|| app.status().data_warning.clone());
     if let Some(warning) = warning {
-        egui::Frame::new()
-            .fill(Color32::from_rgb(90, 75, 20))
-            .inner_margin(6.0)
-            .show(ui, |ui| {
-                ui.horizontal_wrapped(|ui| {
-                    ui.label(RichText::new(warning).color(Color32::WHITE));
-                    if app.notice.is_some() && ui.button("dismiss").clicked() {
-                        out.push(AppCommand::DismissNotice);
-                    }
-                });
-            });
+        // The data set's own warning stays while it holds; a notice can be dismissed.
+        let dismiss = app.notice.is_some().then_some(AppCommand::DismissNotice);
+        out.extend(message_bar(ui, WARNING, &warning, "dismiss", dismiss));
     }
     let message = app
         .startup_error
@@ -80,16 +72,43 @@ pub fn banner(ui: &mut Ui, app: &LabApp) -> Vec<AppCommand> {
     let Some(message) = message else {
         return out;
     };
+    out.extend(message_bar(
+        ui,
+        FAILURE,
+        &message,
+        "dismiss",
+        Some(AppCommand::ClearError),
+    ));
+    out
+}
+
+/// A bar's colour for what went wrong, for what went right, and for a warning.
+pub const FAILURE: Color32 = Color32::from_rgb(90, 30, 30);
+pub const SUCCESS: Color32 = Color32::from_rgb(30, 70, 40);
+const WARNING: Color32 = Color32::from_rgb(90, 75, 20);
+
+/// A full-width bar with `text` in white on `fill`, and a `button` that gives `command` (no
+/// button without a command).
+pub fn message_bar(
+    ui: &mut Ui,
+    fill: Color32,
+    text: &str,
+    button: &str,
+    command: Option<AppCommand>,
+) -> Option<AppCommand> {
+    let mut clicked = None;
     egui::Frame::new()
-        .fill(Color32::from_rgb(90, 30, 30))
+        .fill(fill)
         .inner_margin(6.0)
         .show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(message).color(Color32::WHITE));
-                if ui.button("dismiss").clicked() {
-                    out.push(AppCommand::ClearError);
+                ui.label(RichText::new(text).color(Color32::WHITE));
+                if let Some(command) = command
+                    && ui.button(button).clicked()
+                {
+                    clicked = Some(command);
                 }
             });
         });
-    out
+    clicked
 }

@@ -3,8 +3,8 @@
 //! the outcome (saved paths, or why not) shows in a banner. A bad file or folder never touches
 //! the running session.
 
-use super::{AppCommand, LabApp};
-use egui::{Color32, ColorImage, RichText, Ui};
+use super::{AppCommand, LabApp, status};
+use egui::{ColorImage, RichText, Ui};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -197,26 +197,18 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
                     });
                 }
             }
-            FileWindow::ImageFolder => {
-                ui.label("One sub-folder per class (folder/cats/1.png, folder/dogs/2.jpg ...). Images are resized to 24 x 24; unreadable files are skipped and counted.");
-                browser(ui, &mut app.state.paths.image_folder, None);
-                if ui.button("Use this folder").clicked() {
-                    out.push(AppCommand::TrainOn {
-                        prefix: "folder:",
-                        path: app.state.paths.image_folder.clone(),
-                    });
-                }
-            }
-            FileWindow::CsvFile => {
-                ui.label("One sample per row: numeric columns and a label column (headed label, class, target or y; else the last column). Columns are standardised; malformed rows are skipped and counted.");
-                browser(ui, &mut app.state.paths.csv_file, Some("csv"));
-                if ui.button("Use this file").clicked() {
-                    out.push(AppCommand::TrainOn {
-                        prefix: "csv:",
-                        path: app.state.paths.csv_file.clone(),
-                    });
-                }
-            }
+            FileWindow::ImageFolder => out.extend(train_on(
+                ui,
+                "One sub-folder per class (folder/cats/1.png, folder/dogs/2.jpg ...). Images are resized to 24 x 24; unreadable files are skipped and counted.",
+                &mut app.state.paths.image_folder,
+                (None, "Use this folder", "folder:"),
+            )),
+            FileWindow::CsvFile => out.extend(train_on(
+                ui,
+                "One sample per row: numeric columns and a label column (headed label, class, target or y; else the last column). Columns are standardised; malformed rows are skipped and counted.",
+                &mut app.state.paths.csv_file,
+                (Some("csv"), "Use this file", "csv:"),
+            )),
             FileWindow::Export => {
                 ui.label("Into the folder:");
                 browser(ui, &mut app.state.paths.export_dir, None);
@@ -250,6 +242,22 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
     out
 }
 
+/// A window that picks data to train on: what the data must look like, the browser, and the
+/// button that trains on `prefix` + the chosen path.
+fn train_on(
+    ui: &mut Ui,
+    help: &str,
+    path: &mut String,
+    (extension, button, prefix): (Option<&str>, &str, &'static str),
+) -> Option<AppCommand> {
+    ui.label(help);
+    browser(ui, path, extension);
+    ui.button(button).clicked().then(|| AppCommand::TrainOn {
+        prefix,
+        path: path.clone(),
+    })
+}
+
 /// The outcome of the last file action, until dismissed.
 pub fn banner(ui: &mut Ui, app: &LabApp) -> Vec<AppCommand> {
     let mut out = Vec::new();
@@ -257,20 +265,16 @@ pub fn banner(ui: &mut Ui, app: &LabApp) -> Vec<AppCommand> {
         return out;
     };
     let (fill, text) = match message {
-        Ok(t) => (Color32::from_rgb(30, 70, 40), t),
-        Err(t) => (Color32::from_rgb(90, 30, 30), t),
+        Ok(t) => (status::SUCCESS, t),
+        Err(t) => (status::FAILURE, t),
     };
-    egui::Frame::new()
-        .fill(fill)
-        .inner_margin(6.0)
-        .show(ui, |ui| {
-            ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(text).color(Color32::WHITE));
-                if ui.button("ok").clicked() {
-                    out.push(AppCommand::DismissMessage);
-                }
-            });
-        });
+    out.extend(status::message_bar(
+        ui,
+        fill,
+        &text,
+        "ok",
+        Some(AppCommand::DismissMessage),
+    ));
     out
 }
 

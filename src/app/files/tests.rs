@@ -1,6 +1,6 @@
 use super::shot::slug;
 use super::*;
-use egui::Rect;
+use egui::{Color32, Rect};
 
 #[test]
 fn a_plot_is_cropped_from_the_window_at_the_pixel_scale() {
