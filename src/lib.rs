@@ -31,11 +31,13 @@
 //! - [`cpu`]: the CPU path's kernels: products split over both cores (a helper thread takes
 //!   half of each), and the layers as host ops with their backward passes in Burn's graph.
 //! - [`methods`]: SimCLR, MoCo, CLIP, BYOL, SimSiam, Barlow Twins, VICReg, DINO (and DINOv2,
-//!   in DINO's file) — one file each, with
-//!   the knobs the app shows (`KNOBS`) and the numbers it reports (`METRICS`) beside the loss.
+//!   in DINO's file) — one file each: the paper's loss first, then one
+//!   [`methods::MethodSpec`] (title, knobs, metrics and how they are measured, `forward`);
+//!   the CPU's fast paths apart in [`methods::fast`] and [`methods::parallel`].
 //! - [`metrics`]: collapse diagnostics, kNN accuracy, neighbour agreement of two runs.
-//! - [`train`]: the session (and its fork, its rewind), the trainer thread, what it publishes
-//!   and records (every snapshot, for the timeline), device choice.
+//! - [`train`]: the session (and its fork, its rewind, its checkpoints), the trainer thread
+//!   and its handle, what it publishes and records (every snapshot, for the timeline), device
+//!   choice.
 //! - [`projection`]: PCA, the sphere view, t-SNE, and the projector thread.
 //! - [`pipeline`]: one run's trainer and projector together.
 //! - [`app`]: the eframe app. Every run it shows is a [`app::run_slot::RunSlot`] over one
@@ -43,12 +45,13 @@
 //!   taken); panels, menus, keys and file windows give one typed `AppCommand`
 //!   ([`app::command`]), applied in one place ([`app::apply`]); [`render`]: the WGSL point
 //!   renderer, GIF animations.
-//!
-//! `ARCHITECTURE.md` at the root follows a knob change and a snapshot hop by hop.
 //! - [`lessons`], [`scenario`]: one-click demonstrations and their files.
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV; [`recorded`]: a whole run
 //!   (every snapshot) in one file, for the timeline.
 //! - [`cli`]: the headless `run` and `bench` commands.
+//!
+//! `ARCHITECTURE.md` at the root follows a knob change and a snapshot hop by hop, says where
+//! to add a method, a metric, a view or a lesson, and which files are one declarative table.
 
 pub mod app;
 pub mod cli;

@@ -1,6 +1,6 @@
 //! The machinery behind [`settings!`](crate::settings): what one declaration of a setting says
 //! (its [`Spec`]) and how a value of each setting's type is read, written and checked
-//! ([`SettingValue`]). The declarations themselves are in `config.rs`.
+//! ([`SettingValue`]). The declarations themselves are in `config/mod.rs`.
 
 use super::{Centering, DatasetKind, Method, NormKind, OptimizerKind};
 use crate::error::{LabError, Result};
@@ -217,7 +217,7 @@ choice_value!(OptimizerKind, OptimizerKind::ALL.to_vec());
 choice_value!(NormKind, NormKind::ALL.to_vec());
 choice_value!(Centering, Centering::ALL.to_vec());
 
-/// Declares every setting once (used once, in `config.rs`). Each entry gives the enum variant, the field and its type, the
+/// Declares every setting once (used once, in `config/mod.rs`). Each entry gives the enum variant, the field and its type, the
 /// default (and the methods whose paper uses another), how a change applies, the domain, the
 /// widget's label and the help line. From it come [`RunConfig`](crate::config::RunConfig)'s
 /// fields, the typed [`Key`](crate::config::Key) and [`Setting`](crate::config::Setting), `get`,

@@ -1,6 +1,6 @@
 //! The methods' own metrics (the `metrics.csv` columns after the common ones). Each is declared
 //! once here with its column name and formula; each method lists the ones it reports beside
-//! its loss (`methods/*.rs`, `METRICS`), and the snapshot computes exactly those, in that order.
+//! its loss (`methods/*.rs`, its `MethodSpec::metrics`), and its `measure` computes exactly those, in that order.
 
 /// One method-specific metric.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -34,7 +34,7 @@ pub struct Snapshot {
     /// Mean training loss since the previous snapshot (the initial loss at step 0).
     pub loss: f64,
     pub diagnostics: Diagnostics,
-    /// Method-specific numbers, in the order of the method's `METRICS`.
+    /// Method-specific numbers, in the order of the method's spec (`MethodSpec::metrics`).
     pub extras: Vec<(Extra, f64)>,
     /// `[n, dim]` probe embeddings z (projector output).
     pub z: Vec<f32>,
