@@ -48,7 +48,7 @@
 //! - [`lessons`], [`scenario`]: one-click demonstrations and their files.
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV; [`recorded`]: a whole run
 //!   (every snapshot) in one file, for the timeline.
-//! - [`cli`]: the headless `run` and `bench` commands.
+//! - [`cli`]: the headless `run` (one run, two compared, a sweep) and `bench` commands.
 //!
 //! `ARCHITECTURE.md` at the root follows a knob change and a snapshot hop by hop, says where
 //! to add a method, a metric, a view or a lesson, and which files are one declarative table.

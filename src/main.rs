@@ -3,7 +3,7 @@
 use anyhow::Context;
 use clap::Parser;
 use contrastive_lab::app::{self, AppOptions};
-use contrastive_lab::cli::{AppArgs, Cli, CliCommand, RunArgs, bench, compare, run};
+use contrastive_lab::cli::{AppArgs, Cli, CliCommand, RunArgs, bench, compare, run, sweep};
 use contrastive_lab::config::RunConfig;
 use std::process::ExitCode;
 
@@ -18,6 +18,9 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if compare::is_comparison(args) {
         return compare_command(args);
     }
+    if let Some(text) = &args.sweep {
+        return sweep_command(args, text);
+    }
     let summary = run::execute(args).context("the run could not start or finish")?;
     if !args.quiet {
         say(&run::summary_text(&summary, &args.out));
@@ -25,6 +28,26 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if let Some(incident) = &summary.incident {
         eprintln!("error: {}", run::incident_error(incident));
         return Ok(ExitCode::from(3));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run --sweep …`: every run of the sweep, then the table of final metrics per value.
+fn sweep_command(args: &RunArgs, text: &str) -> anyhow::Result<ExitCode> {
+    let spec = sweep::SweepSpec::parse(text)?;
+    let runs = sweep::execute(args, &spec, args.seeds).context("the sweep could not finish")?;
+    if !args.quiet {
+        say(&sweep::summary_text(&spec, &runs, &args.out));
+    }
+    for r in &runs {
+        if let Some(incident) = &r.summary.incident {
+            eprintln!(
+                "error: {}: {}",
+                r.dir.display(),
+                run::incident_error(incident)
+            );
+            return Ok(ExitCode::from(3));
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -551,3 +551,114 @@ fn a_csv_of_vectors_trains_and_a_broken_one_is_refused() {
         &["broken.csv", "usable row"],
     );
 }
+
+// `run --sweep`: one run per value and seed, each the very run `run --set` makes, and
+// `sweep.csv` holding each run's last metrics row; bad sweeps get an error naming `--sweep`.
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "{}", text(o));
+}
+
+#[test]
+fn a_sweep_is_the_runs_made_one_by_one_and_its_csv_holds_their_last_rows() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("sweep");
+    let out_s = out.to_string_lossy().to_string();
+    let common = ["--method", "simclr", "--dataset", "blobs", "--steps", "200"];
+    let mut args = vec!["run", "--sweep", "temperature=0.1,0.5", "--seeds", "2"];
+    args.extend(common);
+    args.extend(["--out", &out_s]);
+    let o = run(&args);
+    ok(&o);
+    let summary = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        summary.contains("sweep of temperature over 2 values"),
+        "{summary}"
+    );
+    assert!(summary.contains('*'), "the best value is marked: {summary}");
+
+    let csv = read(&out.join("sweep.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "a header and a row per run:\n{csv}");
+    assert!(
+        lines[0].starts_with("key,value,seed,step,loss,"),
+        "{}",
+        lines[0]
+    );
+    let mut row = 1;
+    for value in ["0.1", "0.5"] {
+        for seed in ["0", "1"] {
+            let run_dir = out
+                .join(format!("temperature={value}"))
+                .join(format!("seed{seed}"));
+            let alone = dir.path().join(format!("alone-{value}-{seed}"));
+            let set = format!("temperature={value}");
+            let alone_s = alone.to_string_lossy().to_string();
+            let mut one = vec!["run", "--set", &set, "--seed", seed, "--quiet"];
+            one.extend(common);
+            one.extend(["--out", &alone_s]);
+            ok(&run(&one));
+            let metrics = read(&run_dir.join("metrics.csv"));
+            assert_eq!(
+                metrics,
+                read(&alone.join("metrics.csv")),
+                "temperature={value} seed {seed}: the sweep's run differs from the run made alone"
+            );
+            let last = metrics.lines().last().unwrap_or_default();
+            assert_eq!(lines[row], format!("temperature,{value},{seed},{last}"));
+            row += 1;
+        }
+    }
+}
+
+#[test]
+fn a_range_spaces_its_values_and_bad_sweeps_name_the_argument() {
+    use contrastive_lab::cli::sweep::SweepSpec;
+    let log = SweepSpec::parse("temperature=0.05..2:4:log").unwrap_or_else(|e| panic!("{e}"));
+    let values: Vec<f64> = log
+        .values
+        .iter()
+        .map(|v| v.parse().unwrap_or(f64::NAN))
+        .collect();
+    assert_eq!(values.len(), 4);
+    assert!((values[0] - 0.05).abs() < 1e-9 && (values[3] - 2.0).abs() < 1e-9);
+    // Evenly spaced in log space: equal ratios.
+    let (r1, r2) = (values[1] / values[0], values[2] / values[1]);
+    assert!((r1 - r2).abs() < 1e-3 * r1, "{values:?}");
+    let linear = SweepSpec::parse("batch_size=64..256:3").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(linear.values, ["64", "160", "256"]);
+
+    for bad in [
+        "temperature",            // no values
+        "no_such_key=1,2",        // an unknown key
+        "temperature=0.1",        // one value
+        "temperature=0.1,-3",     // outside the range
+        "temperature=0.1..1",     // a range without a count
+        "temperature=0..1:3:log", // log through 0
+        "stop_gradient=0..1:3",   // a range over a choice
+    ] {
+        let e = SweepSpec::parse(bad).err().map(|e| e.to_string());
+        let e = e.unwrap_or_else(|| panic!("`{bad}` was taken"));
+        assert!(
+            e.contains("--sweep") || e.contains("no_such_key"),
+            "`{bad}`: {e}"
+        );
+    }
+    // The binary says so too, and writes nothing.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("s");
+    let o = run(&[
+        "run",
+        "--sweep",
+        "temperature=0.1,-3",
+        "--out",
+        &out.to_string_lossy(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--sweep") && !err.contains("panicked"),
+        "{err}"
+    );
+    assert!(!out.join("sweep.csv").exists());
+}

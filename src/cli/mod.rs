@@ -6,6 +6,7 @@ pub mod bench_points;
 pub mod bench_tsne;
 pub mod compare;
 pub mod run;
+pub mod sweep;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -102,6 +103,14 @@ pub struct RunArgs {
     /// run… and `replay` reads.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Sweep one setting: `KEY=V1,V2,…` or `KEY=LO..HI:COUNT[:log]`. One run per value (and
+    /// seed), written to OUT/<key>=<value>/seed<k>/, with OUT/sweep.csv (a row per run: key,
+    /// value, seed, then its last metrics.csv row). `--set` and `--config` apply to every run.
+    #[arg(long, value_name = "KEY=VALUES", conflicts_with_all = ["compare", "lesson"])]
+    pub sweep: Option<String>,
+    /// Seeds per value of `--sweep` (1–16): `--seed`, `--seed`+1, …
+    #[arg(long, default_value_t = 1, requires = "sweep")]
+    pub seeds: u64,
 }
 
 #[derive(Args, Debug, Clone)]
