@@ -81,13 +81,15 @@ impl Worker {
                 if inbox.stop {
                     return;
                 }
-                if let Some(points) = inbox.start_from.take() {
-                    self.start_from = Some(points);
-                }
                 let recorded = std::mem::take(&mut inbox.recorded);
                 drop(inbox);
                 self.lay_out_recorded(recorded);
                 let mut inbox = lock(&self.shared.inbox);
+                // Taken with the snapshot, under one lock: a start given just before a snapshot
+                // (`start_layout_from`, then `submit`) is never left behind for a later one.
+                if let Some(points) = inbox.start_from.take() {
+                    self.start_from = Some(points);
+                }
                 (
                     inbox.snapshot.take(),
                     inbox.settings,
