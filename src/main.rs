@@ -35,7 +35,7 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
 /// `run --sweep …`: every run of the sweep, then the table of final metrics per value.
 fn sweep_command(args: &RunArgs, text: &str) -> anyhow::Result<ExitCode> {
     let spec = sweep::SweepSpec::parse(text)?;
-    let runs = sweep::execute(args, &spec, args.seeds).context("the sweep could not finish")?;
+    let runs = sweep::execute(args, &spec).context("the sweep could not finish")?;
     if !args.quiet {
         say(&sweep::summary_text(&spec, &runs, &args.out));
     }

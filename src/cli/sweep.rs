@@ -7,6 +7,8 @@ use super::RunArgs;
 use super::run::{self, RunSummary};
 use crate::config::Key;
 use crate::error::{LabError, Result};
+use crate::export;
+use crate::train::MetricsRow;
 use std::path::{Path, PathBuf};
 
 /// Values a sweep may hold, at most (each is a whole run per seed).
@@ -109,9 +111,10 @@ pub struct SweepRun {
     pub summary: RunSummary,
 }
 
-/// Every run of the sweep, value by value, seed by seed (`seeds` seeds from `--seed`, or from
-/// the config's seed): each written to its folder; then `sweep.csv`.
-pub fn execute(args: &RunArgs, spec: &SweepSpec, seeds: u64) -> Result<Vec<SweepRun>> {
+/// Every run of the sweep, value by value, seed by seed (`--seeds` seeds from `--seed`, or
+/// from the config's seed): each written to its folder; then `sweep.csv`.
+pub fn execute(args: &RunArgs, spec: &SweepSpec) -> Result<Vec<SweepRun>> {
+    let seeds = args.seeds;
     if !(1..=MAX_SEEDS).contains(&seeds) {
         return Err(LabError::invalid(
             "--seeds",
@@ -157,16 +160,13 @@ pub fn execute(args: &RunArgs, spec: &SweepSpec, seeds: u64) -> Result<Vec<Sweep
     Ok(runs)
 }
 
-/// `sweep.csv`: `key,value,seed,` then each run's `metrics.csv` header and last row, as written.
+/// `sweep.csv`: `key,value,seed,` then each run's `metrics.csv` header and last row (written by
+/// the functions that write `metrics.csv`, from the same snapshots).
 fn write_csv(path: &Path, spec: &SweepSpec, runs: &[SweepRun]) -> Result<()> {
     let mut header: Option<String> = None;
-    let mut rows = Vec::new();
+    let mut out = String::new();
     for r in runs {
-        let file = r.dir.join("metrics.csv");
-        let text = std::fs::read_to_string(&file).map_err(|e| LabError::io(&file, e))?;
-        let mut lines = text.lines();
-        let head = lines.next().unwrap_or_default().to_string();
-        let last = lines.last().unwrap_or_default();
+        let head = export::metrics_header(r.summary.config.method);
         match &header {
             None => header = Some(head),
             Some(h) if *h != head => {
@@ -178,14 +178,20 @@ fn write_csv(path: &Path, spec: &SweepSpec, runs: &[SweepRun]) -> Result<()> {
             }
             Some(_) => {}
         }
-        rows.push(format!("{},{},{},{last}", spec.key.name(), r.value, r.seed));
+        let last = r
+            .summary
+            .last()
+            .map(|s| export::metrics_row(&MetricsRow::of(s)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{last}\n",
+            spec.key.name(),
+            r.value,
+            r.seed
+        ));
     }
-    let mut out = format!("key,value,seed,{}\n", header.unwrap_or_default());
-    for row in rows {
-        out.push_str(&row);
-        out.push('\n');
-    }
-    crate::export::write_atomic(path, &out)
+    let text = format!("key,value,seed,{}\n{out}", header.unwrap_or_default());
+    export::write_atomic(path, &text)
 }
 
 /// The summary: a row per value (mean over its seeds) of the final kNN accuracy, std·√d,
