@@ -165,9 +165,12 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
 /// Write `bytes` to a temporary file beside `path`, then rename it over `path`: an interrupted
 /// write leaves the previous file as it was.
 pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    // The process id in the name: processes writing the same file at once (shards of a sweep
+    // sharing a folder) each rename a whole file of their own.
     let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+        "{}.{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        std::process::id()
     ));
     std::fs::write(&tmp, bytes).map_err(|e| LabError::io(&tmp, e))?;
     std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))

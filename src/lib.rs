@@ -45,7 +45,8 @@
 //!   taken); panels, menus, keys and file windows give one typed `AppCommand`
 //!   ([`app::command`]), applied in one place ([`app::apply`]); [`render`]: the WGSL point
 //!   renderer, GIF animations.
-//! - [`lessons`], [`scenario`]: one-click demonstrations and their files.
+//! - [`lessons`], [`scenario`]: one-click demonstrations and their files; [`sweep`]: one
+//!   setting over several values (a run per value and seed).
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV; [`recorded`]: a whole run
 //!   (every snapshot) in one file, for the timeline.
 //! - [`cli`]: the headless `run` (one run, two compared, a sweep) and `bench` commands.
@@ -70,6 +71,7 @@ pub mod recorded;
 pub mod render;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 pub mod train;
 
 pub use config::{Method, RunConfig};

@@ -3,7 +3,9 @@
 use anyhow::Context;
 use clap::Parser;
 use contrastive_lab::app::{self, AppOptions};
-use contrastive_lab::cli::{AppArgs, Cli, CliCommand, RunArgs, bench, compare, run, sweep};
+use contrastive_lab::cli::{
+    AppArgs, Cli, CliCommand, RunArgs, SweepCommand, bench, compare, run, sweep,
+};
 use contrastive_lab::config::RunConfig;
 use std::process::ExitCode;
 
@@ -18,8 +20,13 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
     if compare::is_comparison(args) {
         return compare_command(args);
     }
-    if let Some(text) = &args.sweep {
-        return sweep_command(args, text);
+    if let Some(scenario) = sweep::plan(args)? {
+        return sweep_command(args, &scenario);
+    }
+    if let Some(shard) = &args.shard {
+        anyhow::bail!(
+            "invalid value `{shard}` for --shard: a shard is part of a sweep (--sweep, or --config sweep.toml)"
+        );
     }
     let summary = run::execute(args).context("the run could not start or finish")?;
     if !args.quiet {
@@ -32,14 +39,31 @@ fn run_command(args: &RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `run --sweep …`: every run of the sweep, then the table of final metrics per value.
-fn sweep_command(args: &RunArgs, text: &str) -> anyhow::Result<ExitCode> {
-    let spec = sweep::SweepSpec::parse(text)?;
-    let runs = sweep::execute(args, &spec).context("the sweep could not finish")?;
+/// `run --sweep …` (or `--config sweep.toml`): every run of the sweep (or of its shard), then
+/// the table of final metrics per value.
+fn sweep_command(
+    args: &RunArgs,
+    scenario: &contrastive_lab::scenario::Scenario,
+) -> anyhow::Result<ExitCode> {
+    let shard = args
+        .shard
+        .as_deref()
+        .map(contrastive_lab::sweep::Shard::parse)
+        .transpose()?;
+    let outcome = sweep::execute(args, scenario, shard).context("the sweep could not finish")?;
     if !args.quiet {
-        say(&sweep::summary_text(&spec, &runs, &args.out));
+        say(&sweep::summary_text(
+            &outcome.spec,
+            &outcome.table,
+            &outcome.csv,
+        ));
+        say(&format!(
+            "  and {}, which runs it again: contrastive-lab run --config {} --out DIR",
+            args.out.join("sweep.toml").display(),
+            args.out.join("sweep.toml").display()
+        ));
     }
-    for r in &runs {
+    for r in &outcome.runs {
         if let Some(incident) = &r.summary.incident {
             eprintln!(
                 "error: {}: {}",
@@ -48,6 +72,21 @@ fn sweep_command(args: &RunArgs, text: &str) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::from(3));
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `sweep merge DIR…`: the shards' rows into one `sweep.csv`, and the sweep's table.
+fn sweep_merge(
+    dirs: &[std::path::PathBuf],
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let out = out
+        .or(dirs.first().map(|d| d.as_path()))
+        .unwrap_or(std::path::Path::new("."));
+    let (plan, table) = sweep::merge(dirs, out)?;
+    if let Some(spec) = &plan.sweep {
+        say(&sweep::summary_text(spec, &table, &out.join("sweep.csv")));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -151,6 +190,9 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             })
             .map_err(Into::into),
+        Some(CliCommand::Sweep(args)) => match &args.command {
+            SweepCommand::Merge { dirs, out } => sweep_merge(dirs, out.as_deref()),
+        },
         Some(CliCommand::Lessons) => {
             say(&contrastive_lab::lessons::listing());
             Ok(ExitCode::SUCCESS)

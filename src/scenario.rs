@@ -11,6 +11,7 @@
 //!   { step = 100, key = "stop_gradient", value = "false" },
 //! ]
 //! compare = { fork_at = 100, changes = [{ key = "predictor", value = "false" }] }  # optional
+//! sweep = { key = "temperature", values = ["0.1", "0.5"], seeds = 2 }  # optional, or compare
 //! end = true                   # written last: a file cut short lacks it
 //! ```
 //!
@@ -18,6 +19,7 @@
 
 use crate::config::{Key, RunConfig, Setting};
 use crate::error::{LabError, Result};
+use crate::sweep::SweepSpec;
 use crate::train::Event;
 use std::path::Path;
 
@@ -39,6 +41,8 @@ pub struct Scenario {
     pub script: Vec<ScriptStep>,
     /// A comparison: run B beside this run (the file's `compare = { … }`).
     pub compare: Option<CompareSpec>,
+    /// A sweep: this run over several values of one setting (the file's `sweep = { … }`).
+    pub sweep: Option<SweepSpec>,
 }
 
 /// Run B of a comparison: this run with `changes`, from scratch or forked at `fork_at`.
@@ -67,6 +71,7 @@ impl Scenario {
             config,
             script: Vec::new(),
             compare: None,
+            sweep: None,
         }
     }
 
@@ -125,6 +130,15 @@ impl Scenario {
                 .unwrap_or_default();
             out += &format!("compare = {{ {fork}changes = [{}] }}\n", changes.join(", "));
         }
+        if let Some(sw) = &self.sweep {
+            let values: Vec<String> = sw.values.iter().map(|v| quoted(v)).collect();
+            out += &format!(
+                "sweep = {{ key = {}, values = [{}], seeds = {} }}\n",
+                quoted(sw.key.name()),
+                values.join(", "),
+                sw.seeds
+            );
+        }
         out += "# Written last: a file that lacks it was cut short.\nend = true\n";
         out
     }
@@ -138,6 +152,7 @@ impl Scenario {
         let end = table.remove("end");
         let script = table.remove("script");
         let compare = table.remove("compare");
+        let sweep = table.remove("sweep");
         let text_of = |table: &mut toml::Table, key: &str| -> Result<String> {
             match table.remove(key) {
                 None => Ok(String::new()),
@@ -151,7 +166,7 @@ impl Scenario {
         let title = text_of(&mut table, "title")?;
         let description = text_of(&mut table, "description")?;
         match version {
-            None if script.is_some() || end.is_some() || compare.is_some() => {
+            None if script.is_some() || end.is_some() || compare.is_some() || sweep.is_some() => {
                 return Err(file_error(
                     origin,
                     "a scenario needs `scenario_version = 1` at its top",
@@ -186,12 +201,20 @@ impl Scenario {
             RunConfig::from_table(&table).map_err(|e| file_error(origin, e.to_string()))?;
         let script = parse_script(script, &config).map_err(|e| file_error(origin, e))?;
         let compare = parse_compare(compare, &config).map_err(|e| file_error(origin, e))?;
+        let sweep = parse_sweep(sweep).map_err(|e| file_error(origin, e))?;
+        if compare.is_some() && sweep.is_some() {
+            return Err(file_error(
+                origin,
+                "a scenario holds a `compare` or a `sweep`, not both",
+            ));
+        }
         Ok(Self {
             title,
             description,
             config,
             script,
             compare,
+            sweep,
         })
     }
 
@@ -319,4 +342,60 @@ fn parse_compare(
     }
     b.validate().map_err(|e| format!("compare: {e}"))?;
     Ok(Some(CompareSpec { changes, fork_at }))
+}
+
+/// `sweep = { key, values, seeds }`.
+fn parse_sweep(value: Option<toml::Value>) -> Result<Option<SweepSpec>, String> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let toml::Value::Table(mut t) = value else {
+        return Err(format!(
+            "`sweep` must be a table {{ key, values, seeds }}, not {value}"
+        ));
+    };
+    let key = match t.remove("key") {
+        Some(toml::Value::String(k)) => Key::from_name(&k).map_err(|e| format!("sweep: {e}"))?,
+        other => {
+            return Err(format!(
+                "`sweep.key` must name a setting, not {}",
+                other.map_or("nothing".into(), |v| v.to_string())
+            ));
+        }
+    };
+    let values = match t.remove("values") {
+        Some(toml::Value::Array(items)) => items
+            .into_iter()
+            .map(|v| match v {
+                toml::Value::String(s) => Ok(s),
+                toml::Value::Integer(_) | toml::Value::Float(_) | toml::Value::Boolean(_) => {
+                    Ok(v.to_string())
+                }
+                other => Err(format!("`sweep.values` holds {other}, not a value")),
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        other => {
+            return Err(format!(
+                "`sweep.values` must be a list of values, not {}",
+                other.map_or("nothing".into(), |v| v.to_string())
+            ));
+        }
+    };
+    let seeds = match t.remove("seeds") {
+        None => 1,
+        Some(toml::Value::Integer(s)) if s >= 1 => s as u64,
+        Some(other) => {
+            return Err(format!(
+                "`sweep.seeds` must be a whole number ≥ 1, not {other}"
+            ));
+        }
+    };
+    if let Some(extra) = t.keys().next() {
+        return Err(format!(
+            "`sweep` has an unknown key `{extra}` (expected key, values, seeds)"
+        ));
+    }
+    SweepSpec::new(key, values, seeds)
+        .map(Some)
+        .map_err(|e| format!("sweep: {e}"))
 }

@@ -613,7 +613,7 @@ fn a_sweep_is_the_runs_made_one_by_one_and_its_csv_holds_their_last_rows() {
 
 #[test]
 fn a_range_spaces_its_values_and_bad_sweeps_name_the_argument() {
-    use contrastive_lab::cli::sweep::SweepSpec;
+    use contrastive_lab::sweep::SweepSpec;
     let log = SweepSpec::parse("temperature=0.05..2:4:log").unwrap_or_else(|e| panic!("{e}"));
     let values: Vec<f64> = log
         .values
@@ -661,4 +661,124 @@ fn a_range_spaces_its_values_and_bad_sweeps_name_the_argument() {
         "{err}"
     );
     assert!(!out.join("sweep.csv").exists());
+}
+
+// A sweep that outgrows one machine: `--shard I/N` runs its part, `sweep merge` puts the parts
+// together into the very `sweep.csv` of the whole sweep; `sweep.toml` runs the sweep again.
+
+#[test]
+fn sharded_sweeps_merge_into_the_sweep_and_its_sweep_toml_runs_it_again() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let at = |name: &str| dir.path().join(name).to_string_lossy().to_string();
+    let sweep = [
+        "run",
+        "--sweep",
+        "temperature=0.1,0.5",
+        "--seeds",
+        "2",
+        "--method",
+        "simclr",
+        "--dataset",
+        "blobs",
+        "--steps",
+        "120",
+        "--quiet",
+    ];
+    let whole = at("whole");
+    ok(&run(&[&sweep[..], &["--out", &whole]].concat()));
+    let expected = read(&dir.path().join("whole/sweep.csv"));
+    assert_eq!(expected.lines().count(), 5, "{expected}");
+
+    // Two shards as two processes at once, each in its own folder.
+    let shards: Vec<_> = (0..2)
+        .map(|i| {
+            let out = at(&format!("shard{i}"));
+            let shard = format!("{i}/2");
+            bin()
+                .args([&sweep[..], &["--shard", &shard, "--out", &out]].concat())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    for child in shards {
+        ok(&child.wait_with_output().unwrap_or_else(|e| panic!("{e}")));
+    }
+    let shard0 = read(&dir.path().join("shard0/sweep-shard-0-of-2.csv"));
+    assert_eq!(shard0.lines().count(), 3, "runs 0 and 2:\n{shard0}");
+    let merged = at("merged");
+    let o = run(&[
+        "sweep",
+        "merge",
+        &at("shard0"),
+        &at("shard1"),
+        "--out",
+        &merged,
+    ]);
+    ok(&o);
+    assert!(text(&o).contains("sweep of temperature"), "{}", text(&o));
+    assert_eq!(
+        read(&dir.path().join("merged/sweep.csv")),
+        expected,
+        "sharded and merged differs from the whole sweep"
+    );
+
+    // sweep.toml runs the same sweep again.
+    let again = at("again");
+    let plan = at("whole/sweep.toml");
+    ok(&run(&[
+        "run", "--config", &plan, "--quiet", "--out", &again,
+    ]));
+    assert_eq!(read(&dir.path().join("again/sweep.csv")), expected);
+
+    // Refused, naming what is at fault: one shard alone, a shard of another sweep, a folder
+    // that holds no sweep, a shard outside 0..N.
+    let other = at("other");
+    ok(&run(&[
+        "run",
+        "--sweep",
+        "temperature=0.1,0.2",
+        "--method",
+        "simclr",
+        "--dataset",
+        "blobs",
+        "--steps",
+        "20",
+        "--quiet",
+        "--shard",
+        "0/1",
+        "--out",
+        &other,
+    ]));
+    for (args, needles) in [
+        (
+            vec!["sweep", "merge", &at("shard0")],
+            vec!["lack 2 of the sweep's 4 runs", "temperature=0.1 seed 1"],
+        ),
+        (
+            vec!["sweep", "merge", &at("shard0"), &other],
+            vec!["other", "different sweep"],
+        ),
+        (
+            vec!["sweep", "merge", &at("nowhere")],
+            vec!["nowhere", "no sweep.toml"],
+        ),
+        (
+            [&sweep[..], &["--shard", "3/2", "--out", &at("x")]].concat(),
+            vec!["--shard", "3/2"],
+        ),
+        (
+            vec!["run", "--shard", "0/2", "--steps", "5", "--out", &at("y")],
+            vec!["--shard", "part of a sweep"],
+        ),
+    ] {
+        let o = run(&args);
+        let t = text(&o);
+        assert!(!o.status.success(), "{args:?} was taken: {t}");
+        assert!(!t.contains("panicked"), "{t}");
+        for n in needles {
+            assert!(t.contains(n), "{args:?}: `{n}` not in {t}");
+        }
+    }
 }

@@ -121,7 +121,9 @@ fn an_interrupted_save_leaves_the_previous_file_intact() {
     first.save(&path).unwrap_or_else(|e| panic!("{e}"));
     let before = std::fs::read_to_string(&path).unwrap_or_default();
     // A save that dies while writing: here the temporary file cannot be created.
-    let tmp = dir.path().join("lesson.toml.tmp");
+    let tmp = dir
+        .path()
+        .join(format!("lesson.toml.{}.tmp", std::process::id()));
     std::fs::create_dir(&tmp).unwrap_or_else(|e| panic!("{e}"));
     let mut second = demo();
     second.config.seed = 99;
@@ -270,6 +272,60 @@ fn a_comparison_scenario_saves_and_reopens_exactly_and_a_bad_one_is_refused() {
         assert!(
             e.contains("class.toml") && e.contains(expect),
             "{expect}: {e}"
+        );
+    }
+}
+
+#[test]
+fn a_sweep_scenario_survives_save_and_load_and_bad_sweeps_name_the_file() {
+    use contrastive_lab::config::Key;
+    use contrastive_lab::sweep::SweepSpec;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("sweep.toml");
+    let mut s = demo();
+    s.sweep = Some(
+        SweepSpec::new(Key::Lr, vec!["0.001".into(), "0.01".into()], 3)
+            .unwrap_or_else(|e| panic!("{e}")),
+    );
+    s.save(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(Scenario::load(&path).unwrap_or_else(|e| panic!("{e}")), s);
+
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("sweep = "))
+        .unwrap_or_default()
+        .to_string();
+    for (bad, needle) in [
+        ("sweep = 3", "`sweep` must be a table"),
+        (
+            "sweep = { key = \"lr\", values = [\"0.1\"] }",
+            "2 to 64 values",
+        ),
+        (
+            "sweep = { key = \"nope\", values = [\"1\", \"2\"] }",
+            "nope",
+        ),
+        ("sweep = { key = \"lr\", values = [\"0.1\", \"-5\"] }", "-5"),
+        (
+            "sweep = { key = \"lr\", values = [\"0.1\", \"0.2\"], seeds = 0 }",
+            "seeds",
+        ),
+        (
+            "sweep = { key = \"lr\", values = [\"0.1\", \"0.2\"], colour = 1 }",
+            "colour",
+        ),
+        (
+            "sweep = { key = \"lr\", values = [\"0.1\", \"0.2\"] }\ncompare = { changes = [] }",
+            "not both",
+        ),
+    ] {
+        let broken = dir.path().join("broken.toml");
+        std::fs::write(&broken, text.replace(&line, bad)).unwrap_or_else(|e| panic!("{e}"));
+        let e = err_text(Scenario::load(&broken));
+        assert!(
+            e.contains("broken.toml") && e.contains(needle),
+            "{bad}: {e}"
         );
     }
 }

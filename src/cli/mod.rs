@@ -44,6 +44,8 @@ pub enum CliCommand {
     },
     /// List the lessons (`<id>  <title>`); run one with `run --lesson <id>`.
     Lessons,
+    /// Work with a sweep's results: `sweep merge DIR…` joins the shards of one.
+    Sweep(SweepArgs),
     /// Write from a recording the files `run` writes (metrics.csv, events.csv, config.toml,
     /// embeddings.tsv, metadata.tsv), without training.
     Replay(ReplayArgs),
@@ -111,6 +113,30 @@ pub struct RunArgs {
     /// Seeds per value of `--sweep` (1–16): `--seed`, `--seed`+1, …
     #[arg(long, default_value_t = 1, requires = "sweep")]
     pub seeds: u64,
+    /// Run only shard I of N of the sweep (`--sweep`, or `--config sweep.toml`): the runs
+    /// numbered i ≡ I (mod N), rows to OUT/sweep-shard-I-of-N.csv; `sweep merge` joins them.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SweepArgs {
+    #[command(subcommand)]
+    pub command: SweepCommand,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum SweepCommand {
+    /// Merge the folders of a sweep's shards (`run … --shard I/N`) into one sweep.csv, the
+    /// one the unsharded sweep writes. Refuses shards of different sweeps, naming the folder.
+    Merge {
+        /// The shards' folders (each holds sweep.toml and sweep-shard-I-of-N.csv).
+        #[arg(required = true, value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+        /// Where to write sweep.csv (default: the first folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug, Clone)]

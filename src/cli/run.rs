@@ -272,7 +272,9 @@ pub fn write_outputs(
 }
 
 pub fn execute(args: &RunArgs) -> Result<RunSummary> {
-    let scenario = scenario_from_args(args)?;
+    let mut scenario = scenario_from_args(args)?;
+    // One run of a sweep (`--config sweep.toml --set KEY=VALUE`) is a plain run.
+    scenario.sweep = None;
     let config = scenario.config.clone();
     let layouts = layouts_from_args(args)?;
     let choice: DeviceChoice = args.device.parse()?;

@@ -1,106 +1,44 @@
-//! `run --sweep KEY=V1,V2,…` (or `KEY=LO..HI:COUNT[:log]`): one run per value and seed, each
-//! written as `run` writes it to `OUT/<key>=<value>/seed<k>/`, and `OUT/sweep.csv` with one row
+//! `run --sweep KEY=V1,V2,…` (or `KEY=LO..HI:COUNT[:log]`, or `--config sweep.toml`): one run
+//! per value and seed, each written as `run` writes it to `OUT/<key>=<value>/seed<k>/`;
+//! `OUT/sweep.toml`, the scenario that runs the sweep again; and `OUT/sweep.csv` with one row
 //! per run (`key, value, seed`, then the run's last `metrics.csv` row: step and every metric).
-//! Every run is exactly the run `run --set KEY=VALUE --seed S` makes with the same arguments.
+//! Every run is exactly the run `run --config OUT/sweep.toml --set KEY=VALUE --seed S` makes.
+//!
+//! `--shard I/N` runs only the runs numbered `i ≡ I (mod N)` and writes its rows to
+//! `sweep-shard-I-of-N.csv`; `sweep merge DIR…` puts the shards' rows together into the
+//! `sweep.csv` the whole sweep would have written.
 
 use super::RunArgs;
 use super::run::{self, RunSummary};
-use crate::config::Key;
 use crate::error::{LabError, Result};
 use crate::export;
+use crate::scenario::Scenario;
+use crate::sweep::{Shard, SweepSpec};
 use crate::train::MetricsRow;
 use std::path::{Path, PathBuf};
 
-/// Values a sweep may hold, at most (each is a whole run per seed).
-pub const MAX_VALUES: usize = 64;
-/// Seeds per value, at most.
-pub const MAX_SEEDS: u64 = 16;
-
-/// The setting swept and its values, each already checked against the setting's declaration.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepSpec {
-    pub key: Key,
-    /// The values as `--set` takes them.
-    pub values: Vec<String>,
-}
-
-impl SweepSpec {
-    /// `KEY=V1,V2,…` or `KEY=LO..HI:COUNT[:log]` (COUNT values from LO to HI, evenly spaced, or
-    /// evenly in log space with `:log`).
-    pub fn parse(text: &str) -> Result<Self> {
-        let bad = |why: &str| LabError::invalid("--sweep", text, why);
-        let (key, values) = text
-            .split_once('=')
-            .ok_or_else(|| bad("expected KEY=V1,V2,… or KEY=LO..HI:COUNT[:log]"))?;
-        let key = Key::from_name(key.trim())?;
-        let values = match values.split_once("..") {
-            Some((lo, rest)) => range(lo, rest).map_err(|why| bad(&why))?,
-            None => values.split(',').map(|v| v.trim().to_string()).collect(),
-        };
-        if values.len() < 2 || values.len() > MAX_VALUES {
-            return Err(bad(&format!("a sweep takes 2 to {MAX_VALUES} values")));
-        }
-        for value in &values {
-            let setting = key
-                .parse_value(value)
-                .map_err(|e| bad(&format!("value `{value}`: {e}")))?;
-            setting
-                .check()
-                .map_err(|e| bad(&format!("value `{value}`: {e}")))?;
-        }
-        Ok(Self { key, values })
-    }
-
-    /// `<key>=<value>`: a run's folder under the sweep's.
-    pub fn folder(&self, value: &str) -> String {
-        format!("{}={value}", self.key.name())
-    }
-}
-
-/// `LO..HI:COUNT[:log]` after the `..` split: the values, or why not.
-fn range(lo: &str, rest: &str) -> std::result::Result<Vec<String>, String> {
-    let mut parts = rest.split(':');
-    let hi = parts.next().unwrap_or_default();
-    let count = parts.next().ok_or("a range needs a count: LO..HI:COUNT")?;
-    let log = match parts.next() {
-        None => false,
-        Some("log") => true,
-        Some(other) => return Err(format!("`{other}`: the only spacing is `log`")),
+/// The scenario of the sweep `args` describe (`--sweep`, or a `--config` file holding a
+/// `sweep = { … }`), its `sweep` set; `None` when they describe no sweep.
+pub fn plan(args: &RunArgs) -> Result<Option<Scenario>> {
+    let from_flag = match &args.sweep {
+        Some(text) => Some(SweepSpec::parse(text)?.with_seeds(args.seeds)?),
+        None => None,
     };
-    let number = |t: &str| {
-        t.trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .ok_or(format!(
-                "`{t}` is not a number (a range takes numeric settings)"
-            ))
-    };
-    let (lo, hi) = (number(lo)?, number(hi)?);
-    let count: usize = count
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{count}` is not a count"))?;
-    if !(2..=MAX_VALUES).contains(&count) {
-        return Err(format!("a range takes 2 to {MAX_VALUES} values"));
+    if from_flag.is_none() && args.config.is_none() {
+        return Ok(None);
     }
-    if log && (lo <= 0.0 || hi <= 0.0) {
-        return Err("a log range needs LO and HI above 0".into());
+    let mut scenario = run::scenario_from_args(args)?;
+    if let Some(spec) = from_flag {
+        scenario.sweep = Some(spec);
     }
-    Ok((0..count)
-        .map(|i| {
-            let t = i as f64 / (count - 1) as f64;
-            let v = if log {
-                (lo.ln() + (hi.ln() - lo.ln()) * t).exp()
-            } else {
-                lo + (hi - lo) * t
-            };
-            // Four significant digits, as a person writes them (and names folders by): the
-            // value run is the value printed.
-            let short: f64 = format!("{v:.3e}").parse().unwrap_or(v);
-            format!("{short}")
-        })
-        .collect())
+    if scenario.sweep.is_some() && (!args.compare.is_empty() || scenario.compare.is_some()) {
+        return Err(LabError::invalid(
+            "--sweep",
+            args.sweep.as_deref().unwrap_or("(from --config)"),
+            "a sweep does not combine with a comparison",
+        ));
+    }
+    Ok(scenario.sweep.is_some().then_some(scenario))
 }
 
 /// One run of a sweep.
@@ -111,114 +49,350 @@ pub struct SweepRun {
     pub summary: RunSummary,
 }
 
-/// Every run of the sweep, value by value, seed by seed (`--seeds` seeds from `--seed`, or
-/// from the config's seed): each written to its folder; then `sweep.csv`.
-pub fn execute(args: &RunArgs, spec: &SweepSpec) -> Result<Vec<SweepRun>> {
-    let seeds = args.seeds;
-    if !(1..=MAX_SEEDS).contains(&seeds) {
-        return Err(LabError::invalid(
-            "--seeds",
-            seeds,
-            format!("must be between 1 and {MAX_SEEDS}"),
-        ));
-    }
-    if !args.compare.is_empty() || args.lesson.is_some() {
-        return Err(LabError::invalid(
-            "--sweep",
-            spec.key.name(),
-            "a sweep does not combine with --compare or --lesson",
-        ));
-    }
-    let base = match args.seed {
-        Some(seed) => seed,
-        None => run::scenario_from_args(args)?.config.seed,
-    };
-    let mut runs = Vec::new();
-    for value in &spec.values {
-        for k in 0..seeds {
-            let dir = args.out.join(spec.folder(value)).join(format!("seed{k}"));
-            let mut one = args.clone();
-            one.set.push(format!("{}={value}", spec.key.name()));
-            one.seed = Some(base + k);
-            one.out = dir.clone();
-            one.quiet = true;
-            one.animate = None;
-            one.record = None;
-            if !args.quiet {
-                eprintln!("sweep: {}={value}, seed {}", spec.key.name(), base + k);
-            }
-            let summary = run::execute(&one)?;
-            runs.push(SweepRun {
-                value: value.clone(),
-                seed: base + k,
-                dir,
-                summary,
-            });
-        }
-    }
-    write_csv(&args.out.join("sweep.csv"), spec, &runs)?;
-    Ok(runs)
+/// What a sweep (or a shard of one) did.
+pub struct SweepOutcome {
+    pub spec: SweepSpec,
+    pub runs: Vec<SweepRun>,
+    /// The rows it wrote (to `sweep.csv`, or the shard's file).
+    pub table: SweepTable,
+    pub csv: PathBuf,
 }
 
-/// `sweep.csv`: `key,value,seed,` then each run's `metrics.csv` header and last row (written by
-/// the functions that write `metrics.csv`, from the same snapshots).
-fn write_csv(path: &Path, spec: &SweepSpec, runs: &[SweepRun]) -> Result<()> {
-    let mut header: Option<String> = None;
-    let mut out = String::new();
-    for r in runs {
-        let head = export::metrics_header(r.summary.config.method);
-        match &header {
-            None => header = Some(head),
-            Some(h) if *h != head => {
-                return Err(LabError::invalid(
-                    "--sweep",
-                    spec.key.name(),
-                    "its runs report different metrics (a swept method or dataset): one sweep.csv cannot hold them",
+/// Every run of `scenario`'s sweep that `shard` takes (all without one), value by value, seed
+/// by seed (seeds from the scenario's): `OUT/sweep.toml` first, then each run in its folder
+/// (run from that file), then the rows.
+pub fn execute(args: &RunArgs, scenario: &Scenario, shard: Option<Shard>) -> Result<SweepOutcome> {
+    let Some(spec) = scenario.sweep.clone() else {
+        return Err(LabError::invalid(
+            "--sweep",
+            "",
+            "the scenario holds no sweep",
+        ));
+    };
+    let plan_file = args.out.join("sweep.toml");
+    scenario.save(&plan_file)?;
+    let base = scenario.config.seed;
+    let mut runs = Vec::new();
+    for point in spec.points() {
+        if shard.is_some_and(|s| !s.takes(point.index)) {
+            continue;
+        }
+        let seed = base + point.seed_offset;
+        let dir = args
+            .out
+            .join(spec.folder(&point.value))
+            .join(format!("seed{}", point.seed_offset));
+        // The run `sweep.toml` describes, with this value and seed: the file is the truth, so
+        // that running it again runs the same.
+        let one = RunArgs {
+            config: Some(plan_file.clone()),
+            set: vec![format!("{}={}", spec.key.name(), point.value)],
+            seed: Some(seed),
+            out: dir.clone(),
+            quiet: true,
+            method: None,
+            dataset: None,
+            steps: None,
+            lesson: None,
+            animate: None,
+            record: None,
+            sweep: None,
+            shard: None,
+            compare: Vec::new(),
+            fork_at: None,
+            ..args.clone()
+        };
+        if !args.quiet {
+            eprintln!("sweep: {}={}, seed {seed}", spec.key.name(), point.value);
+        }
+        let summary = run::execute(&one)?;
+        runs.push(SweepRun {
+            value: point.value,
+            seed,
+            dir,
+            summary,
+        });
+    }
+    let table = SweepTable::of_runs(&spec, &runs)?;
+    let csv = args.out.join(match shard {
+        Some(s) => s.csv_name(),
+        None => "sweep.csv".to_string(),
+    });
+    export::write_atomic(&csv, &table.to_csv())?;
+    Ok(SweepOutcome {
+        spec,
+        runs,
+        table,
+        csv,
+    })
+}
+
+/// The rows of `sweep.csv`: `key,value,seed,` then the `metrics.csv` header, and per run its
+/// value, seed and last `metrics.csv` row, kept as written (so that merged shards give the
+/// same bytes).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepTable {
+    pub key: String,
+    /// The `metrics.csv` header (`step,loss,…`).
+    pub header: String,
+    pub rows: Vec<SweepRow>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepRow {
+    pub value: String,
+    pub seed: u64,
+    /// The run's last `metrics.csv` row.
+    pub metrics: String,
+}
+
+impl SweepTable {
+    fn of_runs(spec: &SweepSpec, runs: &[SweepRun]) -> Result<Self> {
+        let mut header: Option<String> = None;
+        let mut rows = Vec::new();
+        for r in runs {
+            let head = export::metrics_header(r.summary.config.method);
+            match &header {
+                Some(h) if *h != head => {
+                    return Err(LabError::invalid(
+                        "--sweep",
+                        spec.key.name(),
+                        "its runs report different metrics (a swept method or dataset): one sweep.csv cannot hold them",
+                    ));
+                }
+                _ => header = Some(head),
+            }
+            rows.push(SweepRow {
+                value: r.value.clone(),
+                seed: r.seed,
+                metrics: r
+                    .summary
+                    .last()
+                    .map(|s| export::metrics_row(&MetricsRow::of(s)))
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(Self {
+            key: spec.key.name().to_string(),
+            header: header.unwrap_or_default(),
+            rows,
+        })
+    }
+
+    pub fn to_csv(&self) -> String {
+        let mut out = format!("key,value,seed,{}\n", self.header);
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{},{},{},{}\n",
+                self.key, r.value, r.seed, r.metrics
+            ));
+        }
+        out
+    }
+
+    /// A table written by [`SweepTable::to_csv`]; `origin` names the file in errors.
+    pub fn from_csv(text: &str, origin: &Path) -> Result<Self> {
+        let bad = |why: String| LabError::ConfigFile {
+            path: origin.display().to_string(),
+            reason: why,
+        };
+        let mut lines = text.lines();
+        let header = lines
+            .next()
+            .and_then(|h| h.strip_prefix("key,value,seed,"))
+            .ok_or_else(|| bad("not a sweep table: its header must begin key,value,seed,".into()))?
+            .to_string();
+        let mut key = None;
+        let mut rows = Vec::new();
+        for (n, line) in lines.enumerate() {
+            let mut cells = line.splitn(4, ',');
+            let (Some(k), Some(value), Some(seed), Some(metrics)) =
+                (cells.next(), cells.next(), cells.next(), cells.next())
+            else {
+                return Err(bad(format!("line {}: fewer than four fields", n + 2)));
+            };
+            match key {
+                None => key = Some(k),
+                Some(first) if first != k => {
+                    return Err(bad(format!("line {}: a second key `{k}`", n + 2)));
+                }
+                Some(_) => {}
+            }
+            rows.push(SweepRow {
+                value: value.to_string(),
+                seed: seed
+                    .parse()
+                    .map_err(|_| bad(format!("line {}: seed `{seed}` is not a number", n + 2)))?,
+                metrics: metrics.to_string(),
+            });
+        }
+        Ok(Self {
+            key: key.unwrap_or_default().to_string(),
+            header,
+            rows,
+        })
+    }
+
+    /// The value of metric `name` in `row`, if the table has it.
+    pub fn metric(&self, row: &SweepRow, name: &str) -> Option<f64> {
+        let column = self.header.split(',').position(|h| h == name)?;
+        row.metrics.split(',').nth(column)?.parse().ok()
+    }
+}
+
+/// `sweep merge DIR…`: the shards' rows (`sweep-shard-I-of-N.csv` in each folder) put together
+/// in the sweep's order, written to `OUT/sweep.csv`. Every folder's `sweep.toml` must describe
+/// the same sweep, and together they must hold every run once.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Scenario, SweepTable)> {
+    let refuse = |dir: &Path, why: String| LabError::invalid("sweep merge", dir.display(), why);
+    let Some(first) = dirs.first() else {
+        return Err(LabError::invalid(
+            "sweep merge",
+            "",
+            "give the shard folders to merge",
+        ));
+    };
+    let mut plan: Option<Scenario> = None;
+    let mut found: Vec<(SweepRow, PathBuf)> = Vec::new();
+    let mut header: Option<(String, String)> = None;
+    for dir in dirs {
+        let file = dir.join("sweep.toml");
+        if !file.is_file() {
+            return Err(refuse(
+                dir,
+                "holds no sweep.toml: is it a sweep's folder?".into(),
+            ));
+        }
+        let scenario = Scenario::load(&file)?;
+        if scenario.sweep.is_none() {
+            return Err(refuse(dir, "its sweep.toml describes no sweep".into()));
+        }
+        match &plan {
+            Some(p) if *p != scenario => {
+                return Err(refuse(
+                    dir,
+                    format!(
+                        "is a shard of a different sweep than {} (their sweep.toml differ)",
+                        first.display()
+                    ),
                 ));
             }
             Some(_) => {}
+            None => plan = Some(scenario),
         }
-        let last = r
-            .summary
-            .last()
-            .map(|s| export::metrics_row(&MetricsRow::of(s)))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "{},{},{},{last}\n",
-            spec.key.name(),
-            r.value,
-            r.seed
+        let mut shard_files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| LabError::io(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("sweep-shard-") && n.ends_with(".csv"))
+            })
+            .collect();
+        shard_files.sort();
+        if shard_files.is_empty() {
+            return Err(refuse(
+                dir,
+                "holds no shard's rows (sweep-shard-I-of-N.csv): did its shard finish?".into(),
+            ));
+        }
+        for file in shard_files {
+            let text = std::fs::read_to_string(&file).map_err(|e| LabError::io(&file, e))?;
+            let table = SweepTable::from_csv(&text, &file)?;
+            match &header {
+                Some((_, h)) if *h != table.header => {
+                    return Err(refuse(dir, format!("{} has other columns", file.display())));
+                }
+                Some(_) => {}
+                None => header = Some((table.key.clone(), table.header.clone())),
+            }
+            found.extend(table.rows.into_iter().map(|r| (r, file.clone())));
+        }
+    }
+    let (Some(plan), Some((key, header))) = (plan, header) else {
+        return Err(LabError::invalid("sweep merge", "", "nothing to merge"));
+    };
+    let Some(spec) = plan.sweep.clone() else {
+        return Err(refuse(first, "its sweep.toml describes no sweep".into()));
+    };
+    let base = plan.config.seed;
+    let mut rows = Vec::new();
+    let mut missing = Vec::new();
+    for point in spec.points() {
+        let seed = base + point.seed_offset;
+        let mut of_run = found
+            .iter()
+            .filter(|(r, _)| r.value == point.value && r.seed == seed);
+        match of_run.next() {
+            None => missing.push(format!("{}={} seed {seed}", key, point.value)),
+            Some((row, file)) => {
+                if let Some((other, file2)) = of_run.find(|(r, _)| r != row) {
+                    return Err(LabError::invalid(
+                        "sweep merge",
+                        file.display(),
+                        format!(
+                            "{}={} seed {seed} differs in {} ({} against {})",
+                            key,
+                            point.value,
+                            file2.display(),
+                            row.metrics,
+                            other.metrics
+                        ),
+                    ));
+                }
+                rows.push(row.clone());
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Err(LabError::invalid(
+            "sweep merge",
+            first.display(),
+            format!(
+                "the shards lack {} of the sweep's {} runs: {}",
+                missing.len(),
+                spec.points().len(),
+                missing.join(", ")
+            ),
         ));
     }
-    let text = format!("key,value,seed,{}\n{out}", header.unwrap_or_default());
-    export::write_atomic(path, &text)
+    let table = SweepTable { key, header, rows };
+    std::fs::create_dir_all(out).map_err(|e| LabError::io(out, e))?;
+    export::write_atomic(&out.join("sweep.csv"), &table.to_csv())?;
+    Ok((plan, table))
 }
 
 /// The summary: a row per value (mean over its seeds) of the final kNN accuracy, std·√d,
 /// alignment and uniformity, the best value of each marked `*`.
-pub fn summary_text(spec: &SweepSpec, runs: &[SweepRun], out: &Path) -> String {
-    type Metric = (&'static str, fn(&crate::metrics::Diagnostics) -> f64, bool);
-    let metrics: [Metric; 4] = [
-        ("kNN", |d| d.knn_acc, true),
-        ("std·√d", |d| d.spread(), true),
-        ("alignment", |d| d.alignment, false),
-        ("uniformity", |d| d.uniformity, false),
+pub fn summary_text(spec: &SweepSpec, table: &SweepTable, wrote: &Path) -> String {
+    // (column, title, higher is better); std·√d is std / std_ref.
+    let metrics: [(&str, &str, bool); 4] = [
+        ("knn_acc", "kNN", true),
+        ("std", "std·√d", true),
+        ("alignment", "alignment", false),
+        ("uniformity", "uniformity", false),
     ];
+    let of = |row: &SweepRow, column: &str| -> f64 {
+        let v = table.metric(row, column).unwrap_or(f64::NAN);
+        if column == "std" {
+            v / table.metric(row, "std_ref").unwrap_or(f64::NAN).max(1e-12)
+        } else {
+            v
+        }
+    };
     let means: Vec<(String, Vec<f64>)> = spec
         .values
         .iter()
-        .map(|v| {
-            let of_value: Vec<_> = runs
-                .iter()
-                .filter(|r| &r.value == v)
-                .filter_map(|r| r.summary.last())
-                .collect();
-            let n = of_value.len().max(1) as f64;
-            let m = metrics
-                .iter()
-                .map(|(_, f, _)| of_value.iter().map(|s| f(&s.diagnostics)).sum::<f64>() / n)
-                .collect();
-            (v.clone(), m)
+        .filter_map(|v| {
+            let rows: Vec<_> = table.rows.iter().filter(|r| &r.value == v).collect();
+            (!rows.is_empty()).then(|| {
+                let n = rows.len() as f64;
+                let m = metrics
+                    .iter()
+                    .map(|(column, _, _)| rows.iter().map(|r| of(r, column)).sum::<f64>() / n)
+                    .collect();
+                (v.clone(), m)
+            })
         })
         .collect();
     // Per metric, its best score (higher is better once a lower-is-better one is negated);
@@ -234,19 +408,28 @@ pub fn summary_text(spec: &SweepSpec, runs: &[SweepRun], out: &Path) -> String {
                 .fold(f64::NEG_INFINITY, f64::max)
         })
         .collect();
-    let seeds = runs.len() / spec.values.len().max(1);
     let mut lines = vec![
         format!(
-            "sweep of {} over {} values, {seeds} seed(s) each: final metrics, mean over seeds (* best)",
+            "sweep of {} over {} values, {} seed(s) each{}: final metrics, mean over seeds (* best)",
             spec.key.name(),
-            spec.values.len()
+            means.len(),
+            spec.seeds,
+            if table.rows.len() < spec.points().len() {
+                format!(
+                    " (this shard: {} of its {} runs)",
+                    table.rows.len(),
+                    spec.points().len()
+                )
+            } else {
+                String::new()
+            }
         ),
         format!(
             "  {:>12}{}",
             spec.key.name(),
             metrics
                 .iter()
-                .map(|(name, _, _)| format!("{name:>13}"))
+                .map(|(_, title, _)| format!("{title:>13}"))
                 .collect::<String>()
         ),
     ];
@@ -261,11 +444,6 @@ pub fn summary_text(spec: &SweepSpec, runs: &[SweepRun], out: &Path) -> String {
             .collect();
         lines.push(format!("  {value:>12}{}", cells.trim_end()));
     }
-    lines.push(format!(
-        "  wrote {} and a folder per run ({}/<{}=value>/seed<k>/)",
-        out.join("sweep.csv").display(),
-        out.display(),
-        spec.key.name()
-    ));
+    lines.push(format!("  wrote {}", wrote.display()));
     lines.join("\n")
 }
