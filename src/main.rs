@@ -135,7 +135,20 @@ fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
         "glow" => Some(eframe::Renderer::Glow),
         other => anyhow::bail!("unknown renderer `{other}` (expected auto, wgpu or glow)"),
     };
+    // Refused before the window opens, naming the argument (the app's limits included).
+    let sweep = match &args.sweep {
+        Some(text) => {
+            let (key, values) = text.split_once('=').unwrap_or((text, ""));
+            let key = contrastive_lab::config::Key::from_name(key.trim())?;
+            Some(
+                app::sweep::dialog::read(key, values, args.seeds)
+                    .map_err(|e| anyhow::anyhow!("--sweep {text} --seeds {}: {e}", args.seeds))?,
+            )
+        }
+        None => None,
+    };
     app::run(AppOptions {
+        sweep,
         device: args.device.parse()?,
         fresh: args.fresh,
         config,

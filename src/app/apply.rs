@@ -30,7 +30,20 @@ impl LabApp {
 
     /// What `command` changes in the app itself (windows, the timeline, the comparison …).
     fn apply_to_app(&mut self, command: &AppCommand) {
+        if super::sweep::ends_sweep(command) {
+            self.end_sweep();
+        }
         match command {
+            AppCommand::OpenSweep => {
+                let a = self.config().clone();
+                self.sweep_dialog.open_for(&a);
+            }
+            AppCommand::StartSweep(spec) => self.start_sweep(spec.clone()),
+            AppCommand::Reset => {
+                if let Some(s) = &mut self.sweep {
+                    s.seed = self.state.controls.seed_input;
+                }
+            }
             AppCommand::OpenCompare => {
                 let a = self.config().clone();
                 self.compare_dialog.open_for(&a);
@@ -41,6 +54,9 @@ impl LabApp {
             AppCommand::Lockstep(on) => {
                 if let Some(c) = &self.compare {
                     c.lockstep.0.set_free(!on);
+                }
+                if let Some(side) = self.sweep.as_ref().and_then(|s| s.lockstep.first()) {
+                    side.set_free(!on);
                 }
             }
             AppCommand::EndComparison => self.end_comparison(),
@@ -112,16 +128,32 @@ impl LabApp {
     }
 
     /// What `command` asks of the runs' trainers: play, pause, step and reset act on every
-    /// slot; a setting on every slot but one that keeps its own value of it (run B's changes).
+    /// slot (a sweep's replicates each with its own seed); a setting on every slot but one
+    /// that keeps its own value of it (run B's changes; in a sweep, the swept setting, which
+    /// no slot takes from the controls).
     fn apply_to_runs(&mut self, command: &AppCommand) {
         let paused = self.status().paused;
         let seed = self.state.controls.seed_input;
+        if let (Some(sweep), AppCommand::Set(s)) = (&self.sweep, command)
+            && s.key() == sweep.spec.key
+        {
+            self.files.message = Some(Err(format!(
+                "{} is swept: each run keeps its own value (Compare → End sweep to set it)",
+                s.key().name()
+            )));
+            return;
+        }
         let compare = self.compare.as_ref();
         let keeps_own = |setting: &Setting| compare.is_some_and(|c| c.keeps_own(setting));
+        let sweep = self.sweep.as_ref();
         for (i, slot) in self.slots.iter_mut().enumerate() {
             if i > 0 && matches!(command, AppCommand::Set(s) if keeps_own(s)) {
                 continue;
             }
+            // A sweep's replicate k starts over with seed + k.
+            let seed = sweep
+                .and_then(|s| s.points.get(i))
+                .map_or(seed, |p| seed + p.seed_offset);
             for c in command.for_run(slot.config(), paused, seed) {
                 slot.send(c);
             }

@@ -40,6 +40,12 @@ pub enum AppCommand {
     Lockstep(bool),
     /// Drop run B; this run goes on.
     EndComparison,
+    /// Open the "Sweep…" window.
+    OpenSweep,
+    /// Train one run per value and seed of this sweep, side by side, from the same start.
+    StartSweep(crate::sweep::SweepSpec),
+    /// Drop every run of the sweep but the first; it goes on.
+    EndSweep,
     /// Run the lesson with this id as a comparison with its control.
     CompareLesson(&'static str),
     /// Close the lesson's card (the run goes on).
@@ -133,6 +139,9 @@ impl AppCommand {
             | AppCommand::StartComparison { .. }
             | AppCommand::Lockstep(_)
             | AppCommand::EndComparison
+            | AppCommand::OpenSweep
+            | AppCommand::StartSweep(_)
+            | AppCommand::EndSweep
             | AppCommand::CompareLesson(_)
             | AppCommand::CloseLesson
             | AppCommand::TimelineSeek(_)

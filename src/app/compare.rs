@@ -96,10 +96,12 @@ impl Agreement {
     }
 }
 
-/// The Compare menu: start a comparison, or, during one, lockstep, colours and the end.
+/// The Compare menu: start a comparison or a sweep, or, during one, lockstep, colours and the
+/// end.
 pub fn menu(
     ui: &mut egui::Ui,
     comparison: Option<&Comparison>,
+    sweep: Option<&super::sweep::SweepRuns>,
     view: &mut super::embedding::ViewState,
 ) -> Vec<AppCommand> {
     let mut out = Vec::new();
@@ -111,6 +113,29 @@ pub fn menu(
         {
             out.push(AppCommand::OpenCompare);
             ui.close();
+        }
+        if ui
+            .button("Sweep…")
+            .on_hover_text("train one run per value of a setting (2–8 values, 1–3 seeds each), side by side: small multiples and the metric-versus-value curve")
+            .clicked()
+        {
+            out.push(AppCommand::OpenSweep);
+            ui.close();
+        }
+        if let Some(s) = sweep {
+            ui.separator();
+            let mut lockstep = !s.lockstep_free();
+            if ui
+                .checkbox(&mut lockstep, "lockstep")
+                .on_hover_text("show every run at the same step (the faster wait); off: each trains at its own pace")
+                .changed()
+            {
+                out.push(AppCommand::Lockstep(lockstep));
+            }
+            if ui.button("End sweep (keep the first run)").clicked() {
+                out.push(AppCommand::EndSweep);
+                ui.close();
+            }
         }
         let Some(b) = comparison else {
             return;

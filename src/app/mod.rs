@@ -1,5 +1,6 @@
 //! The desktop app. Every run it shows is a [`run_slot::RunSlot`] over one pipeline (trainer →
-//! projector, see [`crate::pipeline`]): run A is slot 0, run B of a comparison slot 1. Panels
+//! projector, see [`crate::pipeline`]): run A is slot 0, run B of a comparison slot 1, a
+//! sweep's runs slots 0 to N − 1. Panels
 //! read the slots and return [`AppCommand`]s; [`LabApp::apply`] carries them out after the
 //! frame, in one place. The window itself (panels, menus, the frame clock) is [`window`].
 //!
@@ -23,6 +24,7 @@ pub mod run_slot;
 pub mod scrub;
 pub mod stats;
 pub mod status;
+pub mod sweep;
 pub mod timeline;
 pub mod trace;
 pub mod window;
@@ -83,6 +85,8 @@ pub struct AppOptions {
     pub lesson: Option<String>,
     /// Compare with run B, these settings changed (from scratch).
     pub compare: Vec<Setting>,
+    /// Sweep one setting (a run per value and seed) from the start.
+    pub sweep: Option<crate::sweep::SweepSpec>,
     /// Append a line of frames/s, steps/s and memory to this file every 10 s.
     pub stats: Option<std::path::PathBuf>,
 }
@@ -97,6 +101,7 @@ impl Default for AppOptions {
             renderer: None,
             lesson: None,
             compare: Vec::new(),
+            sweep: None,
             stats: None,
         }
     }
@@ -124,6 +129,9 @@ pub struct LabApp {
     /// What relates run B to run A, while comparing (or while A's fork is on its way).
     compare: Option<compare::Comparison>,
     compare_dialog: compare::CompareDialog,
+    /// The sweep shown: one run slot per value and seed (slot 0 is run A).
+    sweep: Option<sweep::SweepRuns>,
+    sweep_dialog: sweep::dialog::SweepDialog,
     /// The probe sample under the pointer in either embedding view.
     hovered: Option<usize>,
     /// The future run A's last rewind abandoned, beside run A when the timeline asks.
@@ -214,6 +222,8 @@ impl LabApp {
             lesson: LessonState::default(),
             compare: None,
             compare_dialog: compare::CompareDialog::default(),
+            sweep: None,
+            sweep_dialog: sweep::dialog::SweepDialog::default(),
             hovered: None,
             branch: replay::BranchView::default(),
             timeline: timeline::Timeline::default(),
@@ -229,6 +239,9 @@ impl LabApp {
                 changes: options.compare,
                 fork: false,
             });
+        }
+        if let Some(spec) = options.sweep {
+            app.apply(AppCommand::StartSweep(spec));
         }
         app
     }

@@ -148,6 +148,18 @@ impl LabApp {
             .shown
             .as_ref()
             .filter(|_| self.timeline.show_branch);
+        if let Some(sweep) = self.sweep.as_ref().filter(|_| self.slots.len() > 1) {
+            let out = super::sweep::grid::small_multiples(
+                ui,
+                view,
+                gpu,
+                self.hovered,
+                sweep,
+                &mut self.slots,
+            );
+            self.hovered = out.hovered;
+            return out.commands;
+        }
         let out = match (self.slots.as_mut_slice(), branch_frame) {
             ([], _) => return Vec::new(),
             ([a], None) => {
@@ -307,12 +319,19 @@ impl eframe::App for LabApp {
                 commands.extend(super::files::menu(ui, self.replayed().is_some()));
                 commands.extend(super::lesson_card::menu(ui, &mut self.state.autoplay));
                 let comparison = self.compare.as_ref().filter(|_| self.slots.len() > 1);
-                commands.extend(super::compare::menu(ui, comparison, &mut self.state.view));
+                let sweep = self.sweep.as_ref().filter(|_| self.slots.len() > 1);
+                commands.extend(super::compare::menu(
+                    ui,
+                    comparison,
+                    sweep,
+                    &mut self.state.view,
+                ));
             });
         });
         commands.extend(super::files::windows(&ctx, self));
         let config = self.config().clone();
         commands.extend(self.compare_dialog.ui(&ctx, &config));
+        commands.extend(self.sweep_dialog.ui(&ctx, &config));
         super::status::status_bar(ui, self);
         egui::Panel::bottom("timeline").show(ui, |ui| commands.extend(self.timeline_bar(ui)));
         egui::Panel::left("controls")
@@ -326,7 +345,13 @@ impl eframe::App for LabApp {
         egui::Panel::right("diagnostics")
             .resizable(true)
             .default_size(420.0)
-            .show(ui, |ui| commands.extend(super::plots::panel(ui, self)));
+            .show(ui, |ui| {
+                commands.extend(if self.sweep().is_some() {
+                    super::sweep::plots::panel(ui, self)
+                } else {
+                    super::plots::panel(ui, self)
+                })
+            });
         egui::CentralPanel::default().show(ui, |ui| commands.extend(self.central(ui)));
         for c in commands {
             self.apply(c);

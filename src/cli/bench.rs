@@ -183,11 +183,15 @@ pub fn execute(args: &BenchArgs) -> Result<Vec<String>> {
         Some("points") => {
             return super::bench_points::execute(args.n.unwrap_or(100_000), args.frames);
         }
+        Some("sweep") => {
+            let dev = device::select(args.device.parse()?)?;
+            return super::bench_sweep::execute(args.n.unwrap_or(6), args.steps, &dev);
+        }
         Some(other) => {
             return Err(LabError::invalid(
                 "bench",
                 other,
-                "named benchmarks are `tsne` and `points` (without one, training is timed)",
+                "named benchmarks are `tsne`, `points` and `sweep` (without one, training is timed)",
             ));
         }
     }

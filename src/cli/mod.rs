@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod bench_points;
+pub mod bench_sweep;
 pub mod bench_tsne;
 pub mod compare;
 pub mod run;
@@ -169,6 +170,13 @@ pub struct AppArgs {
     /// Open comparing this run with run B, KEY=VALUE changed (repeatable; both from scratch).
     #[arg(long = "compare", value_name = "KEY=VALUE")]
     pub compare: Vec<String>,
+    /// Open sweeping one setting: `KEY=V1,V2,…` or `KEY=LO..HI:COUNT[:log]` (2–8 values), a
+    /// run per value side by side (Compare → Sweep… in the app).
+    #[arg(long, value_name = "KEY=VALUES", conflicts_with_all = ["compare", "lesson"])]
+    pub sweep: Option<String>,
+    /// Seeds per value of `--sweep` (1–3).
+    #[arg(long, default_value_t = 1, requires = "sweep")]
+    pub seeds: u64,
     /// Append `seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows` to this CSV every
     /// 10 s (to measure a long run's smoothness and memory).
     #[arg(long, value_name = "FILE")]
@@ -178,10 +186,12 @@ pub struct AppArgs {
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
     /// `tsne`: time the t-SNE projector; `points`: the WGSL point renderer's frame cost
-    /// (both with `--n`). Without a case, training is timed.
+    /// (both with `--n`); `sweep`: N runs in lockstep against one (`--n`, default 6; prints
+    /// `ratio sweepN/single=`). Without a case, training is timed.
     #[arg(value_name = "CASE")]
     pub case: Option<String>,
-    /// Points for `bench tsne` (default 1000) or `bench points` (default 100000).
+    /// Points for `bench tsne` (default 1000) or `bench points` (default 100000); runs for
+    /// `bench sweep` (default 6).
     #[arg(long)]
     pub n: Option<usize>,
     /// Frames timed by `bench points`.

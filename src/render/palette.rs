@@ -42,3 +42,21 @@ pub fn sequential(p: f32) -> Color32 {
         (60.0 * (1.0 - t)) as u8,
     )
 }
+
+/// Viridis, 0 dark purple … 1 yellow: a sweep's values along one scale, in order and readable
+/// where a colour-blind eye cannot tell red from green (five stops of matplotlib's viridis,
+/// interpolated).
+pub fn value_colour(t: f32) -> Color32 {
+    const STOPS: [[f32; 3]; 5] = [
+        [68.0, 1.0, 84.0],
+        [59.0, 82.0, 139.0],
+        [33.0, 145.0, 140.0],
+        [94.0, 201.0, 98.0],
+        [253.0, 231.0, 37.0],
+    ];
+    let x = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f32;
+    let i = (x.floor() as usize).min(STOPS.len() - 2);
+    let f = x - i as f32;
+    let c = |k: usize| STOPS[i][k] + (STOPS[i + 1][k] - STOPS[i][k]) * f;
+    Color32::from_rgb(c(0) as u8, c(1) as u8, c(2) as u8)
+}

@@ -1,20 +1,20 @@
-//! Two trainers held at the same step (a comparison's runs A and B).
+//! Trainers held at the same step (a comparison's runs A and B, a sweep's runs).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-/// Two trainers shown at the same step: each waits while it is ahead of the other (a run that
-/// is paused, or slower, holds the other back), unless the user lets them run free.
+/// Trainers shown at the same step: each waits while it is ahead of any other (a run that is
+/// paused, or slower, holds the others back), unless the user lets them run free.
 #[derive(Debug, Default)]
 pub struct Lockstep {
-    steps: [AtomicUsize; 2],
+    steps: Vec<AtomicUsize>,
     free: AtomicBool,
 }
 
 impl Lockstep {
     /// A pair of sides, 0 and 1, starting in step.
     pub fn pair() -> (LockstepSide, LockstepSide) {
-        let shared = Arc::new(Lockstep::default());
+        let shared = Self::shared(2);
         (
             LockstepSide {
                 shared: Arc::clone(&shared),
@@ -22,6 +22,24 @@ impl Lockstep {
             },
             LockstepSide { shared, side: 1 },
         )
+    }
+
+    fn shared(n: usize) -> Arc<Self> {
+        Arc::new(Lockstep {
+            steps: (0..n).map(|_| AtomicUsize::new(0)).collect(),
+            free: AtomicBool::new(false),
+        })
+    }
+
+    /// `n` sides, 0 to n − 1, starting in step.
+    pub fn group(n: usize) -> Vec<LockstepSide> {
+        let shared = Self::shared(n);
+        (0..n)
+            .map(|side| LockstepSide {
+                shared: Arc::clone(&shared),
+                side,
+            })
+            .collect()
     }
 }
 
@@ -39,7 +57,7 @@ impl PartialEq for LockstepSide {
 }
 
 impl LockstepSide {
-    /// Let both run free (`true`) or hold them at the same step.
+    /// Let every side run free (`true`) or hold them at the same step.
     pub fn set_free(&self, free: bool) {
         self.shared.free.store(free, Ordering::Relaxed);
     }
@@ -49,11 +67,19 @@ impl LockstepSide {
     }
 
     pub(super) fn report(&self, step: usize) {
-        self.shared.steps[self.side].store(step, Ordering::Release);
+        if let Some(s) = self.shared.steps.get(self.side) {
+            s.store(step, Ordering::Release);
+        }
     }
 
-    /// Whether this side, at `step`, may take its next step.
+    /// Whether this side, at `step`, may take its next step: no other side is behind it.
     pub(super) fn may_step(&self, step: usize) -> bool {
-        self.is_free() || step <= self.shared.steps[1 - self.side].load(Ordering::Acquire)
+        self.is_free()
+            || self
+                .shared
+                .steps
+                .iter()
+                .enumerate()
+                .all(|(i, s)| i == self.side || step <= s.load(Ordering::Acquire))
     }
 }

@@ -290,6 +290,12 @@ fn draw_overlay(plot: &mut egui_plot::PlotUi<'_>, o: &crate::app::forces::Overla
     );
 }
 
+/// The classes' colours, in a row (above a grid of views that share them).
+pub fn class_key(ui: &mut Ui, names: &[String]) {
+    let palette: Vec<Color32> = (0..names.len().max(1)).map(class_colour).collect();
+    class_legend(ui, names, &palette);
+}
+
 /// The colours' meanings, in a row above the plot: a legend inside the plot hid the points
 /// under it.
 pub(super) fn class_legend(ui: &mut Ui, names: &[String], palette: &[Color32]) {

@@ -15,6 +15,7 @@ mod layout;
 mod view;
 
 pub use controls::{controls, plays_slowly};
+pub use draw::class_key;
 pub use glide::{GLIDE_TIME, Glide, SlowMove};
 pub use layout::on_sphere;
 pub use view::{Link, RunView, Side, ViewOutput, side_by_side};

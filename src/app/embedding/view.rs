@@ -21,6 +21,9 @@ pub struct Link<'a> {
     pub shade: Option<&'a [f64]>,
     /// Tells the plots of views side by side apart.
     pub id: &'a str,
+    /// A panel of a grid (a sweep's small multiples): the plot alone, without the captions
+    /// and the legend, which the grid draws once above its panels.
+    pub compact: bool,
 }
 
 /// What a view reports after drawing.
@@ -67,6 +70,7 @@ pub fn side_by_side(
             highlight,
             shade: right.shade,
             id: "right",
+            compact: false,
         };
         outputs.push(right.view.ui(&mut columns[1], view, right.run, gpu, link));
     });
@@ -147,7 +151,7 @@ impl RunView {
                 return ViewOutput::default();
             }
         };
-        let target = self.follow(ui, target, link.align_to);
+        let target = self.follow(ui, target, link.align_to, !link.compact);
         let scene = Scene::of(
             view,
             run,
@@ -157,13 +161,15 @@ impl RunView {
             gpu,
         );
         self.drew_gpu_points = scene.gpu;
-        captions(ui, run, &scene, link.shade.is_some());
+        if !link.compact {
+            captions(ui, run, &scene, link.shade.is_some());
+        }
         let overlay = (view.forces
             && view.projection == Projection::Unit
             && crate::app::forces::unavailable(run.config.method).is_none())
         .then(|| crate::app::forces::overlay(run, run.sphere()?, self.selected_point))
         .flatten();
-        if let Some(o) = &overlay {
+        if let Some(o) = overlay.as_ref().filter(|_| !link.compact) {
             ui.label(egui::RichText::new(&o.caption).small());
         }
         let fit = view.zoom_to_fit || !fixed_scale(view.projection);
@@ -216,7 +222,13 @@ impl RunView {
 
     /// Head for `target` (rotated onto `align_to`, the view beside, where given): the points
     /// glide there; the caption says what they show.
-    fn follow(&mut self, ui: &mut Ui, mut target: Target, align_to: Option<&[[f32; 2]]>) -> Target {
+    fn follow(
+        &mut self,
+        ui: &mut Ui,
+        mut target: Target,
+        align_to: Option<&[[f32; 2]]>,
+        caption: bool,
+    ) -> Target {
         if let Some(a) = align_to.filter(|a| a.len() == target.points.len()) {
             target.points = crate::projection::eig::align_points(&target.points, a);
         }
@@ -224,6 +236,9 @@ impl RunView {
         self.target_step = Some(target.step);
         if self.glide.frame(&target.points, target.step) {
             crate::app::pacing::request_frame(ui.ctx());
+        }
+        if !caption {
+            return target;
         }
         let slow = self.glide.slow_move().map(|m| {
             format!(

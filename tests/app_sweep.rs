@@ -1,0 +1,146 @@
+//! Sweep mode in the app, driven like a person would: Compare → Sweep… makes one run per value,
+//! all train in lockstep from the same start, the grid draws a panel per value (the hovered
+//! sample ringed in all), the curve and the time plots name every value, the timeline scrubs
+//! every run, and the swept setting stays each run's own.
+
+mod common;
+use common::{frames_until, harness};
+use contrastive_lab::config::{Method, RunConfig, Setting};
+use egui_kittest::kittest::Queryable;
+
+#[test]
+fn sweep_window_trains_a_run_per_value_and_draws_the_grid_and_the_curve() {
+    let mut c = RunConfig::for_method(Method::SimClr);
+    c.snapshot_every = 5;
+    c.probe_size = 200;
+    c.batch_size = 64;
+    let mut h = harness(c, false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 2);
+
+    h.get_by_label("Compare").click();
+    h.run_steps(2);
+    h.get_by_label("Sweep…").click();
+    // A window's first frame only measures it.
+    h.run_steps(8);
+    // τ is the default, with the classic six values.
+    h.get_by_label_contains("6 runs: temperature = 0.05, 0.1, 0.2, 0.5, 1, 2");
+    // Typed over: a range, log-spaced; a wrong one is said under the field and not started.
+    h.get_by_role(egui::accesskit::Role::TextInput).focus();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .type_text("0.1..1:9:log");
+    h.run_steps(2);
+    h.get_by_label_contains("the app sweeps at most 8");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_role(egui::accesskit::Role::TextInput)
+        .type_text("0.1..1:3:log");
+    h.run_steps(2);
+    h.get_by_label_contains("3 runs: temperature = 0.1, 0.3162, 1");
+    h.get_by_label("Start sweep").click();
+    frames_until(&mut h, "every run to train and lay out", 180, |a| {
+        a.slots().len() == 3
+            && a.slots()
+                .iter()
+                .all(|s| s.history().len() >= 4 && s.layouts().is_some())
+    });
+    let taus: Vec<f64> = h
+        .state()
+        .slots()
+        .iter()
+        .map(|s| s.config().temperature)
+        .collect();
+    assert_eq!(taus, [0.1, 0.3162, 1.0]);
+    // The same start: every run has the seed and the data of run A.
+    let seeds: Vec<u64> = h.state().slots().iter().map(|s| s.config().seed).collect();
+    assert_eq!(seeds, [0, 0, 0]);
+    // Run A started over with the first value: its history is the sweep's from step 0.
+    assert_eq!(
+        h.state().history().first().map(|r| r.step),
+        Some(0),
+        "run A did not start over"
+    );
+
+    // The grid's headings, the curve's dots and every time plot name each value.
+    h.run_steps(3);
+    // Each value: its panel's heading, and its swatch on the colour bar.
+    for v in ["0.1", "0.3162", "1"] {
+        h.get_by_label(&format!("temperature τ = {v}"));
+        h.get_by_label(v);
+    }
+    h.get_by_label_contains("Sweep of temperature: 3 values × 1 seed(s)");
+    h.get_by_label_contains("at the newest step");
+
+    // Pause holds them all at the same step (lockstep: none more than one ahead).
+    h.get_by_label("Pause").click();
+    frames_until(&mut h, "every run to pause", 30, |a| {
+        a.slots().iter().all(|s| s.status().paused)
+    });
+    h.run_steps(3);
+    let steps: Vec<usize> = h.state().slots().iter().map(|s| s.status().step).collect();
+    let (lo, hi) = (
+        steps.iter().min().copied().unwrap_or_default(),
+        steps.iter().max().copied().unwrap_or_default(),
+    );
+    assert!(hi - lo <= 1, "not in lockstep: {steps:?}");
+
+    // The swept setting is each run's own: the controls' τ does not reach them.
+    h.state_mut().set_setting(Setting::Temperature(0.7));
+    h.run_steps(3);
+    let taus: Vec<f64> = h
+        .state()
+        .slots()
+        .iter()
+        .map(|s| s.config().temperature)
+        .collect();
+    assert_eq!(taus, [0.1, 0.3162, 1.0]);
+    h.get_by_label_contains("temperature is swept");
+    // Another setting reaches every run.
+    h.state_mut().set_setting(Setting::Lr(0.002));
+    frames_until(&mut h, "every run to take the new rate", 30, |a| {
+        a.slots()
+            .iter()
+            .all(|s| s.status().config.as_ref().is_some_and(|c| c.lr == 0.002))
+    });
+
+    // Hover a sample in the first panel: it is ringed in every panel.
+    let i = 11;
+    let pos = h
+        .state()
+        .run_view()
+        .screen_pos(i)
+        .unwrap_or_else(|| panic!("the first panel drew no points"));
+    h.event(egui::Event::PointerMoved(pos));
+    frames_until(&mut h, "a sample under the pointer", 30, |a| {
+        a.hovered().is_some()
+    });
+    let hovered = h.state().hovered();
+    frames_until(
+        &mut h,
+        "the hovered sample ringed in every panel",
+        30,
+        |a| a.slots().iter().all(|s| s.view.ringed() == hovered),
+    );
+
+    // The timeline scrubs every run: each shows its recorded snapshot at the cursor.
+    h.state_mut()
+        .apply(contrastive_lab::app::AppCommand::TimelineSeek(10));
+    frames_until(&mut h, "every run to show step 10", 60, |a| {
+        a.slots().iter().all(|s| s.shown_step() == Some(10))
+    });
+    h.get_by_label_contains("at the timeline's step 10");
+    h.state_mut()
+        .apply(contrastive_lab::app::AppCommand::TimelineLive);
+
+    h.get_by_label("Compare").click();
+    h.run_steps(2);
+    h.get_by_label("End sweep (keep the first run)").click();
+    frames_until(&mut h, "the sweep to end", 30, |a| {
+        a.sweep().is_none() && a.slots().len() == 1
+    });
+    let at = h.state().status().step;
+    h.get_by_label("Play").click();
+    frames_until(&mut h, "run A to train on alone", 60, |a| {
+        a.status().step > at + 5
+    });
+}
