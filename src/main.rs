@@ -193,12 +193,15 @@ fn main() -> ExitCode {
         }
         Some(CliCommand::Replay(args)) => contrastive_lab::recorded::RecordedRun::load(&args.file)
             .and_then(|r| {
-                r.write_run_files(&args.out)?;
+                let dirs = r.write_all_run_files(&args.out)?;
                 say(&format!(
-                    "replayed {} ({} snapshots): wrote {}/{{metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv}}",
+                    "replayed {} ({} snapshots): wrote {{metrics.csv, events.csv, config.toml, embeddings.tsv, metadata.tsv}} to {}",
                     args.file.display(),
-                    r.recording.len(),
-                    args.out.display()
+                    r.runs().map(|r| r.recording.len()).sum::<usize>(),
+                    dirs.iter()
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
                 Ok(ExitCode::SUCCESS)
             })

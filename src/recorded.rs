@@ -3,6 +3,9 @@
 //! home and scrub it in class without training. CBOR (`ciborium`) in a gzip stream (`flate2`),
 //! a format name and version first; written atomically. A corrupt, truncated or newer file is
 //! refused with a message naming the file and the problem.
+//!
+//! A sweep is one file too: the first run's body holds the others (version 2; the first run's
+//! scenario says what was swept), so that the app opens it as the sweep it was.
 
 use crate::error::{LabError, Result};
 use crate::scenario::Scenario;
@@ -14,8 +17,9 @@ use std::sync::Arc;
 
 /// What the file says it is.
 pub const FORMAT: &str = "contrastive-lab recording";
-/// The version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The version this build reads (and writes for a sweep); a single run is written as version 1,
+/// which earlier builds read.
+pub const VERSION: u32 = 2;
 
 /// The first part of the file, read before the rest: is it a recording this build reads?
 #[derive(Serialize, Deserialize)]
@@ -36,6 +40,9 @@ struct Body {
     snapshots: Vec<Snapshot>,
     /// Seconds after the first snapshot, per snapshot.
     times: Vec<f64>,
+    /// A sweep's other runs, in the sweep's order (version 2).
+    #[serde(default)]
+    others: Vec<Body>,
 }
 
 /// A run as its file holds it.
@@ -47,6 +54,8 @@ pub struct RecordedRun {
     pub probe_indices: Vec<usize>,
     pub n_reference: usize,
     pub recording: Recording,
+    /// A sweep's other runs, in the sweep's order (its spec is `scenario.sweep`).
+    pub others: Vec<RecordedRun>,
 }
 
 fn refused(path: &Path, reason: impl Into<String>) -> LabError {
@@ -93,13 +102,8 @@ impl RecordedRun {
         )
     }
 
-    /// Write the run to `path` (atomically: a temporary file, then a rename).
-    pub fn save(&self, path: &Path) -> Result<()> {
-        let header = Header {
-            format: FORMAT.into(),
-            version: VERSION,
-        };
-        let body = Body {
+    fn body(&self) -> Body {
+        Body {
             scenario: self.scenario.to_toml(),
             events: self.events.clone(),
             class_names: self.class_names.clone(),
@@ -112,7 +116,87 @@ impl RecordedRun {
                 .map(|s| (**s).clone())
                 .collect(),
             times: self.recording.times().to_vec(),
+            others: self.others.iter().map(Self::body).collect(),
+        }
+    }
+
+    fn from_body(body: Body, path: &Path) -> Result<Self> {
+        if body.times.len() != body.snapshots.len() {
+            return Err(refused(
+                path,
+                "the recording is damaged: times do not match snapshots",
+            ));
+        }
+        let scenario = Scenario::from_toml(&body.scenario, &path.display().to_string())?;
+        let mut recording = Recording::with_budget(usize::MAX);
+        for (s, t) in body.snapshots.into_iter().zip(body.times) {
+            recording.push_at(Arc::new(s), t);
+        }
+        let others = body
+            .others
+            .into_iter()
+            .map(|b| Self::from_body(b, path))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(spec) = &scenario.sweep
+            && !others.is_empty()
+            && others.len() + 1 != spec.points().len()
+        {
+            return Err(refused(
+                path,
+                format!(
+                    "the recording is damaged: its sweep has {} runs, the file {}",
+                    spec.points().len(),
+                    others.len() + 1
+                ),
+            ));
+        }
+        Ok(Self {
+            scenario,
+            events: body.events,
+            class_names: body.class_names,
+            probe_indices: body.probe_indices,
+            n_reference: body.n_reference,
+            recording,
+            others,
+        })
+    }
+
+    /// Every run the file holds: this one, then a sweep's others.
+    pub fn runs(&self) -> impl Iterator<Item = &RecordedRun> {
+        std::iter::once(self).chain(&self.others)
+    }
+
+    /// Write what `run` writes for every run the file holds: a single run into `dir`, a
+    /// sweep's runs into `dir/<key>=<value>/seed<k>/` as `run --sweep` lays them out. Returns
+    /// the folders.
+    pub fn write_all_run_files(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+        let Some(spec) = self
+            .scenario
+            .sweep
+            .as_ref()
+            .filter(|_| !self.others.is_empty())
+        else {
+            self.write_run_files(dir)?;
+            return Ok(vec![dir.to_path_buf()]);
         };
+        let mut dirs = Vec::new();
+        for (run, point) in self.runs().zip(spec.points()) {
+            let out = dir
+                .join(spec.folder(&point.value))
+                .join(format!("seed{}", point.seed_offset));
+            run.write_run_files(&out)?;
+            dirs.push(out);
+        }
+        Ok(dirs)
+    }
+
+    /// Write the run to `path` (atomically: a temporary file, then a rename).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let header = Header {
+            format: FORMAT.into(),
+            version: if self.others.is_empty() { 1 } else { VERSION },
+        };
+        let body = self.body();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         let failed = |e: &dyn std::fmt::Display| refused(path, format!("could not encode: {e}"));
         ciborium::into_writer(&header, &mut gz).map_err(|e| failed(&e))?;
@@ -152,24 +236,6 @@ impl RecordedRun {
         }
         let body: Body = ciborium::from_reader(&mut reader)
             .map_err(|e| refused(path, format!("the recording is damaged: {e}")))?;
-        if body.times.len() != body.snapshots.len() {
-            return Err(refused(
-                path,
-                "the recording is damaged: times do not match snapshots",
-            ));
-        }
-        let scenario = Scenario::from_toml(&body.scenario, &path.display().to_string())?;
-        let mut recording = Recording::with_budget(usize::MAX);
-        for (s, t) in body.snapshots.into_iter().zip(body.times) {
-            recording.push_at(Arc::new(s), t);
-        }
-        Ok(Self {
-            scenario,
-            events: body.events,
-            class_names: body.class_names,
-            probe_indices: body.probe_indices,
-            n_reference: body.n_reference,
-            recording,
-        })
+        Self::from_body(body, path)
     }
 }

@@ -5,6 +5,7 @@
 
 mod common;
 use common::{frames_until, harness};
+use contrastive_lab::app::AppCommand;
 use contrastive_lab::config::{Method, RunConfig, Setting};
 use egui_kittest::kittest::Queryable;
 
@@ -123,14 +124,93 @@ fn sweep_window_trains_a_run_per_value_and_draws_the_grid_and_the_curve() {
     );
 
     // The timeline scrubs every run: each shows its recorded snapshot at the cursor.
-    h.state_mut()
-        .apply(contrastive_lab::app::AppCommand::TimelineSeek(10));
+    h.state_mut().apply(AppCommand::TimelineSeek(10));
     frames_until(&mut h, "every run to show step 10", 60, |a| {
         a.slots().iter().all(|s| s.shown_step() == Some(10))
     });
     h.get_by_label_contains("at the timeline's step 10");
-    h.state_mut()
-        .apply(contrastive_lab::app::AppCommand::TimelineLive);
+    h.state_mut().apply(AppCommand::TimelineLive);
+
+    // Saved as one recording and one scenario; the recording opens as the sweep it was, each
+    // run scrubbed at the cursor; the scenario starts the sweep again.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (file, plan) = (dir.path().join("sweep.clr"), dir.path().join("sweep.toml"));
+    h.state_mut().apply(AppCommand::SaveRun(file.clone()));
+    h.run_steps(2);
+    h.get_by_label_contains("a sweep of 3 runs");
+    h.state_mut().apply(AppCommand::SaveScenario(plan.clone()));
+    let recorded: Vec<usize> = h
+        .state()
+        .slots()
+        .iter()
+        .map(|s| s.with_recording(|r| r.len()).unwrap_or_default())
+        .collect();
+    h.state_mut().apply(AppCommand::OpenRun(file.clone()));
+    frames_until(&mut h, "the recorded sweep to open", 30, |a| {
+        a.sweep().is_some()
+            && a.slots().len() == 3
+            && a.slots().iter().all(|s| s.replayed().is_some())
+    });
+    let opened: Vec<(usize, f64)> = h
+        .state()
+        .slots()
+        .iter()
+        .map(|s| {
+            (
+                s.with_recording(|r| r.len()).unwrap_or_default(),
+                s.config().temperature,
+            )
+        })
+        .collect();
+    assert_eq!(
+        opened,
+        recorded
+            .iter()
+            .copied()
+            .zip([0.1, 0.3162, 1.0])
+            .collect::<Vec<_>>()
+    );
+    h.state_mut().apply(AppCommand::TimelineSeek(15));
+    frames_until(&mut h, "every recorded run to show step 15", 60, |a| {
+        a.slots().iter().all(|s| s.shown_step() == Some(15))
+    });
+    // The command line writes the recorded sweep's runs as `run --sweep` lays them out.
+    let out = dir.path().join("replayed");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_contrastive-lab"))
+        .args([
+            "replay",
+            &file.to_string_lossy(),
+            "--out",
+            &out.to_string_lossy(),
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for v in ["0.1", "0.3162", "1"] {
+        let metrics = out.join(format!("temperature={v}/seed0/metrics.csv"));
+        let rows = std::fs::read_to_string(&metrics)
+            .unwrap_or_else(|e| panic!("{}: {e}", metrics.display()))
+            .lines()
+            .count();
+        assert!(rows > 4, "{}: {rows} lines", metrics.display());
+    }
+    h.state_mut().apply(AppCommand::CloseRecording);
+    frames_until(&mut h, "the recording to close", 30, |a| {
+        a.slots().len() == 1 && a.replayed().is_none() && a.sweep().is_none()
+    });
+    h.state_mut().apply(AppCommand::OpenScenario(plan));
+    frames_until(&mut h, "the saved sweep to start again", 30, |a| {
+        a.sweep()
+            .is_some_and(|s| s.spec.values == ["0.1", "0.3162", "1"])
+            && a.slots().len() == 3
+    });
+    // Paused, as the recording left run A; play trains them all.
+    h.state_mut().apply(AppCommand::TogglePlay);
+    frames_until(&mut h, "the saved sweep to train again", 120, |a| {
+        a.slots()
+            .iter()
+            .all(|s| s.history().last().is_some_and(|r| r.step >= 10))
+    });
 
     h.get_by_label("Compare").click();
     h.run_steps(2);
@@ -139,7 +219,6 @@ fn sweep_window_trains_a_run_per_value_and_draws_the_grid_and_the_curve() {
         a.sweep().is_none() && a.slots().len() == 1
     });
     let at = h.state().status().step;
-    h.get_by_label("Play").click();
     frames_until(&mut h, "run A to train on alone", 60, |a| {
         a.status().step > at + 5
     });

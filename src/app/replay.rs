@@ -4,6 +4,7 @@
 
 use super::LabApp;
 use super::embedding::RunView;
+use super::run_slot::RunSlot;
 use super::scrub::{self, Scrub};
 use crate::train::{History, MetricsRow, Published, Status};
 use std::sync::Arc;
@@ -58,56 +59,69 @@ impl LabApp {
     }
 
     /// Open a recorded run: training pauses, and the views, plots and timeline show the file's
-    /// run (from its first step) until the recording is closed. A bad file changes nothing.
+    /// run (from its first step) until the recording is closed; a recorded sweep opens as the
+    /// sweep, a slot per run. A bad file changes nothing.
     pub fn open_recording(&mut self, path: &std::path::Path) -> Result<String, String> {
         let run = crate::recorded::RecordedRun::load(path).map_err(|e| e.to_string())?;
-        let config = run.final_config().map_err(|e| e.to_string())?;
-        let (Some(first), Some(last)) = (run.recording.first(), run.recording.last()) else {
-            return Err(format!(
-                "{}: the recording holds no snapshot",
-                path.display()
-            ));
-        };
-        let (first, last) = (first.step, Arc::clone(last));
-        self.end_comparison();
-        let mut history = History::default();
-        for s in run.recording.snapshots() {
-            let event = run.events.iter().any(|e| e.step == s.step);
-            history.push(MetricsRow::of(s), event);
+        let run_id = self.status().run_id.wrapping_add(1 << 32);
+        let (first, published) = recorded_state(&run, path, run_id)?;
+        // A sweep's other runs, each in a paused slot of its own (its projector lays out the
+        // recorded snapshots the timeline asks for).
+        let mut others = Vec::new();
+        let device = self
+            .device
+            .clone()
+            .ok_or("no device to lay out the recording on")?;
+        for (i, other) in run.others.iter().enumerate() {
+            let (_, state) = recorded_state(other, path, run_id + 1 + i as u64)?;
+            let config = other.final_config().map_err(|e| e.to_string())?;
+            let mut slot = crate::train::Session::new(config, device.clone())
+                .and_then(|s| RunSlot::start(s, true, Arc::clone(&self.waker)))
+                .map_err(|e| e.to_string())?;
+            slot.show_recording(other.clone(), state);
+            others.push(slot);
         }
-        let published = Published {
-            status: Status {
-                step: last.step,
-                paused: true,
-                device: format!("recording {}", path.display()),
-                config: Some(config),
-                events: run.events.clone(),
-                class_names: run.class_names.clone(),
-                // Another run for every cache keyed on it.
-                run_id: self.status().run_id.wrapping_add(1 << 32),
-                ..Status::default()
-            },
-            snapshot: Some(last),
-            history,
-            ..Published::default()
-        };
+        let sweep = run.scenario.sweep.clone().filter(|_| !others.is_empty());
         let message = format!(
-            "opened {} ({} snapshots, steps {first}–{}): drag the timeline or replay it; File → Close the recording returns to training",
+            "opened {} ({}{} snapshots, steps {first}–{}): drag the timeline or replay it; File → Close the recording returns to training",
             path.display(),
+            match &sweep {
+                Some(s) => format!(
+                    "a sweep of {} over {} runs, ",
+                    s.key.name(),
+                    others.len() + 1
+                ),
+                None => String::new(),
+            },
             run.recording.len(),
             published.status.step
         );
+        self.end_comparison();
+        self.end_sweep();
         let Some(a) = self.slots.first_mut() else {
             return Err("no run slot to show the recording in".into());
         };
         a.send(crate::train::Command::Pause);
+        let seed = run.scenario.config.seed;
         a.show_recording(run, published);
+        if let Some(spec) = sweep {
+            self.slots.extend(others);
+            self.sweep = Some(super::sweep::SweepRuns {
+                seed,
+                points: spec.points(),
+                lockstep: crate::train::Lockstep::group(spec.points().len()),
+                spec,
+            });
+        }
         self.timeline.cursor = Some(first);
         Ok(message)
     }
 
-    /// Back from a recording to the paused training run.
+    /// Back from a recording to the paused training run (a recorded sweep's other runs end).
     pub fn close_recording(&mut self) {
+        if self.replayed().is_some() {
+            self.end_sweep();
+        }
         if let Some(a) = self.slots.first_mut() {
             a.close_recording();
         }
@@ -151,4 +165,42 @@ impl LabApp {
     pub fn branch_view(&self) -> Option<&RunView> {
         self.branch.frame.shown.as_ref().map(|_| &self.branch.view)
     }
+}
+
+/// What a recorded run shows as published (its state at its last snapshot, paused, its whole
+/// history), and its first recorded step; `run_id` tells its caches from the live run's.
+fn recorded_state(
+    run: &crate::recorded::RecordedRun,
+    path: &std::path::Path,
+    run_id: u64,
+) -> Result<(usize, Published), String> {
+    let config = run.final_config().map_err(|e| e.to_string())?;
+    let (Some(first), Some(last)) = (run.recording.first(), run.recording.last()) else {
+        return Err(format!(
+            "{}: the recording holds no snapshot",
+            path.display()
+        ));
+    };
+    let (first, last) = (first.step, Arc::clone(last));
+    let mut history = History::default();
+    for s in run.recording.snapshots() {
+        let event = run.events.iter().any(|e| e.step == s.step);
+        history.push(MetricsRow::of(s), event);
+    }
+    let published = Published {
+        status: Status {
+            step: last.step,
+            paused: true,
+            device: format!("recording {}", path.display()),
+            config: Some(config),
+            events: run.events.clone(),
+            class_names: run.class_names.clone(),
+            run_id,
+            ..Status::default()
+        },
+        snapshot: Some(last),
+        history,
+        ..Published::default()
+    };
+    Ok((first, published))
 }

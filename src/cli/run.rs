@@ -151,6 +151,7 @@ fn record(
         probe_indices: session.probe().indices.clone(),
         n_reference: session.probe().n_reference,
         recording,
+        others: Vec::new(),
     };
     run.save(path)
 }

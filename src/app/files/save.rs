@@ -24,7 +24,9 @@ impl LabApp {
         let mut scenario = Scenario::load(path).map_err(|e| e.to_string())?;
         let changes = scenario.script.len();
         let compare = scenario.compare.take();
+        let sweep = scenario.sweep.take();
         self.end_comparison();
+        self.end_sweep();
         let compared = match compare {
             Some(spec) => {
                 let label = crate::cli::compare::difference_label(&spec.changes, spec.fork_at);
@@ -36,7 +38,16 @@ impl LabApp {
                 if let Some(a) = self.slots.first_mut() {
                     a.send(Command::Load(Box::new(scenario)));
                 }
-                String::new()
+                // A sweep (`run --sweep`'s sweep.toml) starts from the file's config, which A
+                // now shows.
+                match sweep {
+                    Some(spec) => {
+                        let label = format!(", sweeping {}", spec.key.name());
+                        self.start_sweep(spec);
+                        label
+                    }
+                    None => String::new(),
+                }
             }
         };
         Ok(format!(
@@ -51,11 +62,13 @@ impl LabApp {
         let mut scenario =
             Scenario::from_run(&config, &self.status().events).map_err(|e| e.to_string())?;
         scenario.title = format!("{} on {}", config.method.title(), config.dataset);
-        // In a comparison, the file says how B differs: opening it compares again.
+        // In a comparison, the file says how B differs: opening it compares again; in a sweep,
+        // what is swept: opening it sweeps again.
         scenario.compare = self.comparison().map(|b| crate::scenario::CompareSpec {
             changes: b.changes.clone(),
             fork_at: b.fork_at,
         });
+        scenario.sweep = self.sweep().map(|s| s.spec.clone());
         scenario.save(path).map_err(|e| e.to_string())?;
         Ok(format!(
             "saved {} ({} scripted change{})",
@@ -115,34 +128,31 @@ impl LabApp {
         ))
     }
 
-    /// The whole run as a recording file.
+    /// The whole run as a recording file; a sweep's runs all in one.
     pub fn save_recording(&mut self, path: &Path) -> Result<String, String> {
-        let Some(p) = self.pipeline() else {
+        let mut runs = self
+            .slots
+            .iter()
+            .map(recorded_run_of)
+            .collect::<Result<Vec<_>, String>>()?
+            .into_iter();
+        let Some(mut run) = runs.next() else {
             return Err("no run to save".into());
         };
-        let recording = p.recording().clone();
-        let status = &self.published().status;
-        let config = self.config().clone();
-        let mut scenario =
-            Scenario::from_run(&config, &status.events).map_err(|e| e.to_string())?;
-        scenario.title = format!("{} on {}", config.method.title(), config.dataset);
-        let probe = self.published().probe.clone();
-        let run = crate::recorded::RecordedRun {
-            scenario,
-            events: status.events.clone(),
-            class_names: status.class_names.clone(),
-            probe_indices: probe
-                .as_ref()
-                .map(|p| p.indices.clone())
-                .unwrap_or_default(),
-            n_reference: probe.as_ref().map_or(0, |p| p.n_reference),
-            recording,
-        };
+        // A sweep: the first run's scenario says what was swept, and holds the others.
+        if let Some(sweep) = self.sweep() {
+            run.scenario.sweep = Some(sweep.spec.clone());
+            run.others = runs.collect();
+        }
         run.save(path).map_err(|e| e.to_string())?;
+        let snapshots: usize = run.runs().map(|r| r.recording.len()).sum();
         Ok(format!(
-            "saved {} ({} snapshots)",
+            "saved {} ({}{snapshots} snapshots)",
             path.display(),
-            run.recording.len()
+            match run.others.len() {
+                0 => String::new(),
+                n => format!("a sweep of {} runs, ", n + 1),
+            }
         ))
     }
 
@@ -169,4 +179,28 @@ impl LabApp {
             .map_err(|e| e.to_string())?;
         Ok(format!("saved {} ({frames} frames)", path.display()))
     }
+}
+
+/// A slot's run as a recording: its start config and changes as the scenario, every snapshot.
+fn recorded_run_of(
+    slot: &crate::app::run_slot::RunSlot,
+) -> Result<crate::recorded::RecordedRun, String> {
+    let recording = slot.pipeline().recording().clone();
+    let status = slot.status();
+    let config = slot.config().clone();
+    let mut scenario = Scenario::from_run(&config, &status.events).map_err(|e| e.to_string())?;
+    scenario.title = format!("{} on {}", config.method.title(), config.dataset);
+    let probe = slot.published().probe.clone();
+    Ok(crate::recorded::RecordedRun {
+        scenario,
+        events: status.events.clone(),
+        class_names: status.class_names.clone(),
+        probe_indices: probe
+            .as_ref()
+            .map(|p| p.indices.clone())
+            .unwrap_or_default(),
+        n_reference: probe.as_ref().map_or(0, |p| p.n_reference),
+        recording,
+        others: Vec::new(),
+    })
 }

@@ -69,7 +69,8 @@ impl SweepRuns {
     }
 }
 
-/// Whether a command starts something else in the app's runs, and so ends a sweep first.
+/// Whether a command starts something else in the app's runs, and so ends a sweep first (a
+/// file opened ends it once the file has been read: a bad file changes nothing).
 pub fn ends_sweep(command: &AppCommand) -> bool {
     matches!(
         command,
@@ -77,8 +78,6 @@ pub fn ends_sweep(command: &AppCommand) -> bool {
             | AppCommand::CompareLesson(_)
             | AppCommand::StartLesson(_)
             | AppCommand::SwitchMethod(_)
-            | AppCommand::OpenScenario(_)
-            | AppCommand::OpenRun(_)
             | AppCommand::EndSweep
     )
 }
