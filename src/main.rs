@@ -51,6 +51,13 @@ fn sweep_command(
         .map(contrastive_lab::sweep::Shard::parse)
         .transpose()?;
     let outcome = sweep::execute(args, scenario, shard).context("the sweep could not finish")?;
+    // A lesson that is a sweep: did its phenomenon show?
+    let verdict = match &args.lesson {
+        Some(id) => {
+            contrastive_lab::lessons::find(id)?.sweep_verdict(&outcome.table.means(&outcome.spec))
+        }
+        None => None,
+    };
     if !args.quiet {
         say(&sweep::summary_text(
             &outcome.spec,
@@ -62,6 +69,13 @@ fn sweep_command(
             args.out.join("sweep.toml").display(),
             args.out.join("sweep.toml").display()
         ));
+        if let Some(v) = &verdict {
+            say(&format!(
+                "  lesson: {} {}",
+                if v.shown { "shown:" } else { "NOT shown:" },
+                v.text
+            ));
+        }
     }
     for r in &outcome.runs {
         if let Some(incident) = &r.summary.incident {

@@ -223,3 +223,36 @@ fn sweep_window_trains_a_run_per_value_and_draws_the_grid_and_the_curve() {
         a.status().step > at + 5
     });
 }
+
+#[test]
+fn the_temperature_sweep_lesson_opens_as_six_runs_with_its_question() {
+    let mut c = RunConfig::for_method(Method::SimClr);
+    c.snapshot_every = 5;
+    c.probe_size = 200;
+    let mut h = harness(c, false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 1);
+    h.get_by_label("Lessons").click();
+    h.run_steps(2);
+    h.get_by_label("A sweep of τ: uniformity against tolerance")
+        .click();
+    frames_until(&mut h, "the lesson's six runs to train", 180, |a| {
+        a.slots().len() == 6 && a.slots().iter().all(|s| s.history().len() >= 2)
+    });
+    let taus: Vec<f64> = h
+        .state()
+        .slots()
+        .iter()
+        .map(|s| s.config().temperature)
+        .collect();
+    assert_eq!(taus, [0.05, 0.1, 0.2, 0.5, 1.0, 2.0]);
+    assert!(
+        h.state()
+            .slots()
+            .iter()
+            .all(|s| s.config().dataset == contrastive_lab::config::DatasetKind::Digits)
+    );
+    h.get_by_label("Where will kNN accuracy peak?");
+    h.get_by_label_contains("the answer at step 900");
+    // No change to compare against: the card offers none.
+    assert!(h.query_by_label("compare").is_none());
+}

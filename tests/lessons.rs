@@ -183,6 +183,56 @@ fn lesson_clip_temperature() {
     check("clip-temperature");
 }
 
+/// A lesson that is a sweep, run as `run --lesson` runs it: its phenomenon shows; the same check
+/// on a sweep whose values changed nothing (every value the first's numbers) does not.
+fn sweep_check(id: &str) {
+    let lesson = contrastive_lab::lessons::find(id).unwrap_or_else(|e| panic!("{e}"));
+    let spec = lesson
+        .sweep()
+        .unwrap_or_else(|| panic!("{id} is not a sweep"));
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_contrastive-lab"))
+        .args([
+            "run",
+            "--lesson",
+            id,
+            "--out",
+            &dir.path().to_string_lossy(),
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    println!("{stdout}");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(stdout.contains("lesson: shown:"), "{id}: {stdout}");
+    let path = dir.path().join("sweep.csv");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let table = contrastive_lab::cli::sweep::SweepTable::from_csv(&text, &path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let means = table.means(&spec);
+    assert_eq!(means.len(), spec.values.len());
+    let flat: Vec<_> = means
+        .iter()
+        .map(|m| contrastive_lab::lessons::ValueMeans {
+            value: m.value.clone(),
+            ..means[0].clone()
+        })
+        .collect();
+    let verdict = lesson
+        .sweep_verdict(&flat)
+        .unwrap_or_else(|| panic!("{id}: no verdict"));
+    assert!(
+        !verdict.shown,
+        "{id}: shown by a sweep that changed nothing: {}",
+        verdict.text
+    );
+}
+
+#[test]
+fn lesson_temperature_sweep() {
+    sweep_check("temperature-sweep");
+}
+
 #[test]
 fn every_lesson_has_a_test() {
     let me = include_str!("lessons.rs");

@@ -61,6 +61,9 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
         return out;
     };
     let compared = lesson_comparison(app, lesson).is_some();
+    // A lesson that is a sweep has no change to make: its answer shows once the runs are at
+    // the step it was measured at.
+    let swept = lesson.sweep().is_some();
     egui::Frame::group(ui.style())
         .fill(Color32::from_rgb(28, 36, 52))
         .show(ui, |ui| {
@@ -81,7 +84,8 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                             AppCommand::StartLesson(lesson.id)
                         });
                     }
-                    if ui
+                    if !swept
+                        && ui
                         .button("compare")
                         .on_hover_text("run the lesson as B beside an unchanged A (same seed, same data): the difference the change makes, side by side")
                         .clicked()
@@ -102,12 +106,27 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                         .color(Color32::LIGHT_BLUE),
                 );
             }
-            let made = change_made(app, lesson);
+            let made = if swept {
+                (step >= lesson.steps).then_some(step)
+            } else {
+                change_made(app, lesson)
+            };
             question(ui, &lesson.question, answer, made.is_some());
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(if compared { "B:" } else { "Now:" }).strong());
                 ui.label(lesson.change);
                 match (made, scripted) {
+                    (Some(_), _) if swept => {}
+                    (None, _) if swept => {
+                        ui.label(
+                            RichText::new(format!(
+                                "(the answer at step {}, in {} steps)",
+                                lesson.steps,
+                                lesson.steps.saturating_sub(step)
+                            ))
+                            .color(Color32::KHAKI),
+                        );
+                    }
                     (Some(at), _) => {
                         ui.label(
                             RichText::new(format!("(made at step {at})"))
@@ -187,8 +206,13 @@ impl LabApp {
                     answer: None,
                 };
                 self.show_phenomenon(lesson.phenomenon);
+                let sweep = s.sweep.take();
                 if let Some(a) = self.slots.first_mut() {
                     a.send(Command::Load(Box::new(s)));
+                }
+                // A lesson that is a sweep: a run per value beside A, from the lesson's start.
+                if let Some(spec) = sweep {
+                    self.start_sweep(spec);
                 }
             }
             Err(e) => self.files.message = Some(Err(e.to_string())),
@@ -198,6 +222,11 @@ impl LabApp {
     /// The lesson as a comparison: A its control (no change), B the lesson (the change at its
     /// step); both from step 0 in lockstep, on the side-by-side embedding views.
     pub fn compare_lesson(&mut self, id: &str) {
+        if lessons::find(id).is_ok_and(|l| l.sweep().is_some()) {
+            // Its runs are already side by side.
+            self.start_lesson(id);
+            return;
+        }
         let started = lessons::find(id).and_then(|l| Ok((l, l.scenario(false)?)));
         let result = started.and_then(|(lesson, mut control)| {
             control.config.snapshot_every = self.config().snapshot_every;
@@ -229,7 +258,7 @@ impl LabApp {
         use lessons::Phenomenon::*;
         let view = &mut self.state.view;
         match phenomenon {
-            CompleteCollapse | DimensionalCollapse | NoCollapse => {
+            CompleteCollapse | DimensionalCollapse | NoCollapse | UniformityTolerance => {
                 view.tab = CentralTab::Embedding;
                 view.projection = Projection::Unit;
                 view.zoom_to_fit = false;

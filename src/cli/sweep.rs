@@ -12,6 +12,7 @@ use super::RunArgs;
 use super::run::{self, RunSummary};
 use crate::error::{LabError, Result};
 use crate::export;
+use crate::lessons::ValueMeans;
 use crate::scenario::Scenario;
 use crate::sweep::{Shard, SweepSpec};
 use crate::train::MetricsRow;
@@ -24,7 +25,7 @@ pub fn plan(args: &RunArgs) -> Result<Option<Scenario>> {
         Some(text) => Some(SweepSpec::parse(text)?.with_seeds(args.seeds)?),
         None => None,
     };
-    if from_flag.is_none() && args.config.is_none() {
+    if from_flag.is_none() && args.config.is_none() && args.lesson.is_none() {
         return Ok(None);
     }
     let mut scenario = run::scenario_from_args(args)?;
@@ -240,6 +241,30 @@ impl SweepTable {
     }
 }
 
+impl SweepTable {
+    /// Each value's final kNN accuracy, std·√d, alignment and uniformity, the mean over its
+    /// seeds, in the sweep's order (values without a row left out).
+    pub fn means(&self, spec: &SweepSpec) -> Vec<ValueMeans> {
+        spec.values
+            .iter()
+            .filter_map(|v| {
+                let rows: Vec<_> = self.rows.iter().filter(|r| &r.value == v).collect();
+                let n = rows.len() as f64;
+                let mean =
+                    |f: &dyn Fn(&SweepRow) -> f64| rows.iter().map(|r| f(r)).sum::<f64>() / n;
+                let col = |r: &SweepRow, c: &str| self.metric(r, c).unwrap_or(f64::NAN);
+                (!rows.is_empty()).then(|| ValueMeans {
+                    value: v.clone(),
+                    knn: mean(&|r| col(r, "knn_acc")),
+                    spread: mean(&|r| col(r, "std") / col(r, "std_ref").max(1e-12)),
+                    alignment: mean(&|r| col(r, "alignment")),
+                    uniformity: mean(&|r| col(r, "uniformity")),
+                })
+            })
+            .collect()
+    }
+}
+
 /// `sweep merge DIR…`: the shards' rows (`sweep-shard-I-of-N.csv` in each folder) put together
 /// in the sweep's order, written to `OUT/sweep.csv`. Every folder's `sweep.toml` must describe
 /// the same sweep, and together they must hold every run once.
@@ -365,46 +390,24 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Scenario, SweepTable)> {
 /// The summary: a row per value (mean over its seeds) of the final kNN accuracy, std·√d,
 /// alignment and uniformity, the best value of each marked `*`.
 pub fn summary_text(spec: &SweepSpec, table: &SweepTable, wrote: &Path) -> String {
-    // (column, title, higher is better); std·√d is std / std_ref.
-    let metrics: [(&str, &str, bool); 4] = [
-        ("knn_acc", "kNN", true),
-        ("std", "std·√d", true),
-        ("alignment", "alignment", false),
-        ("uniformity", "uniformity", false),
+    // (title, the value's mean, higher is better).
+    type Column = (&'static str, fn(&ValueMeans) -> f64, bool);
+    let metrics: [Column; 4] = [
+        ("kNN", |m| m.knn, true),
+        ("std·√d", |m| m.spread, true),
+        ("alignment", |m| m.alignment, false),
+        ("uniformity", |m| m.uniformity, false),
     ];
-    let of = |row: &SweepRow, column: &str| -> f64 {
-        let v = table.metric(row, column).unwrap_or(f64::NAN);
-        if column == "std" {
-            v / table.metric(row, "std_ref").unwrap_or(f64::NAN).max(1e-12)
-        } else {
-            v
-        }
-    };
-    let means: Vec<(String, Vec<f64>)> = spec
-        .values
-        .iter()
-        .filter_map(|v| {
-            let rows: Vec<_> = table.rows.iter().filter(|r| &r.value == v).collect();
-            (!rows.is_empty()).then(|| {
-                let n = rows.len() as f64;
-                let m = metrics
-                    .iter()
-                    .map(|(column, _, _)| rows.iter().map(|r| of(r, column)).sum::<f64>() / n)
-                    .collect();
-                (v.clone(), m)
-            })
-        })
-        .collect();
+    let means = table.means(spec);
     // Per metric, its best score (higher is better once a lower-is-better one is negated);
     // every value that reaches it (to the printed precision) is marked.
     let sign = |higher: bool| if higher { 1.0 } else { -1.0 };
     let best: Vec<f64> = metrics
         .iter()
-        .enumerate()
-        .map(|(j, (_, _, higher))| {
+        .map(|(_, f, higher)| {
             means
                 .iter()
-                .map(|(_, m)| m[j] * sign(*higher))
+                .map(|m| f(m) * sign(*higher))
                 .fold(f64::NEG_INFINITY, f64::max)
         })
         .collect();
@@ -429,20 +432,21 @@ pub fn summary_text(spec: &SweepSpec, table: &SweepTable, wrote: &Path) -> Strin
             spec.key.name(),
             metrics
                 .iter()
-                .map(|(_, title, _)| format!("{title:>13}"))
+                .map(|(title, _, _)| format!("{title:>13}"))
                 .collect::<String>()
         ),
     ];
-    for (value, m) in &means {
-        let cells: String = m
+    for m in &means {
+        let cells: String = metrics
             .iter()
-            .enumerate()
-            .map(|(j, v)| {
-                let is_best = (v * sign(metrics[j].2) - best[j]).abs() < 5e-4;
+            .zip(&best)
+            .map(|((_, f, higher), best)| {
+                let v = f(m);
+                let is_best = (v * sign(*higher) - best).abs() < 5e-4;
                 format!("{:>12.3}{}", v, if is_best { "*" } else { " " })
             })
             .collect();
-        lines.push(format!("  {value:>12}{}", cells.trim_end()));
+        lines.push(format!("  {:>12}{}", m.value, cells.trim_end()));
     }
     lines.push(format!("  wrote {}", wrote.display()));
     lines.join("\n")

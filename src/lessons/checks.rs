@@ -1,7 +1,7 @@
 //! Each lesson's check: the diagnostic its phenomenon moves, before the change and after, and
 //! whether it moved far enough to say the class saw it.
 
-use super::Verdict;
+use super::{ValueMeans, Verdict};
 use crate::config::RunConfig;
 use crate::metrics::Extra;
 use crate::train::Snapshot;
@@ -115,6 +115,63 @@ pub(super) fn retrieval_climbs(before: &Snapshot, after: &Snapshot, _: &RunConfi
             "image->caption retrieval {a:.3} -> {b:.3}; τ {:.3} -> {:.3}",
             extra(before, Extra::Temperature),
             extra(after, Extra::Temperature)
+        ),
+    }
+}
+
+/// τ's sweep: uniformity lowest at a small τ (≤ 0.2) and highest at the largest, at least 0.5
+/// apart; alignment at the largest τ under half of its value where uniformity is lowest; the
+/// kNN peak at neither end.
+pub(super) fn uniformity_against_tolerance(means: &[ValueMeans]) -> Verdict {
+    let by = |f: fn(&ValueMeans) -> f64, max: bool| {
+        means
+            .iter()
+            .enumerate()
+            .max_by(|a, b| {
+                let (x, y) = (f(a.1), f(b.1));
+                if max {
+                    x.total_cmp(&y)
+                } else {
+                    y.total_cmp(&x)
+                }
+            })
+            .map(|(i, _)| i)
+    };
+    let (Some(most_uniform), Some(least_uniform), Some(knn_peak), Some(last)) = (
+        by(|m| m.uniformity, false),
+        by(|m| m.uniformity, true),
+        by(|m| m.knn, true),
+        means.len().checked_sub(1),
+    ) else {
+        return Verdict {
+            shown: false,
+            text: "the sweep has no values".into(),
+        };
+    };
+    let (u, l) = (&means[most_uniform], &means[last]);
+    let small = u.value.parse::<f64>().is_ok_and(|v| v <= 0.2);
+    let shown = small
+        && least_uniform == last
+        && l.uniformity - u.uniformity >= 0.5
+        && l.alignment < 0.5 * u.alignment
+        && knn_peak != 0
+        && knn_peak != last;
+    Verdict {
+        shown,
+        text: format!(
+            "uniformity {:.2} at τ = {} (most uniform) -> {:.2} at τ = {}; alignment {:.3} -> {:.3}; kNN peaks at τ = {} ({:.3}; {:.3} at τ = {}, {:.3} at τ = {})",
+            u.uniformity,
+            u.value,
+            l.uniformity,
+            l.value,
+            u.alignment,
+            l.alignment,
+            means[knn_peak].value,
+            means[knn_peak].knn,
+            means[0].knn,
+            means[0].value,
+            l.knn,
+            l.value
         ),
     }
 }

@@ -32,11 +32,38 @@ pub struct Lesson {
     changes: &'static [Setting],
     /// Steps the lesson runs headless (the phenomenon shows by then).
     pub steps: usize,
-    check: fn(before: &Snapshot, after: &Snapshot, config: &RunConfig) -> Verdict,
+    check: Check,
     /// What the class should see; the app opens the view that shows it.
     pub phenomenon: Phenomenon,
     /// Asked before the change, answered after it.
     pub question: Question,
+}
+
+/// How a lesson tells whether its phenomenon showed.
+pub enum Check {
+    /// The one change's effect: the newest snapshot before it against the last.
+    Change(fn(before: &Snapshot, after: &Snapshot, config: &RunConfig) -> Verdict),
+    /// A sweep's: the lesson is the sweep, and the check reads its values' final metrics.
+    Sweep(SweepCheck),
+}
+
+/// A lesson that is a sweep of one setting rather than one change.
+pub struct SweepCheck {
+    pub key: crate::config::Key,
+    pub values: &'static [&'static str],
+    pub seeds: u64,
+    pub check: fn(&[ValueMeans]) -> Verdict,
+}
+
+/// A swept value's final metrics, the mean over its seeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ValueMeans {
+    pub value: String,
+    pub knn: f64,
+    /// std·√d.
+    pub spread: f64,
+    pub alignment: f64,
+    pub uniformity: f64,
 }
 
 /// A question the class answers before the change ("what will the loss do?"); the card shows
@@ -65,6 +92,9 @@ pub enum Phenomenon {
     UniformOutput,
     /// CLIP: images find their own captions.
     Retrieval,
+    /// A sweep: a small τ spreads the embedding (uniformity), a large one aligns the views
+    /// (alignment) and tolerates a class close together.
+    UniformityTolerance,
     /// Nothing collapses: the change that was expected to matter does not (std·√d holds).
     NoCollapse,
     /// DINOv2: the teacher spreads the batch over the prototypes (teacher entropy rises).
@@ -94,6 +124,7 @@ impl Lesson {
         let mut s = Scenario::new(self.config()?);
         s.title = self.title.into();
         s.description = self.explanation.into();
+        s.sweep = self.sweep();
         if autoplay {
             s.script = self
                 .changes
@@ -117,11 +148,36 @@ impl Lesson {
         self.changes
     }
 
-    /// Did the phenomenon show? `snapshots` of a headless run of the lesson.
+    /// Did the phenomenon show? `snapshots` of a headless run of the lesson (of a lesson that
+    /// makes a change; a sweep's is [`Self::sweep_verdict`]).
     pub fn verdict(&self, snapshots: &[Snapshot], config: &RunConfig) -> Option<Verdict> {
+        let Check::Change(check) = self.check else {
+            return None;
+        };
         let before = snapshots.iter().rev().find(|s| s.step <= self.at)?;
         let after = snapshots.last().filter(|s| s.step > self.at)?;
-        Some((self.check)(before, after, config))
+        Some(check(before, after, config))
+    }
+
+    /// The sweep the lesson is, if it is one.
+    pub fn sweep(&self) -> Option<crate::sweep::SweepSpec> {
+        let Check::Sweep(s) = &self.check else {
+            return None;
+        };
+        crate::sweep::SweepSpec::new(
+            s.key,
+            s.values.iter().map(|v| v.to_string()).collect(),
+            s.seeds,
+        )
+        .ok()
+    }
+
+    /// Did a sweep lesson's phenomenon show? Its values' final metrics, mean over seeds.
+    pub fn sweep_verdict(&self, means: &[ValueMeans]) -> Option<Verdict> {
+        match &self.check {
+            Check::Sweep(s) => Some((s.check)(means)),
+            Check::Change(_) => None,
+        }
     }
 }
 

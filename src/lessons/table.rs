@@ -2,7 +2,7 @@
 //! say and watch, the question asked first, and the check (see [`super::checks`]).
 
 use super::checks::*;
-use super::{Lesson, Phenomenon, Question};
+use super::{Check, Lesson, Phenomenon, Question, SweepCheck};
 use crate::config::{Centering, DatasetKind, Method, Setting};
 
 pub const LESSONS: &[Lesson] = &[
@@ -21,7 +21,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 300,
         changes: &[Setting::Temperature(0.05)],
         steps: 900,
-        check: more_uniform,
+        check: Check::Change(more_uniform),
         phenomenon: Phenomenon::Uniformity,
         question: Question {
             prompt: "What will lowering τ from 1.0 to 0.05 do to the embedding?",
@@ -49,7 +49,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::StopGradient(false)],
         steps: 1500,
-        check: spread_falls,
+        check: Check::Change(spread_falls),
         phenomenon: Phenomenon::CompleteCollapse,
         question: Question {
             prompt: "Without stop-gradient, what will the loss do?",
@@ -76,7 +76,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::Predictor(false)],
         steps: 1500,
-        check: spread_falls,
+        check: Check::Change(spread_falls),
         phenomenon: Phenomenon::CompleteCollapse,
         question: Question {
             prompt: "Without the predictor, will SimSiam still learn?",
@@ -104,7 +104,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::Predictor(false), Setting::Momentum(0.0)],
         steps: 1000,
-        check: spread_falls,
+        check: Check::Change(spread_falls),
         phenomenon: Phenomenon::CompleteCollapse,
         question: Question {
             prompt: "Without predictor and with momentum 0, what happens?",
@@ -134,7 +134,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 50,
         changes: &[Setting::ProjectorBn(false), Setting::PredictorBn(false)],
         steps: 600,
-        check: spread_falls,
+        check: Check::Change(spread_falls),
         phenomenon: Phenomenon::CompleteCollapse,
         question: Question {
             prompt: "BYOL has no negatives. Without batch norm, will it still learn?",
@@ -163,7 +163,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::ProjectorBn(false)],
         steps: 800,
-        check: spread_holds,
+        check: Check::Change(spread_holds),
         phenomenon: Phenomenon::NoCollapse,
         question: Question {
             prompt: "Will SimCLR collapse without batch norm, like BYOL does?",
@@ -192,7 +192,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::Momentum(0.0)],
         steps: 600,
-        check: spread_falls,
+        check: Check::Change(spread_falls),
         phenomenon: Phenomenon::CompleteCollapse,
         question: Question {
             prompt: "With momentum 0, what will the loss do?",
@@ -222,7 +222,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::Centering(Centering::Off)],
         steps: 600,
-        check: one_prototype_wins,
+        check: Check::Change(one_prototype_wins),
         phenomenon: Phenomenon::OnePrototype,
         question: Question {
             prompt: "Without centering, how many prototypes will the teacher use?",
@@ -245,7 +245,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::Sharpening(false)],
         steps: 600,
-        check: output_goes_uniform,
+        check: Check::Change(output_goes_uniform),
         phenomenon: Phenomenon::UniformOutput,
         question: Question {
             prompt: "Without sharpening, what will the teacher output look like?",
@@ -274,7 +274,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::Centering(Centering::Sinkhorn), Setting::Koleo(0.1)],
         steps: 600,
-        check: prototypes_balance,
+        check: Check::Change(prototypes_balance),
         phenomenon: Phenomenon::BalancedPrototypes,
         question: Question {
             prompt: "DINO's teacher narrows onto fewer prototypes as it trains. With Sinkhorn-Knopp instead of the running centre, what will its entropy do?",
@@ -302,7 +302,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::Lambda(0.0)],
         steps: 1000,
-        check: rank_falls,
+        check: Check::Change(rank_falls),
         phenomenon: Phenomenon::DimensionalCollapse,
         question: Question {
             prompt: "With λ = 0 (no redundancy term), what will the spectrum do?",
@@ -327,7 +327,7 @@ pub const LESSONS: &[Lesson] = &[
         at: 100,
         changes: &[Setting::VarianceWeight(0.0)],
         steps: 1000,
-        check: spread_falls,
+        check: Check::Change(spread_falls),
         phenomenon: Phenomenon::CompleteCollapse,
         question: Question {
             prompt: "Without the variance term, what will the loss do?",
@@ -362,13 +362,49 @@ pub const LESSONS: &[Lesson] = &[
             Setting::LearnableTemperature(true),
         ],
         steps: 600,
-        check: retrieval_climbs,
+        check: Check::Change(retrieval_climbs),
         phenomenon: Phenomenon::Retrieval,
         question: Question {
             prompt: "After lowering τ to 0.07, will retrieval get better or worse?",
             choices: &["better", "worse", "no change"],
             answer: 0,
             why: "At τ = 1 the softmax is too flat to single out the right caption; a low, learned τ sharpens it and images find their captions.",
+        },
+    },
+    Lesson {
+        id: "temperature-sweep",
+        title: "A sweep of τ: uniformity against tolerance",
+        explanation: "Six SimCLR runs on digits, one per temperature τ (0.05, 0.1, 0.2, 0.5, 1, 2), from the same \
+            start and seed, side by side. A small τ spreads the embedding over the sphere: uniformity is \
+            lowest near τ = 0.1 (-3.42 to -3.50 over seeds 0-2 at 900 steps), but the two views of a sample \
+            stay further apart (alignment 0.31-0.34). A large τ aligns them tightly (0.073 at τ = 2) and \
+            tolerates samples of a class close together, at the cost of uniformity (-2.45): Wang & Liu \
+            (2021)'s uniformity-tolerance dilemma. Below τ = 0.1 the trend bends back a little (τ = 0.05: \
+            -3.19 to -3.23, alignment 0.25).",
+        change: "Nothing to drag: the six runs train side by side, one panel per τ. Read the curve at the top right and switch it between kNN accuracy, uniformity and alignment.",
+        watch: "The panels: at τ ≥ 0.5 the classes gather into separate clusters; at τ ≤ 0.2 they mix in one cloud, spread over more directions than one plane shows. The curve: from τ = 0.1 to 2 uniformity rises and alignment falls; kNN accuracy moves least.",
+        method: Method::SimClr,
+        dataset: DatasetKind::Digits,
+        start: &[],
+        at: 0,
+        changes: &[],
+        steps: 900,
+        check: Check::Sweep(SweepCheck {
+            key: crate::config::Key::Temperature,
+            values: &["0.05", "0.1", "0.2", "0.5", "1", "2"],
+            seeds: 1,
+            check: uniformity_against_tolerance,
+        }),
+        phenomenon: Phenomenon::UniformityTolerance,
+        question: Question {
+            prompt: "Where will kNN accuracy peak?",
+            choices: &[
+                "at the smallest τ (0.05)",
+                "in the middle (τ = 0.1 to 1)",
+                "at the largest τ (2)",
+            ],
+            answer: 1,
+            why: "Measured over seeds 0-2 at 900 steps: kNN is highest between τ = 0.1 and 1 (which of them wins changes with the seed) and lowest at both ends (τ = 2: 0.913-0.937, τ = 0.05: 0.917-0.947). Too small a τ pushes samples of a class apart, too large a τ separates the classes less; the differences (1-3 points) are small next to those in uniformity and alignment.",
         },
     },
 ];
