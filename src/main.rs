@@ -154,10 +154,14 @@ fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
         Some(text) => {
             let (key, values) = text.split_once('=').unwrap_or((text, ""));
             let key = contrastive_lab::config::Key::from_name(key.trim())?;
-            Some(
-                app::sweep::dialog::read(key, values, args.seeds)
-                    .map_err(|e| anyhow::anyhow!("--sweep {text} --seeds {}: {e}", args.seeds))?,
-            )
+            let spec = app::sweep::dialog::read(key, values, args.seeds)
+                .map_err(|e| anyhow::anyhow!("--sweep {text} --seeds {}: {e}", args.seeds))?;
+            if args.queue == Some(0) {
+                anyhow::bail!(
+                    "invalid value `0` for --queue: a queued run takes at least one step"
+                );
+            }
+            Some((spec, args.queue))
         }
         None => None,
     };

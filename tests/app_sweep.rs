@@ -256,3 +256,51 @@ fn the_temperature_sweep_lesson_opens_as_six_runs_with_its_question() {
     // No change to compare against: the card offers none.
     assert!(h.query_by_label("compare").is_none());
 }
+
+#[test]
+fn a_queued_sweep_trains_one_run_after_another_and_each_stops_at_its_steps() {
+    let mut c = RunConfig::for_method(Method::SimClr);
+    c.snapshot_every = 5;
+    c.probe_size = 200;
+    c.batch_size = 64;
+    let mut h = harness(c, false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 1);
+    let spec = contrastive_lab::sweep::SweepSpec::parse("temperature=0.1,0.5,1")
+        .unwrap_or_else(|e| panic!("{e}"));
+    h.state_mut().apply(AppCommand::StartSweep {
+        spec,
+        queue: Some(40),
+    });
+    let start = std::time::Instant::now();
+    loop {
+        h.run_steps(1);
+        let steps: Vec<usize> = h.state().slots().iter().map(|s| s.status().step).collect();
+        // A run starts only once every run before it has made its 40 steps.
+        for (i, s) in steps.iter().enumerate() {
+            if *s > 0 {
+                assert!(
+                    steps[..i].iter().all(|b| *b >= 40),
+                    "run {i} trains before its turn: {steps:?}"
+                );
+            }
+        }
+        if steps.len() == 3 && steps.iter().all(|s| *s >= 40) {
+            break;
+        }
+        assert!(
+            start.elapsed().as_secs() < 180,
+            "the queue did not finish: {steps:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // Each stopped at its steps, and its panel says so.
+    h.run_steps(5);
+    let steps: Vec<usize> = h.state().slots().iter().map(|s| s.status().step).collect();
+    assert_eq!(steps, [40, 40, 40]);
+    h.get_by_label("temperature τ = 1 · done");
+    // Freed from the queue (Compare → queue unticked), all train on at once.
+    h.state_mut().apply(AppCommand::Lockstep(false));
+    frames_until(&mut h, "every run to train on", 60, |a| {
+        a.slots().iter().all(|s| s.status().step > 45)
+    });
+}

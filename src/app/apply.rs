@@ -38,7 +38,7 @@ impl LabApp {
                 let a = self.config().clone();
                 self.sweep_dialog.open_for(&a);
             }
-            AppCommand::StartSweep(spec) => self.start_sweep(spec.clone()),
+            AppCommand::StartSweep { spec, queue } => self.start_sweep(spec.clone(), *queue),
             AppCommand::Reset => {
                 if let Some(s) = &mut self.sweep {
                     s.seed = self.state.controls.seed_input;

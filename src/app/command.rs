@@ -42,8 +42,12 @@ pub enum AppCommand {
     EndComparison,
     /// Open the "Sweep…" window.
     OpenSweep,
-    /// Train one run per value and seed of this sweep, side by side, from the same start.
-    StartSweep(crate::sweep::SweepSpec),
+    /// Train one run per value and seed of this sweep, side by side, from the same start: in
+    /// lockstep, or (`queue`: steps each) one after another at full speed.
+    StartSweep {
+        spec: crate::sweep::SweepSpec,
+        queue: Option<usize>,
+    },
     /// Drop every run of the sweep but the first; it goes on.
     EndSweep,
     /// Run the lesson with this id as a comparison with its control.
@@ -140,7 +144,7 @@ impl AppCommand {
             | AppCommand::Lockstep(_)
             | AppCommand::EndComparison
             | AppCommand::OpenSweep
-            | AppCommand::StartSweep(_)
+            | AppCommand::StartSweep { .. }
             | AppCommand::EndSweep
             | AppCommand::CompareLesson(_)
             | AppCommand::CloseLesson

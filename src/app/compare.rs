@@ -125,9 +125,13 @@ pub fn menu(
         if let Some(s) = sweep {
             ui.separator();
             let mut lockstep = !s.lockstep_free();
+            let (label, hover) = match s.queue {
+                Some(_) => ("queue", "one run after another, each at full speed; off: all train at once, each at its own pace"),
+                None => ("lockstep", "show every run at the same step (the faster wait); off: each trains at its own pace"),
+            };
             if ui
-                .checkbox(&mut lockstep, "lockstep")
-                .on_hover_text("show every run at the same step (the faster wait); off: each trains at its own pace")
+                .checkbox(&mut lockstep, label)
+                .on_hover_text(hover)
                 .changed()
             {
                 out.push(AppCommand::Lockstep(lockstep));

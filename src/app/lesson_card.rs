@@ -212,7 +212,7 @@ impl LabApp {
                 }
                 // A lesson that is a sweep: a run per value beside A, from the lesson's start.
                 if let Some(spec) = sweep {
-                    self.start_sweep(spec);
+                    self.start_sweep(spec, None);
                 }
             }
             Err(e) => self.files.message = Some(Err(e.to_string())),

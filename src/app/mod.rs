@@ -85,8 +85,9 @@ pub struct AppOptions {
     pub lesson: Option<String>,
     /// Compare with run B, these settings changed (from scratch).
     pub compare: Vec<Setting>,
-    /// Sweep one setting (a run per value and seed) from the start.
-    pub sweep: Option<crate::sweep::SweepSpec>,
+    /// Sweep one setting (a run per value and seed) from the start: in lockstep, or queued
+    /// (that many steps each).
+    pub sweep: Option<(crate::sweep::SweepSpec, Option<usize>)>,
     /// Append a line of frames/s, steps/s and memory to this file every 10 s.
     pub stats: Option<std::path::PathBuf>,
 }
@@ -240,8 +241,8 @@ impl LabApp {
                 fork: false,
             });
         }
-        if let Some(spec) = options.sweep {
-            app.apply(AppCommand::StartSweep(spec));
+        if let Some((spec, queue)) = options.sweep {
+            app.apply(AppCommand::StartSweep { spec, queue });
         }
         app
     }

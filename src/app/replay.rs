@@ -110,6 +110,7 @@ impl LabApp {
                 seed,
                 points: spec.points(),
                 lockstep: crate::train::Lockstep::group(spec.points().len()),
+                queue: None,
                 spec,
             });
         }

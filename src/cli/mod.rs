@@ -177,6 +177,10 @@ pub struct AppArgs {
     /// Seeds per value of `--sweep` (1–3).
     #[arg(long, default_value_t = 1, requires = "sweep")]
     pub seeds: u64,
+    /// Train the `--sweep`'s runs one after another, STEPS each at full speed, instead of all
+    /// in lockstep.
+    #[arg(long, value_name = "STEPS", requires = "sweep")]
+    pub queue: Option<usize>,
     /// Append `seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows` to this CSV every
     /// 10 s (to measure a long run's smoothness and memory).
     #[arg(long, value_name = "FILE")]

@@ -43,7 +43,7 @@ impl LabApp {
                 match sweep {
                     Some(spec) => {
                         let label = format!(", sweeping {}", spec.key.name());
-                        self.start_sweep(spec);
+                        self.start_sweep(spec, None);
                         label
                     }
                     None => String::new(),

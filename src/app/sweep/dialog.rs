@@ -24,6 +24,9 @@ pub struct SweepDialog {
     key: Key,
     values: String,
     seeds: u64,
+    /// One run after another, this many steps each, instead of all in lockstep.
+    queue: bool,
+    queue_steps: usize,
 }
 
 impl Default for SweepDialog {
@@ -33,6 +36,8 @@ impl Default for SweepDialog {
             key: Key::Temperature,
             values: String::new(),
             seeds: 1,
+            queue: false,
+            queue_steps: 900,
         }
     }
 }
@@ -130,6 +135,18 @@ impl SweepDialog {
                 );
                 ui.add(egui::Slider::new(&mut self.seeds, 1..=APP_MAX_SEEDS).text("seeds per value"))
                     .on_hover_text("replicates of every value, seeds s, s + 1, …: the curve shows their mean and range");
+                ui.horizontal(|ui| {
+                    ui.radio_value(&mut self.queue, false, "lockstep")
+                        .on_hover_text("every run trains at once, all shown at the same step");
+                    ui.radio_value(&mut self.queue, true, "queue")
+                        .on_hover_text("one run after another, each at full speed for the steps given; its panel fills when its turn comes");
+                    ui.add_enabled(
+                        self.queue,
+                        egui::DragValue::new(&mut self.queue_steps)
+                            .range(10..=100_000)
+                            .suffix(" steps each"),
+                    );
+                });
                 let spec = read(self.key, &self.values, self.seeds);
                 match &spec {
                     Ok(s) => ui.label(format!(
@@ -145,7 +162,10 @@ impl SweepDialog {
                     .clicked()
                     && let Ok(s) = spec
                 {
-                    out.push(AppCommand::StartSweep(s));
+                    out.push(AppCommand::StartSweep {
+                        spec: s,
+                        queue: self.queue.then_some(self.queue_steps),
+                    });
                 }
             });
         if !open || !out.is_empty() {

@@ -26,7 +26,7 @@ pub fn small_multiples(
         .iter_mut()
         .zip(&sweep.points)
         .filter(|(_, p)| p.seed_offset == 0)
-        .map(|(slot, p)| (sweep.heading(&p.value), slot))
+        .map(|(slot, p)| (sweep.panel_heading(&p.value, slot.status().step), slot))
         .collect();
     let Some((_, first)) = panels.first() else {
         return ViewOutput::default();

@@ -34,8 +34,10 @@ pub struct SweepRuns {
     pub seed: u64,
     /// Slot `i`'s run.
     pub points: Vec<SweepPoint>,
-    /// The runs' ends of their lockstep (one shared switch makes them all free).
+    /// The runs' ends of their lockstep or queue (one shared switch makes them all free).
     pub lockstep: Vec<LockstepSide>,
+    /// One after another, this many steps each (else in lockstep).
+    pub queue: Option<usize>,
 }
 
 impl SweepRuns {
@@ -66,6 +68,17 @@ impl SweepRuns {
 
     pub fn lockstep_free(&self) -> bool {
         self.lockstep.first().is_some_and(LockstepSide::is_free)
+    }
+
+    /// A panel's heading: the value, and in a queue where its run is.
+    pub fn panel_heading(&self, value: &str, step: usize) -> String {
+        let heading = self.heading(value);
+        match self.queue.filter(|_| !self.lockstep_free()) {
+            Some(each) if step >= each => format!("{heading} · done"),
+            Some(_) if step == 0 => format!("{heading} · waiting"),
+            Some(_) => format!("{heading} · training"),
+            None => heading,
+        }
     }
 }
 
@@ -103,8 +116,9 @@ impl LabApp {
     }
 
     /// Start `spec` from the config run A shows: run A becomes the first value's first run
-    /// (from step 0), and a slot starts for every other run, all in lockstep.
-    pub(super) fn start_sweep(&mut self, spec: SweepSpec) {
+    /// (from step 0), and a slot starts for every other run, all in lockstep, or with `queue`
+    /// one after another, that many steps each, each at full speed.
+    pub(super) fn start_sweep(&mut self, spec: SweepSpec, queue: Option<usize>) {
         self.end_comparison();
         self.end_sweep();
         if spec.values.len() > APP_MAX_VALUES || spec.seeds > APP_MAX_SEEDS {
@@ -126,7 +140,10 @@ impl LabApp {
             return;
         };
         let paused = self.status().paused;
-        let sides = Lockstep::group(configs.len());
+        let sides = match queue {
+            Some(steps) => Lockstep::queue(configs.len(), steps.max(1)),
+            None => Lockstep::group(configs.len()),
+        };
         let mut slots = Vec::new();
         for (config, side) in configs.iter().zip(&sides).skip(1) {
             let started = Session::new(config.clone(), device.clone())
@@ -162,6 +179,7 @@ impl LabApp {
             points: spec.points(),
             spec,
             lockstep: sides,
+            queue,
         });
     }
 

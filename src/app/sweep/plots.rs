@@ -99,7 +99,9 @@ fn row_at(history: &History, step: Option<usize>) -> Option<&MetricsRow> {
 }
 
 /// The curve of `metric` over the sweep's values, from each run's history (`histories[i]` is
-/// run `i`'s) at `step`. Values without a row yet are left out.
+/// run `i`'s) at `step`. Values without a row yet are left out, and so are runs still at step
+/// 0 once others have trained (a queue's waiting runs: their random encoder is no point on
+/// the curve).
 pub fn curve(
     sweep: &SweepRuns,
     histories: &[&History],
@@ -108,6 +110,8 @@ pub fn curve(
 ) -> Vec<CurvePoint> {
     let numeric = sweep.spec.numeric_values();
     let log = log_axis(sweep);
+    let started = |h: &History| h.last().is_some_and(|r| r.step > 0);
+    let any_started = histories.iter().any(|h| started(h));
     let mut points: Vec<CurvePoint> = sweep
         .spec
         .values
@@ -118,7 +122,7 @@ pub fn curve(
                 .points
                 .iter()
                 .zip(histories)
-                .filter(|(p, _)| &p.value == value)
+                .filter(|(p, h)| &p.value == value && (started(h) || !any_started))
                 .filter_map(|(_, h)| row_at(h, step).map(|r| metric.of(r)))
                 .filter(|v| v.is_finite())
                 .collect();

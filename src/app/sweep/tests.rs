@@ -12,6 +12,7 @@ fn sweep(key: Key, values: &[&str], seeds: u64) -> SweepRuns {
         seed: 3,
         points: spec.points(),
         lockstep: Lockstep::group(spec.points().len()),
+        queue: None,
         spec,
     }
 }
@@ -54,6 +55,17 @@ fn the_curve_is_the_mean_and_range_over_seeds_at_the_cursor_on_a_log_axis() {
     let at = curve(&s, &refs, SweepMetric::Knn, Some(15));
     assert!((at[1].mean - 0.7).abs() < 1e-12 && (at[0].mean - 0.3).abs() < 1e-12);
     assert_eq!(s.seed_of(3), Some(4));
+    // A queue's run still at step 0 is no point on the curve while others have trained.
+    let waiting = [
+        history(&[(0, 0.5), (10, 0.6)]),
+        history(&[(0, 0.5), (10, 0.8)]),
+        history(&[(0, 0.5)]),
+        history(&[(0, 0.5)]),
+    ];
+    let refs: Vec<&History> = waiting.iter().collect();
+    let points = curve(&s, &refs, SweepMetric::Knn, None);
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].value, "1");
     // A choice or a narrow linear range stays on a linear axis.
     assert!(!log_axis(&sweep(Key::StopGradient, &["false", "true"], 1)));
     assert!(!log_axis(&sweep(Key::AugmentStrength, &["0.5", "1"], 1)));
