@@ -9,13 +9,18 @@ use contrastive_lab::app::AppCommand;
 use contrastive_lab::config::{Method, RunConfig, Setting};
 use egui_kittest::kittest::Queryable;
 
-#[test]
-fn sweep_window_trains_a_run_per_value_and_draws_the_grid_and_the_curve() {
+/// SimCLR with snapshots every 5 steps on a probe of 200 points, at `batch`.
+fn small_simclr(batch: usize) -> RunConfig {
     let mut c = RunConfig::for_method(Method::SimClr);
     c.snapshot_every = 5;
     c.probe_size = 200;
-    c.batch_size = 64;
-    let mut h = harness(c, false);
+    c.batch_size = batch;
+    c
+}
+
+#[test]
+fn sweep_window_trains_a_run_per_value_and_draws_the_grid_and_the_curve() {
+    let mut h = harness(small_simclr(64), false);
     frames_until(&mut h, "training to start", 120, |a| a.status().step >= 2);
 
     h.get_by_label("Compare").click();
@@ -226,10 +231,7 @@ fn sweep_window_trains_a_run_per_value_and_draws_the_grid_and_the_curve() {
 
 #[test]
 fn the_temperature_sweep_lesson_opens_as_six_runs_with_its_question() {
-    let mut c = RunConfig::for_method(Method::SimClr);
-    c.snapshot_every = 5;
-    c.probe_size = 200;
-    let mut h = harness(c, false);
+    let mut h = harness(small_simclr(256), false);
     frames_until(&mut h, "training to start", 120, |a| a.status().step >= 1);
     h.get_by_label("Lessons").click();
     h.run_steps(2);
@@ -259,11 +261,7 @@ fn the_temperature_sweep_lesson_opens_as_six_runs_with_its_question() {
 
 #[test]
 fn a_queued_sweep_trains_one_run_after_another_and_each_stops_at_its_steps() {
-    let mut c = RunConfig::for_method(Method::SimClr);
-    c.snapshot_every = 5;
-    c.probe_size = 200;
-    c.batch_size = 64;
-    let mut h = harness(c, false);
+    let mut h = harness(small_simclr(64), false);
     frames_until(&mut h, "training to start", 120, |a| a.status().step >= 1);
     let spec = contrastive_lab::sweep::SweepSpec::parse("temperature=0.1,0.5,1")
         .unwrap_or_else(|e| panic!("{e}"));
