@@ -48,7 +48,8 @@
 //! - [`lessons`], [`scenario`]: one-click demonstrations and their files; [`sweep`]: one
 //!   setting over several values (a run per value and seed).
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV; [`recorded`]: a whole run
-//!   (every snapshot) in one file, for the timeline.
+//!   (every snapshot) in one file, for the timeline; [`web`]: a recording as one offline web
+//!   page.
 //! - [`cli`]: the headless `run` (one run, two compared, a sweep) and `bench` commands.
 //!
 //! `ARCHITECTURE.md` at the root follows a knob change and a snapshot hop by hop, says where
@@ -73,6 +74,7 @@ pub mod rng;
 pub mod scenario;
 pub mod sweep;
 pub mod train;
+pub mod web;
 
 pub use config::{Method, RunConfig};
 pub use error::{LabError, Result};

@@ -224,6 +224,16 @@ fn main() -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             })
             .map_err(Into::into),
+        Some(CliCommand::ExportHtml(args)) => contrastive_lab::web::export(&args.file, &args.out)
+            .map(|bytes| {
+                say(&format!(
+                    "wrote {} ({:.1} MB): open it in any browser, offline",
+                    args.out.display(),
+                    bytes as f64 / 1e6
+                ));
+                ExitCode::SUCCESS
+            })
+            .map_err(Into::into),
         Some(CliCommand::Sweep(args)) => match &args.command {
             SweepCommand::Merge { dirs, out } => sweep_merge(dirs, out.as_deref()),
         },

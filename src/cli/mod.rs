@@ -45,6 +45,9 @@ pub enum CliCommand {
     },
     /// List the lessons (`<id>  <title>`); run one with `run --lesson <id>`.
     Lessons,
+    /// Write a recording (`run --record`, File → Save run…) as one self-contained web page that
+    /// replays it in any browser, offline, with nothing installed.
+    ExportHtml(ExportHtmlArgs),
     /// Work with a sweep's results: `sweep merge DIR…` joins the shards of one.
     Sweep(SweepArgs),
     /// Write from a recording the files `run` writes (metrics.csv, events.csv, config.toml,
@@ -106,6 +109,11 @@ pub struct RunArgs {
     /// run… and `replay` reads.
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Also write the run as one self-contained web page (the sphere view, PCA and the time
+    /// plots over every snapshot, a scrub bar; a lesson's card): it opens in any browser,
+    /// offline.
+    #[arg(long, value_name = "FILE.html")]
+    pub html: Option<PathBuf>,
     /// Sweep one setting: `KEY=V1,V2,…` or `KEY=LO..HI:COUNT[:log]`. One run per value (and
     /// seed), written to OUT/<key>=<value>/seed<k>/, with OUT/sweep.csv (a row per run: key,
     /// value, seed, then its last metrics.csv row). `--set` and `--config` apply to every run.
@@ -118,6 +126,15 @@ pub struct RunArgs {
     /// numbered i ≡ I (mod N), rows to OUT/sweep-shard-I-of-N.csv; `sweep merge` joins them.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportHtmlArgs {
+    /// A recording (`run --record`, File → Save run…).
+    pub file: PathBuf,
+    /// The page to write.
+    #[arg(long, default_value = "run.html")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -127,15 +127,14 @@ pub fn train_until(
     Ok(None)
 }
 
-/// `--record`: the run with every snapshot, at the pace it trained (its snapshots' seconds
-/// spread evenly over the run's).
-fn record(
-    path: &std::path::Path,
+/// The run with every snapshot, at the pace it trained (its snapshots' seconds spread evenly
+/// over the run's): what `--record` writes and `--html` shows.
+fn recorded(
     scenario: &Scenario,
     session: &Session,
     snapshots: &[Snapshot],
     seconds: f64,
-) -> Result<()> {
+) -> crate::recorded::RecordedRun {
     let last = snapshots.last().map_or(1, |s| s.step).max(1) as f64;
     let mut recording = crate::train::Recording::with_budget(usize::MAX);
     for s in snapshots {
@@ -144,7 +143,7 @@ fn record(
             seconds * s.step as f64 / last,
         );
     }
-    let run = crate::recorded::RecordedRun {
+    crate::recorded::RecordedRun {
         scenario: scenario.clone(),
         events: session.events().to_vec(),
         class_names: session.source().class_names().to_vec(),
@@ -152,8 +151,7 @@ fn record(
         n_reference: session.probe().n_reference,
         recording,
         others: Vec::new(),
-    };
-    run.save(path)
+    }
 }
 
 /// A 2-D layout `run --projection` writes.
@@ -313,8 +311,24 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         Some(id) => crate::lessons::find(id)?.verdict(&snapshots, &config),
         None => None,
     };
-    if let Some(path) = &args.record {
-        record(path, &scenario, &session, &snapshots, seconds)?;
+    if args.record.is_some() || args.html.is_some() {
+        let run = recorded(&scenario, &session, &snapshots, seconds);
+        if let Some(path) = &args.record {
+            run.save(path)?;
+        }
+        if let Some(path) = &args.html {
+            let lesson = match &args.lesson {
+                Some(id) => Some(crate::web::LessonCard::of(crate::lessons::find(id)?)),
+                None => None,
+            };
+            let file = args
+                .record
+                .as_ref()
+                .map_or("(run again with --record FILE)".into(), |p| {
+                    p.display().to_string()
+                });
+            crate::export::write_atomic(path, &crate::web::page(&run, &file, lesson.as_ref())?)?;
+        }
     }
     let animation = match &args.animate {
         Some(path) => {

@@ -194,6 +194,11 @@ pub fn find(id: &str) -> Result<&'static Lesson> {
     })
 }
 
+/// The lesson a recording or scenario titled `title` was made from, if any.
+pub fn by_title(title: &str) -> Option<&'static Lesson> {
+    LESSONS.iter().find(|l| l.title == title)
+}
+
 /// `contrastive-lab lessons`: `<id>  <title>` per line.
 pub fn listing() -> String {
     let width = LESSONS.iter().map(|l| l.id.len()).max().unwrap_or(0);

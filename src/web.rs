@@ -1,0 +1,259 @@
+//! A recorded run as one web page: the HTML, its style, its script (`assets/web/`, included
+//! at build time, so the build needs no Node) and the run's data as JSON, all in one file that
+//! opens from a USB stick or an e-mail with the network off. The page makes no request of any
+//! kind.
+//!
+//! What the data holds per run: the steps of its snapshots; the sphere view's and PCA's points
+//! of every snapshot, quantised to 16-bit integers (the sphere view's on its fixed scale, the
+//! unit circle; PCA's relative to each snapshot's largest coordinate, which is stored beside)
+//! and base64-encoded; the time plots' numbers; the events. Text from files (class names, the
+//! lesson, the config) travels as JSON strings and the script sets it as text.
+
+use crate::error::{LabError, Result};
+use crate::projection::{pca_2d, sphere_2d};
+use crate::recorded::RecordedRun;
+use crate::train::Snapshot;
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+const PAGE: &str = include_str!("../assets/web/page.html");
+const STYLE: &str = include_str!("../assets/web/style.css");
+const SCRIPT: &str = include_str!("../assets/web/replay.js");
+
+/// The predict-first card of a lesson, as the page shows it.
+#[derive(Clone, Debug)]
+pub struct LessonCard {
+    pub title: String,
+    pub question: String,
+    pub choices: Vec<String>,
+    pub answer: usize,
+    pub why: String,
+    pub now: String,
+    pub watch: String,
+}
+
+impl LessonCard {
+    pub fn of(lesson: &crate::lessons::Lesson) -> Self {
+        Self {
+            title: lesson.title.into(),
+            question: lesson.question.prompt.into(),
+            choices: lesson
+                .question
+                .choices
+                .iter()
+                .map(|c| c.to_string())
+                .collect(),
+            answer: lesson.question.answer,
+            why: lesson.question.why.into(),
+            now: lesson.change.into(),
+            watch: lesson.watch.into(),
+        }
+    }
+}
+
+/// The time plots: id (a key of each run's `metrics`), title, colour, a reference line.
+fn plots(first: Option<&Snapshot>) -> Value {
+    let baseline = first.map_or(0.0, |s| s.diagnostics.knn_acc);
+    json!([
+        { "id": "loss", "title": "loss", "colour": "#dcdcdc", "reference": null },
+        { "id": "spread", "title": "std·√d of the normalised embedding (1 = spread over the sphere, 0 = collapsed)",
+          "colour": "#5aa0ff", "reference": { "label": "uniform", "value": 1.0 } },
+        { "id": "knn", "title": "kNN accuracy (k = 20, cosine) on held-out probe samples",
+          "colour": "#59a14f", "reference": { "label": "random encoder", "value": baseline } },
+        { "id": "alignment", "title": "alignment (lower: the two views closer)", "colour": "#f28e2b", "reference": null },
+        { "id": "uniformity", "title": "uniformity (lower: spread more uniformly)", "colour": "#b07aa1", "reference": null },
+        { "id": "rankme", "title": "RankMe (effective rank of the embedding)", "colour": "#edc948", "reference": null },
+    ])
+}
+
+/// `v` in [−1, 1] as a 16-bit integer.
+fn quantise(v: f32) -> i16 {
+    (v.clamp(-1.0, 1.0) * 32767.0).round() as i16
+}
+
+fn base64_of(values: &[i16]) -> String {
+    let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// One run's data: its snapshots laid out (each layout aligned to the one before, as the app
+/// does) and quantised, its numbers, its events.
+fn run_data(name: &str, run: &RecordedRun) -> Result<Value> {
+    let snapshots = run.recording.snapshots();
+    let mut sphere_prev = None;
+    let mut pca_prev = None;
+    let (mut sphere, mut pca, mut pca_scale, mut steps) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for s in snapshots {
+        let n = s.labels.len();
+        let sl = sphere_2d(&s.z, n, s.dim, sphere_prev.as_ref())?;
+        sphere.extend(sl.points.iter().flat_map(|p| p.map(quantise)));
+        // A collapsed embedding has no principal axes: its points sit at the centre.
+        let points = match pca_2d(&s.z, n, s.dim, pca_prev.as_ref()) {
+            Ok(l) => {
+                let points = l.points.clone();
+                pca_prev = Some(l);
+                points
+            }
+            Err(_) => vec![[0.0, 0.0]; n],
+        };
+        let scale = points
+            .iter()
+            .flat_map(|p| p.iter().map(|v| v.abs()))
+            .fold(1e-9f32, f32::max);
+        pca.extend(points.iter().flat_map(|p| p.map(|v| quantise(v / scale))));
+        pca_scale.push(scale);
+        steps.push(s.step);
+        sphere_prev = Some(sl);
+    }
+    let series = |f: fn(&Snapshot) -> f64| -> Vec<Value> {
+        snapshots
+            .iter()
+            .map(|s| {
+                let v = f(s);
+                // JSON has no NaN: a missing number is null.
+                if v.is_finite() { json!(v) } else { Value::Null }
+            })
+            .collect()
+    };
+    let events: Vec<Value> = run
+        .events
+        .iter()
+        .map(|e| json!([e.step, e.label()]))
+        .collect();
+    Ok(json!({
+        "name": name,
+        "steps": steps,
+        "sphere": base64_of(&sphere),
+        "pca": base64_of(&pca),
+        "pcaScale": pca_scale,
+        "metrics": {
+            "loss": series(|s| s.loss),
+            "spread": series(|s| s.diagnostics.spread()),
+            "knn": series(|s| s.diagnostics.knn_acc),
+            "alignment": series(|s| s.diagnostics.alignment),
+            "uniformity": series(|s| s.diagnostics.uniformity),
+            "rankme": series(|s| s.diagnostics.rankme),
+        },
+        "events": events,
+    }))
+}
+
+/// The page of `run` (named `file` in the page's note on opening it in the app), with the
+/// lesson's card when it is one.
+pub fn page(run: &RecordedRun, file: &str, lesson: Option<&LessonCard>) -> Result<String> {
+    let snapshots = run.recording.snapshots();
+    let (Some(first), Some(last)) = (snapshots.first(), snapshots.last()) else {
+        return Err(LabError::invalid(
+            "export-html",
+            file,
+            "the recording holds no snapshot",
+        ));
+    };
+    let config = run.final_config()?;
+    let title = if run.scenario.title.is_empty() {
+        format!("{} on {}", config.method.title(), config.dataset)
+    } else {
+        run.scenario.title.clone()
+    };
+    let data = json!({
+        "app": format!("contrastive-lab {}", env!("CARGO_PKG_VERSION")),
+        "title": title,
+        "config": config.to_toml(),
+        "how": format!(
+            "Recorded with contrastive-lab {} (steps {}–{}). To train it yourself: open the recording {file} in the app (File → Open run…), or run `contrastive-lab --config` with the config below.",
+            env!("CARGO_PKG_VERSION"),
+            first.step,
+            last.step
+        ),
+        "classes": run.class_names,
+        "labels": last.labels,
+        "runs": [run_data("this run", run)?],
+        "plots": plots(Some(first)),
+        "lesson": lesson.map(|l| json!({
+            "title": l.title, "question": l.question, "choices": l.choices,
+            "answer": l.answer, "why": l.why, "now": l.now, "watch": l.watch,
+        })),
+    });
+    // Inside <script>, "</" could end the element: JSON may write it as "<\/" (the only place
+    // it can occur is inside a string, where "\/" is "/").
+    let data = data.to_string().replace("</", "<\\/");
+    Ok(fill(
+        PAGE,
+        &[
+            ("TITLE", &escape_html(&title)),
+            ("STYLE", STYLE),
+            ("SCRIPT", SCRIPT),
+            ("DATA", &data),
+        ],
+    ))
+}
+
+/// `template` with each `{{KEY}}` replaced, in one pass over the template only: a value that
+/// holds `{{…}}` is left as it is.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out =
+        String::with_capacity(template.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}").and_then(|end| {
+            let key = &after[..end];
+            values
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| (end, *v))
+        }) {
+            Some((end, value)) => {
+                out.push_str(value);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str("{{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Write the page of the recording at `input` to `out` (atomically).
+pub fn export(input: &std::path::Path, out: &std::path::Path) -> Result<usize> {
+    let run = RecordedRun::load(input)?;
+    // A lesson's recording carries its title: the page shows the lesson's card.
+    let lesson = crate::lessons::by_title(&run.scenario.title).map(LessonCard::of);
+    let text = page(&run, &input.display().to_string(), lesson.as_ref())?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+    }
+    crate::export::write_atomic(out, &text)?;
+    Ok(text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_template_is_filled_once_and_values_are_not_templates() {
+        let t = "<title>{{TITLE}}</title>{{DATA}}{{NOPE}}";
+        assert_eq!(
+            fill(t, &[("TITLE", "{{DATA}}"), ("DATA", "x")]),
+            "<title>{{DATA}}</title>x{{NOPE}}"
+        );
+        assert_eq!(escape_html("<b>\"&\""), "&lt;b&gt;&quot;&amp;&quot;");
+        assert_eq!(
+            (quantise(1.0), quantise(-2.0), quantise(0.0)),
+            (32767, -32767, 0)
+        );
+    }
+}

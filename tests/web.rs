@@ -1,0 +1,152 @@
+//! The web page of a run, opened in a real browser (Debian's headless Chromium, which
+//! `.ci/run` installs): the page's script runs without an error, scrubs to the step the address
+//! asks for, makes no request, and shows text from files as text.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin(args: &[&str]) -> Output {
+    let o = Command::new(env!("CARGO_BIN_EXE_contrastive-lab"))
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("could not start the binary: {e}"));
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// The page's DOM after its script ran, as headless Chromium dumps it.
+fn dump_dom(page: &Path, fragment: &str) -> String {
+    let url = format!("file://{}{fragment}", page.display());
+    let o = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+            &url,
+        ])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("headless Chromium is needed (apt-get install chromium; .ci/run does): {e}")
+        });
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn a_lesson_run_as_a_page_runs_its_script_offline_and_scrubs_to_the_asked_step() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let at = |name: &str| dir.path().join(name).to_string_lossy().to_string();
+    let (page, clr) = (at("lesson.html"), at("lesson.clr"));
+    bin(&[
+        "run",
+        "--lesson",
+        "simsiam-stop-gradient",
+        "--steps",
+        "300",
+        "--quiet",
+        "--record",
+        &clr,
+        "--html",
+        &page,
+        "--out",
+        &at("run"),
+    ]);
+    let text = read(Path::new(&page));
+    // One file, nothing fetched: no address of any kind, no external script or style.
+    for banned in [
+        "http://",
+        "https://",
+        "<script src",
+        "<link",
+        "@import",
+        "url(",
+    ] {
+        assert!(!text.contains(banned), "the page holds `{banned}`");
+    }
+    assert!(text.contains("Without stop-gradient, what will the loss do?"));
+    // `export-html` of the recording writes the very same page.
+    let again = at("again.html");
+    bin(&["export-html", &clr, "--out", &again]);
+    assert!(
+        read(Path::new(&again)) == text,
+        "export-html wrote another page than run --html"
+    );
+
+    let dom = dump_dom(Path::new(&page), "");
+    assert!(
+        dom.contains("data-status=\"ok\""),
+        "the script did not finish: {}",
+        &dom[..dom.len().min(400)]
+    );
+    assert!(dom.contains("data-step=\"0\""));
+    // The address picks the step, snapped to a recorded one, and the caption names the change.
+    let dom = dump_dom(Path::new(&page), "#step=200");
+    assert!(
+        dom.contains("data-status=\"ok\"") && dom.contains("data-step=\"200\""),
+        "{}",
+        &dom[..dom.len().min(400)]
+    );
+    assert!(
+        dom.contains("stop_gradient true -&gt; false (step 100)"),
+        "the caption lacks the change"
+    );
+}
+
+#[test]
+fn class_names_from_a_file_are_shown_as_text_in_the_page() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let csv = dir.path().join("hostile.csv");
+    let mut rows = String::from("a,b,c,d,label\n");
+    for i in 0..120 {
+        let class = if i % 2 == 0 {
+            "</script><b>bold</b>"
+        } else {
+            "salt & pepper"
+        };
+        let x = (i % 2) as f64 * 3.0 + (i as f64 * 0.37).sin();
+        rows += &format!("{x},{},{},{},{class}\n", (i as f64).cos(), x * 0.5, -x);
+    }
+    std::fs::write(&csv, rows).unwrap_or_else(|e| panic!("{e}"));
+    let page = dir.path().join("hostile.html");
+    bin(&[
+        "run",
+        "--method",
+        "simclr",
+        "--dataset",
+        &format!("csv:{}", csv.display()),
+        "--steps",
+        "20",
+        "--quiet",
+        "--html",
+        &page.to_string_lossy(),
+        "--out",
+        &dir.path().join("run").to_string_lossy(),
+    ]);
+    let text = read(&page);
+    assert!(
+        !text.contains("</script><b>"),
+        "a class name ended the data's script element"
+    );
+    let dom = dump_dom(&page, "");
+    assert!(
+        dom.contains("data-status=\"ok\""),
+        "{}",
+        &dom[..dom.len().min(400)]
+    );
+    // In the legend, as text: escaped in the DOM, never an element.
+    assert!(
+        dom.contains("&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;"),
+        "the name is not shown as text"
+    );
+    assert!(!dom.contains("<b>bold</b>"));
+    assert!(dom.contains("salt &amp; pepper"));
+}
