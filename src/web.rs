@@ -10,8 +10,10 @@
 //! lesson, the config) travels as JSON strings and the script sets it as text.
 
 use crate::error::{LabError, Result};
+use crate::projection::eig::align_points;
 use crate::projection::{pca_2d, sphere_2d};
 use crate::recorded::RecordedRun;
+use crate::sweep::SweepSpec;
 use crate::train::Snapshot;
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -76,18 +78,79 @@ fn base64_of(values: &[i16]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// A run of the page: its name, the recording, and how the page shows it.
+pub struct PageRun<'a> {
+    pub name: String,
+    pub run: &'a RecordedRun,
+    /// Its line colour (a sweep's value), else each plot's own.
+    pub colour: Option<egui::Color32>,
+    /// Whether it gets views of its own (a sweep shows each value's first seed).
+    pub panel: bool,
+    /// The index of its value, in a sweep.
+    pub value: Option<usize>,
+}
+
+impl<'a> PageRun<'a> {
+    pub fn plain(name: &str, run: &'a RecordedRun) -> Self {
+        Self {
+            name: name.into(),
+            run,
+            colour: None,
+            panel: true,
+            value: None,
+        }
+    }
+
+    /// The runs of a recorded sweep (`run` and its others), each named, coloured and placed
+    /// by its value.
+    pub fn of_sweep(spec: &SweepSpec, run: &'a RecordedRun) -> Vec<Self> {
+        let label = spec.key.spec().label;
+        run.runs()
+            .zip(spec.points())
+            .map(|(r, p)| {
+                let j = spec.values.iter().position(|v| *v == p.value).unwrap_or(0);
+                let t = j as f32 / (spec.values.len().max(2) - 1) as f32;
+                Self {
+                    name: match spec.seeds {
+                        1 => format!("{label} = {}", p.value),
+                        _ => format!("{label} = {} · seed {}", p.value, r.scenario.config.seed),
+                    },
+                    run: r,
+                    colour: Some(crate::render::palette::value_colour(0.15 + 0.85 * t)),
+                    panel: p.seed_offset == 0,
+                    value: Some(j),
+                }
+            })
+            .collect()
+    }
+}
+
+/// A run's sphere-view points per snapshot, by step.
+type Layouts = Vec<(usize, Vec<[f32; 2]>)>;
+
 /// One run's data: its snapshots laid out (each layout aligned to the one before, as the app
-/// does) and quantised, its numbers, its events.
-fn run_data(name: &str, run: &RecordedRun) -> Result<Value> {
-    let snapshots = run.recording.snapshots();
+/// does; a second run's sphere view also rotated onto the first run's at the same step, as the
+/// app's side-by-side views are), quantised, its numbers, its events. Returns the sphere
+/// layouts too, for the runs after it.
+fn run_data(run: &PageRun, reference: Option<&Layouts>) -> Result<(Value, Layouts)> {
+    let snapshots = run.run.recording.snapshots();
     let mut sphere_prev = None;
     let mut pca_prev = None;
     let (mut sphere, mut pca, mut pca_scale, mut steps) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut layouts = Vec::new();
     for s in snapshots {
         let n = s.labels.len();
         let sl = sphere_2d(&s.z, n, s.dim, sphere_prev.as_ref())?;
-        sphere.extend(sl.points.iter().flat_map(|p| p.map(quantise)));
+        let target = reference
+            .and_then(|r| r.iter().find(|(step, _)| *step == s.step))
+            .map(|(_, points)| points);
+        let points = match target {
+            Some(t) if t.len() == sl.points.len() => align_points(&sl.points, t),
+            _ => sl.points.clone(),
+        };
+        sphere.extend(points.iter().flat_map(|p| p.map(quantise)));
+        layouts.push((s.step, points));
         // A collapsed embedding has no principal axes: its points sit at the centre.
         let points = match pca_2d(&s.z, n, s.dim, pca_prev.as_ref()) {
             Ok(l) => {
@@ -117,12 +180,16 @@ fn run_data(name: &str, run: &RecordedRun) -> Result<Value> {
             .collect()
     };
     let events: Vec<Value> = run
+        .run
         .events
         .iter()
         .map(|e| json!([e.step, e.label()]))
         .collect();
-    Ok(json!({
-        "name": name,
+    let data = json!({
+        "name": run.name,
+        "colour": run.colour.map(|c| format!("#{:02x}{:02x}{:02x}", c.r(), c.g(), c.b())),
+        "panel": run.panel,
+        "value": run.value,
         "steps": steps,
         "sphere": base64_of(&sphere),
         "pca": base64_of(&pca),
@@ -136,13 +203,29 @@ fn run_data(name: &str, run: &RecordedRun) -> Result<Value> {
             "rankme": series(|s| s.diagnostics.rankme),
         },
         "events": events,
-    }))
+    });
+    Ok((data, layouts))
 }
 
-/// The page of `run` (named `file` in the page's note on opening it in the app), with the
-/// lesson's card when it is one.
-pub fn page(run: &RecordedRun, file: &str, lesson: Option<&LessonCard>) -> Result<String> {
-    let snapshots = run.recording.snapshots();
+/// What the page shows: one run, two compared, or a sweep (its curve over the values).
+pub enum PageKind<'a> {
+    Run,
+    Compare,
+    Sweep(&'a SweepSpec),
+}
+
+/// The page of `runs` (the first named in the page's note on opening it in the app as
+/// `file`), with the lesson's card when it is one.
+pub fn page(
+    runs: &[PageRun],
+    kind: PageKind,
+    file: &str,
+    lesson: Option<&LessonCard>,
+) -> Result<String> {
+    let Some(main) = runs.first() else {
+        return Err(LabError::invalid("export-html", file, "no run to show"));
+    };
+    let snapshots = main.run.recording.snapshots();
     let (Some(first), Some(last)) = (snapshots.first(), snapshots.last()) else {
         return Err(LabError::invalid(
             "export-html",
@@ -150,14 +233,41 @@ pub fn page(run: &RecordedRun, file: &str, lesson: Option<&LessonCard>) -> Resul
             "the recording holds no snapshot",
         ));
     };
-    let config = run.final_config()?;
-    let title = if run.scenario.title.is_empty() {
+    let config = main.run.final_config()?;
+    let title = if main.run.scenario.title.is_empty() {
         format!("{} on {}", config.method.title(), config.dataset)
     } else {
-        run.scenario.title.clone()
+        main.run.scenario.title.clone()
+    };
+    let (first_data, reference) = run_data(main, None)?;
+    let mut data_runs = vec![first_data];
+    for r in &runs[1..] {
+        data_runs.push(run_data(r, Some(&reference))?.0);
+    }
+    let sweep = match kind {
+        PageKind::Sweep(spec) => {
+            let numeric = spec.numeric_values();
+            let log = numeric.as_ref().is_some_and(|v| {
+                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = v.iter().copied().fold(0.0, f64::max);
+                lo > 0.0
+                    && (matches!(
+                        spec.key.spec().domain,
+                        crate::config::Domain::Range { log: true, .. }
+                    ) || hi / lo >= 10.0)
+            });
+            let x: Vec<f64> = match &numeric {
+                Some(v) if log => v.iter().map(|x| x.log10()).collect(),
+                Some(v) => v.clone(),
+                None => (0..spec.values.len()).map(|i| i as f64).collect(),
+            };
+            json!({ "key": spec.key.name(), "values": spec.values, "x": x, "log": log, "seeds": spec.seeds })
+        }
+        PageKind::Run | PageKind::Compare => Value::Null,
     };
     let data = json!({
         "app": format!("contrastive-lab {}", env!("CARGO_PKG_VERSION")),
+        "kind": match kind { PageKind::Run => "run", PageKind::Compare => "compare", PageKind::Sweep(_) => "sweep" },
         "title": title,
         "config": config.to_toml(),
         "how": format!(
@@ -166,10 +276,11 @@ pub fn page(run: &RecordedRun, file: &str, lesson: Option<&LessonCard>) -> Resul
             first.step,
             last.step
         ),
-        "classes": run.class_names,
+        "classes": main.run.class_names,
         "labels": last.labels,
-        "runs": [run_data("this run", run)?],
+        "runs": data_runs,
         "plots": plots(Some(first)),
+        "sweep": sweep,
         "lesson": lesson.map(|l| json!({
             "title": l.title, "question": l.question, "choices": l.choices,
             "answer": l.answer, "why": l.why, "now": l.now, "watch": l.watch,
@@ -187,6 +298,32 @@ pub fn page(run: &RecordedRun, file: &str, lesson: Option<&LessonCard>) -> Resul
             ("DATA", &data),
         ],
     ))
+}
+
+/// The page of a recording: a single run, or the sweep it holds (a lesson's card when it is
+/// a lesson's).
+pub fn page_of_recording(run: &RecordedRun, file: &str) -> Result<String> {
+    // A lesson's recording carries its title: the page shows the lesson's card.
+    let lesson = crate::lessons::by_title(&run.scenario.title).map(LessonCard::of);
+    match run
+        .scenario
+        .sweep
+        .as_ref()
+        .filter(|_| !run.others.is_empty())
+    {
+        Some(spec) => page(
+            &PageRun::of_sweep(spec, run),
+            PageKind::Sweep(spec),
+            file,
+            lesson.as_ref(),
+        ),
+        None => page(
+            &[PageRun::plain("this run", run)],
+            PageKind::Run,
+            file,
+            lesson.as_ref(),
+        ),
+    }
 }
 
 /// `template` with each `{{KEY}}` replaced, in one pass over the template only: a value that
@@ -229,9 +366,7 @@ fn escape_html(s: &str) -> String {
 /// Write the page of the recording at `input` to `out` (atomically).
 pub fn export(input: &std::path::Path, out: &std::path::Path) -> Result<usize> {
     let run = RecordedRun::load(input)?;
-    // A lesson's recording carries its title: the page shows the lesson's card.
-    let lesson = crate::lessons::by_title(&run.scenario.title).map(LessonCard::of);
-    let text = page(&run, &input.display().to_string(), lesson.as_ref())?;
+    let text = page_of_recording(&run, &input.display().to_string())?;
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
     }

@@ -144,6 +144,24 @@ fn sweep_window_trains_a_run_per_value_and_draws_the_grid_and_the_curve() {
     h.run_steps(2);
     h.get_by_label_contains("a sweep of 3 runs");
     h.state_mut().apply(AppCommand::SaveScenario(plan.clone()));
+    // File → Export → Web page: the sweep's every run in one page.
+    h.state_mut().state.paths.export_dir = dir.path().join("exports").to_string_lossy().to_string();
+    h.state_mut().apply(AppCommand::ExportWebPage);
+    h.run_steps(2);
+    h.get_by_label_contains("it replays the run in any browser");
+    let page = std::fs::read_dir(dir.path().join("exports"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|x| x == "html"))
+        .unwrap_or_else(|| panic!("no page exported"));
+    let text = std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{e}"));
+    for v in ["0.1", "0.3162", "1"] {
+        assert!(
+            text.contains(&format!("temperature τ = {v}")),
+            "the page lacks τ = {v}"
+        );
+    }
+    assert!(text.contains("\"kind\":\"sweep\""));
     let recorded: Vec<usize> = h
         .state()
         .slots()

@@ -150,3 +150,72 @@ fn class_names_from_a_file_are_shown_as_text_in_the_page() {
     assert!(!dom.contains("<b>bold</b>"));
     assert!(dom.contains("salt &amp; pepper"));
 }
+
+#[test]
+fn a_comparison_and_a_sweep_make_pages_that_open() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let at = |name: &str| dir.path().join(name).to_string_lossy().to_string();
+    let common = ["--method", "simsiam", "--dataset", "blobs", "--quiet"];
+    let compare = at("compare.html");
+    let mut args = vec!["run", "--steps", "200", "--compare", "stop_gradient=false"];
+    args.extend(["--fork-at", "50", "--html", &compare]);
+    let out = at("compare");
+    args.extend(["--out", &out]);
+    args.extend(common);
+    bin(&args);
+    let dom = dump_dom(Path::new(&compare), "#step=150");
+    assert!(dom.contains("data-status=\"ok\"") && dom.contains("data-step=\"150\""));
+    // Both runs, B named by its difference, on every plot (B dashed, said above the plots).
+    assert!(dom.contains("B: stop_gradient = false (forked at step 50)"));
+    assert!(dom.contains("solid: A: this run · dashed: B:"));
+
+    let (sweep, clr) = (at("sweep.html"), at("sweep.clr"));
+    let mut args = vec![
+        "run",
+        "--steps",
+        "60",
+        "--sweep",
+        "lr=0.01,0.1",
+        "--html",
+        &sweep,
+    ];
+    let out = at("sweep");
+    args.extend(["--record", &clr, "--out", &out]);
+    args.extend(common);
+    bin(&args);
+    let dom = dump_dom(Path::new(&sweep), "");
+    assert!(
+        dom.contains("data-status=\"ok\""),
+        "{}",
+        &dom[..dom.len().min(300)]
+    );
+    assert!(dom.contains("learning rate = 0.01") && dom.contains("learning rate = 0.1"));
+    assert!(dom.contains("against lr (log scale)"));
+    // The sweep's recording is one file the app opens as the sweep, and its page is the same.
+    let run = contrastive_lab::recorded::RecordedRun::load(Path::new(&clr))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(run.others.len(), 1);
+    let again = at("again.html");
+    bin(&["export-html", &clr, "--out", &again]);
+    assert!(
+        read(Path::new(&again)) == read(Path::new(&sweep)),
+        "export-html made another page"
+    );
+    // A shard cannot make the sweep's page.
+    let o = Command::new(env!("CARGO_BIN_EXE_contrastive-lab"))
+        .args([
+            "run",
+            "--sweep",
+            "lr=0.01,0.1",
+            "--shard",
+            "0/2",
+            "--html",
+            &at("x.html"),
+            "--out",
+            &at("x"),
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("--shard"), "{err}");
+}

@@ -70,26 +70,31 @@
     row("Watch:", data.lesson.watch);
   }
 
-  // The views: per run, the sphere view (fixed scale, the unit circle) and PCA (fitted).
+  // The views: per run, the sphere view (fixed scale, the unit circle) and PCA (fitted); a
+  // sweep's, the sphere view of each value's first seed, rotated onto the first's.
   const views = document.getElementById("views");
-  const VIEW = 300;
+  const sweep = data.kind === "sweep";
+  const VIEW = sweep ? 220 : 300;
   const canvases = [];
-  runs.forEach((r, k) => {
-    for (const kind of ["sphere", "pca"]) {
+  const legend = el("div", { className: "legend wide" }, views);
+  data.classes.forEach((name, c) => {
+    const s = el("span", { textContent: name }, legend);
+    s.style.setProperty("--swatch", PALETTE[c % PALETTE.length]);
+  });
+  // A comparison's views pair up: A's and B's sphere views in a row, then their PCA.
+  for (const kind of sweep ? ["sphere"] : ["sphere", "pca"]) {
+    runs.forEach((r, k) => {
+      if (!r.panel) return;
       const box = el("div", { className: "view" }, views);
+      box.style.maxWidth = VIEW + 12 + "px";
       el("h2", {
-        textContent: (runs.length > 1 ? r.name + " · " : "") +
+        textContent: sweep ? r.name : (runs.length > 1 ? r.name + " · " : "") +
           (kind === "sphere" ? "sphere view (unit circle, fixed scale)" : "PCA (zoomed to fit)"),
       }, box);
-      const legend = el("div", { className: "legend" }, box);
-      data.classes.forEach((name, c) => {
-        const s = el("span", { textContent: name }, legend);
-        s.style.setProperty("--swatch", PALETTE[c % PALETTE.length]);
-      });
       const cv = el("canvas", { width: VIEW, height: VIEW }, box);
       canvases.push({ cv, run: k, kind, shown: null });
-    }
-  });
+    });
+  }
 
   // Where the points are at fractional snapshot index t: between two snapshots, gliding.
   function positions(run, kind, t) {
@@ -150,8 +155,80 @@
     v.shown = screen;
   }
 
-  // The time plots: every run's line (the second dashed), the events, the cursor.
+  // The time plots: every run's line (a comparison's B dashed, a sweep's coloured by its
+  // value), the events, the cursor.
   const plotsBox = document.getElementById("plots");
+  if (data.kind === "compare") {
+    el("p", { className: "note", textContent: runs.map((r, k) => (k ? "dashed: " : "solid: ") + r.name).join(" · ") }, plotsBox);
+  }
+  // A sweep: the metric against the swept value at the cursor's step (the mean over seeds, a
+  // bar for their range, a dot per seed), and the values' colours.
+  let curve = null;
+  if (sweep) {
+    const box = el("div", { className: "plot" }, plotsBox);
+    const head = el("h2", {}, box);
+    const pick = el("select", {}, head);
+    [["knn", "kNN accuracy"], ["spread", "std·√d"], ["alignment", "alignment"], ["uniformity", "uniformity"], ["loss", "loss"], ["rankme", "RankMe"]]
+      .forEach(([id, name]) => el("option", { value: id, textContent: name }, pick));
+    el("span", { textContent: " against " + data.sweep.key + (data.sweep.log ? " (log scale)" : "") + ", at the cursor's step" }, head);
+    const cv = el("canvas", { width: 420, height: 150 }, box);
+    const bar = el("div", { className: "legend" }, box);
+    data.sweep.values.forEach((v, j) => {
+      const r = runs.find((r) => r.value === j);
+      const s = el("span", { textContent: v }, bar);
+      s.style.setProperty("--swatch", r ? r.colour : "#ccc");
+    });
+    curve = { cv, pick };
+  }
+
+  function atStep(r, id, step) {
+    let i = 0;
+    while (i + 1 < r.steps.length && r.steps[i + 1] <= step) i++;
+    const v = (r.metrics[id] || [])[i];
+    return Number.isFinite(v) ? v : null;
+  }
+
+  function drawCurve(step) {
+    const { cv, pick } = curve;
+    const ctx = cv.getContext("2d");
+    const W = cv.width, H = cv.height;
+    const xs = data.sweep.x;
+    const per = xs.map((x, j) => runs.filter((r) => r.value === j).map((r) => atStep(r, pick.value, step)).filter((v) => v !== null));
+    const all = per.flat();
+    let lo = Math.min(...all), hi = Math.max(...all);
+    if (!(hi > lo)) { lo -= 1; hi += 1; }
+    const pad = 0.1 * (hi - lo);
+    lo -= pad; hi += pad;
+    const xlo = Math.min(...xs), xhi = Math.max(...xs) > xlo ? Math.max(...xs) : xlo + 1;
+    const X = (x) => 40 + ((x - xlo) / (xhi - xlo)) * (W - 60);
+    const Y = (v) => H - 18 - ((v - lo) / (hi - lo)) * (H - 28);
+    ctx.fillStyle = "#111";
+    ctx.fillRect(0, 0, W, H);
+    ctx.fillStyle = "#888";
+    ctx.font = "10px sans-serif";
+    ctx.fillText(hi.toPrecision(3), 2, 12);
+    ctx.fillText(lo.toPrecision(3), 2, H - 20);
+    data.sweep.values.forEach((v, j) => ctx.fillText(v, X(xs[j]) - 8, H - 4));
+    ctx.strokeStyle = "#ccc";
+    ctx.beginPath();
+    let started = false;
+    per.forEach((vals, j) => {
+      if (!vals.length) return;
+      const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+      if (started) ctx.lineTo(X(xs[j]), Y(mean)); else { ctx.moveTo(X(xs[j]), Y(mean)); started = true; }
+    });
+    ctx.stroke();
+    per.forEach((vals, j) => {
+      if (!vals.length) return;
+      const r = runs.find((r) => r.value === j);
+      ctx.strokeStyle = "#777";
+      ctx.beginPath();
+      ctx.moveTo(X(xs[j]), Y(Math.min(...vals))); ctx.lineTo(X(xs[j]), Y(Math.max(...vals)));
+      ctx.stroke();
+      ctx.fillStyle = r ? r.colour : "#ccc";
+      for (const v of vals) { ctx.beginPath(); ctx.arc(X(xs[j]), Y(v), 4, 0, 2 * Math.PI); ctx.fill(); }
+    });
+  }
   const PW = 420, PH = 110;
   const plots = data.plots.map((spec) => {
     const box = el("div", { className: "plot" }, plotsBox);
@@ -198,8 +275,8 @@
     }
     runs.forEach((r, k) => {
       const ys = r.metrics[p.spec.id] || [];
-      ctx.strokeStyle = p.spec.colour;
-      ctx.setLineDash(RUN_DASH[k % RUN_DASH.length]);
+      ctx.strokeStyle = r.colour || p.spec.colour;
+      ctx.setLineDash(data.kind === "compare" ? RUN_DASH[k % RUN_DASH.length] : []);
       ctx.beginPath();
       let started = false;
       ys.forEach((v, i) => {
@@ -284,6 +361,7 @@
     scrub.value = String(t);
     canvases.forEach((v) => drawView(v, t));
     plots.forEach((p) => drawPlot(p, step));
+    if (curve) drawCurve(step);
     const so_far = allEvents.filter(([s]) => s <= step).map(([s, label]) => label + " (step " + s + ")");
     caption.textContent = "step " + step + " of " + steps[last] +
       (so_far.length ? " · " + so_far.join(" · ") : " · no change yet");

@@ -123,6 +123,7 @@ impl LabApp {
             AppCommand::ExportMetrics => self.files.message = Some(self.export_metrics()),
             AppCommand::ExportWindow => self.request_shot(Shot::Window),
             AppCommand::ExportAnimation => self.files.message = Some(self.export_animation()),
+            AppCommand::ExportWebPage => self.files.message = Some(self.export_web_page()),
             _ => {}
         }
     }

@@ -90,11 +90,13 @@ pub enum AppCommand {
         path: String,
     },
     /// Write into the export folder: the embeddings (Projector TSV), the metrics and events
-    /// (CSV), the whole window (PNG), the recorded run as an animation (GIF).
+    /// (CSV), the whole window (PNG), the recorded run as an animation (GIF) or as a web page
+    /// (HTML: a comparison's or a sweep's every run).
     ExportEmbeddings,
     ExportMetrics,
     ExportWindow,
     ExportAnimation,
+    ExportWebPage,
 }
 
 /// The keyboard shortcuts, each with the command its button gives.
@@ -166,7 +168,8 @@ impl AppCommand {
             | AppCommand::ExportEmbeddings
             | AppCommand::ExportMetrics
             | AppCommand::ExportWindow
-            | AppCommand::ExportAnimation => Vec::new(),
+            | AppCommand::ExportAnimation
+            | AppCommand::ExportWebPage => Vec::new(),
             AppCommand::ContinueFromHere(step) => vec![Command::Rewind(*step)],
         }
     }

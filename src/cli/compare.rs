@@ -167,6 +167,24 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
         ..scenario.clone()
     };
     whole.save(&out.join("scenario.toml"))?;
+    if let Some(path) = &args.html {
+        let (ra, rb) = (
+            super::run::recorded(&scenario, &a, &snaps_a, seconds),
+            super::run::recorded(
+                &b_replay.cloned().unwrap_or_else(|| scenario.clone()),
+                &b,
+                &snaps_b,
+                seconds,
+            ),
+        );
+        let runs = [
+            crate::web::PageRun::plain("A: this run", &ra),
+            crate::web::PageRun::plain(&difference_label(&changes, fork_at), &rb),
+        ];
+        let file = format!("{} (run with --record to keep one)", out.display());
+        let page = crate::web::page(&runs, crate::web::PageKind::Compare, &file, None)?;
+        export::write_atomic(path, &page)?;
+    }
     let summary = |session: &Session, snapshots, incident, also_written| RunSummary {
         config: session.config().clone(),
         snapshots,

@@ -129,7 +129,7 @@ pub fn train_until(
 
 /// The run with every snapshot, at the pace it trained (its snapshots' seconds spread evenly
 /// over the run's): what `--record` writes and `--html` shows.
-fn recorded(
+pub(crate) fn recorded(
     scenario: &Scenario,
     session: &Session,
     snapshots: &[Snapshot],
@@ -327,7 +327,9 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
                 .map_or("(run again with --record FILE)".into(), |p| {
                     p.display().to_string()
                 });
-            crate::export::write_atomic(path, &crate::web::page(&run, &file, lesson.as_ref())?)?;
+            let runs = [crate::web::PageRun::plain("this run", &run)];
+            let page = crate::web::page(&runs, crate::web::PageKind::Run, &file, lesson.as_ref())?;
+            crate::export::write_atomic(path, &page)?;
         }
     }
     let animation = match &args.animate {

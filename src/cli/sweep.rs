@@ -70,6 +70,13 @@ pub fn execute(args: &RunArgs, scenario: &Scenario, shard: Option<Shard>) -> Res
             "the scenario holds no sweep",
         ));
     };
+    if let Some(s) = shard.filter(|_| args.record.is_some() || args.html.is_some()) {
+        return Err(LabError::invalid(
+            "--shard",
+            format!("{}/{}", s.index, s.count),
+            "a shard holds part of the sweep: its recording and page (--record, --html) need every run, so make them without --shard",
+        ));
+    }
     let plan_file = args.out.join("sweep.toml");
     scenario.save(&plan_file)?;
     let base = scenario.config.seed;
@@ -85,6 +92,8 @@ pub fn execute(args: &RunArgs, scenario: &Scenario, shard: Option<Shard>) -> Res
             .join(format!("seed{}", point.seed_offset));
         // The run `sweep.toml` describes, with this value and seed: the file is the truth, so
         // that running it again runs the same.
+        // With --record or --html, each run keeps its recording, which the sweep's are made of.
+        let keep = args.record.is_some() || args.html.is_some();
         let one = RunArgs {
             config: Some(plan_file.clone()),
             set: vec![format!("{}={}", spec.key.name(), point.value)],
@@ -96,7 +105,8 @@ pub fn execute(args: &RunArgs, scenario: &Scenario, shard: Option<Shard>) -> Res
             steps: None,
             lesson: None,
             animate: None,
-            record: None,
+            record: keep.then(|| dir.join("run.clr")),
+            html: None,
             sweep: None,
             shard: None,
             compare: Vec::new(),
@@ -120,12 +130,49 @@ pub fn execute(args: &RunArgs, scenario: &Scenario, shard: Option<Shard>) -> Res
         None => "sweep.csv".to_string(),
     });
     export::write_atomic(&csv, &table.to_csv())?;
+    if args.record.is_some() || args.html.is_some() {
+        write_recording_and_page(args, &spec, &runs)?;
+    }
     Ok(SweepOutcome {
         spec,
         runs,
         table,
         csv,
     })
+}
+
+/// `--record`: the sweep as one recording (the app opens it as the sweep); `--html`: its page
+/// (a panel per value, the curve, every run's plots). From each run's `run.clr`.
+fn write_recording_and_page(args: &RunArgs, spec: &SweepSpec, runs: &[SweepRun]) -> Result<()> {
+    let mut recorded = runs
+        .iter()
+        .map(|r| crate::recorded::RecordedRun::load(&r.dir.join("run.clr")))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter();
+    let Some(mut first) = recorded.next() else {
+        return Ok(());
+    };
+    first.others = recorded.collect();
+    first.scenario.sweep = Some(spec.clone());
+    if let Some(path) = &args.record {
+        first.save(path)?;
+    }
+    if let Some(path) = &args.html {
+        let file = args
+            .record
+            .as_ref()
+            .map_or("(run with --record FILE to keep one)".into(), |p| {
+                p.display().to_string()
+            });
+        let page = crate::web::page(
+            &crate::web::PageRun::of_sweep(spec, &first),
+            crate::web::PageKind::Sweep(spec),
+            &file,
+            None,
+        )?;
+        export::write_atomic(path, &page)?;
+    }
+    Ok(())
 }
 
 /// The rows of `sweep.csv`: `key,value,seed,` then the `metrics.csv` header, and per run its

@@ -229,6 +229,13 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
                     {
                         out.push(AppCommand::ExportAnimation);
                     }
+                    if ui
+                        .button("Web page (HTML)")
+                        .on_hover_text("the recorded run (a comparison's both runs, a sweep's every run) as one page that replays it in any browser, offline: for students without the app")
+                        .clicked()
+                    {
+                        out.push(AppCommand::ExportWebPage);
+                    }
                 });
                 ui.label(
                     RichText::new("A single plot: right-click it, \"Save this plot as PNG\".")

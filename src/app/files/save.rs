@@ -3,6 +3,7 @@
 
 use crate::app::LabApp;
 use crate::export;
+use crate::recorded::RecordedRun;
 use crate::scenario::Scenario;
 use crate::train::Command;
 use std::path::{Path, PathBuf};
@@ -128,8 +129,9 @@ impl LabApp {
         ))
     }
 
-    /// The whole run as a recording file; a sweep's runs all in one.
-    pub fn save_recording(&mut self, path: &Path) -> Result<String, String> {
+    /// Every run the app shows as recordings: run A's, with a sweep's others in it (and its
+    /// spec in A's scenario); a comparison's B apart.
+    fn recorded_runs(&self) -> Result<(RecordedRun, Option<RecordedRun>), String> {
         let mut runs = self
             .slots
             .iter()
@@ -143,7 +145,14 @@ impl LabApp {
         if let Some(sweep) = self.sweep() {
             run.scenario.sweep = Some(sweep.spec.clone());
             run.others = runs.collect();
+            return Ok((run, None));
         }
+        Ok((run, runs.next().filter(|_| self.comparison().is_some())))
+    }
+
+    /// The whole run as a recording file; a sweep's runs all in one.
+    pub fn save_recording(&mut self, path: &Path) -> Result<String, String> {
+        let (run, _) = self.recorded_runs()?;
         run.save(path).map_err(|e| e.to_string())?;
         let snapshots: usize = run.runs().map(|r| r.recording.len()).sum();
         Ok(format!(
@@ -153,6 +162,57 @@ impl LabApp {
                 0 => String::new(),
                 n => format!("a sweep of {} runs, ", n + 1),
             }
+        ))
+    }
+
+    /// The runs shown as one web page (`page-stepN.html` in the export folder): a single run
+    /// (with its lesson's card), A and B of a comparison, or a sweep.
+    pub fn export_web_page(&mut self) -> Result<String, String> {
+        let (run, b) = self.recorded_runs()?;
+        let dir = self.export_dir()?;
+        let path = dir.join(format!("{}.html", self.export_stem("page")));
+        let file = "(File → Save run… keeps the recording)";
+        let lesson = self
+            .lesson
+            .id
+            .and_then(|id| crate::lessons::find(id).ok())
+            .map(crate::web::LessonCard::of);
+        let text = match (&b, self.comparison()) {
+            (Some(b), Some(c)) => crate::web::page(
+                &[
+                    crate::web::PageRun::plain("A: this run", &run),
+                    crate::web::PageRun::plain(&c.label(), b),
+                ],
+                crate::web::PageKind::Compare,
+                file,
+                lesson.as_ref(),
+            ),
+            _ => match run
+                .scenario
+                .sweep
+                .as_ref()
+                .filter(|_| !run.others.is_empty())
+            {
+                Some(spec) => crate::web::page(
+                    &crate::web::PageRun::of_sweep(spec, &run),
+                    crate::web::PageKind::Sweep(spec),
+                    file,
+                    lesson.as_ref(),
+                ),
+                None => crate::web::page(
+                    &[crate::web::PageRun::plain("this run", &run)],
+                    crate::web::PageKind::Run,
+                    file,
+                    lesson.as_ref(),
+                ),
+            },
+        }
+        .map_err(|e| e.to_string())?;
+        export::write_atomic(&path, &text).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "saved {} ({:.1} MB): it replays the run in any browser, offline",
+            path.display(),
+            text.len() as f64 / 1e6
         ))
     }
 
@@ -191,7 +251,7 @@ fn recorded_run_of(
     let mut scenario = Scenario::from_run(&config, &status.events).map_err(|e| e.to_string())?;
     scenario.title = format!("{} on {}", config.method.title(), config.dataset);
     let probe = slot.published().probe.clone();
-    Ok(crate::recorded::RecordedRun {
+    Ok(RecordedRun {
         scenario,
         events: status.events.clone(),
         class_names: status.class_names.clone(),
