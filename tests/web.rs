@@ -18,23 +18,71 @@ fn bin(args: &[&str]) -> Output {
     o
 }
 
-/// The page's DOM after its script ran, as headless Chromium dumps it.
-fn dump_dom(page: &Path, fragment: &str) -> String {
+/// Headless Chromium at 1400 × 1000 on `page` with the address `fragment`, doing `what`
+/// (`--dump-dom`, `--screenshot=FILE`).
+fn chromium(page: &Path, fragment: &str, what: &str) -> Output {
     let url = format!("file://{}{fragment}", page.display());
-    let o = Command::new("chromium")
+    Command::new("chromium")
         .args([
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1400,1000",
             "--virtual-time-budget=2000",
-            "--dump-dom",
+            what,
             &url,
         ])
         .output()
         .unwrap_or_else(|e| {
             panic!("headless Chromium is needed (apt-get install chromium; .ci/run does): {e}")
-        });
-    String::from_utf8_lossy(&o.stdout).to_string()
+        })
+}
+
+/// The page's DOM after its script ran, as headless Chromium dumps it.
+fn dump_dom(page: &Path, fragment: &str) -> String {
+    String::from_utf8_lossy(&chromium(page, fragment, "--dump-dom").stdout).to_string()
+}
+
+/// How many pixels of the screenshot inside the first sphere view's circle have a class's
+/// colour (the page says where the view is in `data-sphere-rect`).
+fn coloured_points_in_circle(shot: &Path, dom: &str) -> usize {
+    let rect: Vec<f32> = dom
+        .split("data-sphere-rect=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let [x, y, w, _] = rect[..] else {
+        panic!("the page did not say where its sphere view is");
+    };
+    let img = image::open(shot)
+        .unwrap_or_else(|e| panic!("{}: {e}", shot.display()))
+        .to_rgb8();
+    const PALETTE: [[u8; 3]; 10] = [
+        [78, 121, 167],
+        [242, 142, 43],
+        [225, 87, 89],
+        [118, 183, 178],
+        [89, 161, 79],
+        [237, 201, 72],
+        [176, 122, 161],
+        [255, 157, 167],
+        [156, 117, 95],
+        [186, 176, 172],
+    ];
+    let (cx, cy, r) = (x + w / 2.0, y + w / 2.0, w / 2.0 / 1.1 + 3.0);
+    img.enumerate_pixels()
+        .filter(|(px, py, p)| {
+            let (dx, dy) = (*px as f32 - cx, *py as f32 - cy);
+            dx * dx + dy * dy <= r * r
+                && PALETTE
+                    .iter()
+                    .any(|c| c.iter().zip(p.0).all(|(a, b)| a.abs_diff(b) <= 6))
+        })
+        .count()
 }
 
 fn read(p: &Path) -> String {
@@ -87,7 +135,30 @@ fn a_lesson_run_as_a_page_runs_its_script_offline_and_scrubs_to_the_asked_step()
         "the script did not finish: {}",
         &dom[..dom.len().min(400)]
     );
+    assert!(dom.contains("ready: 31 snapshots, 1 run, 0 errors"));
     assert!(dom.contains("data-step=\"0\""));
+    // The screenshot shows the class-coloured points inside the circle, at the start and
+    // gathered at the end.
+    for fragment in ["", "#step=300"] {
+        let shot = dir.path().join("shot.png");
+        let what = format!("--screenshot={}", shot.display());
+        chromium(Path::new(&page), fragment, &what);
+        let dom = dump_dom(Path::new(&page), fragment);
+        let points = coloured_points_in_circle(&shot, &dom);
+        assert!(
+            points >= 100,
+            "{fragment}: {points} coloured pixels in the circle"
+        );
+    }
+    // A damaged or foreign file is refused, naming it.
+    let foreign = at("foreign.clr");
+    std::fs::write(&foreign, "not a recording").unwrap_or_else(|e| panic!("{e}"));
+    let o = Command::new(env!("CARGO_BIN_EXE_contrastive-lab"))
+        .args(["export-html", &foreign, "--out", &at("foreign.html")])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("foreign.clr"), "{err}");
     // The address picks the step, snapped to a recorded one, and the caption names the change.
     let dom = dump_dom(Path::new(&page), "#step=200");
     assert!(

@@ -4,7 +4,10 @@
 (function () {
   "use strict";
   const root = document.documentElement;
+  let errors = 0;
   function fail(message) {
+    errors += 1;
+    document.getElementById("status").textContent = "error: " + message;
     root.dataset.status = "error: " + message;
     const e = document.getElementById("error");
     e.hidden = false;
@@ -351,6 +354,7 @@
   });
 
   const caption = document.getElementById("caption");
+  const status = document.getElementById("status");
   function draw(now) {
     if (playing) {
       if (lastTime !== null) t += ((now - lastTime) / 1000) * PACE * Number(speed.value);
@@ -365,7 +369,11 @@
     const so_far = allEvents.filter(([s]) => s <= step).map(([s, label]) => label + " (step " + s + ")");
     caption.textContent = "step " + step + " of " + steps[last] +
       (so_far.length ? " · " + so_far.join(" · ") : " · no change yet");
-    root.dataset.status = "ok";
+    if (errors === 0) {
+      root.dataset.status = "ok";
+      status.textContent = "ready: " + steps.length + " snapshots, " + runs.length +
+        (runs.length === 1 ? " run, " : " runs, ") + errors + " errors";
+    }
     root.dataset.step = String(step);
   }
   function loop(now) {
@@ -377,8 +385,11 @@
   if (asked) t = indexOf(Number(asked[1]));
   // A headless browser may not run animation frames before it is dumped: draw once now.
   draw(performance.now());
-  // Milliseconds from the page's start to its first frame drawn.
+  // Milliseconds from the page's start to its first frame drawn; where the first sphere view
+  // is on the page (x, y, width, height in CSS pixels), for a test that reads a screenshot.
   root.dataset.readyMs = performance.now().toFixed(0);
+  const first = canvases[0].cv.getBoundingClientRect();
+  root.dataset.sphereRect = [first.left, first.top, first.width, first.height].map((v) => v.toFixed(0)).join(",");
   // `#bench`: draw 120 frames across the whole run and say what one costs (the scrub's pace).
   if (/bench/.test(window.location.hash)) {
     const t0 = performance.now();
