@@ -207,6 +207,39 @@ fn run_data(run: &PageRun, reference: Option<&Layouts>) -> Result<(Value, Layout
     Ok((data, layouts))
 }
 
+/// The probe's samples as small pictures for the hover card, where the data are images and can
+/// be made again here (a generated dataset, or an image folder still at its path): per sample,
+/// `channels × height × width` bytes, base64.
+fn thumbnails(run: &RecordedRun) -> Value {
+    let Ok(source) = crate::data::build(&run.scenario.config) else {
+        return Value::Null;
+    };
+    let crate::data::InputKind::Image {
+        channels,
+        height,
+        width,
+    } = source.input()
+    else {
+        return Value::Null;
+    };
+    let mut bytes = Vec::with_capacity(run.probe_indices.len() * channels * height * width);
+    for &i in &run.probe_indices {
+        let sample = source.base(i);
+        if sample.len() != channels * height * width {
+            return Value::Null;
+        }
+        bytes.extend(
+            sample
+                .iter()
+                .map(|v| (v.clamp(0.0, 1.0) * 255.0).round() as u8),
+        );
+    }
+    json!({
+        "channels": channels, "height": height, "width": width,
+        "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+    })
+}
+
 /// What the page shows: one run, two compared, or a sweep (its curve over the values).
 pub enum PageKind<'a> {
     Run,
@@ -278,6 +311,7 @@ pub fn page(
         ),
         "classes": main.run.class_names,
         "labels": last.labels,
+        "thumbs": thumbnails(main.run),
         "runs": data_runs,
         "plots": plots(Some(first)),
         "sweep": sweep,

@@ -173,6 +173,44 @@ fn a_lesson_run_as_a_page_runs_its_script_offline_and_scrubs_to_the_asked_step()
 }
 
 #[test]
+fn a_point_of_an_image_dataset_shows_its_sample_on_hover() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let page = dir.path().join("shapes.html");
+    bin(&[
+        "run",
+        "--method",
+        "simclr",
+        "--dataset",
+        "shapes",
+        "--steps",
+        "20",
+        "--quiet",
+        "--html",
+        &page.to_string_lossy(),
+        "--out",
+        &dir.path().join("run").to_string_lossy(),
+    ]);
+    let dom = dump_dom(&page, "#hover=5");
+    assert!(
+        dom.contains("data-status=\"ok\""),
+        "{}",
+        &dom[..dom.len().min(300)]
+    );
+    let card = dom
+        .split("id=\"tooltip\"")
+        .nth(1)
+        .unwrap_or_default()
+        .split("</div>")
+        .next()
+        .unwrap_or_default();
+    assert!(card.contains("probe sample 5: "), "{card}");
+    assert!(
+        card.contains("<canvas width=\"16\" height=\"16\""),
+        "no picture of the sample: {card}"
+    );
+}
+
+#[test]
 fn class_names_from_a_file_are_shown_as_text_in_the_page() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let csv = dir.path().join("hostile.csv");

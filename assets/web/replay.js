@@ -330,8 +330,42 @@
     else if (ev.key === "ArrowRight") { t = Math.min(last, Math.floor(t) + 1); setPlaying(false); }
   });
 
-  // Hover a point: its class (and the probe sample itself, where the recording has images).
+  // Hover a point: its class (and the probe sample itself, where the data are images).
   const tooltip = document.getElementById("tooltip");
+  const thumbs = data.thumbs && (() => {
+    const bin = atob(data.thumbs.data);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return { ...data.thumbs, bytes };
+  })();
+  function thumbnail(p) {
+    const { channels: c, height: h, width: w, bytes } = thumbs;
+    const small = el("canvas", { width: w, height: h });
+    const ctx = small.getContext("2d");
+    const img = ctx.createImageData(w, h);
+    const plane = h * w, at = p * c * plane;
+    for (let k = 0; k < plane; k++) {
+      const g = bytes[at + k];
+      img.data[4 * k] = g;
+      img.data[4 * k + 1] = c >= 3 ? bytes[at + plane + k] : g;
+      img.data[4 * k + 2] = c >= 3 ? bytes[at + 2 * plane + k] : g;
+      img.data[4 * k + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+    small.style.width = "72px";
+    small.style.height = "72px";
+    small.style.imageRendering = "pixelated";
+    return small;
+  }
+  function showHover(v, best, x, y) {
+    hover = best >= 0 ? { canvas: v, point: best } : null;
+    if (!hover) { tooltip.hidden = true; return; }
+    tooltip.hidden = false;
+    tooltip.style.left = x + 12 + "px";
+    tooltip.style.top = y + 12 + "px";
+    tooltip.textContent = "probe sample " + (best + 1) + ": " + (data.classes[data.labels[best]] ?? data.labels[best]);
+    if (thumbs) tooltip.appendChild(thumbnail(best));
+  }
   canvases.forEach((v) => {
     v.cv.addEventListener("mousemove", (ev) => {
       const rect = v.cv.getBoundingClientRect();
@@ -343,12 +377,7 @@
         const d = (s[2 * p] - x) ** 2 + (s[2 * p + 1] - y) ** 2;
         if (d < bestD) { bestD = d; best = p; }
       }
-      hover = best >= 0 ? { canvas: v, point: best } : null;
-      if (!hover) { tooltip.hidden = true; return; }
-      tooltip.hidden = false;
-      tooltip.style.left = ev.clientX + 12 + "px";
-      tooltip.style.top = ev.clientY + 12 + "px";
-      tooltip.textContent = "probe sample " + (best + 1) + ": " + (data.classes[data.labels[best]] ?? data.labels[best]);
+      showHover(v, best, ev.clientX, ev.clientY);
     });
     v.cv.addEventListener("mouseleave", () => { hover = null; tooltip.hidden = true; });
   });
@@ -390,6 +419,15 @@
   root.dataset.readyMs = performance.now().toFixed(0);
   const first = canvases[0].cv.getBoundingClientRect();
   root.dataset.sphereRect = [first.left, first.top, first.width, first.height].map((v) => v.toFixed(0)).join(",");
+  // `#hover=N`: the card of probe sample N (counted from 1) over the first view, as a pointer
+  // on it would show it.
+  const hovered = /hover=(\d+)/.exec(window.location.hash);
+  if (hovered && canvases[0].shown) {
+    const p = Math.min(Math.max(Number(hovered[1]) - 1, 0), n - 1);
+    const rect = canvases[0].cv.getBoundingClientRect();
+    showHover(canvases[0], p, rect.left + canvases[0].shown[2 * p], rect.top + canvases[0].shown[2 * p + 1]);
+    draw(performance.now());
+  }
   // `#bench`: draw 120 frames across the whole run and say what one costs (the scrub's pace).
   if (/bench/.test(window.location.hash)) {
     const t0 = performance.now();
