@@ -4,8 +4,9 @@
 //! a format name and version first; written atomically. A corrupt, truncated or newer file is
 //! refused with a message naming the file and the problem.
 //!
-//! A sweep is one file too: the first run's body holds the others (version 2; the first run's
-//! scenario says what was swept), so that the app opens it as the sweep it was.
+//! A sweep or a comparison is one file too: the first run's body holds the others (version 2;
+//! the first run's scenario says what was swept, or how B differs), so that the app opens it as
+//! the sweep or the comparison it was.
 
 use crate::error::{LabError, Result};
 use crate::scenario::Scenario;
@@ -54,7 +55,8 @@ pub struct RecordedRun {
     pub probe_indices: Vec<usize>,
     pub n_reference: usize,
     pub recording: Recording,
-    /// A sweep's other runs, in the sweep's order (its spec is `scenario.sweep`).
+    /// A sweep's other runs, in the sweep's order (its spec is `scenario.sweep`), or a
+    /// comparison's run B (how it differs is `scenario.compare`).
     pub others: Vec<RecordedRun>,
 }
 
@@ -137,6 +139,15 @@ impl RecordedRun {
             .into_iter()
             .map(|b| Self::from_body(b, path))
             .collect::<Result<Vec<_>>>()?;
+        if scenario.compare.is_some() && others.len() > 1 {
+            return Err(refused(
+                path,
+                format!(
+                    "the recording is damaged: a comparison has two runs, the file {}",
+                    others.len() + 1
+                ),
+            ));
+        }
         if let Some(spec) = &scenario.sweep
             && !others.is_empty()
             && others.len() + 1 != spec.points().len()
@@ -170,6 +181,12 @@ impl RecordedRun {
     /// sweep's runs into `dir/<key>=<value>/seed<k>/` as `run --sweep` lays them out. Returns
     /// the folders.
     pub fn write_all_run_files(&self, dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+        if let (Some(_), [b]) = (&self.scenario.compare, self.others.as_slice()) {
+            // A comparison: `a/` and `b/`, as `run --compare` writes them.
+            self.write_run_files(&dir.join("a"))?;
+            b.write_run_files(&dir.join("b"))?;
+            return Ok(vec![dir.join("a"), dir.join("b")]);
+        }
         let Some(spec) = self
             .scenario
             .sweep

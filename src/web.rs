@@ -334,11 +334,23 @@ pub fn page(
     ))
 }
 
-/// The page of a recording: a single run, or the sweep it holds (a lesson's card when it is
+/// The page of a recording: a single run, the comparison or the sweep it holds (a lesson's card when it is
 /// a lesson's).
 pub fn page_of_recording(run: &RecordedRun, file: &str) -> Result<String> {
     // A lesson's recording carries its title: the page shows the lesson's card.
     let lesson = crate::lessons::by_title(&run.scenario.title).map(LessonCard::of);
+    if let (Some(c), [b]) = (&run.scenario.compare, run.others.as_slice()) {
+        let label = crate::cli::compare::difference_label(&c.changes, c.fork_at);
+        return page(
+            &[
+                PageRun::plain("A: this run", run),
+                PageRun::plain(&label, b),
+            ],
+            PageKind::Compare,
+            file,
+            lesson.as_ref(),
+        );
+    }
     match run
         .scenario
         .sweep

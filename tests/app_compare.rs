@@ -97,6 +97,39 @@ fn the_compare_window_makes_run_b_and_every_plot_shows_both_runs() {
             && a.run_b().and_then(|b| b.view.ringed()) == a.hovered()
     });
 
+    // Saved as one recording, it opens as the comparison it was: A and B side by side.
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("compare.clr");
+    h.state_mut()
+        .apply(contrastive_lab::app::AppCommand::SaveRun(file.clone()));
+    h.run_steps(2);
+    h.get_by_label_contains("a comparison");
+    h.state_mut()
+        .apply(contrastive_lab::app::AppCommand::OpenRun(file.clone()));
+    frames_until(&mut h, "the recorded comparison to open", 30, |a| {
+        a.slots().len() == 2
+            && a.slots().iter().all(|s| s.replayed().is_some())
+            && a.comparison().is_some_and(|c| {
+                c.changes == [contrastive_lab::config::Setting::StopGradient(false)]
+            })
+    });
+    assert!(
+        h.get_all_by_label_contains("B: stop_gradient = false")
+            .next()
+            .is_some()
+    );
+    h.state_mut()
+        .apply(contrastive_lab::app::AppCommand::CloseRecording);
+    frames_until(&mut h, "the recording to close", 30, |a| {
+        a.slots().len() == 1 && a.replayed().is_none()
+    });
+    h.state_mut()
+        .apply(contrastive_lab::app::AppCommand::StartComparison {
+            changes: vec![contrastive_lab::config::Setting::StopGradient(false)],
+            fork: false,
+        });
+    frames_until(&mut h, "run B again", 60, |a| a.run_b().is_some());
+
     h.get_by_label("Compare").click();
     h.run_steps(2);
     h.get_by_label("End comparison (keep A)").click();

@@ -265,9 +265,16 @@ fn a_comparison_and_a_sweep_make_pages_that_open() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let at = |name: &str| dir.path().join(name).to_string_lossy().to_string();
     let common = ["--method", "simsiam", "--dataset", "blobs", "--quiet"];
-    let compare = at("compare.html");
+    let (compare, compare_clr) = (at("compare.html"), at("compare.clr"));
     let mut args = vec!["run", "--steps", "200", "--compare", "stop_gradient=false"];
-    args.extend(["--fork-at", "50", "--html", &compare]);
+    args.extend([
+        "--fork-at",
+        "50",
+        "--html",
+        &compare,
+        "--record",
+        &compare_clr,
+    ]);
     let out = at("compare");
     args.extend(["--out", &out]);
     args.extend(common);
@@ -277,6 +284,24 @@ fn a_comparison_and_a_sweep_make_pages_that_open() {
     // Both runs, B named by its difference, on every plot (B dashed, said above the plots).
     assert!(dom.contains("B: stop_gradient = false (forked at step 50)"));
     assert!(dom.contains("solid: A: this run · dashed: B:"));
+    // Its recording holds both runs: export-html makes the same page, replay writes a/ and b/.
+    let again = at("compare-again.html");
+    bin(&["export-html", &compare_clr, "--out", &again]);
+    assert!(
+        read(Path::new(&again)) == read(Path::new(&compare)),
+        "export-html made another page"
+    );
+    let replayed = at("replayed");
+    bin(&["replay", &compare_clr, "--out", &replayed]);
+    for side in ["a", "b"] {
+        assert!(
+            dir.path()
+                .join("replayed")
+                .join(side)
+                .join("metrics.csv")
+                .is_file()
+        );
+    }
 
     let (sweep, clr) = (at("sweep.html"), at("sweep.clr"));
     let mut args = vec![

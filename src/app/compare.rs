@@ -38,6 +38,18 @@ pub struct Comparison {
 }
 
 impl Comparison {
+    /// A recorded comparison's: B shows its recording beside A's (nothing trains, so the
+    /// lockstep holds nobody).
+    pub fn recorded(changes: Vec<Setting>, fork_at: Option<usize>) -> Self {
+        Self {
+            changes,
+            fork_at,
+            lockstep: Lockstep::pair(),
+            agreement: Agreement::default(),
+            forking: None,
+        }
+    }
+
     /// "B: stop_gradient = false (forked at step 100)".
     pub fn label(&self) -> String {
         crate::cli::compare::difference_label(&self.changes, self.fork_at)

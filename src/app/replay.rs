@@ -82,16 +82,25 @@ impl LabApp {
             others.push(slot);
         }
         let sweep = run.scenario.sweep.clone().filter(|_| !others.is_empty());
+        let compare = run
+            .scenario
+            .compare
+            .clone()
+            .filter(|_| others.len() == 1 && sweep.is_none());
         let message = format!(
             "opened {} ({}{} snapshots, steps {first}–{}): drag the timeline or replay it; File → Close the recording returns to training",
             path.display(),
-            match &sweep {
-                Some(s) => format!(
+            match (&sweep, &compare) {
+                (Some(s), _) => format!(
                     "a sweep of {} over {} runs, ",
                     s.key.name(),
                     others.len() + 1
                 ),
-                None => String::new(),
+                (None, Some(c)) => format!(
+                    "a comparison, {}, ",
+                    crate::cli::compare::difference_label(&c.changes, c.fork_at)
+                ),
+                (None, None) => String::new(),
             },
             run.recording.len(),
             published.status.step
@@ -104,7 +113,10 @@ impl LabApp {
         a.send(crate::train::Command::Pause);
         let seed = run.scenario.config.seed;
         a.show_recording(run, published);
-        if let Some(spec) = sweep {
+        if let Some(c) = compare {
+            self.slots.extend(others);
+            self.compare = Some(super::compare::Comparison::recorded(c.changes, c.fork_at));
+        } else if let Some(spec) = sweep {
             self.slots.extend(others);
             self.sweep = Some(super::sweep::SweepRuns {
                 seed,
@@ -118,10 +130,12 @@ impl LabApp {
         Ok(message)
     }
 
-    /// Back from a recording to the paused training run (a recorded sweep's other runs end).
+    /// Back from a recording to the paused training run (a recorded sweep's or comparison's
+    /// other runs end).
     pub fn close_recording(&mut self) {
         if self.replayed().is_some() {
             self.end_sweep();
+            self.end_comparison();
         }
         if let Some(a) = self.slots.first_mut() {
             a.close_recording();

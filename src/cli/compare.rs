@@ -167,8 +167,8 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
         ..scenario.clone()
     };
     whole.save(&out.join("scenario.toml"))?;
-    if let Some(path) = &args.html {
-        let (ra, rb) = (
+    if args.html.is_some() || args.record.is_some() {
+        let (mut ra, rb) = (
             super::run::recorded(&scenario, &a, &snaps_a, seconds),
             super::run::recorded(
                 &b_replay.cloned().unwrap_or_else(|| scenario.clone()),
@@ -177,13 +177,21 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
                 seconds,
             ),
         );
-        let runs = [
-            crate::web::PageRun::plain("A: this run", &ra),
-            crate::web::PageRun::plain(&difference_label(&changes, fork_at), &rb),
-        ];
-        let file = format!("{} (run with --record to keep one)", out.display());
-        let page = crate::web::page(&runs, crate::web::PageKind::Compare, &file, None)?;
-        export::write_atomic(path, &page)?;
+        // One recording of both: A's holds B, and says how B differs.
+        ra.scenario.compare = whole.compare.clone();
+        ra.others = vec![rb];
+        if let Some(path) = &args.record {
+            ra.save(path)?;
+        }
+        if let Some(path) = &args.html {
+            let file = args
+                .record
+                .as_ref()
+                .map_or("(run with --record FILE to keep one)".into(), |p| {
+                    p.display().to_string()
+                });
+            export::write_atomic(path, &crate::web::page_of_recording(&ra, &file)?)?;
+        }
     }
     let summary = |session: &Session, snapshots, incident, also_written| RunSummary {
         config: session.config().clone(),

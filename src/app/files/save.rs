@@ -129,9 +129,10 @@ impl LabApp {
         ))
     }
 
-    /// Every run the app shows as recordings: run A's, with a sweep's others in it (and its
-    /// spec in A's scenario); a comparison's B apart.
-    fn recorded_runs(&self) -> Result<(RecordedRun, Option<RecordedRun>), String> {
+    /// Every run the app shows as one recording: run A's, holding a sweep's others (its spec
+    /// in A's scenario) or a comparison's B (how it differs in A's scenario); a lesson's title
+    /// kept, so that its page shows the lesson's card.
+    fn recorded_runs(&self) -> Result<RecordedRun, String> {
         let mut runs = self
             .slots
             .iter()
@@ -141,26 +142,34 @@ impl LabApp {
         let Some(mut run) = runs.next() else {
             return Err("no run to save".into());
         };
-        // A sweep: the first run's scenario says what was swept, and holds the others.
+        if let Some(lesson) = self.lesson.id.and_then(|id| crate::lessons::find(id).ok()) {
+            run.scenario.title = lesson.title.into();
+        }
         if let Some(sweep) = self.sweep() {
             run.scenario.sweep = Some(sweep.spec.clone());
             run.others = runs.collect();
-            return Ok((run, None));
+        } else if let Some(c) = self.comparison() {
+            run.scenario.compare = Some(crate::scenario::CompareSpec {
+                changes: c.changes.clone(),
+                fork_at: c.fork_at,
+            });
+            run.others = runs.take(1).collect();
         }
-        Ok((run, runs.next().filter(|_| self.comparison().is_some())))
+        Ok(run)
     }
 
-    /// The whole run as a recording file; a sweep's runs all in one.
+    /// The whole run as a recording file; a sweep's or a comparison's runs all in one.
     pub fn save_recording(&mut self, path: &Path) -> Result<String, String> {
-        let (run, _) = self.recorded_runs()?;
+        let run = self.recorded_runs()?;
         run.save(path).map_err(|e| e.to_string())?;
         let snapshots: usize = run.runs().map(|r| r.recording.len()).sum();
         Ok(format!(
             "saved {} ({}{snapshots} snapshots)",
             path.display(),
-            match run.others.len() {
-                0 => String::new(),
-                n => format!("a sweep of {} runs, ", n + 1),
+            match (run.others.len(), &run.scenario.compare) {
+                (0, _) => String::new(),
+                (_, Some(_)) => "a comparison, ".into(),
+                (n, None) => format!("a sweep of {} runs, ", n + 1),
             }
         ))
     }
@@ -168,46 +177,11 @@ impl LabApp {
     /// The runs shown as one web page (`page-stepN.html` in the export folder): a single run
     /// (with its lesson's card), A and B of a comparison, or a sweep.
     pub fn export_web_page(&mut self) -> Result<String, String> {
-        let (run, b) = self.recorded_runs()?;
+        let run = self.recorded_runs()?;
         let dir = self.export_dir()?;
         let path = dir.join(format!("{}.html", self.export_stem("page")));
-        let file = "(File → Save run… keeps the recording)";
-        let lesson = self
-            .lesson
-            .id
-            .and_then(|id| crate::lessons::find(id).ok())
-            .map(crate::web::LessonCard::of);
-        let text = match (&b, self.comparison()) {
-            (Some(b), Some(c)) => crate::web::page(
-                &[
-                    crate::web::PageRun::plain("A: this run", &run),
-                    crate::web::PageRun::plain(&c.label(), b),
-                ],
-                crate::web::PageKind::Compare,
-                file,
-                lesson.as_ref(),
-            ),
-            _ => match run
-                .scenario
-                .sweep
-                .as_ref()
-                .filter(|_| !run.others.is_empty())
-            {
-                Some(spec) => crate::web::page(
-                    &crate::web::PageRun::of_sweep(spec, &run),
-                    crate::web::PageKind::Sweep(spec),
-                    file,
-                    lesson.as_ref(),
-                ),
-                None => crate::web::page(
-                    &[crate::web::PageRun::plain("this run", &run)],
-                    crate::web::PageKind::Run,
-                    file,
-                    lesson.as_ref(),
-                ),
-            },
-        }
-        .map_err(|e| e.to_string())?;
+        let text = crate::web::page_of_recording(&run, "(File → Save run… keeps the recording)")
+            .map_err(|e| e.to_string())?;
         export::write_atomic(&path, &text).map_err(|e| e.to_string())?;
         Ok(format!(
             "saved {} ({:.1} MB): it replays the run in any browser, offline",
