@@ -10,6 +10,7 @@
 //! lesson, the config) travels as JSON strings and the script sets it as text.
 
 use crate::error::{LabError, Result};
+use crate::metrics::Extra;
 use crate::projection::eig::align_points;
 use crate::projection::{pca_2d, sphere_2d};
 use crate::recorded::RecordedRun;
@@ -17,6 +18,7 @@ use crate::sweep::SweepSpec;
 use crate::train::Snapshot;
 use base64::Engine as _;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 const PAGE: &str = include_str!("../assets/web/page.html");
 const STYLE: &str = include_str!("../assets/web/style.css");
@@ -53,11 +55,16 @@ impl LessonCard {
     }
 }
 
-/// The time plots: id (a key of each run's `metrics`), title, colour, a reference line.
-fn plots(first: Option<&Snapshot>) -> Value {
+/// The time plots: id (a key of each run's `metrics`), title, colour, a reference line. The
+/// loss with ln N, chance, where the method's loss is an N-way InfoNCE; then the common
+/// diagnostics; then the method's own numbers (`extras`, keyed `x:<name>`).
+fn plots(first: Option<&Snapshot>, config: &crate::config::RunConfig, extras: &[Extra]) -> Value {
     let baseline = first.map_or(0.0, |s| s.diagnostics.knn_acc);
-    json!([
-        { "id": "loss", "title": "loss", "colour": "#dcdcdc", "reference": null },
+    let loss_reference = crate::methods::info_nce_candidates(config).map(
+        |n| json!({ "label": format!("ln N = ln {n} (chance)"), "value": (n.max(1) as f64).ln() }),
+    );
+    let mut plots = json!([
+        { "id": "loss", "title": "loss", "colour": "#dcdcdc", "reference": loss_reference },
         { "id": "spread", "title": "std·√d of the normalised embedding (1 = spread over the sphere, 0 = collapsed)",
           "colour": "#5aa0ff", "reference": { "label": "uniform", "value": 1.0 } },
         { "id": "knn", "title": "kNN accuracy (k = 20, cosine) on held-out probe samples",
@@ -65,7 +72,27 @@ fn plots(first: Option<&Snapshot>) -> Value {
         { "id": "alignment", "title": "alignment (lower: the two views closer)", "colour": "#f28e2b", "reference": null },
         { "id": "uniformity", "title": "uniformity (lower: spread more uniformly)", "colour": "#b07aa1", "reference": null },
         { "id": "rankme", "title": "RankMe (effective rank of the embedding)", "colour": "#edc948", "reference": null },
-    ])
+    ]);
+    if let Value::Array(list) = &mut plots {
+        list.extend(extras.iter().map(|e| {
+            json!({ "id": format!("x:{}", e.name()), "title": format!("{}: {}", e.name(), e.formula()),
+                    "colour": "#c0c0c0", "reference": null })
+        }));
+    }
+    plots
+}
+
+/// The method's own numbers a run reports, in the order of its snapshots' first report.
+fn extras_of(run: &RecordedRun) -> Vec<Extra> {
+    let mut names: Vec<Extra> = Vec::new();
+    for s in run.recording.snapshots() {
+        for (e, _) in &s.extras {
+            if !names.contains(e) {
+                names.push(*e);
+            }
+        }
+    }
+    names
 }
 
 /// `v` in [−1, 1] as a 16-bit integer.
@@ -132,7 +159,11 @@ type Layouts = Vec<(usize, Vec<[f32; 2]>)>;
 /// does; a second run's sphere view also rotated onto the first run's at the same step, as the
 /// app's side-by-side views are), quantised, its numbers, its events. Returns the sphere
 /// layouts too, for the runs after it.
-fn run_data(run: &PageRun, reference: Option<&Layouts>) -> Result<(Value, Layouts)> {
+fn run_data(
+    run: &PageRun,
+    reference: Option<&Layouts>,
+    extras: &[Extra],
+) -> Result<(Value, Layouts)> {
     let snapshots = run.run.recording.snapshots();
     let mut sphere_prev = None;
     let mut pca_prev = None;
@@ -169,16 +200,7 @@ fn run_data(run: &PageRun, reference: Option<&Layouts>) -> Result<(Value, Layout
         steps.push(s.step);
         sphere_prev = Some(sl);
     }
-    let series = |f: fn(&Snapshot) -> f64| -> Vec<Value> {
-        snapshots
-            .iter()
-            .map(|s| {
-                let v = f(s);
-                // JSON has no NaN: a missing number is null.
-                if v.is_finite() { json!(v) } else { Value::Null }
-            })
-            .collect()
-    };
+    let metrics = metrics_of(snapshots, extras);
     let events: Vec<Value> = run
         .run
         .events
@@ -194,17 +216,32 @@ fn run_data(run: &PageRun, reference: Option<&Layouts>) -> Result<(Value, Layout
         "sphere": base64_of(&sphere),
         "pca": base64_of(&pca),
         "pcaScale": pca_scale,
-        "metrics": {
-            "loss": series(|s| s.loss),
-            "spread": series(|s| s.diagnostics.spread()),
-            "knn": series(|s| s.diagnostics.knn_acc),
-            "alignment": series(|s| s.diagnostics.alignment),
-            "uniformity": series(|s| s.diagnostics.uniformity),
-            "rankme": series(|s| s.diagnostics.rankme),
-        },
+        "metrics": metrics,
         "events": events,
     });
     Ok((data, layouts))
+}
+
+/// The numbers of each snapshot the page plots: the common ones and the method's own.
+fn metrics_of(snapshots: &[Arc<Snapshot>], extras: &[Extra]) -> serde_json::Map<String, Value> {
+    let number = |v: f64| if v.is_finite() { json!(v) } else { Value::Null };
+    let series = |f: &dyn Fn(&Snapshot) -> f64| -> Value {
+        Value::Array(snapshots.iter().map(|s| number(f(s))).collect())
+    };
+    let mut m = serde_json::Map::new();
+    m.insert("loss".into(), series(&|s| s.loss));
+    m.insert("spread".into(), series(&|s| s.diagnostics.spread()));
+    m.insert("knn".into(), series(&|s| s.diagnostics.knn_acc));
+    m.insert("alignment".into(), series(&|s| s.diagnostics.alignment));
+    m.insert("uniformity".into(), series(&|s| s.diagnostics.uniformity));
+    m.insert("rankme".into(), series(&|s| s.diagnostics.rankme));
+    for e in extras {
+        m.insert(
+            format!("x:{}", e.name()),
+            series(&|s| s.extra(*e).unwrap_or(f64::NAN)),
+        );
+    }
+    m
 }
 
 /// The probe's samples as small pictures for the hover card, where the data are images and can
@@ -272,10 +309,11 @@ pub fn page(
     } else {
         main.run.scenario.title.clone()
     };
-    let (first_data, reference) = run_data(main, None)?;
+    let extras = extras_of(main.run);
+    let (first_data, reference) = run_data(main, None, &extras)?;
     let mut data_runs = vec![first_data];
     for r in &runs[1..] {
-        data_runs.push(run_data(r, Some(&reference))?.0);
+        data_runs.push(run_data(r, Some(&reference), &extras)?.0);
     }
     let sweep = match kind {
         PageKind::Sweep(spec) => {
@@ -313,7 +351,7 @@ pub fn page(
         "labels": last.labels,
         "thumbs": thumbnails(main.run),
         "runs": data_runs,
-        "plots": plots(Some(first)),
+        "plots": plots(Some(first), &config, &extras),
         "sweep": sweep,
         "lesson": lesson.map(|l| json!({
             "title": l.title, "question": l.question, "choices": l.choices,

@@ -258,6 +258,13 @@ fn class_names_from_a_file_are_shown_as_text_in_the_page() {
     );
     assert!(!dom.contains("<b>bold</b>"));
     assert!(dom.contains("salt &amp; pepper"));
+    // SimCLR's own numbers have plots of their own, its loss the chance line ln N.
+    assert!(
+        dom.contains("mi_bound: ln N − loss"),
+        "no plot of the method's own numbers"
+    );
+    let text = read(&page);
+    assert!(text.contains("ln N = ln "), "the loss plot lacks ln N");
 }
 
 #[test]

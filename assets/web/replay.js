@@ -248,6 +248,25 @@
     const pad = 0.08 * (hi - lo);
     return { spec, cv, lo: lo - pad, hi: hi + pad };
   });
+  // Hover a plot: every run's value at the step under the pointer.
+  plots.forEach((p) => {
+    p.cv.addEventListener("mousemove", (ev) => {
+      const rect = p.cv.getBoundingClientRect();
+      const x = (ev.clientX - rect.left) * (PW / rect.width);
+      const step = x0 + ((x - 34) / (PW - 40)) * (x1 - x0);
+      const lines = runs.map((r) => {
+        let i = 0;
+        while (i + 1 < r.steps.length && Math.abs(r.steps[i + 1] - step) < Math.abs(r.steps[i] - step)) i++;
+        const v = (r.metrics[p.spec.id] || [])[i];
+        return (runs.length > 1 ? r.name + ": " : "") + (Number.isFinite(v) ? v.toPrecision(4) : "—") + " at step " + r.steps[i];
+      });
+      tooltip.hidden = false;
+      tooltip.style.left = ev.clientX + 12 + "px";
+      tooltip.style.top = ev.clientY + 12 + "px";
+      tooltip.textContent = p.spec.title.split(":")[0] + " · " + lines.join(" · ");
+    });
+    p.cv.addEventListener("mouseleave", () => { tooltip.hidden = true; });
+  });
   const x0 = steps[0], x1 = Math.max(steps[last], x0 + 1);
   const px = (s) => 34 + ((s - x0) / (x1 - x0)) * (PW - 40);
 
@@ -275,6 +294,8 @@
       ctx.moveTo(34, py(p.spec.reference.value)); ctx.lineTo(PW, py(p.spec.reference.value));
       ctx.stroke();
       ctx.setLineDash([]);
+      ctx.fillStyle = "#999";
+      ctx.fillText(p.spec.reference.label, PW - 8 - ctx.measureText(p.spec.reference.label).width, py(p.spec.reference.value) - 3);
     }
     runs.forEach((r, k) => {
       const ys = r.metrics[p.spec.id] || [];
