@@ -291,6 +291,11 @@ fn a_comparison_and_a_sweep_make_pages_that_open() {
     // Both runs, B named by its difference, on every plot (B dashed, said above the plots).
     assert!(dom.contains("B: stop_gradient = false (forked at step 50)"));
     assert!(dom.contains("solid: A: this run · dashed: B:"));
+    let shot = dir.path().join("compare.png");
+    let what = format!("--screenshot={}", shot.display());
+    chromium(Path::new(&compare), "#step=150", &what);
+    let points = coloured_points_in_circle(&shot, &dom);
+    assert!(points >= 100, "{points} coloured pixels in A's circle");
     // Its recording holds both runs: export-html makes the same page, replay writes a/ and b/.
     let again = at("compare-again.html");
     bin(&["export-html", &compare_clr, "--out", &again]);
