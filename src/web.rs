@@ -447,6 +447,25 @@ fn escape_html(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// What `run --record FILE --html PAGE` writes of a finished run (a comparison's or a sweep's
+/// runs all in `run`): the recording, and its page (naming the recording, if one is kept).
+pub fn write_recording_and_page(
+    run: &RecordedRun,
+    record: Option<&std::path::Path>,
+    html: Option<&std::path::Path>,
+) -> Result<()> {
+    if let Some(path) = record {
+        run.save(path)?;
+    }
+    if let Some(path) = html {
+        let file = record.map_or("(run again with --record FILE to keep one)".into(), |p| {
+            p.display().to_string()
+        });
+        crate::export::write_atomic(path, &page_of_recording(run, &file)?)?;
+    }
+    Ok(())
+}
+
 /// Write the page of the recording at `input` to `out` (atomically).
 pub fn export(input: &std::path::Path, out: &std::path::Path) -> Result<usize> {
     let run = RecordedRun::load(input)?;

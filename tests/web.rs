@@ -85,6 +85,26 @@ fn coloured_points_in_circle(shot: &Path, dom: &str) -> usize {
         .count()
 }
 
+/// The page of 20 steps of SimCLR on `dataset`, written into `dir`.
+fn simclr_page(dir: &Path, dataset: &str) -> std::path::PathBuf {
+    let page = dir.join("simclr.html");
+    bin(&[
+        "run",
+        "--method",
+        "simclr",
+        "--dataset",
+        dataset,
+        "--steps",
+        "20",
+        "--quiet",
+        "--html",
+        &page.to_string_lossy(),
+        "--out",
+        &dir.join("run").to_string_lossy(),
+    ]);
+    page
+}
+
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
@@ -175,21 +195,7 @@ fn a_lesson_run_as_a_page_runs_its_script_offline_and_scrubs_to_the_asked_step()
 #[test]
 fn a_point_of_an_image_dataset_shows_its_sample_on_hover() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let page = dir.path().join("shapes.html");
-    bin(&[
-        "run",
-        "--method",
-        "simclr",
-        "--dataset",
-        "shapes",
-        "--steps",
-        "20",
-        "--quiet",
-        "--html",
-        &page.to_string_lossy(),
-        "--out",
-        &dir.path().join("run").to_string_lossy(),
-    ]);
+    let page = simclr_page(dir.path(), "shapes");
     let dom = dump_dom(&page, "#hover=5");
     assert!(
         dom.contains("data-status=\"ok\""),
@@ -225,21 +231,7 @@ fn class_names_from_a_file_are_shown_as_text_in_the_page() {
         rows += &format!("{x},{},{},{},{class}\n", (i as f64).cos(), x * 0.5, -x);
     }
     std::fs::write(&csv, rows).unwrap_or_else(|e| panic!("{e}"));
-    let page = dir.path().join("hostile.html");
-    bin(&[
-        "run",
-        "--method",
-        "simclr",
-        "--dataset",
-        &format!("csv:{}", csv.display()),
-        "--steps",
-        "20",
-        "--quiet",
-        "--html",
-        &page.to_string_lossy(),
-        "--out",
-        &dir.path().join("run").to_string_lossy(),
-    ]);
+    let page = simclr_page(dir.path(), &format!("csv:{}", csv.display()));
     let text = read(&page);
     assert!(
         !text.contains("</script><b>"),

@@ -180,18 +180,7 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
         // One recording of both: A's holds B, and says how B differs.
         ra.scenario.compare = whole.compare.clone();
         ra.others = vec![rb];
-        if let Some(path) = &args.record {
-            ra.save(path)?;
-        }
-        if let Some(path) = &args.html {
-            let file = args
-                .record
-                .as_ref()
-                .map_or("(run with --record FILE to keep one)".into(), |p| {
-                    p.display().to_string()
-                });
-            export::write_atomic(path, &crate::web::page_of_recording(&ra, &file)?)?;
-        }
+        crate::web::write_recording_and_page(&ra, args.record.as_deref(), args.html.as_deref())?;
     }
     let summary = |session: &Session, snapshots, incident, also_written| RunSummary {
         config: session.config().clone(),

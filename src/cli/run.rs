@@ -313,24 +313,7 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
     };
     if args.record.is_some() || args.html.is_some() {
         let run = recorded(&scenario, &session, &snapshots, seconds);
-        if let Some(path) = &args.record {
-            run.save(path)?;
-        }
-        if let Some(path) = &args.html {
-            let lesson = match &args.lesson {
-                Some(id) => Some(crate::web::LessonCard::of(crate::lessons::find(id)?)),
-                None => None,
-            };
-            let file = args
-                .record
-                .as_ref()
-                .map_or("(run again with --record FILE)".into(), |p| {
-                    p.display().to_string()
-                });
-            let runs = [crate::web::PageRun::plain("this run", &run)];
-            let page = crate::web::page(&runs, crate::web::PageKind::Run, &file, lesson.as_ref())?;
-            crate::export::write_atomic(path, &page)?;
-        }
+        crate::web::write_recording_and_page(&run, args.record.as_deref(), args.html.as_deref())?;
     }
     let animation = match &args.animate {
         Some(path) => {

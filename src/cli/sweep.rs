@@ -131,7 +131,7 @@ pub fn execute(args: &RunArgs, scenario: &Scenario, shard: Option<Shard>) -> Res
     });
     export::write_atomic(&csv, &table.to_csv())?;
     if args.record.is_some() || args.html.is_some() {
-        write_recording_and_page(args, &spec, &runs)?;
+        record_the_sweep(args, &spec, &runs)?;
     }
     Ok(SweepOutcome {
         spec,
@@ -143,7 +143,7 @@ pub fn execute(args: &RunArgs, scenario: &Scenario, shard: Option<Shard>) -> Res
 
 /// `--record`: the sweep as one recording (the app opens it as the sweep); `--html`: its page
 /// (a panel per value, the curve, every run's plots). From each run's `run.clr`.
-fn write_recording_and_page(args: &RunArgs, spec: &SweepSpec, runs: &[SweepRun]) -> Result<()> {
+fn record_the_sweep(args: &RunArgs, spec: &SweepSpec, runs: &[SweepRun]) -> Result<()> {
     let mut recorded = runs
         .iter()
         .map(|r| crate::recorded::RecordedRun::load(&r.dir.join("run.clr")))
@@ -154,25 +154,7 @@ fn write_recording_and_page(args: &RunArgs, spec: &SweepSpec, runs: &[SweepRun])
     };
     first.others = recorded.collect();
     first.scenario.sweep = Some(spec.clone());
-    if let Some(path) = &args.record {
-        first.save(path)?;
-    }
-    if let Some(path) = &args.html {
-        let file = args
-            .record
-            .as_ref()
-            .map_or("(run with --record FILE to keep one)".into(), |p| {
-                p.display().to_string()
-            });
-        let page = crate::web::page(
-            &crate::web::PageRun::of_sweep(spec, &first),
-            crate::web::PageKind::Sweep(spec),
-            &file,
-            None,
-        )?;
-        export::write_atomic(path, &page)?;
-    }
-    Ok(())
+    crate::web::write_recording_and_page(&first, args.record.as_deref(), args.html.as_deref())
 }
 
 /// The rows of `sweep.csv`: `key,value,seed,` then the `metrics.csv` header, and per run its
