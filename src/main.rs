@@ -237,6 +237,16 @@ fn main() -> ExitCode {
         Some(CliCommand::Sweep(args)) => match &args.command {
             SweepCommand::Merge { dirs, out } => sweep_merge(dirs, out.as_deref()),
         },
+        Some(CliCommand::Completions { shell }) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "contrastive-lab",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Some(CliCommand::Lessons) => {
             say(&contrastive_lab::lessons::listing());
             Ok(ExitCode::SUCCESS)

@@ -782,3 +782,36 @@ fn sharded_sweeps_merge_into_the_sweep_and_its_sweep_toml_runs_it_again() {
         }
     }
 }
+
+// Installs like a Rust tool: `--help` has an example of every subcommand, `--version` says the
+// version, and `completions` prints a shell's script that knows the subcommands.
+#[test]
+fn help_shows_an_example_of_every_subcommand_and_completions_know_them() {
+    use clap::CommandFactory;
+    let help = String::from_utf8_lossy(&run(&["--help"]).stdout).to_string();
+    let names: Vec<String> = contrastive_lab::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|n| n != "help")
+        .collect();
+    assert!(names.len() >= 9, "{names:?}");
+    for name in &names {
+        assert!(
+            help.contains(&format!("  contrastive-lab {name}")),
+            "--help has no example of `{name}`"
+        );
+    }
+    let version = String::from_utf8_lossy(&run(&["--version"]).stdout).to_string();
+    assert_eq!(
+        version.trim(),
+        format!("contrastive-lab {}", env!("CARGO_PKG_VERSION"))
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let o = run(&["completions", shell]);
+        ok(&o);
+        let script = String::from_utf8_lossy(&o.stdout);
+        for name in &names {
+            assert!(script.contains(name.as_str()), "{shell}: no `{name}`");
+        }
+    }
+}

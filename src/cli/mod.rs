@@ -12,6 +12,21 @@ pub mod sweep;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `--help`'s examples: one for every subcommand (a test checks each has one).
+pub const EXAMPLES: &str = "Examples:
+  contrastive-lab                                       open the app (app: the same, with its flags)
+  contrastive-lab app --lesson simsiam-stop-gradient    the app, a lesson started
+  contrastive-lab run --method simclr --steps 500 --out runs/a
+  contrastive-lab run --sweep temperature=0.05..2:6:log --seeds 3 --out runs/tau
+  contrastive-lab sweep merge runs/tau                  join a sweep's shards (run … --shard I/N)
+  contrastive-lab run --lesson temperature --record t.clr --html t.html
+  contrastive-lab export-html t.clr --out t.html        a recording as one offline web page
+  contrastive-lab replay t.clr --out runs/replayed      a recording's files, without training
+  contrastive-lab bench --methods simclr,byol           steps/s (and PyTorch's, when installed)
+  contrastive-lab settings                              every --set key
+  contrastive-lab lessons                               every lesson id
+  contrastive-lab completions bash                      a shell's completion script";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "contrastive-lab",
@@ -19,6 +34,7 @@ use std::path::PathBuf;
     about = "See contrastive and self-supervised learning happen",
     long_about = "Trains a small encoder with a self-supervised method and measures collapse.\n\
                   Without a subcommand it opens the app (and takes the app's flags).",
+    after_help = EXAMPLES,
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -50,6 +66,11 @@ pub enum CliCommand {
     ExportHtml(ExportHtmlArgs),
     /// Work with a sweep's results: `sweep merge DIR…` joins the shards of one.
     Sweep(SweepArgs),
+    /// Print a shell's completion script: `contrastive-lab completions bash > ~/.local/share/bash-completion/completions/contrastive-lab`.
+    Completions {
+        /// bash | zsh | fish | elvish | powershell
+        shell: clap_complete::Shell,
+    },
     /// Write from a recording the files `run` writes (metrics.csv, events.csv, config.toml,
     /// embeddings.tsv, metadata.tsv), without training.
     Replay(ReplayArgs),
