@@ -30,16 +30,52 @@ pub struct CsvVectors {
     first_skipped: Option<(usize, String)>,
 }
 
-fn split(line: &str) -> Vec<&str> {
-    let delimiter = if line.contains(',') {
-        ','
-    } else if line.contains(';') {
-        ';'
-    } else {
-        '\t'
-    };
-    line.split(delimiter)
-        .map(|f| f.trim().trim_matches('"'))
+/// The file's separator: the one of `,` `;` tab that splits its first data line (quotes
+/// respected) into the most fields.
+fn sniff_delimiter(text: &str) -> u8 {
+    let first = text
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or_default();
+    [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|&d| {
+            csv::ReaderBuilder::new()
+                .delimiter(d)
+                .has_headers(false)
+                .from_reader(first.as_bytes())
+                .records()
+                .next()
+                .and_then(|r| r.ok())
+                .map_or(0, |r| r.len())
+        })
+        .unwrap_or(b',')
+}
+
+/// Every record of the text with its line number (quoted fields, a BOM, CRLF and `#` comment
+/// lines as the `csv` crate reads them), or why a line could not be read.
+fn records(text: &str) -> Vec<(usize, std::result::Result<Vec<String>, String>)> {
+    csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(text))
+        .has_headers(false)
+        .flexible(true)
+        .comment(Some(b'#'))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| match r {
+            Ok(r) => (
+                r.position().map_or(0, |p| p.line() as usize),
+                Ok(r.iter().map(str::to_string).collect::<Vec<String>>()),
+            ),
+            Err(e) => (
+                e.position().map_or(0, |p| p.line() as usize),
+                Err(e.to_string()),
+            ),
+        })
+        .filter(|(_, r)| !matches!(r, Ok(fields) if fields.iter().all(|f| f.is_empty())))
         .collect()
 }
 
@@ -52,15 +88,12 @@ impl CsvVectors {
     /// Parse the text of a file at `path` (named in messages).
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
         let where_ = path.display();
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .map(|(i, l)| (i + 1, l.trim()))
-            .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
+        let mut lines = records(text).into_iter();
         let Some((first_no, first)) = lines.next() else {
             return Err(LabError::Dataset(format!("{where_} is empty")));
         };
-        let fields = split(first);
+        let fields =
+            first.map_err(|e| LabError::Dataset(format!("{where_}: line {first_no}: {e}")))?;
         if fields.len() < 2 {
             return Err(LabError::Dataset(format!(
                 "{where_}: line {first_no} has {} field(s); each row needs at least one numeric column and a label column, separated by commas",
@@ -81,11 +114,11 @@ impl CsvVectors {
         let mut rows: Vec<(Vec<f64>, String)> = Vec::new();
         let (mut skipped, mut first_skipped) = (0, None);
         let body = (!is_header)
-            .then_some((first_no, first))
+            .then_some((first_no, Ok(fields)))
             .into_iter()
             .chain(lines);
-        for (no, line) in body {
-            match parse_row(line, width, label_col) {
+        for (no, record) in body {
+            match record.and_then(|fields| parse_row(&fields, width, label_col)) {
                 Ok(row) => rows.push(row),
                 Err(why) => {
                     skipped += 1;
@@ -129,15 +162,14 @@ impl CsvVectors {
 
 /// One data row: its features and its label, or why it is malformed.
 fn parse_row(
-    line: &str,
+    fields: &[String],
     width: usize,
     label_col: usize,
 ) -> std::result::Result<(Vec<f64>, String), String> {
-    let fields = split(line);
     if fields.len() != width {
         return Err(format!("{} fields, expected {width}", fields.len()));
     }
-    let label = fields[label_col];
+    let label = &fields[label_col];
     if label.is_empty() {
         return Err("empty label".into());
     }
@@ -152,7 +184,7 @@ fn parse_row(
                 .ok_or_else(|| format!("'{f}' is not a finite number"))
         })
         .collect::<std::result::Result<Vec<f64>, String>>()?;
-    Ok((features, label.to_string()))
+    Ok((features, label.clone()))
 }
 
 /// Each column to mean 0 and standard deviation 1 (a constant column to 0).
@@ -259,6 +291,32 @@ mod tests {
             parse("0.1;0.2;1\n0.3;0.1;2\n0.5;0.5;1\n0.9;0.0;2\n").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((v.len(), v.input().len()), (4, 2));
         assert!(v.warning().is_none());
+    }
+
+    #[test]
+    fn real_files_habits_quotes_a_bom_crlf_and_separators_in_quoted_names() {
+        // A BOM, CRLF line ends, quoted fields with the separator and a doubled quote inside.
+        let text = "\u{feff}\"x\",\"w\",\"class\"\r\n1,2,\"salt, pepper\"\r\n3,4,\"say \"\"hi\"\"\"\r\n\
+                    5,6,\"salt, pepper\"\r\n7,8,\"say \"\"hi\"\"\"\r\n";
+        let v = parse(text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v.class_names(), ["salt, pepper", "say \"hi\""]);
+        assert_eq!((v.len(), v.input().len()), (4, 2));
+        assert!(v.warning().is_none(), "{:?}", v.warning());
+        // `;` separators with decimal points, a tab-separated file, a `#` comment line.
+        let v = parse("# measured\na;b;label\n1.5;2;p\n3;4;q\n5;6;p\n7;8;q\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((v.len(), v.class_names().len()), (4, 2));
+        let v = parse("1\t2\tp\n3\t4\tq\n5\t6\tp\n7\t8\tq\n").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v.input().len(), 2);
+        // A quoted label holding the separator is one field; a row with one field too many is
+        // malformed and counted.
+        let v = parse("a,b,label\n1,2,\"p,q\"\n3,4,q\n5,6,\"p,q\"\n7,8,q\n9,10,11,r\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (v.len(), v.class_names()),
+            (4, &["p,q".to_string(), "q".to_string()][..])
+        );
+        assert!(v.warning().is_some_and(|w| w.starts_with("1 malformed")));
     }
 
     #[test]
