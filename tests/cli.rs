@@ -773,13 +773,7 @@ fn sharded_sweeps_merge_into_the_sweep_and_its_sweep_toml_runs_it_again() {
             vec!["--shard", "part of a sweep"],
         ),
     ] {
-        let o = run(&args);
-        let t = text(&o);
-        assert!(!o.status.success(), "{args:?} was taken: {t}");
-        assert!(!t.contains("panicked"), "{t}");
-        for n in needles {
-            assert!(t.contains(n), "{args:?}: `{n}` not in {t}");
-        }
+        assert_clean_failure(&args, &needles);
     }
 }
 
