@@ -95,6 +95,46 @@ impl SweepSpec {
             .collect()
     }
 
+    /// "temperature τ = 0.1": a value as the app's panels and the web page head it.
+    pub fn heading(&self, value: &str) -> String {
+        format!("{} = {value}", self.key.spec().label)
+    }
+
+    /// The index of `value` among the values (0 for one not among them).
+    pub fn index_of(&self, value: &str) -> usize {
+        self.values
+            .iter()
+            .position(|v| v == value)
+            .unwrap_or_default()
+    }
+
+    /// Whether the values go on a log axis: all numbers above 0, on a setting whose slider is
+    /// logarithmic or spanning a factor of ten or more.
+    pub fn log_axis(&self) -> bool {
+        let Some(values) = self.numeric_values() else {
+            return false;
+        };
+        let (lo, hi) = values.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+        let log_slider = matches!(
+            self.key.spec().domain,
+            crate::config::Domain::Range { log: true, .. }
+        );
+        lo > 0.0 && (log_slider || hi / lo >= 10.0)
+    }
+
+    /// Where each value sits on the curve's axis: log10 of it on a log axis, the number on a
+    /// linear one, its index for a choice.
+    pub fn axis(&self) -> Vec<f64> {
+        let log = self.log_axis();
+        match self.numeric_values() {
+            Some(v) if log => v.iter().map(|x| x.log10()).collect(),
+            Some(v) => v,
+            None => (0..self.values.len()).map(|i| i as f64).collect(),
+        }
+    }
+
     /// The values as numbers, where every one is (for the curve's axis), else `None`.
     pub fn numeric_values(&self) -> Option<Vec<f64>> {
         self.values

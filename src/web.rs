@@ -131,19 +131,21 @@ impl<'a> PageRun<'a> {
     /// The runs of a recorded sweep (`run` and its others), each named, coloured and placed
     /// by its value.
     pub fn of_sweep(spec: &SweepSpec, run: &'a RecordedRun) -> Vec<Self> {
-        let label = spec.key.spec().label;
         run.runs()
             .zip(spec.points())
             .map(|(r, p)| {
-                let j = spec.values.iter().position(|v| *v == p.value).unwrap_or(0);
-                let t = j as f32 / (spec.values.len().max(2) - 1) as f32;
+                let j = spec.index_of(&p.value);
                 Self {
                     name: match spec.seeds {
-                        1 => format!("{label} = {}", p.value),
-                        _ => format!("{label} = {} · seed {}", p.value, r.scenario.config.seed),
+                        1 => spec.heading(&p.value),
+                        _ => format!(
+                            "{} · seed {}",
+                            spec.heading(&p.value),
+                            r.scenario.config.seed
+                        ),
                     },
                     run: r,
-                    colour: Some(crate::render::palette::value_colour(0.15 + 0.85 * t)),
+                    colour: Some(crate::render::palette::sweep_colour(j, spec.values.len())),
                     panel: p.seed_offset == 0,
                     value: Some(j),
                 }
@@ -316,24 +318,10 @@ pub fn page(
         data_runs.push(run_data(r, Some(&reference), &extras)?.0);
     }
     let sweep = match kind {
-        PageKind::Sweep(spec) => {
-            let numeric = spec.numeric_values();
-            let log = numeric.as_ref().is_some_and(|v| {
-                let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = v.iter().copied().fold(0.0, f64::max);
-                lo > 0.0
-                    && (matches!(
-                        spec.key.spec().domain,
-                        crate::config::Domain::Range { log: true, .. }
-                    ) || hi / lo >= 10.0)
-            });
-            let x: Vec<f64> = match &numeric {
-                Some(v) if log => v.iter().map(|x| x.log10()).collect(),
-                Some(v) => v.clone(),
-                None => (0..spec.values.len()).map(|i| i as f64).collect(),
-            };
-            json!({ "key": spec.key.name(), "values": spec.values, "x": x, "log": log, "seeds": spec.seeds })
-        }
+        PageKind::Sweep(spec) => json!({
+            "key": spec.key.name(), "values": spec.values, "x": spec.axis(),
+            "log": spec.log_axis(), "seeds": spec.seeds,
+        }),
         PageKind::Run | PageKind::Compare => Value::Null,
     };
     let data = json!({

@@ -191,6 +191,7 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
         verdict: None,
         also_written,
         animation: None,
+        recorded: None,
     };
     Ok(CompareSummary {
         a: summary(&a, snaps_a, incident_a, a_written),

@@ -53,6 +53,9 @@ pub struct RunSummary {
     pub also_written: Vec<&'static str>,
     /// `--animate`: the GIF and its frame count.
     pub animation: Option<(std::path::PathBuf, usize)>,
+    /// The run as a recording, when `--record` or `--html` asked for one (a sweep makes its own
+    /// of its runs').
+    pub recorded: Option<crate::recorded::RecordedRun>,
 }
 
 impl RunSummary {
@@ -311,10 +314,13 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         Some(id) => crate::lessons::find(id)?.verdict(&snapshots, &config),
         None => None,
     };
-    if args.record.is_some() || args.html.is_some() {
+    let recorded = if args.record.is_some() || args.html.is_some() {
         let run = recorded(&scenario, &session, &snapshots, seconds);
         crate::web::write_recording_and_page(&run, args.record.as_deref(), args.html.as_deref())?;
-    }
+        Some(run)
+    } else {
+        None
+    };
     let animation = match &args.animate {
         Some(path) => {
             let refs: Vec<&Snapshot> = snapshots.iter().collect();
@@ -332,6 +338,7 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         verdict,
         also_written,
         animation,
+        recorded,
     })
 }
 

@@ -131,7 +131,7 @@ pub fn execute(args: &RunArgs, scenario: &Scenario, shard: Option<Shard>) -> Res
     });
     export::write_atomic(&csv, &table.to_csv())?;
     if args.record.is_some() || args.html.is_some() {
-        record_the_sweep(args, &spec, &runs)?;
+        record_the_sweep(args, &spec, &mut runs)?;
     }
     Ok(SweepOutcome {
         spec,
@@ -142,12 +142,13 @@ pub fn execute(args: &RunArgs, scenario: &Scenario, shard: Option<Shard>) -> Res
 }
 
 /// `--record`: the sweep as one recording (the app opens it as the sweep); `--html`: its page
-/// (a panel per value, the curve, every run's plots). From each run's `run.clr`.
-fn record_the_sweep(args: &RunArgs, spec: &SweepSpec, runs: &[SweepRun]) -> Result<()> {
+/// (a panel per value, the curve, every run's plots). Made of the recordings the runs kept
+/// (each also wrote it to its `run.clr`).
+fn record_the_sweep(args: &RunArgs, spec: &SweepSpec, runs: &mut [SweepRun]) -> Result<()> {
     let mut recorded = runs
-        .iter()
-        .map(|r| crate::recorded::RecordedRun::load(&r.dir.join("run.clr")))
-        .collect::<Result<Vec<_>>>()?
+        .iter_mut()
+        .filter_map(|r| r.summary.recorded.take())
+        .collect::<Vec<_>>()
         .into_iter();
     let Some(mut first) = recorded.next() else {
         return Ok(());

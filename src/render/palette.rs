@@ -43,6 +43,13 @@ pub fn sequential(p: f32) -> Color32 {
     )
 }
 
+/// The colour of value `index` of `count` swept values: along viridis from its darkest readable
+/// purple (on a dark background) to yellow.
+pub fn sweep_colour(index: usize, count: usize) -> Color32 {
+    let t = index as f32 / (count.max(2) - 1) as f32;
+    value_colour(0.15 + 0.85 * t)
+}
+
 /// Viridis, 0 dark purple … 1 yellow: a sweep's values along one scale, in order and readable
 /// where a colour-blind eye cannot tell red from green (five stops of matplotlib's viridis,
 /// interpolated).

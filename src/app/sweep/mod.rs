@@ -17,7 +17,7 @@ use super::LabApp;
 use super::command::AppCommand;
 use super::run_slot::RunSlot;
 use crate::config::{RunConfig, Setting};
-use crate::render::palette::value_colour;
+use crate::render::palette::sweep_colour;
 use crate::sweep::{SweepPoint, SweepSpec};
 use crate::train::{Command, Lockstep, LockstepSide, Session};
 use std::sync::Arc;
@@ -43,22 +43,17 @@ pub struct SweepRuns {
 impl SweepRuns {
     /// The index of `value` among the sweep's values.
     pub fn value_index(&self, value: &str) -> usize {
-        self.spec
-            .values
-            .iter()
-            .position(|v| v == value)
-            .unwrap_or_default()
+        self.spec.index_of(value)
     }
 
-    /// The colour of value `index`: along viridis from its darkest readable purple to yellow.
+    /// The colour of value `index` (see [`sweep_colour`]).
     pub fn colour(&self, index: usize) -> egui::Color32 {
-        let t = index as f32 / (self.spec.values.len().max(2) - 1) as f32;
-        value_colour(0.15 + 0.85 * t)
+        sweep_colour(index, self.spec.values.len())
     }
 
     /// "temperature τ = 0.1".
     pub fn heading(&self, value: &str) -> String {
-        format!("{} = {value}", self.spec.key.spec().label)
+        self.spec.heading(value)
     }
 
     /// The seed slot `i` runs with.

@@ -6,7 +6,6 @@
 use super::SweepRuns;
 use crate::app::LabApp;
 use crate::app::command::AppCommand;
-use crate::config::Domain;
 use crate::train::{History, MetricsRow};
 use egui::{Color32, Ui};
 use egui_plot::{FilledArea, Line, Plot, PlotPoints, Points, VLine};
@@ -73,22 +72,6 @@ pub struct CurvePoint {
     pub seeds: Vec<f64>,
 }
 
-/// Whether the values go on a log axis: all numbers above 0, on a setting whose slider is
-/// logarithmic or spanning a factor of ten or more.
-pub fn log_axis(sweep: &SweepRuns) -> bool {
-    let Some(values) = sweep.spec.numeric_values() else {
-        return false;
-    };
-    let (lo, hi) = values.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
-        (lo.min(*v), hi.max(*v))
-    });
-    let log_slider = matches!(
-        sweep.spec.key.spec().domain,
-        Domain::Range { log: true, .. }
-    );
-    lo > 0.0 && (log_slider || hi / lo >= 10.0)
-}
-
 /// The row of `history` the curve reads at `step` (the newest at or before it; the newest
 /// without one).
 fn row_at(history: &History, step: Option<usize>) -> Option<&MetricsRow> {
@@ -108,8 +91,7 @@ pub fn curve(
     metric: SweepMetric,
     step: Option<usize>,
 ) -> Vec<CurvePoint> {
-    let numeric = sweep.spec.numeric_values();
-    let log = log_axis(sweep);
+    let axis = sweep.spec.axis();
     let started = |h: &History| h.last().is_some_and(|r| r.step > 0);
     let any_started = histories.iter().any(|h| started(h));
     let mut points: Vec<CurvePoint> = sweep
@@ -129,14 +111,9 @@ pub fn curve(
             if seeds.is_empty() {
                 return None;
             }
-            let x = match &numeric {
-                Some(v) if log => v[j].log10(),
-                Some(v) => v[j],
-                None => j as f64,
-            };
             Some(CurvePoint {
                 value: value.clone(),
-                x,
+                x: axis[j],
                 mean: seeds.iter().sum::<f64>() / seeds.len() as f64,
                 lo: seeds.iter().copied().fold(f64::INFINITY, f64::min),
                 hi: seeds.iter().copied().fold(f64::NEG_INFINITY, f64::max),
@@ -223,7 +200,7 @@ fn curve_plot(
     points: &[CurvePoint],
     metric: SweepMetric,
 ) -> egui::Response {
-    let log = log_axis(sweep);
+    let log = sweep.spec.log_axis();
     let numeric = sweep.spec.numeric_values().is_some();
     let labels = sweep.spec.values.clone();
     let key = sweep.spec.key.name();

@@ -1,6 +1,6 @@
 use super::dialog::{default_values, read};
 use super::grid::columns;
-use super::plots::{SweepMetric, curve, log_axis};
+use super::plots::{SweepMetric, curve};
 use super::*;
 use crate::config::Key;
 use crate::train::{History, MetricsRow};
@@ -43,7 +43,7 @@ fn the_curve_is_the_mean_and_range_over_seeds_at_the_cursor_on_a_log_axis() {
         history(&[(0, 0.5), (10, 0.4)]),
     ];
     let refs: Vec<&History> = hs.iter().collect();
-    assert!(log_axis(&s));
+    assert!(s.spec.log_axis());
     let newest = curve(&s, &refs, SweepMetric::Knn, None);
     // Sorted along the axis: τ = 0.1 first, at log10 = −1.
     assert_eq!(newest[0].value, "0.1");
@@ -67,8 +67,16 @@ fn the_curve_is_the_mean_and_range_over_seeds_at_the_cursor_on_a_log_axis() {
     assert_eq!(points.len(), 1, "{points:?}");
     assert_eq!(points[0].value, "1");
     // A choice or a narrow linear range stays on a linear axis.
-    assert!(!log_axis(&sweep(Key::StopGradient, &["false", "true"], 1)));
-    assert!(!log_axis(&sweep(Key::AugmentStrength, &["0.5", "1"], 1)));
+    assert!(
+        !sweep(Key::StopGradient, &["false", "true"], 1)
+            .spec
+            .log_axis()
+    );
+    assert!(
+        !sweep(Key::AugmentStrength, &["0.5", "1"], 1)
+            .spec
+            .log_axis()
+    );
 }
 
 #[test]
