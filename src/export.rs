@@ -5,7 +5,6 @@ use crate::config::{Method, RunConfig};
 use crate::data::{Probe, Source};
 use crate::error::{LabError, Result};
 use crate::train::{Event, MetricsRow, Snapshot};
-use std::fmt::Write as _;
 use std::path::Path;
 
 /// How a `metrics.csv` row gives one column's value.
@@ -49,19 +48,69 @@ pub fn metric_values(r: &MetricsRow) -> Vec<f64> {
         .collect()
 }
 
-pub fn metrics_header(method: Method) -> String {
-    std::iter::once("step")
-        .chain(metric_names(method))
-        .collect::<Vec<_>>()
-        .join(",")
+/// A CSV or TSV table built in memory by the csv crate: a field holding the separator, a quote
+/// or a line break (a class name, a folder's path) is quoted as `"a, b"`, with its quotes
+/// doubled; every other field is written as it is, so files of numbers read as before.
+pub struct Table {
+    writer: csv::Writer<Vec<u8>>,
 }
 
-pub fn metrics_row(s: &MetricsRow) -> String {
-    let mut row = s.step.to_string();
-    for v in metric_values(s) {
-        let _ = write!(row, ",{v}");
+impl Table {
+    /// Comma-separated.
+    pub fn csv() -> Self {
+        Self::separated_by(b',')
     }
-    row
+
+    /// Tab-separated (the Embedding Projector's files, the layouts).
+    pub fn tsv() -> Self {
+        Self::separated_by(b'\t')
+    }
+
+    fn separated_by(separator: u8) -> Self {
+        let writer = csv::WriterBuilder::new()
+            .delimiter(separator)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .flexible(true)
+            .from_writer(Vec::new());
+        Self { writer }
+    }
+
+    /// Append one row.
+    pub fn row<I, S>(&mut self, fields: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        // The only errors of csv's writer are its sink's, and a Vec takes every byte.
+        self.writer
+            .write_record(fields)
+            .expect("writing a table to memory cannot fail");
+    }
+
+    /// The table's text.
+    pub fn finish(self) -> String {
+        let bytes = self
+            .writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .expect("flushing a table to memory cannot fail");
+        // Every field came in as UTF-8 text.
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+/// `metrics.csv`'s header: `step`, then [`metric_names`].
+pub fn metrics_header(method: Method) -> Vec<&'static str> {
+    std::iter::once("step")
+        .chain(metric_names(method))
+        .collect()
+}
+
+/// One `metrics.csv` row: the step, then [`metric_values`], as text.
+pub fn metrics_fields(s: &MetricsRow) -> Vec<String> {
+    std::iter::once(s.step.to_string())
+        .chain(metric_values(s).into_iter().map(|v| v.to_string()))
+        .collect()
 }
 
 /// `metrics.csv` from the snapshots of a run.
@@ -72,47 +121,37 @@ pub fn metrics_csv(method: Method, snapshots: &[Snapshot]) -> String {
 
 /// `metrics.csv` from the rows the app keeps.
 pub fn metrics_csv_rows(method: Method, rows: &[MetricsRow]) -> String {
-    let mut out = metrics_header(method);
-    out.push('\n');
+    let mut table = Table::csv();
+    table.row(metrics_header(method));
     for r in rows {
-        out.push_str(&metrics_row(r));
-        out.push('\n');
+        table.row(metrics_fields(r));
     }
-    out
+    table.finish()
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
+/// `events.csv`: `step, key, old, new` per change (a value holding a comma, such as a folder's
+/// path, is quoted).
 pub fn events_csv(events: &[Event]) -> String {
-    let mut out = String::from("step,key,old,new\n");
+    let mut table = Table::csv();
+    table.row(["step", "key", "old", "new"]);
     for e in events {
-        let _ = writeln!(
-            out,
-            "{},{},{},{}",
-            e.step,
-            csv_field(e.key().name()),
-            csv_field(&e.old.text()),
-            csv_field(&e.new.text())
-        );
+        table.row([
+            e.step.to_string(),
+            e.key().name().to_string(),
+            e.old.text(),
+            e.new.text(),
+        ]);
     }
-    out
+    table.finish()
 }
 
 /// Embedding Projector vectors: one tab-separated row per probe point, no header.
 pub fn embeddings_tsv(z: &[f32], dim: usize) -> String {
-    let mut out = String::with_capacity(z.len() * 10);
+    let mut table = Table::tsv();
     for row in z.chunks_exact(dim.max(1)) {
-        let line: Vec<String> = row.iter().map(|v| v.to_string()).collect();
-        out.push_str(&line.join("\t"));
-        out.push('\n');
+        table.row(row.iter().map(|v| v.to_string()));
     }
-    out
+    table.finish()
 }
 
 /// Embedding Projector metadata: a header and one row per point (label, class name, split,
@@ -126,6 +165,11 @@ pub fn metadata_tsv(probe: &Probe, source: &dyn Source) -> String {
     )
 }
 
+/// The name of class `label`, or `?` for a label without one.
+fn class_name(names: &[String], label: usize) -> &str {
+    names.get(label).map(String::as_str).unwrap_or("?")
+}
+
 /// [`metadata_tsv`] from its parts: the first `n_reference` points are the kNN reference split.
 pub fn metadata_rows(
     labels: &[usize],
@@ -133,27 +177,37 @@ pub fn metadata_rows(
     n_reference: usize,
     names: &[String],
 ) -> String {
-    let mut out = String::from("label\tclass\tsplit\tindex\n");
+    let mut table = Table::tsv();
+    table.row(["label", "class", "split", "index"]);
     for (i, (&label, &index)) in labels.iter().zip(indices).enumerate() {
-        let class = names.get(label).map(String::as_str).unwrap_or("?");
         let split = if i < n_reference {
             "reference"
         } else {
             "query"
         };
-        let _ = writeln!(out, "{label}\t{class}\t{split}\t{index}");
+        table.row([
+            &label.to_string(),
+            class_name(names, label),
+            split,
+            &index.to_string(),
+        ]);
     }
-    out
+    table.finish()
 }
 
 /// A 2-D layout: a header and one row per probe point (x, y, label, class name).
 pub fn layout_tsv(points: &[[f32; 2]], labels: &[usize], names: &[String]) -> String {
-    let mut out = String::from("x\ty\tlabel\tclass\n");
+    let mut table = Table::tsv();
+    table.row(["x", "y", "label", "class"]);
     for (p, &label) in points.iter().zip(labels) {
-        let class = names.get(label).map(String::as_str).unwrap_or("?");
-        let _ = writeln!(out, "{}\t{}\t{label}\t{class}", p[0], p[1]);
+        table.row([
+            &p[0].to_string(),
+            &p[1].to_string(),
+            &label.to_string(),
+            class_name(names, label),
+        ]);
     }
-    out
+    table.finish()
 }
 
 /// Write `text` to `path` atomically: a temporary file beside it, then a rename, so an

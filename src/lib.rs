@@ -63,6 +63,7 @@ pub mod data;
 pub mod error;
 pub mod export;
 pub mod lessons;
+pub mod limits;
 pub mod methods;
 pub mod metrics;
 pub mod model;

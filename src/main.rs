@@ -53,9 +53,8 @@ fn sweep_command(
     let outcome = sweep::execute(args, scenario, shard).context("the sweep could not finish")?;
     // A lesson that is a sweep: did its phenomenon show?
     let verdict = match &args.lesson {
-        Some(id) => {
-            contrastive_lab::lessons::find(id)?.sweep_verdict(&outcome.table.means(&outcome.spec))
-        }
+        Some(id) => contrastive_lab::lessons::find_or_load(id)?
+            .sweep_verdict(&outcome.table.means(&outcome.spec)),
         None => None,
     };
     if !args.quiet {
@@ -173,6 +172,7 @@ fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
         paused: false,
         renderer,
         lesson: args.lesson.clone(),
+        present: args.present,
         compare: args
             .compare
             .iter()

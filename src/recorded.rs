@@ -228,14 +228,17 @@ impl RecordedRun {
 
     /// Read a recorded run; anything but a whole recording of this version is refused.
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
-        if !bytes.starts_with(&[0x1f, 0x8b]) {
+        // Its first two bytes first: a large file of anything else is refused unread.
+        let mut magic = [0u8; 2];
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut magic))
+            .map_err(|_| refused(path, "not a contrastive-lab recording"))?;
+        if magic != [0x1f, 0x8b] {
             return Err(refused(path, "not a contrastive-lab recording"));
         }
-        let mut text = Vec::new();
-        flate2::read::GzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut text)
-            .map_err(|e| refused(path, format!("the file is damaged or cut short ({e})")))?;
+        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
+        let text = crate::limits::gunzip_bounded(path, &bytes)?;
+        drop(bytes);
         let mut reader = text.as_slice();
         let header: Header = ciborium::from_reader(&mut reader)
             .map_err(|_| refused(path, "not a contrastive-lab recording"))?;

@@ -145,9 +145,18 @@ impl Scenario {
 
     /// Parse a scenario (or a plain config). `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
-        let mut table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| file_error(origin, e.message().to_string()))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let line = e
+                .span()
+                .and_then(|s| text.get(..s.start))
+                .map_or(1, |t| t.matches('\n').count() + 1);
+            file_error(origin, format!("line {line}: {}", e.message().trim_end()))
+        })?;
+        Self::from_table(table, origin)
+    }
+
+    /// [`Self::from_toml`] of a table already parsed (a lesson file's `[scenario]`).
+    pub fn from_table(mut table: toml::Table, origin: &str) -> Result<Self> {
         let version = table.remove("scenario_version");
         let end = table.remove("end");
         let script = table.remove("script");
@@ -219,11 +228,8 @@ impl Scenario {
     }
 
     pub fn load(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
-        let origin = path.display().to_string();
-        let text = String::from_utf8(bytes)
-            .map_err(|_| file_error(&origin, "not a text file (invalid UTF-8)"))?;
-        Self::from_toml(&text, &origin)
+        let text = crate::limits::read_text(path, crate::limits::MAX_TEXT_BYTES, "scenario")?;
+        Self::from_toml(&text, &path.display().to_string())
     }
 
     /// Save atomically: a temporary file beside `path`, then a rename. An interrupted save

@@ -39,18 +39,13 @@ pub struct LessonCard {
 impl LessonCard {
     pub fn of(lesson: &crate::lessons::Lesson) -> Self {
         Self {
-            title: lesson.title.into(),
-            question: lesson.question.prompt.into(),
-            choices: lesson
-                .question
-                .choices
-                .iter()
-                .map(|c| c.to_string())
-                .collect(),
+            title: lesson.title.clone(),
+            question: lesson.question.prompt.clone(),
+            choices: lesson.question.choices.clone(),
             answer: lesson.question.answer,
-            why: lesson.question.why.into(),
-            now: lesson.change.into(),
-            watch: lesson.watch.into(),
+            why: lesson.question.why.clone(),
+            now: lesson.change.clone(),
+            watch: lesson.watch.clone(),
         }
     }
 }
@@ -360,11 +355,17 @@ pub fn page(
     ))
 }
 
-/// The page of a recording: a single run, the comparison or the sweep it holds (a lesson's card when it is
-/// a lesson's).
-pub fn page_of_recording(run: &RecordedRun, file: &str) -> Result<String> {
+/// The page of a recording: a single run, the comparison or the sweep it holds, with the card of
+/// `lesson` (or of the built-in lesson the recording is titled after).
+pub fn page_of_recording(
+    run: &RecordedRun,
+    file: &str,
+    lesson: Option<&crate::lessons::Lesson>,
+) -> Result<String> {
     // A lesson's recording carries its title: the page shows the lesson's card.
-    let lesson = crate::lessons::by_title(&run.scenario.title).map(LessonCard::of);
+    let lesson = lesson
+        .or_else(|| crate::lessons::by_title(&run.scenario.title))
+        .map(LessonCard::of);
     if let (Some(c), [b]) = (&run.scenario.compare, run.others.as_slice()) {
         let label = crate::cli::compare::difference_label(&c.changes, c.fork_at);
         return page(
@@ -441,6 +442,7 @@ pub fn write_recording_and_page(
     run: &RecordedRun,
     record: Option<&std::path::Path>,
     html: Option<&std::path::Path>,
+    lesson: Option<&crate::lessons::Lesson>,
 ) -> Result<()> {
     if let Some(path) = record {
         run.save(path)?;
@@ -449,7 +451,7 @@ pub fn write_recording_and_page(
         let file = record.map_or("(run again with --record FILE to keep one)".into(), |p| {
             p.display().to_string()
         });
-        crate::export::write_atomic(path, &page_of_recording(run, &file)?)?;
+        crate::export::write_atomic(path, &page_of_recording(run, &file, lesson)?)?;
     }
     Ok(())
 }
@@ -457,7 +459,7 @@ pub fn write_recording_and_page(
 /// Write the page of the recording at `input` to `out` (atomically).
 pub fn export(input: &std::path::Path, out: &std::path::Path) -> Result<usize> {
     let run = RecordedRun::load(input)?;
-    let text = page_of_recording(&run, &input.display().to_string())?;
+    let text = page_of_recording(&run, &input.display().to_string(), None)?;
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
     }

@@ -265,3 +265,108 @@ fn a_csv_from_the_app_trains_and_warns_and_a_broken_one_is_refused() {
         (&good, &["left", "right"], "1 malformed row(s) skipped"),
     );
 }
+
+// Lessons are files in the app too: a teacher's file opens (File → Open lesson) and is listed
+// in the Lessons menu; a broken one is refused with its line, and the run goes on; "Save this
+// as a lesson…" writes the run's start and changes with the card typed, which reads back the
+// same.
+#[test]
+fn a_lesson_file_opens_and_a_run_saves_as_a_lesson_that_reads_back() {
+    use contrastive_lab::lessons::Lesson;
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut h = harness(fast(), false);
+    frames_until(&mut h, "training to start", 120, |a| a.status().step >= 5);
+    // A broken lesson file: refused, naming the file and its line; nothing else changes.
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "lesson_version = 1\nid = \"x\"\ntitel = \"typo\"\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    h.state_mut().files_open(FileWindow::OpenLesson);
+    h.state_mut().state.paths.lesson = broken.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("Open").click();
+    h.run_steps(2);
+    assert!(
+        matches!(message(h.state()), Some(Err(m)) if m.contains("broken.toml") && m.contains("line 3")),
+        "{:?}",
+        message(h.state())
+    );
+    assert_eq!(h.state().lesson(), None);
+    // A teacher's lesson: it starts, its card shows, the Lessons menu lists it.
+    let mine = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/lessons/my-collapse.toml"
+    );
+    h.state_mut().state.paths.lesson = mine.into();
+    h.run_steps(2);
+    h.get_by_label("Open").click();
+    frames_until(&mut h, "the teacher's lesson", 60, |a| {
+        a.status()
+            .config
+            .as_ref()
+            .is_some_and(|c| c.method == Method::SimSiam)
+    });
+    assert_eq!(h.state().lesson(), Some("my-collapse"));
+    assert!(
+        h.query_by_label_contains("Lesson: My class: SimSiam loses its predictor")
+            .is_some()
+    );
+    h.get_by_label("Lessons").click();
+    h.run_steps(2);
+    assert!(
+        h.query_by_label("My class: SimSiam loses its predictor")
+            .is_some(),
+        "the menu lists the opened lesson"
+    );
+    h.key_press(egui::Key::Escape);
+    // Make a change by hand, then save the run as a lesson with a card of our own.
+    h.state_mut()
+        .set_setting(contrastive_lab::config::Setting::StopGradient(false));
+    frames_until(&mut h, "the change", 30, |a| {
+        a.status()
+            .events
+            .iter()
+            .any(|e| e.key().name() == "stop_gradient")
+    });
+    let path = dir.path().join("saved-lesson.toml");
+    h.state_mut().files_open(FileWindow::SaveLesson);
+    {
+        let app = h.state_mut();
+        app.state.paths.lesson = path.display().to_string();
+        let draft = &mut app.lesson_draft_mut();
+        draft.id = "saved-in-class".into();
+        draft.title = "Saved in class".into();
+        draft.prompt = "What will the points do?".into();
+        draft.choices = "meet\nnothing".into();
+        draft.answer = 1;
+    }
+    h.run_steps(2);
+    h.get_by_label("Save lesson").click();
+    h.run_steps(2);
+    assert!(
+        matches!(message(h.state()), Some(Ok(m)) if m.contains("saved-lesson.toml")),
+        "{:?}",
+        message(h.state())
+    );
+    let saved = Lesson::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(saved.id, "saved-in-class");
+    assert_eq!(saved.question.choices, ["meet", "nothing"]);
+    // The card kept the running lesson's text, which the draft started from.
+    assert_eq!(saved.change, "Untick predictor.");
+    let script = saved
+        .scenario(true)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .script;
+    assert!(
+        script
+            .iter()
+            .any(|s| s.setting.key().name() == "stop_gradient"),
+        "the change made by hand is in the script: {script:?}"
+    );
+    assert_eq!(
+        Lesson::from_toml(&saved.to_toml(), "again").ok(),
+        Some(saved)
+    );
+}

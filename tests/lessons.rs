@@ -30,7 +30,7 @@ fn verdict(lesson: &Lesson, autoplay: bool) -> (contrastive_lab::lessons::Verdic
             assert!(
                 events
                     .iter()
-                    .any(|e| e.step == lesson.change_step() && e.new == *change),
+                    .any(|e| e.step == lesson.change_step() && e.new == change),
                 "{}: the change {change} was not logged at step {}: {events:?}",
                 lesson.id,
                 lesson.change_step()
@@ -46,7 +46,7 @@ fn verdict(lesson: &Lesson, autoplay: bool) -> (contrastive_lab::lessons::Verdic
         .last()
         .unwrap_or_else(|| panic!("{}: no snapshots", lesson.id));
     let verdict = lesson
-        .verdict(&snaps, session.config())
+        .verdict(&snaps, session.config(), None)
         .unwrap_or_else(|| panic!("{}: no snapshots around the change", lesson.id));
     (verdict, [sphere_spread(at), sphere_spread(end)])
 }
@@ -102,7 +102,7 @@ fn check(id: &str) {
 #[test]
 fn there_are_lessons_for_every_phenomenon_with_unique_ids_and_texts() {
     assert!(LESSONS.len() >= 7);
-    for l in LESSONS {
+    for l in LESSONS.iter() {
         assert!(!l.title.is_empty() && !l.explanation.is_empty());
         assert!(!l.change.is_empty() && !l.watch.is_empty());
         assert!(l.change_step() < l.steps, "{}", l.id);
@@ -110,9 +110,9 @@ fn there_are_lessons_for_every_phenomenon_with_unique_ids_and_texts() {
         l.config().unwrap_or_else(|e| panic!("{}: {e}", l.id));
     }
     // The scripted change of each lesson is a valid scenario: it survives a save and load.
-    for l in LESSONS {
+    for l in LESSONS.iter() {
         let s = l.scenario(true).unwrap_or_else(|e| panic!("{e}"));
-        let back = contrastive_lab::scenario::Scenario::from_toml(&s.to_toml(), l.id)
+        let back = contrastive_lab::scenario::Scenario::from_toml(&s.to_toml(), &l.id)
             .unwrap_or_else(|e| panic!("{}: {e}", l.id));
         assert_eq!(back, s);
     }
@@ -236,7 +236,7 @@ fn lesson_temperature_sweep() {
 #[test]
 fn every_lesson_has_a_test() {
     let me = include_str!("lessons.rs");
-    for l in LESSONS {
+    for l in LESSONS.iter() {
         assert!(
             me.contains(&format!("check(\"{}\")", l.id)),
             "lesson {} has no test",

@@ -1,9 +1,9 @@
-//! Property tests: real scenario and config files, mutated the ways files get damaged
+//! Property tests: real scenario, config and lesson files, mutated the ways files get damaged
 //! (truncated, a byte flipped, a line deleted or repeated, a value made extreme), never make
 //! the loader panic: each is loaded, or refused with a message that names the file.
 
 use contrastive_lab::config::{Method, RunConfig};
-use contrastive_lab::lessons::LESSONS;
+use contrastive_lab::lessons::{LESSONS, Lesson};
 use contrastive_lab::scenario::Scenario;
 use proptest::prelude::*;
 
@@ -43,6 +43,24 @@ const EXTREMES: [&str; 10] = [
     "\"\"",
     "[1, 2]",
 ];
+
+/// Every built-in lesson file, as shipped.
+fn lesson_files() -> Vec<String> {
+    contrastive_lab::lessons::builtin::FILES
+        .iter()
+        .map(|(_, text)| text.to_string())
+        .collect()
+}
+
+/// Apply `mutations` to `original` in turn.
+fn damaged(original: &str, mutations: &[Mutation]) -> Vec<u8> {
+    let mut bytes = original.as_bytes().to_vec();
+    for m in mutations {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        bytes = apply(&text, m);
+    }
+    bytes
+}
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
@@ -111,12 +129,7 @@ proptest! {
         mutations in proptest::collection::vec(mutation(), 1..4),
     ) {
         let files = originals();
-        let original = &files[which % files.len()];
-        let mut bytes = original.clone().into_bytes();
-        for m in &mutations {
-            let text = String::from_utf8_lossy(&bytes).into_owned();
-            bytes = apply(&text, m);
-        }
+        let bytes = damaged(&files[which % files.len()], &mutations);
         let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
         let path = dir.path().join("damaged.toml");
         std::fs::write(&path, &bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -136,11 +149,38 @@ proptest! {
             ),
         }
     }
+
+    #[test]
+    fn a_mutated_lesson_file_is_loaded_or_refused_naming_the_file_and_line(
+        which in 0usize..1000,
+        mutations in proptest::collection::vec(mutation(), 1..4),
+    ) {
+        let files = lesson_files();
+        let bytes = damaged(&files[which % files.len()], &mutations);
+        let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let path = dir.path().join("damaged-lesson.toml");
+        std::fs::write(&path, &bytes).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        match Lesson::load(&path) {
+            // What loads is a lesson that starts: its scenario's config is valid.
+            Ok(l) => prop_assert!(l.config().is_ok_and(|c| c.validate().is_ok())),
+            Err(e) => {
+                let e = e.to_string();
+                prop_assert!(e.contains("damaged-lesson.toml"), "the message does not name the file: {e}");
+                prop_assert!(
+                    e.contains("line ") || e.contains("UTF-8"),
+                    "the message does not say the line: {e}"
+                );
+            }
+        }
+    }
 }
 
 /// The originals themselves load (else every mutation would trivially be refused).
 #[test]
 fn the_unmutated_files_load() {
+    for (name, text) in contrastive_lab::lessons::builtin::FILES {
+        Lesson::from_toml(text, name).unwrap_or_else(|e| panic!("{e}"));
+    }
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     for (i, text) in originals().iter().enumerate() {
         let path = dir.path().join(format!("{i}.toml"));

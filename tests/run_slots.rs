@@ -136,7 +136,7 @@ fn a_scripted_change_shows_in_the_config_as_the_trainer_makes_it() {
         ..AppOptions::default()
     });
     // The lesson as a comparison: B changes the predictor by its script, A never does.
-    app.apply(AppCommand::CompareLesson("simsiam-predictor"));
+    app.apply(AppCommand::CompareLesson("simsiam-predictor".into()));
     poll_until(&mut app, "the lesson's two runs", |a| {
         a.run_b().is_some() && settled(a) && a.config().method == Method::SimSiam
     });

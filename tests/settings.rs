@@ -1,5 +1,5 @@
 //! Settings are declared once: what each widget can produce is exactly what validation
-//! accepts, and the README's table is the declarations'.
+//! accepts, and docs/cli.md's table is the declarations'.
 
 use contrastive_lab::config::{Domain, Key, RunConfig, WidgetKind};
 use proptest::prelude::*;
@@ -71,12 +71,12 @@ fn every_choice_and_flag_a_widget_offers_is_accepted() {
 }
 
 #[test]
-fn the_readme_lists_the_declared_settings() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+fn the_cli_docs_list_the_declared_settings() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md"))
         .unwrap_or_else(|e| panic!("{e}"));
     let table = contrastive_lab::config::markdown_table();
     assert!(
         readme.contains(&table),
-        "README's settings table differs from the declarations; paste:\n{table}"
+        "docs/cli.md's settings table differs from the declarations; paste:\n{table}"
     );
 }

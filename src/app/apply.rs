@@ -61,7 +61,15 @@ impl LabApp {
             }
             AppCommand::EndComparison => self.end_comparison(),
             AppCommand::CompareLesson(id) => self.compare_lesson(id),
-            AppCommand::CloseLesson => self.lesson.id = None,
+            AppCommand::CloseLesson => self.lesson.lesson = None,
+            AppCommand::OpenLesson(path) => {
+                let outcome = self.open_lesson(path);
+                self.file_outcome(outcome, true);
+            }
+            AppCommand::SaveLesson(path) => {
+                let outcome = self.save_lesson(path);
+                self.file_outcome(outcome, true);
+            }
             AppCommand::TimelineSeek(step) => {
                 self.timeline.cursor = Some(*step);
                 self.timeline.stop();
@@ -97,7 +105,12 @@ impl LabApp {
             AppCommand::SavePlot { name, rect } => {
                 self.request_shot(Shot::Plot(name.clone(), *rect));
             }
-            AppCommand::OpenFileWindow(w) => self.files.open = Some(*w),
+            AppCommand::OpenFileWindow(w) => {
+                if *w == super::files::FileWindow::SaveLesson {
+                    self.draft_lesson();
+                }
+                self.files.open = Some(*w);
+            }
             AppCommand::CloseFileWindow => self.files.open = None,
             AppCommand::DismissMessage => self.files.message = None,
             AppCommand::DismissNotice => self.notice = None,

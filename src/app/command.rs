@@ -20,8 +20,12 @@ pub enum AppCommand {
     Set(Setting),
     /// A new experiment with `method`'s paper defaults (keeping the data, seed and rates).
     SwitchMethod(Method),
-    /// Start the lesson with this id.
-    StartLesson(&'static str),
+    /// Start the lesson with this id (a built-in one, or one opened from a file).
+    StartLesson(String),
+    /// Read a lesson file and start it (File → Open lesson…, `--lesson PATH`).
+    OpenLesson(PathBuf),
+    /// Write the run as a lesson file, with the card of "Save this as a lesson…".
+    SaveLesson(PathBuf),
     /// Start the t-SNE layout again from random positions.
     ReseedLayout,
     /// Save the plot `name` (at `rect` on screen) as a PNG.
@@ -51,7 +55,7 @@ pub enum AppCommand {
     /// Drop every run of the sweep but the first; it goes on.
     EndSweep,
     /// Run the lesson with this id as a comparison with its control.
-    CompareLesson(&'static str),
+    CompareLesson(String),
     /// Close the lesson's card (the run goes on).
     CloseLesson,
     /// Show the recorded step nearest at or before this one.
@@ -139,6 +143,8 @@ impl AppCommand {
             // The layout and the screenshot are the projector's and the window's business.
             // So are the comparison's.
             AppCommand::StartLesson(_)
+            | AppCommand::OpenLesson(_)
+            | AppCommand::SaveLesson(_)
             | AppCommand::ReseedLayout
             | AppCommand::SavePlot { .. }
             | AppCommand::OpenCompare

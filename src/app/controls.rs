@@ -31,7 +31,15 @@ pub struct Controls {
 }
 
 impl Controls {
-    pub fn ui(&mut self, ui: &mut Ui, config: &RunConfig, paused: bool) -> Vec<AppCommand> {
+    /// The panel; in presenter mode (`present`) the training settings fold away under one
+    /// header, leaving the run's transport and the method's knobs.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        config: &RunConfig,
+        paused: bool,
+        present: bool,
+    ) -> Vec<AppCommand> {
         let mut out = Vec::new();
         egui::ScrollArea::vertical().show(ui, |ui| {
             ui.heading("Run");
@@ -43,21 +51,30 @@ impl Controls {
             let knobs = crate::methods::knobs(config.method);
             knob_widgets(ui, config, knobs, &mut out);
             ui.separator();
-            ui.heading("Training");
-            knob_widgets(ui, config, TRAINING, &mut out);
-            egui::CollapsingHeader::new("More settings")
-                .default_open(false)
-                .show(ui, |ui| {
-                    let rest: Vec<Knob> = Key::ALL
-                        .iter()
-                        .filter(|k| {
-                            !OWN_WIDGETS.contains(k)
-                                && !knobs.iter().chain(TRAINING).any(|n| n.key == **k)
-                        })
-                        .map(|k| Knob::new(*k))
-                        .collect();
-                    knob_widgets(ui, config, &rest, &mut out);
-                });
+            let mut training = |ui: &mut Ui| {
+                ui.heading("Training");
+                knob_widgets(ui, config, TRAINING, &mut out);
+                egui::CollapsingHeader::new("More settings")
+                    .default_open(false)
+                    .show(ui, |ui| {
+                        let rest: Vec<Knob> = Key::ALL
+                            .iter()
+                            .filter(|k| {
+                                !OWN_WIDGETS.contains(k)
+                                    && !knobs.iter().chain(TRAINING).any(|n| n.key == **k)
+                            })
+                            .map(|k| Knob::new(*k))
+                            .collect();
+                        knob_widgets(ui, config, &rest, &mut out);
+                    });
+            };
+            if present {
+                egui::CollapsingHeader::new("Training and more settings")
+                    .default_open(false)
+                    .show(ui, training);
+            } else {
+                training(ui);
+            }
         });
         out
     }

@@ -6,19 +6,43 @@ use super::{AppCommand, LabApp};
 use crate::lessons::{self, LESSONS, Lesson};
 use crate::train::Command;
 use egui::{Color32, RichText, Ui};
+use std::path::Path;
+use std::sync::Arc;
 
-/// The Lessons menu: auto-play, and a lesson to start.
-pub fn menu(ui: &mut Ui, autoplay: &mut bool) -> Vec<AppCommand> {
+/// The Lessons menu: auto-play, a lesson to start (the built-ins, then those opened from
+/// files), and "Save this as a lesson…".
+pub fn menu(ui: &mut Ui, autoplay: &mut bool, opened: &[Arc<Lesson>]) -> Vec<AppCommand> {
     let mut out = Vec::new();
     ui.menu_button("Lessons", |ui| {
         ui.checkbox(autoplay, "auto-play the change")
             .on_hover_text("make the lesson's change by itself at its step; untick to make it by hand when the class is ready");
         ui.separator();
-        for l in LESSONS {
-            if ui.button(l.title).clicked() {
-                out.push(AppCommand::StartLesson(l.id));
+        let listed = LESSONS.iter().chain(opened.iter().map(|l| &**l));
+        for (i, l) in listed.enumerate() {
+            if i == LESSONS.len() {
+                ui.separator();
+            }
+            if ui.button(&l.title).clicked() {
+                out.push(AppCommand::StartLesson(l.id.clone()));
                 ui.close();
             }
+        }
+        ui.separator();
+        if ui
+            .button("Open a lesson file...")
+            .on_hover_text("a lesson written as a file (docs/lessons.md), yours or a colleague's")
+            .clicked()
+        {
+            out.push(AppCommand::OpenFileWindow(super::files::FileWindow::OpenLesson));
+            ui.close();
+        }
+        if ui
+            .button("Save this as a lesson...")
+            .on_hover_text("this run's start and the changes made so far, with a card and a question you write, as a lesson file")
+            .clicked()
+        {
+            out.push(AppCommand::OpenFileWindow(super::files::FileWindow::SaveLesson));
+            ui.close();
         }
     });
     out
@@ -57,7 +81,7 @@ fn change_made(app: &LabApp, lesson: &Lesson) -> Option<usize> {
 /// The running lesson's card; `answer` is the class's prediction.
 pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCommand> {
     let mut out = Vec::new();
-    let Some(lesson) = app.lesson.id.and_then(|id| lessons::find(id).ok()) else {
+    let Some(lesson) = app.current_lesson() else {
         return out;
     };
     let compared = lesson_comparison(app, lesson).is_some();
@@ -68,7 +92,15 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
         .fill(Color32::from_rgb(28, 36, 52))
         .show(ui, |ui| {
             ui.horizontal(|ui| {
-                ui.label(RichText::new(format!("Lesson: {}", lesson.title)).strong());
+                // The buttons first, on the right; the title in what is left of the row
+                // (cut short with … rather than drawn under them). In presenter mode the card
+                // is a banner, its title a heading.
+                let title = RichText::new(format!("Lesson: {}", lesson.title)).strong();
+                let title = if app.state.view.present {
+                    title.heading()
+                } else {
+                    title
+                };
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button("close").clicked() {
                         out.push(AppCommand::CloseLesson);
@@ -79,9 +111,9 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                         .clicked()
                     {
                         out.push(if compared {
-                            AppCommand::CompareLesson(lesson.id)
+                            AppCommand::CompareLesson(lesson.id.clone())
                         } else {
-                            AppCommand::StartLesson(lesson.id)
+                            AppCommand::StartLesson(lesson.id.clone())
                         });
                     }
                     if !swept
@@ -90,13 +122,19 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                         .on_hover_text("run the lesson as B beside an unchanged A (same seed, same data): the difference the change makes, side by side")
                         .clicked()
                     {
-                        out.push(AppCommand::CompareLesson(lesson.id));
+                        out.push(AppCommand::CompareLesson(lesson.id.clone()));
                     }
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.add(egui::Label::new(title).truncate());
+                    });
                 });
             });
-            egui::CollapsingHeader::new("what this shows")
-                .default_open(false)
-                .show(ui, |ui| ui.label(lesson.explanation));
+            let present = app.state.view.present;
+            if !present {
+                egui::CollapsingHeader::new("what this shows")
+                    .default_open(false)
+                    .show(ui, |ui| ui.label(&lesson.explanation));
+            }
             let run = lesson_run(app, lesson);
             let step = run.step;
             let scripted = run.script.first().map(|s| s.step);
@@ -111,10 +149,10 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
             } else {
                 change_made(app, lesson)
             };
-            question(ui, &lesson.question, answer, made.is_some());
+            question(ui, &lesson.question, answer, made.is_some(), present);
             ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(if compared { "B:" } else { "Now:" }).strong());
-                ui.label(lesson.change);
+                ui.label(&lesson.change);
                 match (made, scripted) {
                     (Some(_), _) if swept => {}
                     (None, _) if swept => {
@@ -144,37 +182,59 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                     }
                     (None, None) => {
                         if ui.button("make the change now").clicked() {
-                            out.extend(lesson.changes().iter().cloned().map(AppCommand::Set));
+                            out.extend(lesson.changes().into_iter().map(AppCommand::Set));
                         }
                     }
                 }
             });
-            ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new("Watch:").strong());
-                ui.label(lesson.watch);
-            });
+            if present {
+                // The banner stays short: what to watch, and why, one click away.
+                ui.horizontal(|ui| {
+                    egui::CollapsingHeader::new("Watch")
+                        .default_open(false)
+                        .show(ui, |ui| ui.label(&lesson.watch));
+                    egui::CollapsingHeader::new("what this shows")
+                        .default_open(false)
+                        .show(ui, |ui| ui.label(&lesson.explanation));
+                });
+            } else {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new("Watch:").strong());
+                    ui.label(&lesson.watch);
+                });
+            }
         });
     out
 }
 
 /// Predict first: the lesson's question with its choices; once the change is made, the answer
 /// and why.
-fn question(ui: &mut Ui, q: &lessons::Question, picked: &mut Option<usize>, answered: bool) {
-    ui.horizontal_wrapped(|ui| {
-        ui.label(RichText::new("Predict:").strong());
-        ui.label(q.prompt);
-        for (i, choice) in q.choices.iter().enumerate() {
-            let right = answered && i == q.answer;
-            let text = if right {
-                RichText::new(*choice).color(Color32::LIGHT_GREEN).strong()
-            } else {
-                RichText::new(*choice)
-            };
-            if ui.radio(*picked == Some(i), text).clicked() {
-                *picked = Some(i);
+fn question(
+    ui: &mut Ui,
+    q: &lessons::Question,
+    picked: &mut Option<usize>,
+    answered: bool,
+    present: bool,
+) {
+    // In presenter mode, once answered, the answer takes the question's row.
+    let ask = !(answered && present);
+    if ask {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new("Predict:").strong());
+            ui.label(&q.prompt);
+            for (i, choice) in q.choices.iter().enumerate() {
+                let right = answered && i == q.answer;
+                let text = if right {
+                    RichText::new(choice).color(Color32::LIGHT_GREEN).strong()
+                } else {
+                    RichText::new(choice)
+                };
+                if ui.radio(*picked == Some(i), text).clicked() {
+                    *picked = Some(i);
+                }
             }
-        }
-    });
+        });
+    }
     if answered {
         let verdict = match picked {
             Some(p) if *p == q.answer => "Right. ",
@@ -193,19 +253,54 @@ fn question(ui: &mut Ui, q: &lessons::Question, picked: &mut Option<usize>, answ
 }
 
 impl LabApp {
+    /// The lesson `id`: one opened from a file this session (the latest of that id), else a
+    /// built-in one.
+    fn find_lesson(&self, id: &str) -> crate::error::Result<Arc<Lesson>> {
+        match self.lesson.opened.iter().rev().find(|l| l.id == id) {
+            Some(l) => Ok(Arc::clone(l)),
+            None => lessons::find(id).map(|l| Arc::new(l.clone())),
+        }
+    }
+
+    /// `--lesson ID|PATH`: a lesson file when the path exists (or ends in `.toml`), else a
+    /// built-in lesson's id.
+    pub fn start_lesson_or_file(&mut self, lesson: &str) {
+        let path = Path::new(lesson);
+        if path.exists() || lesson.ends_with(".toml") {
+            let outcome = self.open_lesson(path);
+            self.files.message = Some(outcome);
+        } else {
+            self.start_lesson(lesson);
+        }
+    }
+
+    /// Read the lesson file at `path` (a bad one is refused with its line and field, and
+    /// nothing else changes), list it in the Lessons menu and start it.
+    pub fn open_lesson(&mut self, path: &Path) -> Result<String, String> {
+        let lesson = Lesson::load(path).map_err(|e| e.to_string())?;
+        let id = lesson.id.clone();
+        let title = lesson.title.clone();
+        self.lesson.opened.retain(|l| l.id != id);
+        self.lesson.opened.push(Arc::new(lesson));
+        self.end_comparison();
+        self.end_sweep();
+        self.start_lesson(&id);
+        Ok(format!("opened the lesson {title} ({})", path.display()))
+    }
+
     /// Start `id` as a fresh run: its configuration, and its change scripted when auto-play
     /// is on. The app keeps its own snapshot rate and probe size.
     pub fn start_lesson(&mut self, id: &str) {
-        let started = lessons::find(id).and_then(|l| Ok((l, l.scenario(self.state.autoplay)?)));
+        let started = self
+            .find_lesson(id)
+            .and_then(|l| Ok((l.scenario(self.state.autoplay)?, l)));
         match started {
-            Ok((lesson, mut s)) => {
+            Ok((mut s, lesson)) => {
                 s.config.snapshot_every = self.config().snapshot_every;
                 s.config.probe_size = self.config().probe_size;
-                self.lesson = super::LessonState {
-                    id: Some(lesson.id),
-                    answer: None,
-                };
                 self.show_phenomenon(lesson.phenomenon);
+                self.lesson.lesson = Some(lesson);
+                self.lesson.answer = None;
                 let sweep = s.sweep.take();
                 if let Some(a) = self.slots.first_mut() {
                     a.send(Command::Load(Box::new(s)));
@@ -222,22 +317,24 @@ impl LabApp {
     /// The lesson as a comparison: A its control (no change), B the lesson (the change at its
     /// step); both from step 0 in lockstep, on the side-by-side embedding views.
     pub fn compare_lesson(&mut self, id: &str) {
-        if lessons::find(id).is_ok_and(|l| l.sweep().is_some()) {
+        if self.find_lesson(id).is_ok_and(|l| l.sweep().is_some()) {
             // Its runs are already side by side.
             self.start_lesson(id);
             return;
         }
-        let started = lessons::find(id).and_then(|l| Ok((l, l.scenario(false)?)));
-        let result = started.and_then(|(lesson, mut control)| {
+        let started = self
+            .find_lesson(id)
+            .and_then(|l| Ok((l.scenario(false)?, l)));
+        let result = started.and_then(|(mut control, lesson)| {
             control.config.snapshot_every = self.config().snapshot_every;
             control.config.probe_size = self.config().probe_size;
             let spec = crate::scenario::CompareSpec {
-                changes: lesson.changes().to_vec(),
+                changes: lesson.changes(),
                 fork_at: Some(lesson.change_step()),
             };
             self.compare_scenario(&control, spec)?;
             // The class's prediction stands: it is about the lesson, not this run.
-            self.lesson.id = Some(lesson.id);
+            self.lesson.lesson = Some(lesson);
             // Side by side, on the sphere view's fixed scale.
             self.state.view.tab = super::embedding::CentralTab::Embedding;
             self.state.view.projection = super::embedding::Projection::Unit;
@@ -248,7 +345,7 @@ impl LabApp {
         }
     }
 
-    /// Open the view in which `phenomenon` is seen (measured on each lesson, see the README):
+    /// Open the view in which `phenomenon` is seen (measured on each lesson, see docs/guide.md):
     /// a collapse on the sphere view's fixed scale, where it looks like one; the temperature's
     /// and CLIP's effects in the softmax rows of "What the loss sees"; DINO's in the teacher's
     /// and student's distributions over the prototypes.

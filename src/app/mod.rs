@@ -7,6 +7,7 @@
 //! The UI never waits on training: each frame every slot takes its run's newest published state
 //! and layouts (an `Arc` each); both threads wake it with `request_repaint`.
 
+pub mod appearance;
 pub mod apply;
 pub mod command;
 pub mod compare;
@@ -15,6 +16,7 @@ pub mod embedding;
 pub mod files;
 pub mod forces;
 pub mod lesson_card;
+pub mod lesson_draft;
 pub mod loss_view;
 pub mod pacing;
 pub mod plots;
@@ -90,6 +92,8 @@ pub struct AppOptions {
     pub sweep: Option<(crate::sweep::SweepSpec, Option<usize>)>,
     /// Append a line of frames/s, steps/s and memory to this file every 10 s.
     pub stats: Option<std::path::PathBuf>,
+    /// Open in presenter mode.
+    pub present: bool,
 }
 
 impl Default for AppOptions {
@@ -101,6 +105,7 @@ impl Default for AppOptions {
             paused: false,
             renderer: None,
             lesson: None,
+            present: false,
             compare: Vec::new(),
             sweep: None,
             stats: None,
@@ -108,11 +113,15 @@ impl Default for AppOptions {
     }
 }
 
-/// The lesson whose card is shown, and the class's prediction for its question.
+/// The lesson whose card is shown, the class's prediction for its question, and the lessons
+/// opened from files this session (listed in the Lessons menu after the built-ins).
 #[derive(Default)]
 pub struct LessonState {
-    pub id: Option<&'static str>,
+    pub lesson: Option<std::sync::Arc<crate::lessons::Lesson>>,
     pub answer: Option<usize>,
+    pub opened: Vec<std::sync::Arc<crate::lessons::Lesson>>,
+    /// The card being written in "Save this as a lesson…".
+    pub draft: lesson_draft::LessonDraft,
 }
 
 pub struct LabApp {
@@ -127,6 +136,8 @@ pub struct LabApp {
     nothing: Published,
     files: files::Files,
     lesson: LessonState,
+    /// The zoom and theme last set for the View menu's choices.
+    appearance: appearance::Appearance,
     /// What relates run B to run A, while comparing (or while A's fork is on its way).
     compare: Option<compare::Comparison>,
     compare_dialog: compare::CompareDialog,
@@ -221,6 +232,7 @@ impl LabApp {
             nothing: Published::default(),
             files: files::Files::default(),
             lesson: LessonState::default(),
+            appearance: appearance::Appearance::default(),
             compare: None,
             compare_dialog: compare::CompareDialog::default(),
             sweep: None,
@@ -232,8 +244,11 @@ impl LabApp {
             device: device.ok(),
             waker,
         };
-        if let Some(id) = &options.lesson {
-            app.start_lesson(id);
+        if options.present {
+            app.state.view.present = true;
+        }
+        if let Some(lesson) = &options.lesson {
+            app.start_lesson_or_file(lesson);
         }
         if !options.compare.is_empty() {
             app.apply(AppCommand::StartComparison {
@@ -374,9 +389,19 @@ impl LabApp {
         self.run_view().drew_gpu_points()
     }
 
+    /// The id of the lesson whose card is shown.
+    pub fn lesson(&self) -> Option<&str> {
+        self.lesson.lesson.as_deref().map(|l| l.id.as_str())
+    }
+
+    /// The card being written in "Save this as a lesson…" (what its form edits).
+    pub fn lesson_draft_mut(&mut self) -> &mut lesson_draft::LessonDraft {
+        &mut self.lesson.draft
+    }
+
     /// The lesson whose card is shown.
-    pub fn lesson(&self) -> Option<&'static str> {
-        self.lesson.id
+    pub fn current_lesson(&self) -> Option<&crate::lessons::Lesson> {
+        self.lesson.lesson.as_deref()
     }
 
     pub fn files(&self) -> &files::Files {

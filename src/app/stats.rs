@@ -113,13 +113,10 @@ fn machine_busy_ticks() -> Option<f64> {
     (v.len() >= 8).then(|| v[..8].iter().sum::<f64>() - v[3] - v[4])
 }
 
-/// The resident memory of this process in MB (Linux: `/proc/self/statm`); NaN elsewhere.
+/// The resident memory of this process in MB (the `memory-stats` crate: Linux, macOS and
+/// Windows); NaN where it cannot be read.
 pub fn rss_mb() -> f64 {
-    let pages = std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok());
-    // The page size of every Linux this runs on (x86-64, aarch64 with 4 KiB pages).
-    pages.map_or(f64::NAN, |p| p * 4096.0 / (1024.0 * 1024.0))
+    memory_stats::memory_stats().map_or(f64::NAN, |m| m.physical_mem as f64 / (1024.0 * 1024.0))
 }
 
 impl StatsLog {
@@ -207,5 +204,16 @@ mod tests {
         let later = CpuTimes::now().unwrap_or(t);
         assert!(later.window + later.train + later.projector > 0.0);
         assert!(later.machine >= t.machine);
+    }
+
+    #[test]
+    fn resident_memory_grows_by_what_is_touched() {
+        let before = rss_mb();
+        assert!(before.is_finite() && before > 1.0, "{before}");
+        // 256 MB written page by page, so that every page is resident.
+        let block = std::hint::black_box(vec![1u8; 256 << 20]);
+        let after = rss_mb();
+        assert!(after - before > 200.0, "{before} MB, then {after} MB");
+        drop(block);
     }
 }

@@ -252,9 +252,11 @@ impl LabApp {
     fn central(&mut self, ui: &mut egui::Ui) -> Vec<AppCommand> {
         let mut commands = super::status::banner(ui, self);
         commands.extend(super::files::banner(ui, self));
-        let mut answer = self.lesson.answer;
-        commands.extend(super::lesson_card::card(ui, self, &mut answer));
-        self.lesson.answer = answer;
+        if !self.state.view.present {
+            let mut answer = self.lesson.answer;
+            commands.extend(super::lesson_card::card(ui, self, &mut answer));
+            self.lesson.answer = answer;
+        }
         ui.horizontal(|ui| {
             use embedding::CentralTab;
             ui.selectable_value(&mut self.state.view.tab, CentralTab::Embedding, "Embedding");
@@ -291,12 +293,7 @@ impl LabApp {
 impl eframe::App for LabApp {
     /// The theme's panel colour: the panels themselves paint none (see [`Window::new`]).
     fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
-        let theme = if visuals.dark_mode {
-            egui::Visuals::dark()
-        } else {
-            egui::Visuals::light()
-        };
-        theme.panel_fill.to_normalized_gamma_f32()
+        super::appearance::panel_colour(&self.state.view, visuals).to_normalized_gamma_f32()
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -312,12 +309,17 @@ impl eframe::App for LabApp {
         self.window.tick(published, tsne_ms);
         self.refresh();
         let ctx = ui.ctx().clone();
+        self.appearance.apply(&ctx, &self.state.view);
         let mut commands = super::command::from_keys(&ctx);
         self.receive_shot(ctx.pixels_per_point());
         egui::Panel::top("menu").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| {
                 commands.extend(super::files::menu(ui, self.replayed().is_some()));
-                commands.extend(super::lesson_card::menu(ui, &mut self.state.autoplay));
+                commands.extend(super::lesson_card::menu(
+                    ui,
+                    &mut self.state.autoplay,
+                    &self.lesson.opened,
+                ));
                 let comparison = self.compare.as_ref().filter(|_| self.slots.len() > 1);
                 let sweep = self.sweep.as_ref().filter(|_| self.slots.len() > 1);
                 commands.extend(super::compare::menu(
@@ -326,6 +328,7 @@ impl eframe::App for LabApp {
                     sweep,
                     &mut self.state.view,
                 ));
+                super::appearance::menu(ui, &mut self.state.view);
             });
         });
         commands.extend(super::files::windows(&ctx, self));
@@ -334,17 +337,33 @@ impl eframe::App for LabApp {
         commands.extend(self.sweep_dialog.ui(&ctx, &config));
         super::status::status_bar(ui, self);
         egui::Panel::bottom("timeline").show(ui, |ui| commands.extend(self.timeline_bar(ui)));
-        egui::Panel::left("controls")
+        // Presenter mode: the lesson card is a banner across the whole window, above the panels.
+        if self.state.view.present && self.current_lesson().is_some() {
+            egui::Panel::top("lesson-banner").show(ui, |ui| {
+                let mut answer = self.lesson.answer;
+                commands.extend(super::lesson_card::card(ui, self, &mut answer));
+                self.lesson.answer = answer;
+            });
+        }
+        // Presenter mode has panels of its own, narrower, so that the embedding keeps the room
+        // (each mode remembers the widths it was dragged to).
+        let present = self.state.view.present;
+        let (left, right) = if present {
+            (("controls-present", 190.0), ("diagnostics-present", 250.0))
+        } else {
+            (("controls", 280.0), ("diagnostics", 420.0))
+        };
+        egui::Panel::left(left.0)
             .resizable(true)
-            .default_size(280.0)
+            .default_size(left.1)
             .show(ui, |ui| {
                 let paused = self.status().paused;
                 let config = self.config().clone();
-                commands.extend(self.state.controls.ui(ui, &config, paused));
+                commands.extend(self.state.controls.ui(ui, &config, paused, present));
             });
-        egui::Panel::right("diagnostics")
+        egui::Panel::right(right.0)
             .resizable(true)
-            .default_size(420.0)
+            .default_size(right.1)
             .show(ui, |ui| {
                 commands.extend(if self.sweep().is_some() {
                     super::sweep::plots::panel(ui, self)

@@ -180,7 +180,12 @@ pub fn execute(args: &RunArgs) -> Result<CompareSummary> {
         // One recording of both: A's holds B, and says how B differs.
         ra.scenario.compare = whole.compare.clone();
         ra.others = vec![rb];
-        crate::web::write_recording_and_page(&ra, args.record.as_deref(), args.html.as_deref())?;
+        crate::web::write_recording_and_page(
+            &ra,
+            args.record.as_deref(),
+            args.html.as_deref(),
+            None,
+        )?;
     }
     let summary = |session: &Session, snapshots, incident, also_written| RunSummary {
         config: session.config().clone(),

@@ -55,7 +55,7 @@ pub enum CliCommand {
     Bench(BenchArgs),
     /// List every setting `--set` accepts, with how it applies, its range and what it does.
     Settings {
-        /// As the README's Markdown table.
+        /// As docs/cli.md's Markdown table.
         #[arg(long)]
         markdown: bool,
     },
@@ -95,7 +95,7 @@ pub struct RunArgs {
     /// with a script of timed changes).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Run a lesson headless, its scripted change included (see `contrastive-lab lessons`).
+    /// Run a lesson headless, its scripted change included: a built-in id (see `contrastive-lab lessons`) or a lesson file (docs/lessons.md); prints whether it showed.
     #[arg(long, conflicts_with = "config")]
     pub lesson: Option<String>,
     /// Override a setting: `--set temperature=0.1` (repeatable; see `contrastive-lab settings`).
@@ -202,7 +202,7 @@ pub struct AppArgs {
     /// WGSL point renderer needs wgpu.
     #[arg(long, default_value = "auto")]
     pub renderer: String,
-    /// Open with this lesson started (see `contrastive-lab lessons`).
+    /// Open with this lesson started: a built-in id (see `contrastive-lab lessons`) or a lesson file.
     #[arg(long, conflicts_with = "config")]
     pub lesson: Option<String>,
     /// Open comparing this run with run B, KEY=VALUE changed (repeatable; both from scratch).
@@ -223,6 +223,9 @@ pub struct AppArgs {
     /// 10 s (to measure a long run's smoothness and memory).
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
+    /// Open in presenter mode (View → Present): everything 1.6× larger for a projector.
+    #[arg(long)]
+    pub present: bool,
 }
 
 #[derive(Args, Debug, Clone)]

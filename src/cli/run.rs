@@ -14,7 +14,7 @@ use std::time::Instant;
 /// then the explicit flags, then every `--set`, in order.
 pub fn scenario_from_args(args: &RunArgs) -> Result<Scenario> {
     let mut scenario = match (&args.lesson, &args.config, &args.method) {
-        (Some(id), _, _) => crate::lessons::find(id)?.scenario(true)?,
+        (Some(id), _, _) => crate::lessons::find_or_load(id)?.scenario(true)?,
         (None, Some(path), _) => Scenario::load(path)?,
         (None, None, Some(m)) => Scenario::new(RunConfig::for_method(m.parse()?)),
         (None, None, None) => Scenario::new(RunConfig::default()),
@@ -273,6 +273,27 @@ pub fn write_outputs(
     Ok(also_written)
 }
 
+/// Did the lesson's phenomenon show in this run? Where a check compares with the control, the
+/// same run without the lesson's change is trained first, on the CPU, from the same start.
+fn lesson_verdict(
+    lesson: &crate::lessons::Lesson,
+    scenario: &Scenario,
+    session: &Session,
+    snapshots: &[Snapshot],
+) -> Result<Option<Verdict>> {
+    let control = if lesson.needs_control() {
+        let mut start = scenario.clone();
+        start.script.clear();
+        let mut control = Session::from_scenario(&start, crate::train::TrainDevice::cpu())?;
+        let (snaps, _) = train(&mut control, None)?;
+        Some((snaps, control.config().clone()))
+    } else {
+        None
+    };
+    let control = control.as_ref().map(|(s, c)| (s.as_slice(), c));
+    Ok(lesson.verdict(snapshots, session.config(), control))
+}
+
 pub fn execute(args: &RunArgs) -> Result<RunSummary> {
     let mut scenario = scenario_from_args(args)?;
     // One run of a sweep (`--config sweep.toml --set KEY=VALUE`) is a plain run.
@@ -310,13 +331,23 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
     }
     let replay = (!scenario.script.is_empty()).then_some(&scenario);
     let also_written = write_outputs(&args.out, &session, &snapshots, replay, &layouts, args)?;
-    let verdict = match &args.lesson {
-        Some(id) => crate::lessons::find(id)?.verdict(&snapshots, &config),
+    let lesson = args
+        .lesson
+        .as_deref()
+        .map(crate::lessons::find_or_load)
+        .transpose()?;
+    let verdict = match &lesson {
+        Some(l) => lesson_verdict(l, &scenario, &session, &snapshots)?,
         None => None,
     };
     let recorded = if args.record.is_some() || args.html.is_some() {
         let run = recorded(&scenario, &session, &snapshots, seconds);
-        crate::web::write_recording_and_page(&run, args.record.as_deref(), args.html.as_deref())?;
+        crate::web::write_recording_and_page(
+            &run,
+            args.record.as_deref(),
+            args.html.as_deref(),
+            lesson.as_ref(),
+        )?;
         Some(run)
     } else {
         None

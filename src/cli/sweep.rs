@@ -155,7 +155,7 @@ fn record_the_sweep(args: &RunArgs, spec: &SweepSpec, runs: &mut [SweepRun]) -> 
     };
     first.others = recorded.collect();
     first.scenario.sweep = Some(spec.clone());
-    crate::web::write_recording_and_page(&first, args.record.as_deref(), args.html.as_deref())
+    crate::web::write_recording_and_page(&first, args.record.as_deref(), args.html.as_deref(), None)
 }
 
 /// The rows of `sweep.csv`: `key,value,seed,` then the `metrics.csv` header, and per run its
@@ -164,8 +164,8 @@ fn record_the_sweep(args: &RunArgs, spec: &SweepSpec, runs: &mut [SweepRun]) -> 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepTable {
     pub key: String,
-    /// The `metrics.csv` header (`step,loss,…`).
-    pub header: String,
+    /// The `metrics.csv` header (`step`, `loss` …).
+    pub header: Vec<String>,
     pub rows: Vec<SweepRow>,
 }
 
@@ -173,16 +173,19 @@ pub struct SweepTable {
 pub struct SweepRow {
     pub value: String,
     pub seed: u64,
-    /// The run's last `metrics.csv` row.
-    pub metrics: String,
+    /// The run's last `metrics.csv` row, its fields as written.
+    pub metrics: Vec<String>,
 }
 
 impl SweepTable {
     fn of_runs(spec: &SweepSpec, runs: &[SweepRun]) -> Result<Self> {
-        let mut header: Option<String> = None;
+        let mut header: Option<Vec<String>> = None;
         let mut rows = Vec::new();
         for r in runs {
-            let head = export::metrics_header(r.summary.config.method);
+            let head: Vec<String> = export::metrics_header(r.summary.config.method)
+                .into_iter()
+                .map(String::from)
+                .collect();
             match &header {
                 Some(h) if *h != head => {
                     return Err(LabError::invalid(
@@ -199,7 +202,7 @@ impl SweepTable {
                 metrics: r
                     .summary
                     .last()
-                    .map(|s| export::metrics_row(&MetricsRow::of(s)))
+                    .map(|s| export::metrics_fields(&MetricsRow::of(s)))
                     .unwrap_or_default(),
             });
         }
@@ -211,14 +214,21 @@ impl SweepTable {
     }
 
     pub fn to_csv(&self) -> String {
-        let mut out = format!("key,value,seed,{}\n", self.header);
+        let mut table = export::Table::csv();
+        table.row(
+            ["key", "value", "seed"]
+                .into_iter()
+                .chain(self.header.iter().map(String::as_str)),
+        );
         for r in &self.rows {
-            out.push_str(&format!(
-                "{},{},{},{}\n",
-                self.key, r.value, r.seed, r.metrics
-            ));
+            let seed = r.seed.to_string();
+            table.row(
+                [self.key.as_str(), r.value.as_str(), seed.as_str()]
+                    .into_iter()
+                    .chain(r.metrics.iter().map(String::as_str)),
+            );
         }
-        out
+        table.finish()
     }
 
     /// A table written by [`SweepTable::to_csv`]; `origin` names the file in errors.
@@ -227,23 +237,38 @@ impl SweepTable {
             path: origin.display().to_string(),
             reason: why,
         };
-        let mut lines = text.lines();
-        let header = lines
+        let mut records = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes())
+            .into_records();
+        let first = records
             .next()
-            .and_then(|h| h.strip_prefix("key,value,seed,"))
-            .ok_or_else(|| bad("not a sweep table: its header must begin key,value,seed,".into()))?
-            .to_string();
-        let mut key = None;
+            .transpose()
+            .map_err(|e| bad(e.to_string()))?
+            .unwrap_or_default();
+        let fields: Vec<String> = first.iter().map(String::from).collect();
+        let header = match fields.get(..3) {
+            Some([k, v, s]) if k == "key" && v == "value" && s == "seed" => fields[3..].to_vec(),
+            _ => {
+                return Err(bad(
+                    "not a sweep table: its header must begin key,value,seed,".into(),
+                ));
+            }
+        };
+        let mut key: Option<String> = None;
         let mut rows = Vec::new();
-        for (n, line) in lines.enumerate() {
-            let mut cells = line.splitn(4, ',');
-            let (Some(k), Some(value), Some(seed), Some(metrics)) =
-                (cells.next(), cells.next(), cells.next(), cells.next())
+        for (n, record) in records.enumerate() {
+            let record = record.map_err(|e| bad(format!("line {}: {e}", n + 2)))?;
+            let (Some(k), Some(value), Some(seed)) = (record.get(0), record.get(1), record.get(2))
             else {
                 return Err(bad(format!("line {}: fewer than four fields", n + 2)));
             };
-            match key {
-                None => key = Some(k),
+            if record.len() < 4 {
+                return Err(bad(format!("line {}: fewer than four fields", n + 2)));
+            }
+            match &key {
+                None => key = Some(k.to_string()),
                 Some(first) if first != k => {
                     return Err(bad(format!("line {}: a second key `{k}`", n + 2)));
                 }
@@ -254,11 +279,11 @@ impl SweepTable {
                 seed: seed
                     .parse()
                     .map_err(|_| bad(format!("line {}: seed `{seed}` is not a number", n + 2)))?,
-                metrics: metrics.to_string(),
+                metrics: record.iter().skip(3).map(String::from).collect(),
             });
         }
         Ok(Self {
-            key: key.unwrap_or_default().to_string(),
+            key: key.unwrap_or_default(),
             header,
             rows,
         })
@@ -266,8 +291,8 @@ impl SweepTable {
 
     /// The value of metric `name` in `row`, if the table has it.
     pub fn metric(&self, row: &SweepRow, name: &str) -> Option<f64> {
-        let column = self.header.split(',').position(|h| h == name)?;
-        row.metrics.split(',').nth(column)?.parse().ok()
+        let column = self.header.iter().position(|h| h == name)?;
+        row.metrics.get(column)?.parse().ok()
     }
 }
 
@@ -309,7 +334,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Scenario, SweepTable)> {
     };
     let mut plan: Option<Scenario> = None;
     let mut found: Vec<(SweepRow, PathBuf)> = Vec::new();
-    let mut header: Option<(String, String)> = None;
+    let mut header: Option<(String, Vec<String>)> = None;
     for dir in dirs {
         let file = dir.join("sweep.toml");
         if !file.is_file() {
@@ -352,7 +377,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Scenario, SweepTable)> {
             ));
         }
         for file in shard_files {
-            let text = std::fs::read_to_string(&file).map_err(|e| LabError::io(&file, e))?;
+            let text =
+                crate::limits::read_text(&file, crate::limits::MAX_CSV_BYTES, "sweep table")?;
             let table = SweepTable::from_csv(&text, &file)?;
             match &header {
                 Some((_, h)) if *h != table.header => {
@@ -390,8 +416,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<(Scenario, SweepTable)> {
                             key,
                             point.value,
                             file2.display(),
-                            row.metrics,
-                            other.metrics
+                            row.metrics.join(","),
+                            other.metrics.join(",")
                         ),
                     ));
                 }

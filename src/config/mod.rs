@@ -5,7 +5,7 @@
 //! method where the paper differs), how a change applies, valid range, widget label and help.
 //! Everything else derives from it: the typed [`Key`] and [`Setting`], [`RunConfig::get`] and
 //! [`RunConfig::apply`] (the single path through which any setting changes, so the CLI, files
-//! and the UI validate identically), the `settings` listing, the README table and the app's
+//! and the UI validate identically), the `settings` listing, the docs/cli.md table and the app's
 //! widgets. Each method lists the knobs it shows in its spec beside its loss (`methods/*.rs`, `SPEC`).
 
 mod choices;
@@ -277,7 +277,7 @@ impl RunConfig {
     }
 
     pub fn load(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+        let text = crate::limits::read_text(path, crate::limits::MAX_TEXT_BYTES, "config file")?;
         Self::from_toml(&text).map_err(|e| match e {
             LabError::ConfigFile { reason, .. } => LabError::ConfigFile {
                 path: path.display().to_string(),
@@ -382,7 +382,7 @@ pub fn listing() -> String {
         .join("\n")
 }
 
-/// The README's table of settings (a test checks the README holds exactly this).
+/// The settings table of docs/cli.md (a test checks docs/cli.md holds exactly this).
 pub fn markdown_table() -> String {
     let mut out = String::from("| key | applies | range | what it does |\n|---|---|---|---|\n");
     for k in Key::ALL {

@@ -73,13 +73,13 @@ impl Domain {
 /// Everything declared about one setting except its type and defaults.
 #[derive(Clone, Copy, Debug)]
 pub struct Spec {
-    /// The key of `--set`, config and scenario files, `events.csv` and the README.
+    /// The key of `--set`, config and scenario files, `events.csv` and docs/cli.md.
     pub name: &'static str,
     /// The widget's label in the app.
     pub label: &'static str,
     pub apply: Apply,
     pub domain: Domain,
-    /// One line for `settings`, the README and the widget's tooltip.
+    /// One line for `settings`, docs/cli.md and the widget's tooltip.
     pub help: &'static str,
 }
 
@@ -221,7 +221,7 @@ choice_value!(Centering, Centering::ALL.to_vec());
 /// default (and the methods whose paper uses another), how a change applies, the domain, the
 /// widget's label and the help line. From it come [`RunConfig`](crate::config::RunConfig)'s
 /// fields, the typed [`Key`](crate::config::Key) and [`Setting`](crate::config::Setting), `get`,
-/// `apply` and validation, the `settings` listing, the README table and the widgets' ranges.
+/// `apply` and validation, the `settings` listing, the docs/cli.md table and the widgets' ranges.
 macro_rules! settings {
     ($(
         $variant:ident $field:ident : $ty:ty = $default:expr $(, $method:ident => $method_default:expr)* ;
@@ -248,7 +248,7 @@ macro_rules! settings {
         }
 
         impl Key {
-            /// Every setting, in the order `settings`, the README and the app list them.
+            /// Every setting, in the order `settings`, docs/cli.md and the app list them.
             pub const ALL: &'static [Key] = &[$(Key::$variant,)*];
 
             pub const fn name(self) -> &'static str {

@@ -81,13 +81,15 @@ fn records(text: &str) -> Vec<(usize, std::result::Result<Vec<String>, String>)>
 
 impl CsvVectors {
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| LabError::io(path, e))?;
+        let text = crate::limits::read_text(path, crate::limits::MAX_CSV_BYTES, "CSV of vectors")
+            .map_err(|e| LabError::Dataset(e.to_string()))?;
         Self::parse(&text, path)
     }
 
     /// Parse the text of a file at `path` (named in messages).
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
         let where_ = path.display();
+        crate::limits::check_csv_lines(text, path)?;
         let mut lines = records(text).into_iter();
         let Some((first_no, first)) = lines.next() else {
             return Err(LabError::Dataset(format!("{where_} is empty")));

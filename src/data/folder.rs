@@ -52,7 +52,13 @@ fn entries(dir: &Path, keep: impl Fn(&Path) -> bool) -> Result<Vec<PathBuf>> {
 
 /// One image file as `[3, SIZE, SIZE]` in [0, 1].
 pub fn load_image(path: &Path) -> std::result::Result<Vec<f32>, String> {
-    let img = image::open(path).map_err(|e| e.to_string())?.to_rgb8();
+    // Decoded under limits: a file declaring 100 000 × 100 000 pixels is refused unread.
+    let mut reader = image::ImageReader::open(path)
+        .map_err(|e| e.to_string())?
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    reader.limits(crate::limits::image_limits());
+    let img = reader.decode().map_err(|e| e.to_string())?.to_rgb8();
     let small = image::imageops::resize(&img, SIZE as u32, SIZE as u32, FilterType::Triangle);
     let mut out = vec![0f32; 3 * SIZE * SIZE];
     for (x, y, px) in small.enumerate_pixels() {
@@ -104,8 +110,12 @@ impl ImageFolder {
             }
         }
         if labels.len() < 2 {
+            let first = skipped
+                .first()
+                .map(|(f, why)| format!(", the first {}: {why}", f.display()))
+                .unwrap_or_default();
             return Err(LabError::Dataset(format!(
-                "image folder {where_} has {} readable image(s) in its class sub-folders ({} skipped as unreadable); it needs at least 2 (formats: {})",
+                "image folder {where_} has {} readable image(s) in its class sub-folders ({} skipped as unreadable{first}); it needs at least 2 (formats: {})",
                 labels.len(),
                 skipped.len(),
                 EXTENSIONS.join(", ")

@@ -1,128 +1,382 @@
-//! Each lesson's check: the diagnostic its phenomenon moves, before the change and after, and
-//! whether it moved far enough to say the class saw it.
+//! What a lesson must show: conditions on the run's metrics (`std_sqrt_d` at the end below
+//! 0.3 × its value at the change …), each read from the snapshots of a headless run, and the
+//! named checks of a sweep. `run --lesson` prints whether they held.
 
 use super::{ValueMeans, Verdict};
-use crate::config::RunConfig;
+use crate::config::{Method, RunConfig};
 use crate::metrics::Extra;
-use crate::train::Snapshot;
+use crate::train::{MetricsRow, Snapshot};
 
-fn spread(s: &Snapshot) -> f64 {
-    s.diagnostics.spread()
+/// Metrics a lesson may name beyond `metrics.csv`'s columns: std·√d (the collapse gauge: 1 for
+/// a uniform spread, 0 collapsed) and DINO's teacher entropy as a fraction of ln K.
+pub const DERIVED: [&str; 2] = ["std_sqrt_d", "teacher_entropy_ratio"];
+
+/// Where in a run a metric is read: the last snapshot, the last one at or before the
+/// lesson's change, or the last one at or before a step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum At {
+    End,
+    Change,
+    Step(usize),
 }
 
-fn extra(s: &Snapshot, metric: Extra) -> f64 {
-    s.extra(metric).unwrap_or(f64::NAN)
+/// What a bound is measured against: the same metric at the change, at the start, or in the
+/// control run (the lesson without its change) at the same point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reference {
+    Change,
+    Start,
+    Control,
 }
 
-pub(super) fn spread_falls(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
-    let (a, b) = (spread(before), spread(after));
-    Verdict {
-        shown: b < 0.3 * a,
-        text: format!(
-            "collapse: std·√d {a:.3} -> {b:.3} (kNN {:.2} -> {:.2})",
-            before.diagnostics.knn_acc, after.diagnostics.knn_acc
-        ),
+/// A condition's bound: a number, a multiple of a reference (`0.3 * change`), or a reference
+/// plus or minus a number (`change - 0.3`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bound {
+    Value(f64),
+    Times(f64, Reference),
+    Plus(Reference, f64),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    Below,
+    Above,
+    AtMost,
+    AtLeast,
+}
+
+/// One thing the run must show: `metric` at `at` in `relation` to `bound`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Condition {
+    pub metric: String,
+    pub at: At,
+    pub relation: Relation,
+    pub bound: Bound,
+}
+
+/// A check a sweep lesson names: its values' final metrics, mean over seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SweepCheck {
+    /// τ's sweep: uniformity lowest at a small τ (≤ 0.2) and highest at the largest, at least
+    /// 0.5 apart; alignment at the largest τ under half of its value where uniformity is
+    /// lowest; the kNN peak at neither end.
+    UniformityAgainstTolerance,
+}
+
+/// One entry of a lesson's `[[shows]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shows {
+    Metric(Condition),
+    Sweep(SweepCheck),
+}
+
+impl Reference {
+    pub const ALL: [(Reference, &'static str); 3] = [
+        (Reference::Change, "change"),
+        (Reference::Start, "start"),
+        (Reference::Control, "control"),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(r, _)| *r == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("change")
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, n)| *n == text).map(|(r, _)| *r)
     }
 }
 
-fn entropy_ratio(s: &Snapshot, c: &RunConfig) -> f64 {
-    extra(s, Extra::TeacherEntropy) / (c.prototypes as f64).ln()
-}
+impl Relation {
+    pub const ALL: [(Relation, &'static str); 4] = [
+        (Relation::Below, "below"),
+        (Relation::Above, "above"),
+        (Relation::AtMost, "at_most"),
+        (Relation::AtLeast, "at_least"),
+    ];
 
-pub(super) fn one_prototype_wins(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Verdict {
-    let (a, b) = (entropy_ratio(before, c), entropy_ratio(after, c));
-    Verdict {
-        shown: b < 0.1,
-        text: format!(
-            "teacher entropy {a:.2} -> {b:.3} of ln K (one prototype dominates below 0.1); KL(teacher || student) {:.3} -> {:.4}",
-            extra(before, Extra::Kl),
-            extra(after, Extra::Kl)
-        ),
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(r, _)| *r == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("below")
+    }
+
+    fn holds(self, value: f64, bound: f64) -> bool {
+        match self {
+            Relation::Below => value < bound,
+            Relation::Above => value > bound,
+            Relation::AtMost => value <= bound,
+            Relation::AtLeast => value >= bound,
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Relation::Below => "below",
+            Relation::Above => "above",
+            Relation::AtMost => "at most",
+            Relation::AtLeast => "at least",
+        }
     }
 }
 
-pub(super) fn output_goes_uniform(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Verdict {
-    let (a, b) = (entropy_ratio(before, c), entropy_ratio(after, c));
-    Verdict {
-        shown: b > 0.9,
-        text: format!(
-            "teacher entropy {a:.2} -> {b:.3} of ln K (uniform output above 0.9); KL(teacher || student) {:.3} -> {:.4}",
-            extra(before, Extra::Kl),
-            extra(after, Extra::Kl)
-        ),
+impl At {
+    /// `"end"`, `"change"`, or a step number.
+    pub fn parse(value: &toml::Value) -> Result<Self, String> {
+        match value {
+            toml::Value::String(s) if s == "end" => Ok(At::End),
+            toml::Value::String(s) if s == "change" => Ok(At::Change),
+            toml::Value::Integer(n) if *n >= 0 => Ok(At::Step(*n as usize)),
+            other => Err(format!(
+                "`at` must be \"end\", \"change\" or a step number, not {other}"
+            )),
+        }
+    }
+
+    pub fn to_toml(self) -> String {
+        match self {
+            At::End => "\"end\"".into(),
+            At::Change => "\"change\"".into(),
+            At::Step(n) => n.to_string(),
+        }
     }
 }
 
-pub(super) fn rank_falls(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
-    let (a, b) = (before.diagnostics.rankme, after.diagnostics.rankme);
-    Verdict {
-        shown: b < 0.6 * a,
-        text: format!(
-            "dimensional collapse: RankMe {a:.1} -> {b:.1} (std·√d {:.2} -> {:.2})",
-            spread(before),
-            spread(after)
-        ),
+impl Bound {
+    /// A number (`0.2`), `K * REF`, `REF`, `REF + K` or `REF - K`, REF one of `change`,
+    /// `start`, `control` (`×` may stand for `*`).
+    pub fn parse(value: &toml::Value) -> Result<Self, String> {
+        let text = match value {
+            toml::Value::Float(v) => return Ok(Bound::Value(*v)),
+            toml::Value::Integer(v) => return Ok(Bound::Value(*v as f64)),
+            toml::Value::String(s) => s.replace('×', "*"),
+            other => return Err(format!("a bound is a number or a text, not {other}")),
+        };
+        let bad = || {
+            format!(
+                "cannot read the bound `{text}`: write a number (0.2), `0.3 * change`, `change - 0.3` or `0.5 * control` (change, start or control)"
+            )
+        };
+        let number = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite());
+        let reference = |s: &str| Reference::parse(s.trim());
+        if let Some(v) = number(&text) {
+            return Ok(Bound::Value(v));
+        }
+        if let Some((k, r)) = text.split_once('*') {
+            return match (number(k), reference(r)) {
+                (Some(k), Some(r)) => Ok(Bound::Times(k, r)),
+                _ => Err(bad()),
+            };
+        }
+        for (sign, op) in [(1.0, '+'), (-1.0, '-')] {
+            if let Some((r, k)) = text.split_once(op) {
+                return match (reference(r), number(k)) {
+                    (Some(r), Some(k)) => Ok(Bound::Plus(r, sign * k)),
+                    _ => Err(bad()),
+                };
+            }
+        }
+        reference(&text)
+            .map(|r| Bound::Times(1.0, r))
+            .ok_or_else(bad)
+    }
+
+    pub fn to_toml(self) -> String {
+        match self {
+            Bound::Value(v) => format!("{v:?}"),
+            Bound::Times(1.0, r) => format!("\"{}\"", r.name()),
+            Bound::Times(k, r) => format!("\"{k:?} * {}\"", r.name()),
+            Bound::Plus(r, d) if d < 0.0 => format!("\"{} - {:?}\"", r.name(), -d),
+            Bound::Plus(r, d) => format!("\"{} + {d:?}\"", r.name()),
+        }
+    }
+
+    fn reference(self) -> Option<Reference> {
+        match self {
+            Bound::Value(_) => None,
+            Bound::Times(_, r) | Bound::Plus(r, _) => Some(r),
+        }
     }
 }
 
-pub(super) fn more_uniform(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
-    let (a, b) = (before.diagnostics.uniformity, after.diagnostics.uniformity);
-    // At τ = 1 the uniformity keeps drifting down by about 0.1 over the lesson's 600 steps
-    // (measured on digits: −2.57 → −2.68); dropping τ to 0.05 lowers it by about 0.7.
-    Verdict {
-        shown: b < a - 0.3,
-        text: format!(
-            "uniformity {a:.3} -> {b:.3} (lower = more uniform); negative cosine {:.3} -> {:.3}",
-            before.diagnostics.neg_cos, after.diagnostics.neg_cos
-        ),
+impl SweepCheck {
+    pub const ALL: [(SweepCheck, &'static str); 1] = [(
+        SweepCheck::UniformityAgainstTolerance,
+        "uniformity-against-tolerance",
+    )];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(c, _)| *c == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("")
+    }
+
+    pub fn parse(name: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(c, _)| *c)
+            .ok_or_else(|| {
+                format!(
+                    "no check named `{name}` (named checks: {})",
+                    Self::ALL.map(|(_, n)| n).join(", ")
+                )
+            })
+    }
+
+    pub fn verdict(self, means: &[ValueMeans]) -> Verdict {
+        match self {
+            SweepCheck::UniformityAgainstTolerance => uniformity_against_tolerance(means),
+        }
     }
 }
 
-pub(super) fn spread_holds(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
-    let (a, b) = (spread(before), spread(after));
-    Verdict {
-        shown: b >= 0.8 * a && b > 0.5,
-        text: format!(
-            "no collapse: std·√d {a:.3} -> {b:.3} (kNN {:.2} -> {:.2})",
-            before.diagnostics.knn_acc, after.diagnostics.knn_acc
-        ),
+/// Every metric a lesson of `method` may name: `metrics.csv`'s columns and [`DERIVED`] (the
+/// teacher's entropy only where there is a teacher).
+pub fn known_metrics(method: Method) -> Vec<String> {
+    let dino = matches!(method, Method::Dino | Method::DinoV2);
+    crate::export::metric_names(method)
+        .into_iter()
+        .chain(
+            DERIVED
+                .into_iter()
+                .filter(|m| dino || *m != "teacher_entropy_ratio"),
+        )
+        .map(String::from)
+        .collect()
+}
+
+/// `name`'s value in snapshot `s` of a run configured as `config`.
+fn metric(s: &Snapshot, name: &str, config: &RunConfig) -> Option<f64> {
+    match name {
+        "std_sqrt_d" => Some(s.diagnostics.spread()),
+        "teacher_entropy_ratio" => {
+            Some(s.extra(Extra::TeacherEntropy)? / (config.prototypes as f64).ln())
+        }
+        _ => {
+            let names = crate::export::metric_names(config.method);
+            let i = names.iter().position(|n| *n == name)?;
+            crate::export::metric_values(&MetricsRow::of(s))
+                .get(i)
+                .copied()
+        }
     }
 }
 
-pub(super) fn prototypes_balance(before: &Snapshot, after: &Snapshot, c: &RunConfig) -> Verdict {
-    let (a, b) = (entropy_ratio(before, c), entropy_ratio(after, c));
-    let (ka, kb) = (extra(before, Extra::Koleo), extra(after, Extra::Koleo));
-    Verdict {
-        // DINO's running centre lets the entropy fall to about a tenth of ln K by step 600.
-        shown: b > 0.3 && kb < ka - 0.3,
-        text: format!(
-            "teacher entropy {a:.2} -> {b:.2} of ln K (held above 0.3); KoLeo of h {ka:.2} -> {kb:.2} (nearest neighbours {:.1}x farther apart); RankMe of h {:.1} -> {:.1}",
-            (ka - kb).exp(),
-            before.diagnostics.rankme_h,
-            after.diagnostics.rankme_h
-        ),
+/// A run's snapshots and config, and the step of the lesson's change.
+pub struct RunRead<'a> {
+    pub snapshots: &'a [Snapshot],
+    pub config: &'a RunConfig,
+    pub change_step: usize,
+}
+
+impl RunRead<'_> {
+    fn at(&self, at: At) -> Option<&Snapshot> {
+        match at {
+            At::End => self.snapshots.last(),
+            At::Change => self
+                .snapshots
+                .iter()
+                .rev()
+                .find(|s| s.step <= self.change_step),
+            At::Step(n) => self.snapshots.iter().rev().find(|s| s.step <= n),
+        }
+    }
+
+    fn value(&self, name: &str, at: At) -> Option<(f64, usize)> {
+        let s = self.at(at)?;
+        Some((metric(s, name, self.config)?, s.step))
     }
 }
 
-pub(super) fn retrieval_climbs(before: &Snapshot, after: &Snapshot, _: &RunConfig) -> Verdict {
-    let (a, b) = (
-        extra(before, Extra::RetrievalAcc),
-        extra(after, Extra::RetrievalAcc),
-    );
-    Verdict {
-        shown: b > a + 0.3,
-        text: format!(
-            "image->caption retrieval {a:.3} -> {b:.3}; τ {:.3} -> {:.3}",
-            extra(before, Extra::Temperature),
-            extra(after, Extra::Temperature)
-        ),
+impl Condition {
+    /// Whether the condition holds in `run` (with `control`, the lesson's run without its
+    /// change, where the bound refers to it), and the numbers behind it; `None` where the run
+    /// has no snapshot to read (or no control was run).
+    pub fn holds(&self, run: &RunRead, control: Option<&RunRead>) -> Option<(bool, String)> {
+        let (value, step) = run.value(&self.metric, self.at)?;
+        let reference = |r: Reference| -> Option<(f64, String)> {
+            let (v, s) = match r {
+                Reference::Change => run.value(&self.metric, At::Change)?,
+                Reference::Start => run.value(&self.metric, At::Step(0))?,
+                Reference::Control => control?.value(&self.metric, self.at)?,
+            };
+            let whose = if r == Reference::Control {
+                "the control's"
+            } else {
+                "its value"
+            };
+            Some((v, format!("{whose} {v:.3} at step {s}")))
+        };
+        let (bound, said) = match self.bound {
+            Bound::Value(v) => (v, format!("{v}")),
+            Bound::Times(k, r) => {
+                let (v, what) = reference(r)?;
+                if k == 1.0 {
+                    (v, what)
+                } else {
+                    (k * v, format!("{k} × {what} = {:.3}", k * v))
+                }
+            }
+            Bound::Plus(r, d) => {
+                let (v, what) = reference(r)?;
+                let op = if d < 0.0 { '-' } else { '+' };
+                (v + d, format!("{what} {op} {} = {:.3}", d.abs(), v + d))
+            }
+        };
+        let held = self.relation.holds(value, bound);
+        let mark = if held { "yes" } else { "no" };
+        Some((
+            held,
+            format!(
+                "{} {value:.3} at step {step}, {} {said}: {mark}",
+                self.metric,
+                self.relation.words()
+            ),
+        ))
+    }
+
+    pub fn needs_control(&self) -> bool {
+        self.bound.reference() == Some(Reference::Control)
+    }
+
+    pub fn refers_to_change(&self) -> bool {
+        self.at == At::Change || self.bound.reference() == Some(Reference::Change)
     }
 }
 
-/// τ's sweep: uniformity lowest at a small τ (≤ 0.2) and highest at the largest, at least 0.5
-/// apart; alignment at the largest τ under half of its value where uniformity is lowest; the
-/// kNN peak at neither end.
-pub(super) fn uniformity_against_tolerance(means: &[ValueMeans]) -> Verdict {
+/// Every condition of `shows` read in `run`: shown when all hold. `None` where one cannot be
+/// read (no snapshot after the change, no control run).
+pub fn verdict(shows: &[Condition], run: &RunRead, control: Option<&RunRead>) -> Option<Verdict> {
+    if shows.is_empty() {
+        return Some(Verdict {
+            shown: true,
+            text: "nothing to check: the lesson names no metric to show".into(),
+        });
+    }
+    let mut shown = true;
+    let mut said = Vec::new();
+    for c in shows {
+        let (held, text) = c.holds(run, control)?;
+        shown &= held;
+        said.push(text);
+    }
+    Some(Verdict {
+        shown,
+        text: said.join("; "),
+    })
+}
+
+/// τ's sweep (see [`SweepCheck::UniformityAgainstTolerance`]).
+fn uniformity_against_tolerance(means: &[ValueMeans]) -> Verdict {
     let by = |f: fn(&ValueMeans) -> f64, max: bool| {
         means
             .iter()
@@ -173,5 +427,50 @@ pub(super) fn uniformity_against_tolerance(means: &[ValueMeans]) -> Verdict {
             l.knn,
             l.value
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound(text: &str) -> Result<Bound, String> {
+        Bound::parse(&toml::Value::String(text.into()))
+    }
+
+    #[test]
+    fn bounds_read_as_written_and_write_back_the_same() {
+        assert_eq!(bound("0.2"), Ok(Bound::Value(0.2)));
+        assert_eq!(
+            bound("0.3 * change"),
+            Ok(Bound::Times(0.3, Reference::Change))
+        );
+        assert_eq!(
+            bound("0.5×control"),
+            Ok(Bound::Times(0.5, Reference::Control))
+        );
+        assert_eq!(
+            bound("change - 0.3"),
+            Ok(Bound::Plus(Reference::Change, -0.3))
+        );
+        assert_eq!(bound("start + 1"), Ok(Bound::Plus(Reference::Start, 1.0)));
+        assert_eq!(bound("control"), Ok(Bound::Times(1.0, Reference::Control)));
+        for text in ["0.3 * chnage", "half of change", "", "change - x", "nan"] {
+            assert!(bound(text).is_err(), "{text}");
+        }
+        for b in [
+            Bound::Value(0.2),
+            Bound::Times(0.3, Reference::Change),
+            Bound::Plus(Reference::Change, -0.3),
+            Bound::Plus(Reference::Start, 1.0),
+            Bound::Times(1.0, Reference::Control),
+        ] {
+            let text = b.to_toml();
+            let value: toml::Value = toml::from_str::<toml::Table>(&format!("x = {text}"))
+                .ok()
+                .and_then(|mut t| t.remove("x"))
+                .unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(Bound::parse(&value), Ok(b), "{text}");
+        }
     }
 }

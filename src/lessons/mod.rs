@@ -1,11 +1,20 @@
-//! Lessons: one click from "open the app" to "the class sees it". Each is a scenario (a start
-//! configuration and the one scripted change), a text that says what to do and what to watch,
-//! and the check that tells whether the phenomenon showed (used by `run --lesson` and the tests).
+//! Lessons: one click from "open the app" to "the class sees it". A lesson is a file
+//! (`file.rs`: TOML, described in docs/lessons.md): the scenario it starts (a start
+//! configuration and its scripted change, or a sweep), the card that says what to do and what
+//! to watch, the question asked first, and what the run must show as checks on its metrics
+//! (`checks.rs`, used by `run --lesson` and the tests). The built-in lessons are such files,
+//! `assets/lessons/*.toml`, embedded in the binary and read by the same parser as a
+//! teacher's own.
 
-use crate::config::{DatasetKind, Method, RunConfig, Setting};
+use crate::config::{RunConfig, Setting};
 use crate::error::{LabError, Result};
-use crate::scenario::{Scenario, ScriptStep};
+use crate::scenario::Scenario;
 use crate::train::Snapshot;
+use std::path::Path;
+use std::sync::LazyLock;
+
+pub use checks::{At, Bound, Condition, Reference, Relation, RunRead, Shows, SweepCheck};
+pub use file::LESSON_VERSION;
 
 /// What a lesson's change did, measured: the diagnostic it points at, before and after.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,45 +23,26 @@ pub struct Verdict {
     pub text: String,
 }
 
+#[derive(Clone, Debug, PartialEq)]
 pub struct Lesson {
-    pub id: &'static str,
-    pub title: &'static str,
-    /// What happens and why, in a few sentences (true at this toy scale).
-    pub explanation: &'static str,
-    /// The one change to make, as said to the class.
-    pub change: &'static str,
+    pub id: String,
+    pub title: String,
+    /// What happens and why, in a few sentences (true at this toy scale): the card's "why".
+    pub explanation: String,
+    /// The change to make, as said to the class: the card's "now".
+    pub change: String,
     /// What to watch after the change.
-    pub watch: &'static str,
-    method: Method,
-    dataset: DatasetKind,
-    /// Settings of the start configuration beyond the method's paper defaults.
-    start: &'static [Setting],
-    /// The step the change is made at, and the changes.
-    at: usize,
-    changes: &'static [Setting],
+    pub watch: String,
     /// Steps the lesson runs headless (the phenomenon shows by then).
     pub steps: usize,
-    check: Check,
     /// What the class should see; the app opens the view that shows it.
     pub phenomenon: Phenomenon,
     /// Asked before the change, answered after it.
     pub question: Question,
-}
-
-/// How a lesson tells whether its phenomenon showed.
-pub enum Check {
-    /// The one change's effect: the newest snapshot before it against the last.
-    Change(fn(before: &Snapshot, after: &Snapshot, config: &RunConfig) -> Verdict),
-    /// A sweep's: the lesson is the sweep, and the check reads its values' final metrics.
-    Sweep(SweepCheck),
-}
-
-/// A lesson that is a sweep of one setting rather than one change.
-pub struct SweepCheck {
-    pub key: crate::config::Key,
-    pub values: &'static [&'static str],
-    pub seeds: u64,
-    pub check: fn(&[ValueMeans]) -> Verdict,
+    /// The run it starts: the start configuration, its change as the script (or a sweep).
+    scenario: Scenario,
+    /// What the run must show.
+    pub shows: Vec<Shows>,
 }
 
 /// A swept value's final metrics, the mean over its seeds.
@@ -68,13 +58,14 @@ pub struct ValueMeans {
 
 /// A question the class answers before the change ("what will the loss do?"); the card shows
 /// the answer once the change is made.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Question {
-    pub prompt: &'static str,
-    pub choices: &'static [&'static str],
-    /// The index of the right choice.
+    pub prompt: String,
+    pub choices: Vec<String>,
+    /// The index of the right choice (from 0; the file counts from 1).
     pub answer: usize,
     /// Why, in a sentence.
-    pub why: &'static str,
+    pub why: String,
 }
 
 /// What a lesson's change does to the embedding.
@@ -101,82 +92,180 @@ pub enum Phenomenon {
     BalancedPrototypes,
 }
 
-mod checks;
-mod table;
+impl Phenomenon {
+    pub const ALL: [(Phenomenon, &'static str); 9] = [
+        (Phenomenon::CompleteCollapse, "complete-collapse"),
+        (Phenomenon::DimensionalCollapse, "dimensional-collapse"),
+        (Phenomenon::Uniformity, "uniformity"),
+        (Phenomenon::OnePrototype, "one-prototype"),
+        (Phenomenon::UniformOutput, "uniform-output"),
+        (Phenomenon::Retrieval, "retrieval"),
+        (Phenomenon::UniformityTolerance, "uniformity-tolerance"),
+        (Phenomenon::NoCollapse, "no-collapse"),
+        (Phenomenon::BalancedPrototypes, "balanced-prototypes"),
+    ];
 
-pub use table::LESSONS;
+    /// Its name in a lesson file.
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(p, _)| *p == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("complete-collapse")
+    }
+
+    pub fn parse(name: &str) -> std::result::Result<Self, String> {
+        Self::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(p, _)| *p)
+            .ok_or_else(|| {
+                format!(
+                    "`{name}` is not one of {}",
+                    Self::ALL.map(|(_, n)| n).join(", ")
+                )
+            })
+    }
+}
+
+pub mod builtin;
+mod checks;
+mod file;
+
+/// The built-in lessons, in the order the Lessons menu lists them.
+pub static LESSONS: LazyLock<Vec<Lesson>> = LazyLock::new(builtin::load);
 
 impl Lesson {
-    /// The start configuration (paper defaults of the method plus the lesson's settings).
+    /// The start configuration.
     pub fn config(&self) -> Result<RunConfig> {
-        let mut c = RunConfig::for_method(self.method);
-        c.dataset = self.dataset.clone();
-        c.steps = self.steps;
-        for setting in self.start {
-            c.apply(setting.clone())?;
-        }
-        c.validate()?;
-        Ok(c)
+        Ok(self.scenario.config.clone())
     }
 
     /// The lesson as a scenario; with `autoplay`, its change is scripted at its step.
     pub fn scenario(&self, autoplay: bool) -> Result<Scenario> {
-        let mut s = Scenario::new(self.config()?);
-        s.title = self.title.into();
-        s.description = self.explanation.into();
-        s.sweep = self.sweep();
-        if autoplay {
-            s.script = self
-                .changes
-                .iter()
-                .map(|setting| ScriptStep {
-                    step: self.at,
-                    setting: setting.clone(),
-                })
-                .collect();
+        let mut s = self.scenario.clone();
+        if !autoplay {
+            s.script.clear();
         }
         Ok(s)
     }
 
-    /// The step the change is made at.
+    /// The step the change is made at (its first scripted change's).
     pub fn change_step(&self) -> usize {
-        self.at
+        self.scenario.script.first().map_or(0, |s| s.step)
     }
 
-    /// The changes.
-    pub fn changes(&self) -> &'static [Setting] {
-        self.changes
+    /// The changes it makes, in the order of its script.
+    pub fn changes(&self) -> Vec<Setting> {
+        self.scenario
+            .script
+            .iter()
+            .map(|s| s.setting.clone())
+            .collect()
     }
 
-    /// Did the phenomenon show? `snapshots` of a headless run of the lesson (of a lesson that
-    /// makes a change; a sweep's is [`Self::sweep_verdict`]).
-    pub fn verdict(&self, snapshots: &[Snapshot], config: &RunConfig) -> Option<Verdict> {
-        let Check::Change(check) = self.check else {
+    /// Its conditions on metrics (a sweep lesson's checks are [`Self::sweep_verdict`]'s).
+    fn conditions(&self) -> Vec<Condition> {
+        self.shows
+            .iter()
+            .filter_map(|s| match s {
+                Shows::Metric(c) => Some(c.clone()),
+                Shows::Sweep(_) => None,
+            })
+            .collect()
+    }
+
+    /// Whether a check compares with the control: the same run without the change.
+    pub fn needs_control(&self) -> bool {
+        self.conditions().iter().any(Condition::needs_control)
+    }
+
+    /// Did the phenomenon show? `snapshots` of a headless run of the lesson and its config at
+    /// the end; `control`, the lesson run without its change, where a check needs it. `None`
+    /// for a sweep lesson (see [`Self::sweep_verdict`]) or where a check finds no snapshot to
+    /// read.
+    pub fn verdict(
+        &self,
+        snapshots: &[Snapshot],
+        config: &RunConfig,
+        control: Option<(&[Snapshot], &RunConfig)>,
+    ) -> Option<Verdict> {
+        if self.sweep().is_some() {
             return None;
+        }
+        let change_step = self.change_step();
+        // A check against the change reads the run after it.
+        if !self.scenario.script.is_empty() && snapshots.last()?.step <= change_step {
+            return None;
+        }
+        let run = RunRead {
+            snapshots,
+            config,
+            change_step,
         };
-        let before = snapshots.iter().rev().find(|s| s.step <= self.at)?;
-        let after = snapshots.last().filter(|s| s.step > self.at)?;
-        Some(check(before, after, config))
+        let control = control.map(|(snapshots, config)| RunRead {
+            snapshots,
+            config,
+            change_step,
+        });
+        checks::verdict(&self.conditions(), &run, control.as_ref())
     }
 
     /// The sweep the lesson is, if it is one.
     pub fn sweep(&self) -> Option<crate::sweep::SweepSpec> {
-        let Check::Sweep(s) = &self.check else {
-            return None;
-        };
-        crate::sweep::SweepSpec::new(
-            s.key,
-            s.values.iter().map(|v| v.to_string()).collect(),
-            s.seeds,
-        )
-        .ok()
+        self.scenario.sweep.clone()
     }
 
     /// Did a sweep lesson's phenomenon show? Its values' final metrics, mean over seeds.
     pub fn sweep_verdict(&self, means: &[ValueMeans]) -> Option<Verdict> {
-        match &self.check {
-            Check::Sweep(s) => Some((s.check)(means)),
-            Check::Change(_) => None,
+        self.sweep()?;
+        let verdicts: Vec<Verdict> = self
+            .shows
+            .iter()
+            .filter_map(|s| match s {
+                Shows::Sweep(check) => Some(check.verdict(means)),
+                Shows::Metric(_) => None,
+            })
+            .collect();
+        Some(Verdict {
+            shown: verdicts.iter().all(|v| v.shown),
+            text: if verdicts.is_empty() {
+                "nothing to check: the lesson names no check".into()
+            } else {
+                verdicts
+                    .iter()
+                    .map(|v| v.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            },
+        })
+    }
+
+    /// A lesson made from a run in the app: `scenario` (its start and the changes made so far
+    /// as the script), the card and the question as the teacher wrote them, nothing to check.
+    pub fn new(
+        id: &str,
+        title: &str,
+        card: [&str; 3],
+        question: Question,
+        phenomenon: Phenomenon,
+        scenario: Scenario,
+    ) -> Self {
+        let [now, watch, why] = card.map(String::from);
+        let mut scenario = scenario;
+        scenario.title = title.to_string();
+        scenario.description = why.clone();
+        Self {
+            id: id.to_string(),
+            title: title.to_string(),
+            explanation: why,
+            change: now,
+            watch,
+            steps: scenario.config.steps,
+            phenomenon,
+            question,
+            scenario,
+            shows: Vec::new(),
         }
     }
 }
@@ -187,11 +276,25 @@ pub fn find(id: &str) -> Result<&'static Lesson> {
             "lesson",
             id,
             format!(
-                "known lessons: {}",
-                LESSONS.iter().map(|l| l.id).collect::<Vec<_>>().join(", ")
+                "known lessons: {} (or the path of a lesson file)",
+                LESSONS
+                    .iter()
+                    .map(|l| l.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
     })
+}
+
+/// `--lesson ID|PATH`: a built-in lesson by its id, or a lesson file (a path that exists, or
+/// one ending in `.toml`).
+pub fn find_or_load(id_or_path: &str) -> Result<Lesson> {
+    let path = Path::new(id_or_path);
+    if path.exists() || id_or_path.ends_with(".toml") {
+        return Lesson::load(path);
+    }
+    find(id_or_path).cloned()
 }
 
 /// The lesson a recording or scenario titled `title` was made from, if any.

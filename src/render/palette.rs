@@ -22,6 +22,71 @@ pub fn class_colour(label: usize) -> Color32 {
     PALETTE[label % PALETTE.len()]
 }
 
+/// For colour-blind eyes and washed-out projectors: Okabe & Ito's seven colours, white, light
+/// grey and Paul Tol's light blue, chosen so that no two are closer than CIEDE2000 ΔE 10 for
+/// normal vision or under simulated deuteranopia, protanopia or tritanopia (Machado et al.
+/// 2009, tested); no ten colours are safe for every eye, so each class also has its own marker
+/// shape ([`SHAPES`]).
+pub const COLOUR_BLIND: [Color32; 10] = [
+    Color32::from_rgb(0xE6, 0x9F, 0x00),
+    Color32::from_rgb(0x56, 0xB4, 0xE9),
+    Color32::from_rgb(0x00, 0x9E, 0x73),
+    Color32::from_rgb(0xF0, 0xE4, 0x42),
+    Color32::from_rgb(0x00, 0x72, 0xB2),
+    Color32::from_rgb(0xD5, 0x5E, 0x00),
+    Color32::from_rgb(0xCC, 0x79, 0xA7),
+    Color32::from_rgb(0xFF, 0xFF, 0xFF),
+    Color32::from_rgb(0xBB, 0xBB, 0xBB),
+    Color32::from_rgb(0x99, 0xDD, 0xFF),
+];
+
+/// A marker shape per class, and the glyph the legend shows for it.
+pub const SHAPES: [(egui_plot::MarkerShape, &str); 10] = [
+    (egui_plot::MarkerShape::Circle, "●"),
+    (egui_plot::MarkerShape::Square, "■"),
+    (egui_plot::MarkerShape::Diamond, "◆"),
+    (egui_plot::MarkerShape::Up, "▲"),
+    (egui_plot::MarkerShape::Down, "▼"),
+    (egui_plot::MarkerShape::Cross, "✕"),
+    (egui_plot::MarkerShape::Plus, "✚"),
+    (egui_plot::MarkerShape::Asterisk, "✱"),
+    (egui_plot::MarkerShape::Left, "◀"),
+    (egui_plot::MarkerShape::Right, "▶"),
+];
+
+/// How classes are told apart: by colour alone (Tableau 10, the default), or by the
+/// colour-blind-safe colours and a marker shape each (View → Colour-blind palette and shapes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ClassScheme {
+    #[default]
+    Tableau,
+    ColourBlind,
+}
+
+impl ClassScheme {
+    /// The colour of class `label`.
+    pub fn colour(self, label: usize) -> Color32 {
+        match self {
+            Self::Tableau => class_colour(label),
+            Self::ColourBlind => COLOUR_BLIND[label % COLOUR_BLIND.len()],
+        }
+    }
+
+    /// The marker shape of class `label` and its legend glyph: a circle for every class unless
+    /// shapes are on.
+    pub fn shape(self, label: usize) -> (egui_plot::MarkerShape, &'static str) {
+        match self {
+            Self::Tableau => SHAPES[0],
+            Self::ColourBlind => SHAPES[label % SHAPES.len()],
+        }
+    }
+
+    /// Whether classes differ in shape too (the WGSL renderer draws discs only).
+    pub fn shapes(self) -> bool {
+        self == Self::ColourBlind
+    }
+}
+
 /// −1 blue … 0 near-black … +1 red.
 pub fn diverging(v: f32) -> Color32 {
     let v = v.clamp(-1.0, 1.0);

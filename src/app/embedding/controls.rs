@@ -103,68 +103,40 @@ pub fn controls(
     dim: Option<usize>,
     gpu: bool,
 ) -> Vec<AppCommand> {
+    // A label too long for what is left of its row goes to the next row whole (in a narrow
+    // panel, wrapping its text would stand it on end, a letter per line).
+    ui.scope(|ui| {
+        ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+        control_rows(ui, view, config, dim, gpu)
+    })
+    .inner
+}
+
+fn control_rows(
+    ui: &mut Ui,
+    view: &mut ViewState,
+    config: &RunConfig,
+    dim: Option<usize>,
+    gpu: bool,
+) -> Vec<AppCommand> {
     let mut out = Vec::new();
     ui.horizontal_wrapped(|ui| {
         ui.label("view:");
-        ui.selectable_value(&mut view.projection, Projection::Unit, "sphere")
-            .on_hover_text(
-                "the normalised embedding as the loss sees it, on the fixed scale of the unit sphere: a collapse looks like the points converging",
-            );
-        ui.selectable_value(&mut view.projection, Projection::Pca, "PCA")
-            .on_hover_text(
-                "the two directions of largest variance of the raw embedding, zoomed to fit: the global shape (hides scale)",
-            );
-        ui.selectable_value(&mut view.projection, Projection::Tsne, "t-SNE")
-            .on_hover_text(
-                "neighbourhoods kept, distances between clusters not: clusters forming, updated live on its own thread",
-            );
-        // The raw embedding is drawable only when it is 2- or 3-dimensional.
-        for (projection, d, label) in [
-            (Projection::Circle, 2, "raw d=2"),
-            (Projection::Sphere, 3, "raw d=3"),
-        ] {
-            ui.add_enabled_ui(config.out_dim == d, |ui| {
-                ui.selectable_value(&mut view.projection, projection, label)
-                    .on_hover_text(if d == 2 {
-                        "the raw 2-d embedding on the unit circle"
-                    } else {
-                        "the raw 3-d embedding on the unit sphere, with turn and tilt (the far side dimmed)"
-                    })
-                    .on_disabled_hover_text(format!(
-                        "set the output dimension to {d} to see the raw embedding"
-                    ));
-            });
-        }
-        let tsne = view.projection == Projection::Tsne;
-        ui.add_enabled_ui(!tsne, |ui| {
-            ui.checkbox(&mut view.show_pairs, "join views")
-                .on_hover_text(
-                    "each line joins the embeddings of two augmented views of one sample: short lines = aligned views",
-                )
-                .on_disabled_hover_text("t-SNE cannot place points it was not fitted on: lines in the other views");
-        });
-        let why_not = crate::app::forces::unavailable(config.method)
-            .or((view.projection != Projection::Unit).then_some("in the sphere view"));
-        ui.add_enabled(
-            why_not.is_none(),
-            egui::Checkbox::new(&mut view.forces, "forces"),
-        )
-        .on_hover_text(
-            "the loss's force on each embedding of a batch of probe samples: why the points move; click a point for its positive and negatives",
-        )
-        .on_disabled_hover_text(why_not.unwrap_or_default());
-        point_controls(ui, view, gpu);
-        if fixed_scale(view.projection) {
-            ui.checkbox(&mut view.zoom_to_fit, "zoom to fit")
-                .on_hover_text(
-                    "off: the fixed scale of the unit sphere, where a collapse looks like one; on: zoomed onto the points (hides how close together they are)",
-                );
+        projections(ui, view, config);
+        if view.present {
+            // Presenter mode keeps the picture's room: the view's options in one menu.
+            ui.menu_button("options", |ui| {
+                overlay_controls(ui, view, config, gpu);
+                step_controls(ui, view, &mut out);
+            })
+            .response
+            .on_hover_text("joined views, forces, points, zoom, slow motion or t-SNE's settings");
+        } else {
+            overlay_controls(ui, view, config, gpu);
         }
     });
-    if view.projection == Projection::Tsne {
-        tsne_controls(ui, view, &mut out);
-    } else {
-        slow_motion_controls(ui, view, &mut out);
+    if !view.present {
+        step_controls(ui, view, &mut out);
     }
     if shows_raw_sphere(view, dim) {
         ui.horizontal(|ui| {
@@ -182,6 +154,77 @@ pub fn controls(
         });
     }
     out
+}
+
+/// Slow motion, or t-SNE's sliders in the t-SNE view.
+fn step_controls(ui: &mut Ui, view: &mut ViewState, out: &mut Vec<AppCommand>) {
+    if view.projection == Projection::Tsne {
+        tsne_controls(ui, view, out);
+    } else {
+        slow_motion_controls(ui, view, out);
+    }
+}
+
+/// The projections to choose from.
+fn projections(ui: &mut Ui, view: &mut ViewState, config: &RunConfig) {
+    ui.selectable_value(&mut view.projection, Projection::Unit, "sphere")
+            .on_hover_text(
+                "the normalised embedding as the loss sees it, on the fixed scale of the unit sphere: a collapse looks like the points converging",
+            );
+    ui.selectable_value(&mut view.projection, Projection::Pca, "PCA")
+            .on_hover_text(
+                "the two directions of largest variance of the raw embedding, zoomed to fit: the global shape (hides scale)",
+            );
+    ui.selectable_value(&mut view.projection, Projection::Tsne, "t-SNE")
+            .on_hover_text(
+                "neighbourhoods kept, distances between clusters not: clusters forming, updated live on its own thread",
+            );
+    // The raw embedding is drawable only when it is 2- or 3-dimensional.
+    for (projection, d, label) in [
+        (Projection::Circle, 2, "raw d=2"),
+        (Projection::Sphere, 3, "raw d=3"),
+    ] {
+        ui.add_enabled_ui(config.out_dim == d, |ui| {
+                ui.selectable_value(&mut view.projection, projection, label)
+                    .on_hover_text(if d == 2 {
+                        "the raw 2-d embedding on the unit circle"
+                    } else {
+                        "the raw 3-d embedding on the unit sphere, with turn and tilt (the far side dimmed)"
+                    })
+                    .on_disabled_hover_text(format!(
+                        "set the output dimension to {d} to see the raw embedding"
+                    ));
+            });
+    }
+}
+
+/// Joined views, forces, points and zoom to fit.
+fn overlay_controls(ui: &mut Ui, view: &mut ViewState, config: &RunConfig, gpu: bool) {
+    let tsne = view.projection == Projection::Tsne;
+    ui.add_enabled_ui(!tsne, |ui| {
+            ui.checkbox(&mut view.show_pairs, "join views")
+                .on_hover_text(
+                    "each line joins the embeddings of two augmented views of one sample: short lines = aligned views",
+                )
+                .on_disabled_hover_text("t-SNE cannot place points it was not fitted on: lines in the other views");
+        });
+    let why_not = crate::app::forces::unavailable(config.method)
+        .or((view.projection != Projection::Unit).then_some("in the sphere view"));
+    ui.add_enabled(
+            why_not.is_none(),
+            egui::Checkbox::new(&mut view.forces, "forces"),
+        )
+        .on_hover_text(
+            "the loss's force on each embedding of a batch of probe samples: why the points move; click a point for its positive and negatives",
+        )
+        .on_disabled_hover_text(why_not.unwrap_or_default());
+    point_controls(ui, view, gpu);
+    if fixed_scale(view.projection) {
+        ui.checkbox(&mut view.zoom_to_fit, "zoom to fit")
+                .on_hover_text(
+                    "off: the fixed scale of the unit sphere, where a collapse looks like one; on: zoomed onto the points (hides how close together they are)",
+                );
+    }
 }
 
 /// Whether the raw 3-d sphere is shown (it has turn and tilt, and a far side).

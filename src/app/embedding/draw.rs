@@ -8,7 +8,7 @@ use super::{Projection, ViewState};
 use crate::app::RunFrame;
 use crate::app::forces::Overlay;
 use crate::render::PointInstance;
-use crate::render::palette::{class_colour, sequential};
+use crate::render::palette::{ClassScheme, sequential};
 use crate::render::plot_item::GpuPoints;
 use egui::{Color32, Ui};
 use egui_plot::{Line, PlotPoints, PlotUi, Points};
@@ -27,6 +27,10 @@ pub struct Scene {
     groups: Vec<usize>,
     pub palette: Vec<Color32>,
     pub group_names: Vec<String>,
+    /// How classes are told apart (their colours, and shapes when it says so).
+    pub scheme: ClassScheme,
+    /// The groups are classes (not shades of agreement): their shapes apply.
+    pub by_class: bool,
     /// On the raw sphere, the samples on the far hemisphere (drawn dimmed).
     far: Vec<bool>,
     /// The WGSL renderer draws the points.
@@ -77,10 +81,13 @@ impl Scene {
             ),
             _ => {
                 let names = run.published.status.class_names.clone();
-                let palette = (0..names.len().max(1)).map(class_colour).collect();
+                let palette = (0..names.len().max(1))
+                    .map(|c| view.class_scheme.colour(c))
+                    .collect();
                 (labels.clone(), palette, names)
             }
         };
+        let by_class = !matches!(shade, Some(s) if s.len() == labels.len());
         let paths = slow
             .map(|m| {
                 let every = (m.from.len() / 300).max(1);
@@ -101,8 +108,11 @@ impl Scene {
             groups,
             palette,
             group_names,
+            scheme: view.class_scheme,
+            by_class,
             far,
-            gpu: super::controls::use_gpu(view, gpu, shown.len()),
+            // The WGSL renderer draws discs: with shapes on, egui_plot draws the points.
+            gpu: super::controls::use_gpu(view, gpu, shown.len()) && !view.class_scheme.shapes(),
             radius: view.point_radius,
             opacity: view.point_opacity,
             outline: sphere || view.projection == Projection::Unit,
@@ -154,9 +164,15 @@ impl Scene {
                 .get(g)
                 .cloned()
                 .unwrap_or_else(|| g.to_string());
+            let shape = if self.by_class {
+                self.scheme.shape(g).0
+            } else {
+                egui_plot::MarkerShape::Circle
+            };
             plot.points(
                 Points::new(name, PlotPoints::from(pts))
                     .color(self.colour(g, k >= groups).gamma_multiply(self.opacity))
+                    .shape(shape)
                     .radius(self.radius),
             );
         }
@@ -170,22 +186,22 @@ impl Scene {
         for &(label, a, b) in &self.paths {
             plot.line(
                 Line::new("", PlotPoints::from(vec![a, b]))
-                    .color(class_colour(label).gamma_multiply(0.35))
+                    .color(self.scheme.colour(label).gamma_multiply(0.35))
                     .width(1.0),
             );
         }
         for &(label, a, b) in &self.pairs {
             plot.line(
                 Line::new("", PlotPoints::from(vec![a, b]))
-                    .color(class_colour(label))
+                    .color(self.scheme.colour(label))
                     .width(1.5),
             );
         }
         if let Some(o) = overlay {
-            draw_overlay(plot, o);
+            draw_overlay(plot, o, self.scheme);
         }
         for (class, at, text) in &self.prompts {
-            draw_prompt(plot, *class, *at, text, self.radius);
+            draw_prompt(plot, self.scheme.colour(*class), *at, text, self.radius);
         }
         if let Some(p) = highlight.and_then(|i| self.points.get(i)) {
             plot.points(
@@ -235,11 +251,11 @@ fn prompts(view: &ViewState, run: &RunFrame) -> Vec<(usize, [f64; 2], String)> {
 }
 
 /// A prompt: a diamond in its class's colour, ringed in white, with its text.
-fn draw_prompt(plot: &mut PlotUi<'_>, class: usize, at: [f64; 2], text: &str, radius: f32) {
+fn draw_prompt(plot: &mut PlotUi<'_>, colour: Color32, at: [f64; 2], text: &str, radius: f32) {
     plot.points(
         Points::new("", PlotPoints::from(vec![at]))
             .shape(egui_plot::MarkerShape::Diamond)
-            .color(class_colour(class))
+            .color(colour)
             .radius(radius + 6.0),
     );
     plot.points(
@@ -260,7 +276,11 @@ fn draw_prompt(plot: &mut PlotUi<'_>, class: usize, at: [f64; 2], text: &str, ra
 }
 
 /// white, each negative as bright as its softmax weight), and the force arrows.
-fn draw_overlay(plot: &mut egui_plot::PlotUi<'_>, o: &crate::app::forces::Overlay) {
+fn draw_overlay(
+    plot: &mut egui_plot::PlotUi<'_>,
+    o: &crate::app::forces::Overlay,
+    scheme: ClassScheme,
+) {
     for (from, to, weight, positive) in &o.rays {
         let colour = if *positive {
             Color32::WHITE
@@ -276,7 +296,7 @@ fn draw_overlay(plot: &mut egui_plot::PlotUi<'_>, o: &crate::app::forces::Overla
     for (class, p) in &o.points {
         plot.points(
             Points::new("", PlotPoints::from(vec![*p]))
-                .color(class_colour(*class))
+                .color(scheme.colour(*class))
                 .filled(false)
                 .radius(4.0),
         );
@@ -290,15 +310,20 @@ fn draw_overlay(plot: &mut egui_plot::PlotUi<'_>, o: &crate::app::forces::Overla
     );
 }
 
-/// The classes' colours, in a row (above a grid of views that share them).
-pub fn class_key(ui: &mut Ui, names: &[String]) {
-    let palette: Vec<Color32> = (0..names.len().max(1)).map(class_colour).collect();
-    class_legend(ui, names, &palette);
+/// The classes' colours (and shapes), in a row (above a grid of views that share them).
+pub fn class_key(ui: &mut Ui, names: &[String], scheme: ClassScheme) {
+    let palette: Vec<Color32> = (0..names.len().max(1)).map(|c| scheme.colour(c)).collect();
+    class_legend(ui, names, &palette, Some(scheme));
 }
 
-/// The colours' meanings, in a row above the plot: a legend inside the plot hid the points
-/// under it.
-pub(super) fn class_legend(ui: &mut Ui, names: &[String], palette: &[Color32]) {
+/// The colours' meanings, in a row above the plot (a legend inside the plot hid the points
+/// under it); with `scheme`, the groups are classes and each shows its marker's glyph.
+pub(super) fn class_legend(
+    ui: &mut Ui,
+    names: &[String],
+    palette: &[Color32],
+    scheme: Option<ClassScheme>,
+) {
     ui.horizontal_wrapped(|ui| {
         ui.spacing_mut().item_spacing.x = 10.0;
         for (class, colour) in palette.iter().enumerate() {
@@ -306,7 +331,8 @@ pub(super) fn class_legend(ui: &mut Ui, names: &[String], palette: &[Color32]) {
                 .get(class)
                 .cloned()
                 .unwrap_or_else(|| class.to_string());
-            ui.label(egui::RichText::new(format!("● {name}")).color(*colour));
+            let glyph = scheme.map_or("●", |s| s.shape(class).1);
+            ui.label(egui::RichText::new(format!("{glyph} {name}")).color(*colour));
         }
     });
 }

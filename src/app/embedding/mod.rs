@@ -75,6 +75,12 @@ pub struct ViewState {
     pub forces: bool,
     /// In a comparison, colour each sample by its neighbour agreement instead of its class.
     pub colour_by_agreement: bool,
+    /// Presenter mode: everything 1.6× larger for a projector, the advanced panels folded.
+    pub present: bool,
+    /// Classes by colour alone, or by colour-blind-safe colours and a marker shape each.
+    pub class_scheme: crate::render::palette::ClassScheme,
+    /// Black panels, white text and stronger lines.
+    pub high_contrast: bool,
 }
 
 /// Who draws the embedding's points.
@@ -122,6 +128,9 @@ impl Default for ViewState {
             slow_seconds: 3.0,
             forces: false,
             colour_by_agreement: false,
+            present: false,
+            class_scheme: crate::render::palette::ClassScheme::default(),
+            high_contrast: false,
         }
     }
 }

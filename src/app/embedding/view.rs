@@ -151,7 +151,9 @@ impl RunView {
                 return ViewOutput::default();
             }
         };
-        let target = self.follow(ui, target, link.align_to, !link.compact);
+        // The caption, unless compact: on one line in presenter mode.
+        let caption = (!link.compact).then_some(view.present);
+        let target = self.follow(ui, target, link.align_to, caption);
         let scene = Scene::of(
             view,
             run,
@@ -227,7 +229,7 @@ impl RunView {
         ui: &mut Ui,
         mut target: Target,
         align_to: Option<&[[f32; 2]]>,
-        caption: bool,
+        caption: Option<bool>,
     ) -> Target {
         if let Some(a) = align_to.filter(|a| a.len() == target.points.len()) {
             target.points = crate::projection::eig::align_points(&target.points, a);
@@ -237,9 +239,9 @@ impl RunView {
         if self.glide.frame(&target.points, target.step) {
             crate::app::pacing::request_frame(ui.ctx());
         }
-        if !caption {
+        let Some(one_line) = caption else {
             return target;
-        }
+        };
         let slow = self.glide.slow_move().map(|m| {
             format!(
                 "  ·  slow motion: step {} -> {}, {:.0} %",
@@ -248,7 +250,14 @@ impl RunView {
                 100.0 * m.progress()
             )
         });
-        let caption = ui.label(format!("{}{}", target.caption, slow.unwrap_or_default()));
+        let text = format!("{}{}", target.caption, slow.unwrap_or_default());
+        // Presenter mode keeps the picture's room: the caption on one line, whole on hover.
+        let caption = if one_line {
+            ui.add(egui::Label::new(&text).truncate())
+                .on_hover_text(&text)
+        } else {
+            ui.label(&text)
+        };
         if !target.detail.is_empty() {
             caption.on_hover_text(&target.detail);
         }
@@ -274,5 +283,10 @@ fn captions(ui: &mut Ui, run: &RunFrame, scene: &Scene, shaded: bool) {
     if shaded {
         ui.label("neighbour agreement with the other run (k = 10): share of each sample's nearest neighbours the two runs have in common");
     }
-    class_legend(ui, &scene.group_names, &scene.palette);
+    class_legend(
+        ui,
+        &scene.group_names,
+        &scene.palette,
+        scene.by_class.then_some(scene.scheme),
+    );
 }

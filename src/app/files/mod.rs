@@ -18,6 +18,8 @@ pub enum FileWindow {
     ImageFolder,
     CsvFile,
     Export,
+    OpenLesson,
+    SaveLesson,
 }
 
 impl FileWindow {
@@ -30,6 +32,8 @@ impl FileWindow {
             Self::ImageFolder => "Train on an image folder",
             Self::CsvFile => "Train on a CSV",
             Self::Export => "Export",
+            Self::OpenLesson => "Open lesson",
+            Self::SaveLesson => "Save this as a lesson",
         }
     }
 }
@@ -56,6 +60,8 @@ pub struct Paths {
     pub csv_file: String,
     /// A recorded run (File → Save run / Open run).
     pub run: String,
+    /// A lesson file (File → Open lesson, Lessons → Save this as a lesson).
+    pub lesson: String,
 }
 
 impl Default for Paths {
@@ -66,6 +72,7 @@ impl Default for Paths {
             image_folder: String::new(),
             csv_file: String::new(),
             run: "run.clr".into(),
+            lesson: "lesson.toml".into(),
         }
     }
 }
@@ -77,6 +84,7 @@ pub fn menu(ui: &mut Ui, recording_open: bool) -> Vec<AppCommand> {
         for w in [
             FileWindow::OpenScenario,
             FileWindow::SaveScenario,
+            FileWindow::OpenLesson,
             FileWindow::OpenRun,
             FileWindow::SaveRun,
             FileWindow::ImageFolder,
@@ -115,7 +123,7 @@ fn folder_of(path: &str) -> PathBuf {
 
 /// A small folder browser under a path field: ".." and sub-folders navigate, files with the
 /// `extension` (if any) are picked by a click.
-fn browser(ui: &mut Ui, path: &mut String, extension: Option<&str>) {
+pub(super) fn browser(ui: &mut Ui, path: &mut String, extension: Option<&str>) {
     ui.add(egui::TextEdit::singleline(path).desired_width(f32::INFINITY));
     let dir = folder_of(path);
     let mut entries: Vec<(bool, PathBuf)> = std::fs::read_dir(&dir)
@@ -197,6 +205,14 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
                     });
                 }
             }
+            FileWindow::OpenLesson => {
+                ui.label("A lesson file (.toml, docs/lessons.md): the run it starts, its card and question, what it must show. It is listed in the Lessons menu once open.");
+                browser(ui, &mut app.state.paths.lesson, Some("toml"));
+                if ui.button("Open").clicked() {
+                    out.push(AppCommand::OpenLesson(PathBuf::from(&app.state.paths.lesson)));
+                }
+            }
+            FileWindow::SaveLesson => out.extend(super::lesson_draft::window(ui, app)),
             FileWindow::ImageFolder => out.extend(train_on(
                 ui,
                 "One sub-folder per class (folder/cats/1.png, folder/dogs/2.jpg ...). Images are resized to 24 x 24; unreadable files are skipped and counted.",

@@ -142,8 +142,8 @@ impl LabApp {
         let Some(mut run) = runs.next() else {
             return Err("no run to save".into());
         };
-        if let Some(lesson) = self.lesson.id.and_then(|id| crate::lessons::find(id).ok()) {
-            run.scenario.title = lesson.title.into();
+        if let Some(lesson) = self.current_lesson() {
+            run.scenario.title = lesson.title.clone();
         }
         if let Some(sweep) = self.sweep() {
             run.scenario.sweep = Some(sweep.spec.clone());
@@ -180,8 +180,12 @@ impl LabApp {
         let run = self.recorded_runs()?;
         let dir = self.export_dir()?;
         let path = dir.join(format!("{}.html", self.export_stem("page")));
-        let text = crate::web::page_of_recording(&run, "(File → Save run… keeps the recording)")
-            .map_err(|e| e.to_string())?;
+        let text = crate::web::page_of_recording(
+            &run,
+            "(File → Save run… keeps the recording)",
+            self.current_lesson(),
+        )
+        .map_err(|e| e.to_string())?;
         export::write_atomic(&path, &text).map_err(|e| e.to_string())?;
         Ok(format!(
             "saved {} ({:.1} MB): it replays the run in any browser, offline",

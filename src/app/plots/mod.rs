@@ -200,6 +200,14 @@ fn draw(ui: &mut Ui, app: &LabApp) -> Vec<(String, egui::Response)> {
             &[("random encoder", baseline)],
         );
         shown.push(("knn".into(), r));
+        if app.state.view.present {
+            // For the back of the hall: the gauge, the loss, the spread and kNN, large.
+            ui.label(
+                egui::RichText::new("presenter mode: the other plots are folded (View → Present)")
+                    .weak(),
+            );
+            return;
+        }
         if let Some(b) = app.comparison() {
             ui.label("neighbour agreement of A and B (k = 10, cosine): 1 = the same neighbourhoods")
                 .on_hover_text("for each probe sample, the share of its 10 nearest neighbours (cosine, on z) that are its neighbours in both runs, averaged over the probe (the Embedding Comparator's measure)");

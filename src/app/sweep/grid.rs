@@ -38,7 +38,7 @@ pub fn small_multiples(
             "step {step} · every panel rotated onto the first (the same class in the same place) · hover a sample: it is ringed in all"
         ));
     });
-    embedding::class_key(ui, &names);
+    embedding::class_key(ui, &names, view.class_scheme);
     let cols = columns(panels.len());
     let rows = panels.len().div_ceil(cols);
     let spacing = ui.spacing().item_spacing;
