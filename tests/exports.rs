@@ -57,7 +57,12 @@ fn a_spreadsheets_csv_trains_and_its_class_names_come_back_from_every_export() {
     let o = Command::new(env!("CARGO_BIN_EXE_contrastive-lab"))
         .args(["run", "--dataset", &format!("csv:{}", data.display())])
         .args(["--steps", "300", "--set", "probe_size=150", "--quiet"])
-        .args(["--projection", "pca,sphere", "--html", &page.to_string_lossy()])
+        .args([
+            "--projection",
+            "pca,sphere",
+            "--html",
+            &page.to_string_lossy(),
+        ])
         .args(["--out", &out.to_string_lossy()])
         .output()
         .unwrap_or_else(|e| panic!("{e}"));
@@ -69,7 +74,11 @@ fn a_spreadsheets_csv_trains_and_its_class_names_come_back_from_every_export() {
         .unwrap_or(0.0);
     assert!(knn > 0.6, "kNN {knn}");
     // Every table names the classes exactly as the file did.
-    for (file, sep) in [("metadata.tsv", b'\t'), ("pca.tsv", b'\t'), ("sphere.tsv", b'\t')] {
+    for (file, sep) in [
+        ("metadata.tsv", b'\t'),
+        ("pca.tsv", b'\t'),
+        ("sphere.tsv", b'\t'),
+    ] {
         let mut classes = column(&out.join(file), sep, "class");
         classes.sort();
         classes.dedup();
