@@ -448,6 +448,9 @@ pub fn write_recording_and_page(
         run.save(path)?;
     }
     if let Some(path) = html {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+        }
         let file = record.map_or("(run again with --record FILE to keep one)".into(), |p| {
             p.display().to_string()
         });

@@ -52,6 +52,8 @@ pub struct RunSlot {
     layouts: Option<Arc<Layouts>>,
     /// Changes sent and not yet taken by the trainer, with their command numbers.
     pending: Vec<(u64, Pending)>,
+    /// The number of the last command sent to the trainer (0: none yet).
+    last_sent: u64,
     /// The published config with the pending changes made: what the controls show.
     shown: RunConfig,
     /// The projector settings last sent (sent again only when they change).
@@ -78,6 +80,7 @@ impl RunSlot {
             pipeline,
             layouts: None,
             pending: Vec::new(),
+            last_sent: 0,
             shown,
             projection: None,
             tsne_history: Vec::new(),
@@ -96,6 +99,7 @@ impl RunSlot {
     pub fn send(&mut self, command: Command) {
         let pending = Pending::of(&command);
         let number = self.pipeline.send(command);
+        self.last_sent = number;
         if let Some(p) = pending {
             self.pending.push((number, p));
             self.refresh_config();
@@ -106,6 +110,12 @@ impl RunSlot {
     /// taken made on it (an invalid one is not made: the trainer's error will say why).
     pub fn config(&self) -> &RunConfig {
         &self.shown
+    }
+
+    /// The number of the last command sent to the trainer: its state reflects that command
+    /// once `status().handled` reaches it.
+    pub fn last_sent(&self) -> u64 {
+        self.last_sent
     }
 
     /// Whether a change sent is still waiting for the trainer.
