@@ -219,6 +219,10 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
 /// Write `bytes` to a temporary file beside `path`, then rename it over `path`: an interrupted
 /// write leaves the previous file as it was.
 pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    // The folder first: a page or a lesson saved into one that does not exist yet.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
+    }
     // The process id in the name: processes writing the same file at once (shards of a sweep
     // sharing a folder) each rename a whole file of their own.
     let tmp = path.with_extension(format!(

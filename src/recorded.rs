@@ -220,9 +220,6 @@ impl RecordedRun {
         ciborium::into_writer(&body, &mut gz).map_err(|e| failed(&e))?;
         gz.flush().map_err(|e| LabError::io(path, e))?;
         let bytes = gz.finish().map_err(|e| LabError::io(path, e))?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
-        }
         crate::export::write_atomic_bytes(path, &bytes)
     }
 

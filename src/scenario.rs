@@ -235,9 +235,6 @@ impl Scenario {
     /// Save atomically: a temporary file beside `path`, then a rename. An interrupted save
     /// leaves the previous file as it was.
     pub fn save(&self, path: &Path) -> Result<()> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
-        }
         crate::export::write_atomic(path, &self.to_toml())
     }
 }

@@ -448,9 +448,6 @@ pub fn write_recording_and_page(
         run.save(path)?;
     }
     if let Some(path) = html {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
-        }
         let file = record.map_or("(run again with --record FILE to keep one)".into(), |p| {
             p.display().to_string()
         });
@@ -463,9 +460,6 @@ pub fn write_recording_and_page(
 pub fn export(input: &std::path::Path, out: &std::path::Path) -> Result<usize> {
     let run = RecordedRun::load(input)?;
     let text = page_of_recording(&run, &input.display().to_string(), None)?;
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
-    }
     crate::export::write_atomic(out, &text)?;
     Ok(text.len())
 }

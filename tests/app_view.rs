@@ -3,11 +3,10 @@
 //! palette gives each class its own shape too; high contrast paints the panels black.
 
 mod common;
-use common::frames_until;
+use common::{frames_until, harness_sized};
 use contrastive_lab::app::{AppOptions, LabApp};
 use contrastive_lab::config::RunConfig;
 use contrastive_lab::render::palette::ClassScheme;
-use contrastive_lab::train::DeviceChoice;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 
@@ -17,22 +16,15 @@ fn projector_harness(present: bool) -> Harness<'static, LabApp> {
         snapshot_every: 10,
         ..RunConfig::default()
     };
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 720.0))
-        .wgpu()
-        .build_eframe(move |cc| {
-            LabApp::new(
-                cc,
-                AppOptions {
-                    device: DeviceChoice::Cpu,
-                    fresh: true,
-                    config: Some(config),
-                    paused: true,
-                    present,
-                    ..AppOptions::default()
-                },
-            )
-        })
+    harness_sized(
+        AppOptions {
+            config: Some(config),
+            paused: true,
+            present,
+            ..AppOptions::default()
+        },
+        egui::vec2(1280.0, 720.0),
+    )
 }
 
 /// The height on screen, in pixels, of the widget labelled `label`.

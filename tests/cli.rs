@@ -1,6 +1,7 @@
 //! The command line as scripts use it: files and columns, reproducible configs, and clear
 //! errors (never a panic) on bad input.
 
+mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -496,15 +497,8 @@ fn the_summary_names_only_the_files_this_run_wrote() {
 #[test]
 fn a_csv_of_vectors_trains_and_a_broken_one_is_refused() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    let mut rng = contrastive_lab::rng::Rng::new(5);
     let mut csv = String::from("x1,x2,x3,x4,species\n");
-    for i in 0..300 {
-        let k = i % 3;
-        let centre = [k as f32 * 3.0, -(k as f32) * 2.0, 1.0, 0.0];
-        let row: Vec<String> = centre
-            .iter()
-            .map(|c| format!("{:.3}", c + rng.normal()))
-            .collect();
+    for (row, k) in common::three_classes(5, 300) {
         csv += &format!(
             "{},{}\n",
             row.join(","),

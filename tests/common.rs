@@ -43,8 +43,13 @@ pub fn harness(config: RunConfig, paused: bool) -> Harness<'static, LabApp> {
 
 /// The app with these options, on the CPU, from the defaults rather than a saved state.
 pub fn harness_with(options: AppOptions) -> Harness<'static, LabApp> {
+    harness_sized(options, egui::vec2(1280.0, 800.0))
+}
+
+/// [`harness_with`] in a window of `size` points.
+pub fn harness_sized(options: AppOptions, size: egui::Vec2) -> Harness<'static, LabApp> {
     Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
+        .with_size(size)
         .wgpu()
         .build_eframe(move |cc| {
             LabApp::new(
@@ -127,4 +132,21 @@ pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Rows of three classes of 4-d vectors, well apart (class k around (3k, −2k, 1, 0), unit
+/// noise), `n` of them in turn: each row's cells as text and its class.
+pub fn three_classes(seed: u64, n: usize) -> Vec<(Vec<String>, usize)> {
+    let mut rng = contrastive_lab::rng::Rng::new(seed);
+    (0..n)
+        .map(|i| {
+            let k = i % 3;
+            let centre = [k as f32 * 3.0, -(k as f32) * 2.0, 1.0, 0.0];
+            let cells = centre
+                .iter()
+                .map(|c| format!("{:.3}", c + rng.normal()))
+                .collect();
+            (cells, k)
+        })
+        .collect()
 }

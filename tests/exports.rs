@@ -3,6 +3,7 @@
 //! writes gives the class names back as they were: the TSVs and CSVs through the csv crate's
 //! quoting, the web page as text.
 
+mod common;
 use std::path::Path;
 use std::process::Command;
 
@@ -10,15 +11,8 @@ use std::process::Command;
 const NAMES: [&str; 3] = ["cats; big", "dogs, \"small\"", "birds\tall"];
 
 fn spreadsheet_csv(path: &Path) {
-    let mut rng = contrastive_lab::rng::Rng::new(9);
     let mut text = String::from("\u{feff}x1;x2;x3;x4;species\r\n");
-    for i in 0..240 {
-        let k = i % 3;
-        let centre = [k as f32 * 3.0, -(k as f32) * 2.0, 1.0, 0.0];
-        let row: Vec<String> = centre
-            .iter()
-            .map(|c| format!("{:.3}", c + rng.normal()))
-            .collect();
+    for (row, k) in common::three_classes(9, 240) {
         let quoted = format!("\"{}\"", NAMES[k].replace('"', "\"\""));
         text += &format!("{};{quoted}\r\n", row.join(";"));
     }

@@ -64,6 +64,20 @@ fn refused_within_bound(what: &str, args: &[&str], file: &Path) -> f64 {
     peak
 }
 
+/// `run` on `dataset` for two steps into `out`.
+fn train_on<'a>(dataset: &'a str, out: &'a str) -> [&'a str; 8] {
+    [
+        "run",
+        "--dataset",
+        dataset,
+        "--steps",
+        "2",
+        "--quiet",
+        "--out",
+        out,
+    ]
+}
+
 /// This process's peak RSS in MB.
 fn own_peak_mb() -> f64 {
     // SAFETY: an all-zero rusage is a valid value for getrusage to fill.
@@ -164,16 +178,7 @@ fn hostile_files_are_refused_naming_them_within_bounded_memory() {
     let dataset = format!("folder:{}", images.to_string_lossy());
     peaks.push(refused_within_bound(
         "PNG of 100 000 × 100 000",
-        &[
-            "run",
-            "--dataset",
-            &dataset,
-            "--steps",
-            "2",
-            "--quiet",
-            "--out",
-            &out,
-        ],
+        &train_on(&dataset, &out),
         &png,
     ));
 
@@ -191,16 +196,7 @@ fn hostile_files_are_refused_naming_them_within_bounded_memory() {
     let dataset = format!("csv:{}", wide.to_string_lossy());
     peaks.push(refused_within_bound(
         "CSV row of 10^8 fields",
-        &[
-            "run",
-            "--dataset",
-            &dataset,
-            "--steps",
-            "2",
-            "--quiet",
-            "--out",
-            &out,
-        ],
+        &train_on(&dataset, &out),
         &wide,
     ));
 

@@ -8,6 +8,7 @@ pub mod bench_tsne;
 pub mod compare;
 pub mod run;
 pub mod sweep;
+pub mod sweep_table;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;

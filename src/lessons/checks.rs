@@ -2,7 +2,7 @@
 //! 0.3 × its value at the change …), each read from the snapshots of a headless run, and the
 //! named checks of a sweep. `run --lesson` prints whether they held.
 
-use super::{ValueMeans, Verdict};
+use super::{ValueMeans, Verdict, name_in, parse_in};
 use crate::config::{Method, RunConfig};
 use crate::metrics::Extra;
 use crate::train::{MetricsRow, Snapshot};
@@ -79,15 +79,11 @@ impl Reference {
     ];
 
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(r, _)| *r == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("change")
+        name_in(&Self::ALL, self)
     }
 
     fn parse(text: &str) -> Option<Self> {
-        Self::ALL.iter().find(|(_, n)| *n == text).map(|(r, _)| *r)
+        parse_in(&Self::ALL, text)
     }
 }
 
@@ -100,11 +96,7 @@ impl Relation {
     ];
 
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(r, _)| *r == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("below")
+        name_in(&Self::ALL, self)
     }
 
     fn holds(self, value: f64, bound: f64) -> bool {
@@ -212,24 +204,16 @@ impl SweepCheck {
     )];
 
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(c, _)| *c == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("")
+        name_in(&Self::ALL, self)
     }
 
     pub fn parse(name: &str) -> Result<Self, String> {
-        Self::ALL
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(c, _)| *c)
-            .ok_or_else(|| {
-                format!(
-                    "no check named `{name}` (named checks: {})",
-                    Self::ALL.map(|(_, n)| n).join(", ")
-                )
-            })
+        parse_in(&Self::ALL, name).ok_or_else(|| {
+            format!(
+                "no check named `{name}` (named checks: {})",
+                Self::ALL.map(|(_, n)| n).join(", ")
+            )
+        })
     }
 
     pub fn verdict(self, means: &[ValueMeans]) -> Verdict {

@@ -206,9 +206,6 @@ impl Lesson {
 
     /// Write it atomically (a temporary file, then a rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
-        }
         crate::export::write_atomic(path, &self.to_toml())
     }
 

@@ -107,25 +107,30 @@ impl Phenomenon {
 
     /// Its name in a lesson file.
     pub fn name(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(p, _)| *p == self)
-            .map(|(_, n)| *n)
-            .unwrap_or("complete-collapse")
+        name_in(&Self::ALL, self)
     }
 
     pub fn parse(name: &str) -> std::result::Result<Self, String> {
-        Self::ALL
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(p, _)| *p)
-            .ok_or_else(|| {
-                format!(
-                    "`{name}` is not one of {}",
-                    Self::ALL.map(|(_, n)| n).join(", ")
-                )
-            })
+        parse_in(&Self::ALL, name).ok_or_else(|| {
+            format!(
+                "`{name}` is not one of {}",
+                Self::ALL.map(|(_, n)| n).join(", ")
+            )
+        })
     }
+}
+
+/// The name `value` has in `table` (a lesson file's word for it).
+fn name_in<T: PartialEq>(table: &[(T, &'static str)], value: T) -> &'static str {
+    table
+        .iter()
+        .find(|(t, _)| *t == value)
+        .map_or("", |(_, n)| *n)
+}
+
+/// The value named `name` in `table`.
+fn parse_in<T: Copy>(table: &[(T, &'static str)], name: &str) -> Option<T> {
+    table.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
 }
 
 pub mod builtin;
