@@ -52,6 +52,11 @@ pub struct CompareSpec {
     pub fork_at: Option<usize>,
 }
 
+/// The line (from 1) of byte `at` in `text`: where a TOML error points.
+pub fn line_of(text: &str, at: usize) -> usize {
+    text.get(..at).map_or(1, |t| t.matches('\n').count() + 1)
+}
+
 fn file_error(path: &str, reason: impl Into<String>) -> LabError {
     LabError::ConfigFile {
         path: path.into(),
@@ -146,10 +151,7 @@ impl Scenario {
     /// Parse a scenario (or a plain config). `origin` names the file in errors.
     pub fn from_toml(text: &str, origin: &str) -> Result<Self> {
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let line = e
-                .span()
-                .and_then(|s| text.get(..s.start))
-                .map_or(1, |t| t.matches('\n').count() + 1);
+            let line = line_of(text, e.span().map_or(0, |s| s.start));
             file_error(origin, format!("line {line}: {}", e.message().trim_end()))
         })?;
         Self::from_table(table, origin)

@@ -105,7 +105,7 @@ fn there_are_lessons_for_every_phenomenon_with_unique_ids_and_texts() {
     for l in LESSONS.iter() {
         assert!(!l.title.is_empty() && !l.explanation.is_empty());
         assert!(!l.change.is_empty() && !l.watch.is_empty());
-        assert!(l.change_step() < l.steps, "{}", l.id);
+        assert!(l.change_step() < l.steps(), "{}", l.id);
         assert_eq!(LESSONS.iter().filter(|m| m.id == l.id).count(), 1);
         l.config().unwrap_or_else(|e| panic!("{}: {e}", l.id));
     }

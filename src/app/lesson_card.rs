@@ -130,10 +130,13 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                 });
             });
             let present = app.state.view.present;
-            if !present {
+            let what_this_shows = |ui: &mut Ui| {
                 egui::CollapsingHeader::new("what this shows")
                     .default_open(false)
                     .show(ui, |ui| ui.label(&lesson.explanation));
+            };
+            if !present {
+                what_this_shows(ui);
             }
             let run = lesson_run(app, lesson);
             let step = run.step;
@@ -145,7 +148,7 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                 );
             }
             let made = if swept {
-                (step >= lesson.steps).then_some(step)
+                (step >= lesson.steps()).then_some(step)
             } else {
                 change_made(app, lesson)
             };
@@ -159,8 +162,8 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                         ui.label(
                             RichText::new(format!(
                                 "(the answer at step {}, in {} steps)",
-                                lesson.steps,
-                                lesson.steps.saturating_sub(step)
+                                lesson.steps(),
+                                lesson.steps().saturating_sub(step)
                             ))
                             .color(Color32::KHAKI),
                         );
@@ -193,9 +196,7 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                     egui::CollapsingHeader::new("Watch")
                         .default_open(false)
                         .show(ui, |ui| ui.label(&lesson.watch));
-                    egui::CollapsingHeader::new("what this shows")
-                        .default_open(false)
-                        .show(ui, |ui| ui.label(&lesson.explanation));
+                    what_this_shows(ui);
                 });
             } else {
                 ui.horizontal_wrapped(|ui| {
@@ -265,9 +266,8 @@ impl LabApp {
     /// `--lesson ID|PATH`: a lesson file when the path exists (or ends in `.toml`), else a
     /// built-in lesson's id.
     pub fn start_lesson_or_file(&mut self, lesson: &str) {
-        let path = Path::new(lesson);
-        if path.exists() || lesson.ends_with(".toml") {
-            let outcome = self.open_lesson(path);
+        if lessons::names_a_file(lesson) {
+            let outcome = self.open_lesson(Path::new(lesson));
             self.files.message = Some(outcome);
         } else {
             self.start_lesson(lesson);

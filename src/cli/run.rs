@@ -274,17 +274,19 @@ pub fn write_outputs(
 }
 
 /// Did the lesson's phenomenon show in this run? Where a check compares with the control, the
-/// same run without the lesson's change is trained first, on the CPU, from the same start.
+/// same run without the lesson's change is trained too, from the same start on the same kind
+/// of device (a GPU draws other random numbers than the CPU).
 fn lesson_verdict(
     lesson: &crate::lessons::Lesson,
     scenario: &Scenario,
     session: &Session,
     snapshots: &[Snapshot],
+    choice: DeviceChoice,
 ) -> Result<Option<Verdict>> {
     let control = if lesson.needs_control() {
         let mut start = scenario.clone();
         start.script.clear();
-        let mut control = Session::from_scenario(&start, crate::train::TrainDevice::cpu())?;
+        let mut control = Session::from_scenario(&start, device::select(choice)?)?;
         let (snaps, _) = train(&mut control, None)?;
         Some((snaps, control.config().clone()))
     } else {
@@ -337,7 +339,7 @@ pub fn execute(args: &RunArgs) -> Result<RunSummary> {
         .map(crate::lessons::find_or_load)
         .transpose()?;
     let verdict = match &lesson {
-        Some(l) => lesson_verdict(l, &scenario, &session, &snapshots)?,
+        Some(l) => lesson_verdict(l, &scenario, &session, &snapshots, choice)?,
         None => None,
     };
     let recorded = if args.record.is_some() || args.html.is_some() {

@@ -27,7 +27,7 @@
 use super::checks::{At, Bound, Condition, Relation, Shows, SweepCheck, known_metrics};
 use super::{Lesson, Phenomenon, Question};
 use crate::error::{LabError, Result};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, line_of};
 use serde::Deserialize;
 use std::path::Path;
 use toml::Spanned;
@@ -75,11 +75,6 @@ struct ShowsFile {
     at_most: Option<Spanned<toml::Value>>,
     at_least: Option<Spanned<toml::Value>>,
     check: Option<Spanned<String>>,
-}
-
-/// The line (from 1) of byte `at` in `text`.
-fn line_of(text: &str, at: usize) -> usize {
-    text.get(..at).map_or(1, |t| t.matches('\n').count() + 1)
 }
 
 /// A refusal naming the file, the line and what is wrong there.
@@ -185,7 +180,6 @@ impl Lesson {
             explanation: file.card.why,
             change: file.card.now,
             watch: file.card.watch,
-            steps: scenario.config.steps,
             phenomenon,
             question: Question {
                 prompt: q.prompt,

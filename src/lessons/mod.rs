@@ -33,8 +33,6 @@ pub struct Lesson {
     pub change: String,
     /// What to watch after the change.
     pub watch: String,
-    /// Steps the lesson runs headless (the phenomenon shows by then).
-    pub steps: usize,
     /// What the class should see; the app opens the view that shows it.
     pub phenomenon: Phenomenon,
     /// Asked before the change, answered after it.
@@ -155,6 +153,11 @@ impl Lesson {
         Ok(s)
     }
 
+    /// Steps the lesson runs headless (the phenomenon shows by then): its scenario's.
+    pub fn steps(&self) -> usize {
+        self.scenario.config.steps
+    }
+
     /// The step the change is made at (its first scripted change's).
     pub fn change_step(&self) -> usize {
         self.scenario.script.first().map_or(0, |s| s.step)
@@ -266,7 +269,6 @@ impl Lesson {
             explanation: why,
             change: now,
             watch,
-            steps: scenario.config.steps,
             phenomenon,
             question,
             scenario,
@@ -295,11 +297,16 @@ pub fn find(id: &str) -> Result<&'static Lesson> {
 /// `--lesson ID|PATH`: a built-in lesson by its id, or a lesson file (a path that exists, or
 /// one ending in `.toml`).
 pub fn find_or_load(id_or_path: &str) -> Result<Lesson> {
-    let path = Path::new(id_or_path);
-    if path.exists() || id_or_path.ends_with(".toml") {
-        return Lesson::load(path);
+    if names_a_file(id_or_path) {
+        return Lesson::load(Path::new(id_or_path));
     }
     find(id_or_path).cloned()
+}
+
+/// Whether `--lesson`'s argument is a lesson file (a path that exists, or one ending in
+/// `.toml`) rather than a built-in lesson's id.
+pub fn names_a_file(id_or_path: &str) -> bool {
+    Path::new(id_or_path).exists() || id_or_path.ends_with(".toml")
 }
 
 /// The lesson a recording or scenario titled `title` was made from, if any.
