@@ -47,7 +47,11 @@ impl Appearance {
             return;
         }
         let (was_present, was_contrast) = self.applied.unwrap_or((false, false));
-        if view.present != was_present {
+        // eframe restores the last session's zoom: presenter mode's, when the app was closed
+        // in it, although the saved state (or --fresh) starts with it off.
+        let left_by_presenter =
+            self.applied.is_none() && (ctx.zoom_factor() - PRESENT_ZOOM).abs() < 1e-6;
+        if view.present != was_present || (left_by_presenter && !view.present) {
             ctx.set_zoom_factor(if view.present { PRESENT_ZOOM } else { 1.0 });
         }
         if view.high_contrast != was_contrast {
