@@ -173,6 +173,12 @@ fn open_app(args: &AppArgs) -> anyhow::Result<ExitCode> {
         renderer,
         lesson: args.lesson.clone(),
         present: args.present,
+        recovery: app::recovery::RecoveryOptions::in_data_dir(),
+        tour: args
+            .tour
+            .map(app::tour::Tour::new)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("invalid value for --tour: {e}"))?,
         compare: args
             .compare
             .iter()

@@ -204,9 +204,13 @@ fn a_large_probe_is_drawn_by_the_wgsl_point_renderer() {
 #[test]
 fn in_slow_motion_the_step_key_plays_one_step_slowly() {
     let mut h = harness(blobs("simsiam"), true);
-    frames_until(&mut h, "the first snapshot and its layouts", 120, |a| {
-        a.layouts().is_some_and(|l| matches!(l.sphere, Some(Ok(_))))
-    });
+    // The view must have drawn the step before: the slow move starts from there.
+    frames_until(
+        &mut h,
+        "the first snapshot's layout on screen",
+        120,
+        common::sphere_drawn,
+    );
     h.state_mut().state.view.slow_motion = true;
     h.state_mut().state.view.slow_seconds = 0.5;
     h.run_steps(2);
@@ -225,8 +229,9 @@ fn in_slow_motion_the_step_key_plays_one_step_slowly() {
         .map(|m| (m.from.clone(), m.to.clone()))
         .unwrap_or_default();
     // Said on failure: which steps the trainer, the layouts and the points were at, and which
-    // layouts the move joins (this assertion fails about once in 150 runs under load; see the
-    // stop note).
+    // layouts the move joins. (It failed about once in 1 000 runs under load while the test
+    // waited only for the projector's layout: the trainer had not yet published the snapshot
+    // beside it, the view had drawn nothing, and the step's layout was the first it drew.)
     let at = format!(
         "status step {}, layouts step {:?}, shown step {:?}; from == p0 {}, to == p0 {}, to == target now {}",
         h.state().status().step,
@@ -260,9 +265,7 @@ fn the_forces_overlay_draws_the_losss_forces_and_says_what_they_are() {
         ("simsiam", "forces: the pull on each prediction"),
     ] {
         let mut h = harness(blobs(method), true);
-        frames_until(&mut h, "the sphere layout", 120, |a| {
-            a.layouts().is_some_and(|l| matches!(l.sphere, Some(Ok(_))))
-        });
+        frames_until(&mut h, "the sphere layout", 120, common::sphere_drawn);
         h.get_by_label("forces").click();
         h.run_steps(3);
         assert!(

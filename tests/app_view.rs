@@ -74,7 +74,7 @@ fn presenter_mode_with_the_colour_blind_palette_matches_its_snapshot() {
     let mut h = projector_harness(true);
     h.state_mut().state.view.class_scheme = ClassScheme::ColourBlind;
     frames_until(&mut h, "the first snapshot and its sphere view", 120, |a| {
-        !a.history().is_empty() && a.layouts().is_some_and(|l| matches!(l.sphere, Some(Ok(_))))
+        !a.history().is_empty() && common::sphere_drawn(a)
     });
     h.run_steps(5);
     // Each class's legend entry carries its marker's glyph.

@@ -63,6 +63,13 @@ pub fn harness_sized(options: AppOptions, size: egui::Vec2) -> Harness<'static, 
         })
 }
 
+/// Whether the app's embedding view has drawn the sphere layout (the projector may publish it
+/// a few frames before the trainer publishes the snapshot the view needs beside it).
+pub fn sphere_drawn(a: &LabApp) -> bool {
+    a.layouts().is_some_and(|l| matches!(l.sphere, Some(Ok(_))))
+        && a.run_view().target_step().is_some()
+}
+
 /// Render frames until `f` holds (the trainer runs on its own thread meanwhile).
 pub fn frames_until(
     h: &mut Harness<'static, LabApp>,

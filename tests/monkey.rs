@@ -14,7 +14,9 @@
 mod common;
 use common::harness_with;
 use contrastive_lab::app::files::FileWindow;
+use contrastive_lab::app::recovery::{ABOUT, Kept, RecoveryOptions};
 use contrastive_lab::app::{AppCommand, AppOptions, LabApp};
+use contrastive_lab::cli::RunArgs;
 use contrastive_lab::config::{Key, Method, RunConfig, Setting};
 use contrastive_lab::sweep::SweepSpec;
 use egui_kittest::Harness;
@@ -90,6 +92,8 @@ fn plain() -> impl Strategy<Value = AppCommand> {
         Just(AppCommand::ExportEmbeddings),
         Just(AppCommand::OpenFileWindow(FileWindow::SaveLesson)),
         Just(AppCommand::CloseFileWindow),
+        Just(AppCommand::Recover),
+        Just(AppCommand::DeclineRecovery),
     ]
 }
 
@@ -235,7 +239,35 @@ fn restarts(command: &AppCommand) -> bool {
             | AppCommand::SaveScenario(_)
             | AppCommand::SaveRun(_)
             | AppCommand::CloseLesson
+            | AppCommand::DeclineRecovery
     )
+}
+
+/// A run of 30 steps recorded where the app keeps its run, as a crash would leave it.
+fn leave_a_run(dir: &Path) -> Result<RecoveryOptions, String> {
+    let recovery = RecoveryOptions {
+        dir: dir.join("recovery"),
+        every: Duration::from_millis(200),
+    };
+    let args = RunArgs {
+        method: Some("simclr".into()),
+        steps: Some(30),
+        out: dir.join("left"),
+        record: Some(recovery.recording()),
+        set: vec!["probe_size=200".into(), "snapshot_every=10".into()],
+        quiet: true,
+        device: "cpu".into(),
+        ..RunArgs::default()
+    };
+    contrastive_lab::cli::run::execute(&args).map_err(|e| e.to_string())?;
+    let kept = Kept {
+        step: 30,
+        saved: 0,
+        title: "SimCLR on blobs".into(),
+    };
+    let text = toml::to_string(&kept).map_err(|e| e.to_string())?;
+    std::fs::write(recovery.dir.join(ABOUT), text).map_err(|e| e.to_string())?;
+    Ok(recovery)
 }
 
 /// Frames until every slot shows no pending change (or `limit` passes).
@@ -265,9 +297,13 @@ fn run_case(actions: &[Action], dir: &Path) -> Result<usize, String> {
         probe_size: 200,
         ..RunConfig::for_method(Method::SimClr)
     };
+    // A run a crashed session left, for the offer (recovered or declined at some point), and
+    // the run kept every 200 ms meanwhile.
+    let recovery = leave_a_run(dir)?;
     let mut h = harness_with(AppOptions {
         config: Some(config),
         paused: false,
+        recovery: Some(recovery),
         ..AppOptions::default()
     });
     h.state_mut().state.paths.export_dir = dir.join("exports").display().to_string();

@@ -62,6 +62,12 @@ impl LabApp {
             AppCommand::EndComparison => self.end_comparison(),
             AppCommand::CompareLesson(id) => self.compare_lesson(id),
             AppCommand::CloseLesson => self.lesson.lesson = None,
+            AppCommand::Recover => self.recover(),
+            AppCommand::DeclineRecovery => {
+                if let Some(k) = &mut self.recovery {
+                    k.decline();
+                }
+            }
             AppCommand::OpenLesson(path) => {
                 let outcome = self.open_lesson(path);
                 self.file_outcome(outcome, true);
@@ -113,7 +119,12 @@ impl LabApp {
             }
             AppCommand::CloseFileWindow => self.files.open = None,
             AppCommand::DismissMessage => self.files.message = None,
-            AppCommand::DismissNotice => self.notice = None,
+            AppCommand::DismissNotice => {
+                self.notice = None;
+                if let Some(k) = &mut self.recovery {
+                    k.failure = None;
+                }
+            }
             AppCommand::OpenScenario(path) => {
                 let outcome = self.open_scenario(path);
                 self.file_outcome(outcome, true);

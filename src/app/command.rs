@@ -58,6 +58,10 @@ pub enum AppCommand {
     CompareLesson(String),
     /// Close the lesson's card (the run goes on).
     CloseLesson,
+    /// Recover the run the last session left (see [`super::recovery`]).
+    Recover,
+    /// Start fresh instead: the run the last session left is overwritten by the next keep.
+    DeclineRecovery,
     /// Show the recorded step nearest at or before this one.
     TimelineSeek(usize),
     /// Move the timeline's cursor by this many recorded snapshots.
@@ -156,6 +160,8 @@ impl AppCommand {
             | AppCommand::EndSweep
             | AppCommand::CompareLesson(_)
             | AppCommand::CloseLesson
+            | AppCommand::Recover
+            | AppCommand::DeclineRecovery
             | AppCommand::TimelineSeek(_)
             | AppCommand::TimelineNudge(_)
             | AppCommand::TimelineHome

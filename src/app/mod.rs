@@ -21,6 +21,7 @@ pub mod loss_view;
 pub mod pacing;
 pub mod plots;
 pub mod preview;
+pub mod recovery;
 pub mod replay;
 pub mod run_slot;
 pub mod scrub;
@@ -28,6 +29,7 @@ pub mod stats;
 pub mod status;
 pub mod sweep;
 pub mod timeline;
+pub mod tour;
 pub mod trace;
 pub mod window;
 
@@ -94,6 +96,10 @@ pub struct AppOptions {
     pub stats: Option<std::path::PathBuf>,
     /// Open in presenter mode.
     pub present: bool,
+    /// Play the lessons in turn by themselves (`--tour SECONDS`).
+    pub tour: Option<tour::Tour>,
+    /// Keep the run recoverable here (the app: its data folder; tests: a temporary one).
+    pub recovery: Option<recovery::RecoveryOptions>,
 }
 
 impl Default for AppOptions {
@@ -109,6 +115,8 @@ impl Default for AppOptions {
             compare: Vec::new(),
             sweep: None,
             stats: None,
+            tour: None,
+            recovery: None,
         }
     }
 }
@@ -151,6 +159,10 @@ pub struct LabApp {
     pub timeline: timeline::Timeline,
     /// The window's runtime parts: renderer, frame clock, stats log, egui context.
     window: window::Window,
+    /// `--tour`: the next lesson, when it is due.
+    tour: Option<tour::Tour>,
+    /// Keeps the run recoverable; offers the run a crash left.
+    recovery: Option<recovery::Keeper>,
     /// What a second run needs: the training device and the waker of the first.
     device: Option<crate::train::TrainDevice>,
     waker: crate::pipeline::SharedWaker,
@@ -241,6 +253,8 @@ impl LabApp {
             branch: replay::BranchView::default(),
             timeline: timeline::Timeline::default(),
             window,
+            tour: options.tour,
+            recovery: options.recovery.map(recovery::Keeper::new),
             device: device.ok(),
             waker,
         };

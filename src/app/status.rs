@@ -43,7 +43,13 @@ pub fn status_bar(ui: &mut Ui, app: &LabApp) {
                 }
             ));
             ui.separator();
-            ui.label(if s.paused { "paused" } else { "training" });
+            ui.label(match s.recovering {
+                Some(target) => {
+                    format!("recovering the run: replaying step {} of {target}", s.step)
+                }
+                None if s.paused => "paused".into(),
+                None => "training".into(),
+            });
         });
     });
 }

@@ -250,7 +250,8 @@ impl LabApp {
 
     /// The central panel: banners, the lesson card, and the embedding or the loss view.
     fn central(&mut self, ui: &mut egui::Ui) -> Vec<AppCommand> {
-        let mut commands = super::status::banner(ui, self);
+        let mut commands = self.recovery_banner(ui);
+        commands.extend(super::status::banner(ui, self));
         commands.extend(super::files::banner(ui, self));
         if !self.state.view.present {
             let mut answer = self.lesson.answer;
@@ -372,12 +373,26 @@ impl eframe::App for LabApp {
                 })
             });
         egui::CentralPanel::default().show(ui, |ui| commands.extend(self.central(ui)));
+        if let Some(tour) = self.tour.as_mut() {
+            let now = Instant::now();
+            commands.extend(tour.due(now));
+            // A paused run draws no frames by itself: wake for the next lesson.
+            ctx.request_repaint_after(tour.until_next(now));
+        }
         for c in commands {
             self.apply(c);
         }
+        self.keep_recoverable();
         // Keep animating while training (or replaying) even if no snapshot arrives this frame.
         if !self.status().paused || self.timeline.replaying() {
             pacing::request_frame(&ctx);
+        }
+    }
+
+    /// A clean exit: nothing is left to recover.
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        if let Some(k) = &mut self.recovery {
+            k.close();
         }
     }
 

@@ -227,6 +227,10 @@ pub struct AppArgs {
     /// Open in presenter mode (View → Present): everything 1.6× larger for a projector.
     #[arg(long)]
     pub present: bool,
+    /// Play the built-in lessons in turn by themselves, SECONDS each (at least 10), every third
+    /// as a comparison with its control: a screen that teaches by itself.
+    #[arg(long, value_name = "SECONDS", conflicts_with_all = ["lesson", "compare", "sweep"])]
+    pub tour: Option<u64>,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -32,6 +32,10 @@ pub enum Command {
     /// Continue from the state at this step (the nearest checkpoint, then a deterministic
     /// replay); the abandoned future stays visible as the published `branch`.
     Rewind(usize),
+    /// Continue the run this recording file holds (the app's crash recovery): its start and
+    /// changes replayed deterministically to its newest snapshot, its recording and history
+    /// kept; paused there.
+    Recover(std::path::PathBuf),
     Shutdown,
 }
 
@@ -59,7 +63,7 @@ impl<T> PartialEq for Reply<T> {
 fn is_restart(c: &Command) -> bool {
     matches!(
         c,
-        Command::Reset { .. } | Command::Replace(_) | Command::Load(_)
+        Command::Reset { .. } | Command::Replace(_) | Command::Load(_) | Command::Recover(_)
     )
 }
 
@@ -70,16 +74,17 @@ fn is_restart(c: &Command) -> bool {
 /// order. The outcome is the same as applying every command in turn.
 pub fn coalesce(commands: Vec<Command>) -> Vec<Command> {
     let last_restart = commands.iter().rposition(is_restart);
-    let last_replace = commands
-        .iter()
-        .rposition(|c| matches!(c, Command::Replace(_) | Command::Load(_)));
+    let last_replace = commands.iter().rposition(|c| {
+        matches!(
+            c,
+            Command::Replace(_) | Command::Load(_) | Command::Recover(_)
+        )
+    });
     commands
         .into_iter()
         .enumerate()
         .filter(|(i, c)| match c {
-            Command::Reset { .. } | Command::Replace(_) | Command::Load(_) => {
-                Some(*i) == last_restart
-            }
+            c if is_restart(c) => Some(*i) == last_restart,
             Command::Set(_) => last_replace.is_none_or(|r| *i > r),
             _ => true,
         })

@@ -35,6 +35,8 @@ pub struct Status {
     /// a command whose number ([`Trainer::send`]) is at most this is reflected in this state
     /// (the app shows a setting it sent as pending until then).
     pub handled: u64,
+    /// Recovering a run (see [`super::Command::Recover`]): the step its replay goes to.
+    pub recovering: Option<usize>,
 }
 
 /// Several augmented views of one probe sample, as the trainer's dataset makes them.

@@ -348,6 +348,17 @@ impl Session {
         target: usize,
         snapshot_steps: &[usize],
     ) -> Result<Session> {
+        let mut s = Self::replaying(checkpoint, events, target)?;
+        s.replay_to(target, snapshot_steps, None)?;
+        // Changes logged at `target` itself were made after its step: make them now, as then.
+        s.apply_script()?;
+        Ok(s)
+    }
+
+    /// A fork of `checkpoint` ready to replay to `target` with [`Session::replay_to`]: its
+    /// script is every change of `events` after the checkpoint up to `target`, then the
+    /// checkpoint's own script beyond `target`.
+    pub fn replaying(checkpoint: &Session, events: &[Event], target: usize) -> Result<Session> {
         let mut s = checkpoint.fork();
         let from = s.step;
         if target < from {
@@ -367,17 +378,32 @@ impl Session {
         let ahead = s.script.iter().filter(|e| e.step > target).cloned();
         let script = replayed.chain(ahead).collect();
         s.set_script(script);
-        while s.step < target {
-            if let Err(incident) = s.step()? {
+        Ok(s)
+    }
+
+    /// Train on towards `target`, a snapshot taken at each of `snapshot_steps` (sorted) as the
+    /// run did, until `target` (then returns `true`; the changes logged at `target` itself are
+    /// still to make, [`Session::apply_script`]) or, when a `deadline` is given, until it
+    /// passes (returns `false`: call again to go on). A replay never diverges where its run did
+    /// not: a non-finite loss is an error.
+    pub fn replay_to(
+        &mut self,
+        target: usize,
+        snapshot_steps: &[usize],
+        deadline: Option<std::time::Instant>,
+    ) -> Result<bool> {
+        while self.step < target {
+            if let Err(incident) = self.step()? {
                 return Err(LabError::Diverged(incident.to_string()));
             }
-            if snapshot_steps.contains(&s.step) {
-                s.snapshot()?;
+            if snapshot_steps.binary_search(&self.step).is_ok() {
+                self.snapshot()?;
+            }
+            if deadline.is_some_and(|d| std::time::Instant::now() >= d) && self.step < target {
+                return Ok(false);
             }
         }
-        // Changes logged at `target` itself were made after its step: make them now, as then.
-        s.apply_script()?;
-        Ok(s)
+        Ok(true)
     }
 
     /// Start over with `seed`: new data order, augmentation and initial weights; step 0.

@@ -46,6 +46,8 @@ pub(super) struct Worker {
     record: Arc<Mutex<super::Recording>>,
     /// Where a rewind starts its replay.
     checkpoints: Checkpoints,
+    /// A recovery under way: the step it replays to, and the steps the run took snapshots at.
+    recovery: Option<(usize, Vec<usize>)>,
 }
 
 impl Worker {
@@ -71,6 +73,7 @@ impl Worker {
             lockstep: None,
             record,
             checkpoints: Checkpoints::default(),
+            recovery: None,
         }
     }
 
@@ -105,7 +108,9 @@ impl Worker {
             if any {
                 self.publish();
             }
-            if (!self.paused || self.pending_steps > 0) && self.lockstep_allows() {
+            if self.recovery.is_some() {
+                self.recover_some();
+            } else if (!self.paused || self.pending_steps > 0) && self.lockstep_allows() {
                 self.train_one();
             }
             if let Some(l) = &self.lockstep {
@@ -255,8 +260,107 @@ impl Worker {
         Ok(())
     }
 
+    /// Start recovering the run the recording at `path` holds: what it recorded shown at
+    /// once, its training state rebuilt by [`Worker::recover_some`] (the start's initial loss
+    /// and first snapshot as the run took them, then its steps and changes replayed).
+    fn recover(&mut self, path: &std::path::Path) -> Result<()> {
+        let run = crate::recorded::RecordedRun::load(path)?;
+        let target = run
+            .recording
+            .snapshots()
+            .last()
+            .map(|s| s.step)
+            .ok_or_else(|| {
+                LabError::invalid(
+                    "recovery",
+                    path.display(),
+                    "the recording holds no snapshot",
+                )
+            })?;
+        let mut start = Session::new(run.scenario.config.clone(), self.session.device().clone())?;
+        start.set_script(run.scenario.script.clone());
+        start.measure_initial_loss()?;
+        start.snapshot()?;
+        let session = Session::replaying(&start, &run.events, target)?;
+        self.restarted_as(session);
+        let mut recording = run.recording;
+        recording.set_budget(self.session.config().history_mb << 20);
+        for snap in recording.snapshots() {
+            let event = run.events.iter().any(|e| e.step == snap.step);
+            self.state.history.push(MetricsRow::of(snap), event);
+        }
+        let steps = recording.steps();
+        if let Some(last) = recording.snapshots().last() {
+            if let Some(sink) = &self.sink {
+                sink(self.state.status.run_id, Arc::clone(last));
+            }
+            self.state.snapshot = Some(Arc::clone(last));
+        }
+        *lock(&self.record) = recording;
+        self.recovery = Some((target, replay_snapshots(&steps, target)));
+        self.state.status.recovering = Some(target);
+        Ok(())
+    }
+
+    /// Replay some steps of the recovery under way (about 50 ms, so that commands and the
+    /// status bar's progress keep flowing); at its step, the snapshot the run took there.
+    fn recover_some(&mut self) {
+        let Some((target, snapshot_steps)) = self.recovery.take() else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let mut done = Ok(false);
+        while Instant::now() < deadline {
+            // Up to the next checkpoint: a rewind of the recovered run starts near its step.
+            let stop =
+                target.min((self.session.step_count() / CHECKPOINT_EVERY + 1) * CHECKPOINT_EVERY);
+            done = self
+                .session
+                .replay_to(stop, &snapshot_steps, Some(deadline));
+            self.checkpoints.keep(&self.session);
+            if !matches!(done, Ok(true)) || stop == target {
+                break;
+            }
+        }
+        match done {
+            Ok(true) if self.session.step_count() == target => {
+                self.state.status.recovering = None;
+                match self.session.apply_script() {
+                    Ok(_) => self.take_snapshot(),
+                    Err(e) => self.state.status.error = Some(e.to_string()),
+                }
+            }
+            Ok(_) => self.recovery = Some((target, snapshot_steps)),
+            Err(e) => {
+                self.state.status.recovering = None;
+                self.state.status.error = Some(format!("the run could not be recovered: {e}"));
+            }
+        }
+        self.sync_status();
+        self.publish();
+    }
+
     /// A new run: its history, snapshot and run id are published together.
     fn restarted(&mut self) {
+        self.begin_run();
+        if let Err(e) = self.session.measure_initial_loss() {
+            self.state.status.error = Some(e.to_string());
+        }
+        self.take_snapshot();
+    }
+
+    /// `session` is the run now, paused, nothing of it recorded yet (a recovery).
+    fn restarted_as(&mut self, session: Session) {
+        self.session = session;
+        self.paused = true;
+        self.pending_steps = 0;
+        self.begin_run();
+    }
+
+    /// What every new run starts with: no recording, history or snapshot; a new run id.
+    fn begin_run(&mut self) {
+        self.recovery = None;
+        self.state.status.recovering = None;
         self.checkpoints.restart(&self.session);
         self.state.branch = None;
         *lock(&self.record) = super::Recording::with_budget(self.session.config().history_mb << 20);
@@ -268,14 +372,22 @@ impl Worker {
         status.incident = None;
         // The old run's events must not show against the new run's id.
         status.events.clear();
-        if let Err(e) = self.session.measure_initial_loss() {
-            self.state.status.error = Some(e.to_string());
-        }
-        self.take_snapshot();
     }
 
     /// Returns false when the worker should stop. The caller publishes.
     fn handle(&mut self, command: Command) -> bool {
+        if let Some((target, _)) = &self.recovery
+            && matches!(
+                command,
+                Command::Set(_) | Command::Rewind(_) | Command::Fork(_)
+            )
+        {
+            self.state.status.error = Some(format!(
+                "the run is being recovered (step {} of {target}): change it once it is",
+                self.session.step_count()
+            ));
+            return true;
+        }
         let result = match command {
             Command::Set(setting) => {
                 let key = setting.key();
@@ -317,6 +429,7 @@ impl Worker {
                 Ok(())
             }
             Command::Rewind(step) => self.rewind(step),
+            Command::Recover(path) => self.recover(&path),
             Command::Lockstep(side) => {
                 if let Some(l) = &side {
                     l.report(self.session.step_count());
@@ -400,5 +513,45 @@ impl Worker {
         if urgent || self.last_publish.elapsed() >= PUBLISH_INTERVAL {
             self.publish();
         }
+    }
+}
+
+/// Of the steps a run recorded snapshots at, those a recovery's replay to `target` must take
+/// again. A snapshot changes no weight: it starts a new loss mean, and proposes the state as
+/// the checkpoint a divergence restores, confirmed at the next weight check. So only the
+/// snapshots that decide the checkpoint at `target` matter: those since the last two weight
+/// checks, and the one before them (taking all of them would cost the replay a probe embedding
+/// every few steps).
+pub fn replay_snapshots(recorded: &[usize], target: usize) -> Vec<usize> {
+    let recent = target.saturating_sub(2 * crate::methods::WEIGHT_CHECK_EVERY);
+    let before = recorded
+        .iter()
+        .copied()
+        .filter(|&s| s > 0 && s <= recent)
+        .max();
+    before
+        .into_iter()
+        .chain(
+            recorded
+                .iter()
+                .copied()
+                .filter(|&s| s > recent && s < target),
+        )
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replay_snapshots;
+
+    #[test]
+    fn a_recovery_replays_the_snapshots_that_decide_the_checkpoint_only() {
+        // Every 5 steps to 1000: those after step 984 (two weight checks of 8), the one at
+        // or before it, never 0 (the start's own) nor the target (taken after the replay).
+        let recorded: Vec<usize> = (0..=200).map(|i| 5 * i).collect();
+        assert_eq!(replay_snapshots(&recorded, 1000), vec![980, 985, 990, 995]);
+        // Sparse snapshots: the last before the window still counts.
+        assert_eq!(replay_snapshots(&[0, 100, 200, 300], 300), vec![200]);
+        assert_eq!(replay_snapshots(&[0, 10], 10), Vec::<usize>::new());
     }
 }

@@ -49,8 +49,11 @@ impl Glide {
     /// once when the point count changed); returns whether they are still moving.
     pub fn advance(&mut self, target: &[[f32; 2]], step: usize, dt: f32) -> bool {
         if self.shown.len() != target.len() {
+            // Nothing was on screen to move from (the first layout, or new points): they
+            // appear at once, and a step armed meanwhile has nothing to play slowly.
             self.shown = target.to_vec();
             self.slow = None;
+            self.armed = None;
             return false;
         }
         if let Some((armed_at, seconds)) = self.armed

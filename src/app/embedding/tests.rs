@@ -49,6 +49,17 @@ fn slow_motion_moves_in_a_straight_line_over_the_chosen_time() {
     assert_eq!(g.shown(), &after);
     assert!(g.slow_move().is_none());
 }
+
+#[test]
+fn a_step_armed_before_anything_was_shown_is_not_played_from_nowhere() {
+    // The step key pressed before the first layout reached the screen (a loaded machine):
+    // the points appear at once; no move from those points to themselves.
+    let mut g = Glide::default();
+    g.arm_slow_motion(0, 0.5);
+    assert!(!g.advance(&[[1.0, 0.0], [0.0, 1.0]], 1, 0.0));
+    assert!(!g.advance(&[[1.0, 0.0], [0.0, 1.0]], 1, 0.02));
+    assert!(g.slow_move().is_none());
+}
 use std::f32::consts::FRAC_PI_2;
 
 #[test]

@@ -311,6 +311,7 @@ impl LabApp {
 mod save;
 mod shot;
 
+pub use save::recorded_run_of;
 pub use shot::{Shot, crop, save_plot_menu, save_png};
 
 #[cfg(test)]

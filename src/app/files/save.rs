@@ -220,7 +220,7 @@ impl LabApp {
 }
 
 /// A slot's run as a recording: its start config and changes as the scenario, every snapshot.
-fn recorded_run_of(
+pub fn recorded_run_of(
     slot: &crate::app::run_slot::RunSlot,
 ) -> Result<crate::recorded::RecordedRun, String> {
     let recording = slot.pipeline().recording().clone();
