@@ -400,6 +400,9 @@ impl LabApp {
     pub fn end_comparison(&mut self) {
         let had_b = self.slots.len() > 1;
         self.slots.truncate(1);
+        if had_b {
+            self.release.run_ended();
+        }
         if (self.compare.take().is_some() || had_b)
             && let Some(a) = self.slots.first_mut()
         {

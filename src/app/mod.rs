@@ -163,6 +163,8 @@ pub struct LabApp {
     tour: Option<tour::Tour>,
     /// Keeps the run recoverable; offers the run a crash left.
     recovery: Option<recovery::Keeper>,
+    /// Hands a finished run's memory back to the system (a class switches lessons for hours).
+    release: crate::train::allocator::Release,
     /// What a second run needs: the training device and the waker of the first.
     device: Option<crate::train::TrainDevice>,
     waker: crate::pipeline::SharedWaker,
@@ -255,6 +257,7 @@ impl LabApp {
             window,
             tour: options.tour,
             recovery: options.recovery.map(recovery::Keeper::new),
+            release: Default::default(),
             device: device.ok(),
             waker,
         };
@@ -430,9 +433,14 @@ impl LabApp {
         self.follow_replay();
         let projection = self.state.view.projector_settings();
         let cursor = self.timeline.cursor;
+        let mut ended = false;
         for slot in &mut self.slots {
-            slot.poll(projection, cursor);
+            ended |= slot.poll(projection, cursor);
         }
+        if ended {
+            self.release.run_ended();
+        }
+        self.release.tick();
         if let (Some(c), [a, b, ..]) = (&mut self.compare, self.slots.as_slice()) {
             c.agreement.update(
                 a.published().snapshot.as_ref(),

@@ -26,3 +26,44 @@ pub fn keep_freed_memory() {
         }
     }
 }
+
+/// Hand the heap's free pages back to the system (glibc's `malloc_trim`): what a run that
+/// ended held (its recording, checkpoints, network) otherwise stays resident, since the heap
+/// is kept above. Call after a run ends, not per step. A no-op off glibc.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: `malloc_trim` only returns free pages of the allocator's own heaps.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
+/// When a run has ended (a restart, a slot dropped), its memory is freed by other threads
+/// over the next moments: the free pages are handed back a little later, once, off the
+/// caller's thread.
+#[derive(Debug, Default)]
+pub struct Release {
+    due: Option<std::time::Instant>,
+}
+
+impl Release {
+    /// How long after a run ended its memory is handed back.
+    pub const AFTER: std::time::Duration = std::time::Duration::from_secs(3);
+
+    /// A run ended now.
+    pub fn run_ended(&mut self) {
+        self.due = Some(std::time::Instant::now() + Self::AFTER);
+    }
+
+    /// Hand the free pages back if it is time (called often, e.g. each frame).
+    pub fn tick(&mut self) {
+        if self.due.is_some_and(|t| std::time::Instant::now() >= t) {
+            self.due = None;
+            let _ = std::thread::Builder::new()
+                .name("release-memory".into())
+                .spawn(release_freed_memory);
+        }
+    }
+}

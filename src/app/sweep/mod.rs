@@ -182,6 +182,7 @@ impl LabApp {
     pub fn end_sweep(&mut self) {
         if self.sweep.take().is_some() {
             self.slots.truncate(1);
+            self.release.run_ended();
             if let Some(a) = self.slots.first_mut() {
                 a.send(Command::Lockstep(None));
             }
