@@ -134,7 +134,7 @@ impl Worker {
         }
     }
 
-    /// Step, pause state, config, events and script as the session has them now.
+    /// Step, pause state, config, events, script and the recovery under way, as they are now.
     fn sync_status(&mut self) {
         let s = &mut self.state.status;
         s.step = self.session.step_count();
@@ -145,6 +145,7 @@ impl Worker {
             s.events = events.to_vec();
         }
         s.script = self.session.script().to_vec();
+        s.recovering = self.recovery.as_ref().map(|(target, _)| *target);
     }
 
     fn refresh_preview(&mut self) {
@@ -298,7 +299,6 @@ impl Worker {
         }
         *lock(&self.record) = recording;
         self.recovery = Some((target, replay_snapshots(&steps, target)));
-        self.state.status.recovering = Some(target);
         Ok(())
     }
 
@@ -323,16 +323,12 @@ impl Worker {
             }
         }
         match done {
-            Ok(true) if self.session.step_count() == target => {
-                self.state.status.recovering = None;
-                match self.session.apply_script() {
-                    Ok(_) => self.take_snapshot(),
-                    Err(e) => self.state.status.error = Some(e.to_string()),
-                }
-            }
+            Ok(true) if self.session.step_count() == target => match self.session.apply_script() {
+                Ok(_) => self.take_snapshot(),
+                Err(e) => self.state.status.error = Some(e.to_string()),
+            },
             Ok(_) => self.recovery = Some((target, snapshot_steps)),
             Err(e) => {
-                self.state.status.recovering = None;
                 self.state.status.error = Some(format!("the run could not be recovered: {e}"));
             }
         }
@@ -360,7 +356,6 @@ impl Worker {
     /// What every new run starts with: no recording, history or snapshot; a new run id.
     fn begin_run(&mut self) {
         self.recovery = None;
-        self.state.status.recovering = None;
         self.checkpoints.restart(&self.session);
         self.state.branch = None;
         *lock(&self.record) = super::Recording::with_budget(self.session.config().history_mb << 20);
