@@ -315,6 +315,12 @@ fn the_stats_log_records_what_the_status_bar_shows_and_the_memory() {
         .split(',')
         .map(|v| v.parse().unwrap_or(f64::NAN))
         .collect();
-    assert_eq!(first.len(), 11, "{text}");
+    assert_eq!(first.len(), 12, "{text}");
     assert!(first[4] > 10.0, "resident memory {} MB", first[4]);
+    assert!(
+        first[11] >= 0.0 && first[11] < first[4],
+        "recorded {} MB of {} MB resident",
+        first[11],
+        first[4]
+    );
 }

@@ -202,3 +202,116 @@ fn a_run_killed_mid_training_is_recovered_and_goes_on_exactly() {
         "the lesson's change was made at its step"
     );
 }
+
+/// The app with its recovery folder `dir`, paused, a few frames drawn.
+fn started_with(dir: &Path) -> egui_kittest::Harness<'static, contrastive_lab::app::LabApp> {
+    let mut h = harness_with(AppOptions {
+        recovery: Some(RecoveryOptions {
+            dir: dir.to_path_buf(),
+            every: Duration::from_millis(100),
+        }),
+        paused: true,
+        ..AppOptions::default()
+    });
+    h.run_steps(2);
+    h
+}
+
+/// A recovery file that cannot be read (a hand-edited `recovery.toml`, one lost) is no offer,
+/// but its recording is not lost: it is set aside where File → Open run opens it, the bar says
+/// where, and the app keeps running and keeping.
+#[test]
+fn an_unreadable_offer_sets_its_recording_aside_and_says_where() {
+    for about in [Some("step = \"many\"\n\u{0}"), None] {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let run = record_a_short_run(&dir.path().join(RECORDING));
+        if let Some(text) = about {
+            std::fs::write(dir.path().join(ABOUT), text).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let mut h = started_with(dir.path());
+        assert!(h.state().recovery_offer().is_none(), "{about:?}: no offer");
+        assert!(
+            h.query_by_label_contains("could not be read").is_some(),
+            "{about:?}: the bar says why"
+        );
+        let aside: Vec<PathBuf> = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().contains("recovery-unreadable-"))
+            .collect();
+        assert_eq!(aside.len(), 1, "{about:?}: set aside once");
+        let name = aside[0]
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(
+            h.query_by_label_contains(&name).is_some(),
+            "{about:?}: the bar names {name}"
+        );
+        let opened = RecordedRun::load(&aside[0]).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            opened.recording.steps(),
+            run.recording.steps(),
+            "nothing lost"
+        );
+        // The app trains on and keeps its own run.
+        h.state_mut().apply(AppCommand::DismissNotice);
+        h.state_mut().apply(AppCommand::TogglePlay);
+        wait_until_kept(&mut h, dir.path());
+    }
+}
+
+/// An offer whose recording is damaged: taking it gives an error naming the file, and the app
+/// keeps running (it trains on and keeps its new run).
+#[test]
+fn a_damaged_recording_offered_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join(RECORDING), b"\x1f\x8b not a recording")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let kept = Kept {
+        step: 120,
+        saved: 0,
+        title: "A run".into(),
+    };
+    let text = toml::to_string(&kept).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join(ABOUT), text).unwrap_or_else(|e| panic!("{e}"));
+    let mut h = started_with(dir.path());
+    assert_eq!(h.state().recovery_offer(), Some(&kept));
+    h.state_mut().apply(AppCommand::Recover);
+    frames_until(&mut h, "the error", 120, |a| a.status().error.is_some());
+    let error = h.state().status().error.clone().unwrap_or_default();
+    assert!(error.contains(RECORDING), "names the file: {error}");
+    assert!(h.query_by_label_contains(RECORDING).is_some(), "on the bar");
+    assert!(h.state().status().recovering.is_none());
+    h.state_mut().apply(AppCommand::ClearError);
+    h.state_mut().apply(AppCommand::TogglePlay);
+    wait_until_kept(&mut h, dir.path());
+}
+
+/// Frames until the app has kept its run past step 20 in `dir`.
+fn wait_until_kept(
+    h: &mut egui_kittest::Harness<'static, contrastive_lab::app::LabApp>,
+    dir: &Path,
+) {
+    frames_until(h, "the app to keep its own run", 240, |a| {
+        a.status().step >= 20 && kept(dir).is_some_and(|k| k.step >= 20)
+    });
+    let file = RecordedRun::load(&dir.join(RECORDING)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!file.recording.is_empty(), "the new run kept");
+}
+
+/// A 30-step SimCLR run recorded to `path` by `contrastive-lab run --record`.
+fn record_a_short_run(path: &Path) -> RecordedRun {
+    let args = contrastive_lab::cli::RunArgs {
+        method: Some("simclr".into()),
+        steps: Some(30),
+        out: path.with_extension("out"),
+        record: Some(path.to_path_buf()),
+        set: vec!["probe_size=200".into(), "snapshot_every=10".into()],
+        quiet: true,
+        device: "cpu".into(),
+        ..Default::default()
+    };
+    contrastive_lab::cli::run::execute(&args).unwrap_or_else(|e| panic!("{e}"));
+    RecordedRun::load(path).unwrap_or_else(|e| panic!("{e}"))
+}

@@ -109,16 +109,16 @@ pub struct Keeper {
 impl Keeper {
     /// Start keeping in `options.dir`; what a crashed session left there becomes the offer.
     pub fn new(options: RecoveryOptions) -> Self {
-        let offer = match std::fs::read_to_string(options.about()) {
-            Ok(text) if options.recording().exists() => toml::from_str::<Kept>(&text).ok(),
-            _ => None,
+        let (offer, failure) = match left_behind(&options) {
+            Ok(offer) => (offer, None),
+            Err(why) => (None, Some(why)),
         };
         Self {
             options,
             last: (Instant::now(), None),
             writer: None,
             offer,
-            failure: None,
+            failure,
         }
     }
 
@@ -188,6 +188,45 @@ impl Keeper {
             let _ = std::fs::remove_file(self.options.recording());
         }
     }
+}
+
+/// What a crashed session left in `options.dir`: the run to offer, or nothing. A recording
+/// whose [`ABOUT`] is missing or cannot be read is not overwritten by the next keep: it is set
+/// aside beside it (`recovery-unreadable-<seconds>.clr`, which File → Open run opens) and the
+/// error says so. An [`ABOUT`] without its recording is removed.
+fn left_behind(options: &RecoveryOptions) -> Result<Option<Kept>, String> {
+    let (about, recording) = (options.about(), options.recording());
+    let text = std::fs::read_to_string(&about);
+    if !recording.exists() {
+        if text.is_ok() {
+            let _ = std::fs::remove_file(&about);
+        }
+        return Ok(None);
+    }
+    let why = match text.map(|t| toml::from_str::<Kept>(&t)) {
+        Ok(Ok(kept)) => return Ok(Some(kept)),
+        Ok(Err(e)) => format!("{} could not be read ({})", about.display(), e.message()),
+        Err(e) => format!("{} could not be read ({e})", about.display()),
+    };
+    let seconds = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let aside = options
+        .dir
+        .join(format!("recovery-unreadable-{seconds}.clr"));
+    let _ = std::fs::remove_file(&about);
+    Err(match std::fs::rename(&recording, &aside) {
+        Ok(()) => format!(
+            "The last session left a run to recover, but {why}. Its recording was set aside as \
+             {} (File → Open run opens it).",
+            aside.display()
+        ),
+        Err(e) => format!(
+            "The last session left a run to recover, but {why}, and its recording {} could \
+             not be set aside ({e}): the next keep will overwrite it.",
+            recording.display()
+        ),
+    })
 }
 
 /// The recording, then what the offer says: an [`ABOUT`] always describes a complete
@@ -307,5 +346,49 @@ impl super::LabApp {
             ));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(dir: &std::path::Path) -> RecoveryOptions {
+        RecoveryOptions {
+            dir: dir.to_path_buf(),
+            every: EVERY,
+        }
+    }
+
+    #[test]
+    fn an_offer_without_its_recording_is_nothing_to_recover_and_is_removed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let o = options(dir.path());
+        let kept = Kept {
+            step: 7,
+            saved: 0,
+            title: "t".into(),
+        };
+        let text = toml::to_string(&kept).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(o.about(), text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(left_behind(&o), Ok(None));
+        assert!(!o.about().exists());
+        assert_eq!(left_behind(&o), Ok(None), "an empty folder: nothing");
+    }
+
+    #[test]
+    fn a_complete_pair_is_offered_as_written() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let o = options(dir.path());
+        let kept = Kept {
+            step: 48200,
+            saved: 1,
+            title: "τ \"quoted\"".into(),
+        };
+        let text = toml::to_string(&kept).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(o.about(), text).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(o.recording(), b"kept").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(left_behind(&o), Ok(Some(kept)));
+        assert!(o.recording().exists(), "left where it is until taken");
     }
 }

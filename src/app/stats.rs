@@ -4,7 +4,8 @@
 //! the CPU went since the previous line, in cores (`train_cores`: the trainer and its helper;
 //! `projector_cores`; `window_cores`: every other thread of the process, the UI and Mesa's
 //! rasterisers; `other_cores`: every other process on the machine, so that a slower minute can
-//! be told apart from a busier machine), and the t-SNE projector's ms per iteration.
+//! be told apart from a busier machine), the t-SNE projector's ms per iteration, and the MB
+//! the shown runs' recordings hold (`recorded_mb`, every slot's, within their `history_mb`).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ pub const EVERY: Duration = Duration::from_secs(10);
 
 /// The header of the file.
 pub const HEADER: &str = "seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows,\
-                          train_cores,projector_cores,window_cores,other_cores,tsne_ms_per_iter";
+                          train_cores,projector_cores,window_cores,other_cores,tsne_ms_per_iter,recorded_mb";
 
 pub struct StatsLog {
     path: PathBuf,
@@ -33,6 +34,8 @@ pub struct Sample {
     pub history_rows: usize,
     /// The t-SNE layout's ms per iteration (NaN while t-SNE is off).
     pub tsne_ms_per_iter: f64,
+    /// The bytes every shown run's recording holds.
+    pub recorded_bytes: usize,
 }
 
 /// CPU seconds spent so far: by this process's threads, grouped, and by the whole machine.
@@ -149,7 +152,7 @@ impl StatsLog {
         let mut f = std::fs::OpenOptions::new().append(true).open(&self.path)?;
         writeln!(
             f,
-            "{:.1},{},{:.1},{:.1},{:.1},{},{:.2},{:.2},{:.2},{:.2},{:.2}",
+            "{:.1},{},{:.1},{:.1},{:.1},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.1}",
             self.started.elapsed().as_secs_f64(),
             s.step,
             s.steps_per_s,
@@ -161,6 +164,7 @@ impl StatsLog {
             cores[2],
             cores[3],
             s.tsne_ms_per_iter,
+            s.recorded_bytes as f64 / (1024.0 * 1024.0),
         )
     }
 }

@@ -69,7 +69,12 @@ impl Window {
     }
 
     /// Count a frame; write the `--stats` line when one is due.
-    fn tick(&mut self, published: &crate::train::Published, tsne_ms_per_iter: f64) {
+    fn tick(
+        &mut self,
+        published: &crate::train::Published,
+        tsne_ms_per_iter: f64,
+        recorded_bytes: impl FnOnce() -> usize,
+    ) {
         let (start, frames, fps) = &mut self.frame_clock;
         *frames += 1;
         let elapsed = start.elapsed().as_secs_f64();
@@ -86,6 +91,7 @@ impl Window {
                 frames_per_s: self.frame_clock.2,
                 history_rows: published.history.len(),
                 tsne_ms_per_iter,
+                recorded_bytes: recorded_bytes(),
             };
             if log.write(&sample).is_err() {
                 self.stats = None;
@@ -307,7 +313,14 @@ impl eframe::App for LabApp {
             .slots
             .first()
             .map_or(&self.nothing, |s| &**s.published());
-        self.window.tick(published, tsne_ms);
+        let slots = &self.slots;
+        let recorded = || {
+            slots
+                .iter()
+                .filter_map(|s| s.with_recording(|r| r.bytes()))
+                .sum()
+        };
+        self.window.tick(published, tsne_ms, recorded);
         self.refresh();
         let ctx = ui.ctx().clone();
         self.appearance.apply(&ctx, &self.state.view);

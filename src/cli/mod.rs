@@ -220,8 +220,8 @@ pub struct AppArgs {
     /// in lockstep.
     #[arg(long, value_name = "STEPS", requires = "sweep")]
     pub queue: Option<usize>,
-    /// Append `seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows` to this CSV every
-    /// 10 s (to measure a long run's smoothness and memory).
+    /// Append `seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows,…,recorded_mb` to
+    /// this CSV every 10 s (to measure a long run's smoothness and memory).
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
     /// Open in presenter mode (View → Present): everything 1.6× larger for a projector.
