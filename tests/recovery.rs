@@ -106,7 +106,21 @@ fn a_run_killed_mid_training_is_recovered_and_goes_on_exactly() {
     h.query_by_label_contains(offer)
         .unwrap_or_else(|| panic!("no offer"))
         .click();
+    // While it replays, the run's changes are the recorded ones, all shown at once, and its
+    // script only what lies beyond the step it is recovered to.
+    let mid_replay = std::cell::Cell::new(0);
+    let config_shown = std::cell::RefCell::new(None);
     frames_until(&mut h, "the run to be recovered", 240, |a| {
+        if let Some(target) = a.status().recovering {
+            assert_eq!(
+                a.status().events,
+                file.events,
+                "the changes during the replay"
+            );
+            assert!(a.status().script.iter().all(|c| c.step > target));
+            config_shown.replace(a.status().config.clone());
+            mid_replay.set(mid_replay.get() + 1);
+        }
         a.status().recovering.is_none()
             && a.status().step == left.step
             && a.run_a().is_some_and(|s| {
@@ -121,6 +135,14 @@ fn a_run_killed_mid_training_is_recovered_and_goes_on_exactly() {
         h.query_by_label_contains(offer).is_none(),
         "the offer is gone once taken"
     );
+    println!("{} frames drawn during the replay", mid_replay.get());
+    if let Some(shown) = config_shown.into_inner() {
+        assert_eq!(
+            Some(shown),
+            h.state().status().config,
+            "the config shown during the replay is the recovered run's"
+        );
+    }
     let app = h.state();
     assert_eq!(
         app.current_lesson().map(|l| l.id.as_str()),

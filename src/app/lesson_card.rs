@@ -139,7 +139,8 @@ pub fn card(ui: &mut Ui, app: &LabApp, answer: &mut Option<usize>) -> Vec<AppCom
                 what_this_shows(ui);
             }
             let run = lesson_run(app, lesson);
-            let step = run.step;
+            // A run being recovered counts from the step it is recovered to.
+            let step = run.recovering.unwrap_or(run.step);
             let scripted = run.script.first().map(|s| s.step);
             if compared {
                 ui.label(

@@ -16,7 +16,7 @@ use super::checkpoints::Checkpoints;
 use super::history::{History, MetricsRow};
 use super::published::{make_preview, probe_samples};
 use super::session::Session;
-use super::snapshot::Snapshot;
+use super::snapshot::{Event, Snapshot};
 use super::trainer::lock;
 use crate::config::{Apply, Key};
 use crate::error::{LabError, Result};
@@ -46,8 +46,8 @@ pub(super) struct Worker {
     record: Arc<Mutex<super::Recording>>,
     /// Where a rewind starts its replay.
     checkpoints: Checkpoints,
-    /// A recovery under way: the step it replays to, and the steps the run took snapshots at.
-    recovery: Option<(usize, Vec<usize>)>,
+    /// A recovery under way.
+    recovery: Option<Recovery>,
 }
 
 impl Worker {
@@ -139,13 +139,25 @@ impl Worker {
         let s = &mut self.state.status;
         s.step = self.session.step_count();
         s.paused = self.paused;
-        s.config = Some(self.session.config().clone());
-        let events = self.session.events();
+        // While a recovery replays, the run shown is the recorded one at the step it is
+        // recovered to (its snapshot, config and changes, all at once) and its script is what
+        // lies beyond that step.
+        s.config = Some(match &self.recovery {
+            Some(r) => r.config.clone(),
+            None => self.session.config().clone(),
+        });
+        let (events, beyond) = match &self.recovery {
+            Some(r) => (r.events.as_slice(), r.target),
+            None => (self.session.events(), 0),
+        };
         if s.events.len() != events.len() || s.events.last() != events.last() {
             s.events = events.to_vec();
         }
         s.script = self.session.script().to_vec();
-        s.recovering = self.recovery.as_ref().map(|(target, _)| *target);
+        if self.recovery.is_some() {
+            s.script.retain(|c| c.step > beyond);
+        }
+        s.recovering = self.recovery.as_ref().map(|r| r.target);
     }
 
     fn refresh_preview(&mut self) {
@@ -298,25 +310,33 @@ impl Worker {
             self.state.snapshot = Some(Arc::clone(last));
         }
         *lock(&self.record) = recording;
-        self.recovery = Some((target, replay_snapshots(&steps, target)));
+        let mut config = run.scenario.config.clone();
+        for e in run.events.iter().filter(|e| e.step <= target) {
+            config.apply(e.new.clone())?;
+        }
+        self.recovery = Some(Recovery {
+            target,
+            snapshot_steps: replay_snapshots(&steps, target),
+            events: run.events,
+            config,
+        });
         Ok(())
     }
 
     /// Replay some steps of the recovery under way (about 50 ms, so that commands and the
     /// status bar's progress keep flowing); at its step, the snapshot the run took there.
     fn recover_some(&mut self) {
-        let Some((target, snapshot_steps)) = self.recovery.take() else {
+        let Some(recovery) = self.recovery.take() else {
             return;
         };
+        let (target, snapshot_steps) = (recovery.target, &recovery.snapshot_steps);
         let deadline = Instant::now() + Duration::from_millis(50);
         let mut done = Ok(false);
         while Instant::now() < deadline {
             // Up to the next checkpoint: a rewind of the recovered run starts near its step.
             let stop =
                 target.min((self.session.step_count() / CHECKPOINT_EVERY + 1) * CHECKPOINT_EVERY);
-            done = self
-                .session
-                .replay_to(stop, &snapshot_steps, Some(deadline));
+            done = self.session.replay_to(stop, snapshot_steps, Some(deadline));
             self.checkpoints.keep(&self.session);
             if !matches!(done, Ok(true)) || stop == target {
                 break;
@@ -327,7 +347,7 @@ impl Worker {
                 Ok(_) => self.take_snapshot(),
                 Err(e) => self.state.status.error = Some(e.to_string()),
             },
-            Ok(_) => self.recovery = Some((target, snapshot_steps)),
+            Ok(_) => self.recovery = Some(recovery),
             Err(e) => {
                 self.state.status.error = Some(format!("the run could not be recovered: {e}"));
             }
@@ -371,7 +391,7 @@ impl Worker {
 
     /// Returns false when the worker should stop. The caller publishes.
     fn handle(&mut self, command: Command) -> bool {
-        if let Some((target, _)) = &self.recovery
+        if let Some(Recovery { target, .. }) = &self.recovery
             && matches!(
                 command,
                 Command::Set(_) | Command::Rewind(_) | Command::Fork(_)
@@ -509,6 +529,15 @@ impl Worker {
             self.publish();
         }
     }
+}
+
+/// A recovery under way: the step it replays to, the steps the run took snapshots at (those
+/// [`replay_snapshots`] keeps), the changes the run recorded, and its config at `target`.
+struct Recovery {
+    target: usize,
+    snapshot_steps: Vec<usize>,
+    events: Vec<Event>,
+    config: crate::config::RunConfig,
 }
 
 /// Of the steps a run recorded snapshots at, those a recovery's replay to `target` must take
