@@ -108,6 +108,16 @@ fn a_run_killed_mid_training_is_recovered_and_goes_on_exactly() {
         .click();
     // While it replays, the run's changes are the recorded ones, all shown at once, and its
     // script only what lies beyond the step it is recovered to.
+    frames_until(&mut h, "the replay to start", 60, |a| {
+        a.status().recovering.is_some() || a.status().step == left.step
+    });
+    if let Some(target) = h.state().status().recovering {
+        println!("replaying to step {target}");
+        assert!(
+            h.query_by_label(&format!("step {target}")).is_some(),
+            "the status bar shows the step the run is recovered to"
+        );
+    }
     let mid_replay = std::cell::Cell::new(0);
     let config_shown = std::cell::RefCell::new(None);
     frames_until(&mut h, "the run to be recovered", 240, |a| {

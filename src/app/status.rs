@@ -13,7 +13,9 @@ pub fn status_bar(ui: &mut Ui, app: &LabApp) {
             };
             match app.comparison().zip(app.run_b()) {
                 None => {
-                    ui.label(format!("step {}", s.step));
+                    // A run being recovered is shown at the step it is recovered to (the
+                    // replay's progress is on the right).
+                    ui.label(format!("step {}", s.recovering.unwrap_or(s.step)));
                     ui.separator();
                     cell(ui, format!("{:.0} steps/s", s.steps_per_s));
                 }
