@@ -5,6 +5,7 @@ use crate::config::{Method, RunConfig};
 use crate::data::{Probe, Source};
 use crate::error::{LabError, Result};
 use crate::train::{Event, MetricsRow, Snapshot};
+use std::io::Write as _;
 use std::path::Path;
 
 /// How a `metrics.csv` row gives one column's value.
@@ -219,6 +220,16 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
 /// Write `bytes` to a temporary file beside `path`, then rename it over `path`: an interrupted
 /// write leaves the previous file as it was.
 pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(bytes))
+}
+
+/// What `write` writes, streamed to a temporary file beside `path` (buffered), then renamed
+/// over `path`; a failed or interrupted write leaves the previous file as it was and no
+/// temporary file behind.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> Result<()> {
     // The folder first: a page or a lesson saved into one that does not exist yet.
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;
@@ -230,7 +241,15 @@ pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
         path.extension().and_then(|e| e.to_str()).unwrap_or(""),
         std::process::id()
     ));
-    std::fs::write(&tmp, bytes).map_err(|e| LabError::io(&tmp, e))?;
+    let written = std::fs::File::create(&tmp).and_then(|file| {
+        let mut w = std::io::BufWriter::new(file);
+        write(&mut w)?;
+        w.flush()
+    });
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(LabError::io(path, e));
+    }
     std::fs::rename(&tmp, path).map_err(|e| LabError::io(path, e))
 }
 
@@ -269,4 +288,32 @@ pub fn write_run_files(
         write_atomic(&dir.join("metadata.tsv"), metadata)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_that_fails_midway_leaves_the_previous_file_and_no_temporary_one() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("run.clr");
+        write_atomic_bytes(&path, b"the first").unwrap_or_else(|e| panic!("{e}"));
+        let failed = write_atomic_with(&path, |w| {
+            w.write_all(&[0; 100_000])?;
+            Err(std::io::Error::other("the disk is full"))
+        });
+        let message = failed.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            message.contains("run.clr") && message.contains("the disk is full"),
+            "{message}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap_or_default(), b"the first");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("run.clr")]);
+    }
 }

@@ -12,7 +12,7 @@ use crate::error::{LabError, Result};
 use crate::scenario::Scenario;
 use crate::train::{Event, Recording, Snapshot};
 use serde::{Deserialize, Serialize};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -29,8 +29,10 @@ struct Header {
     version: u32,
 }
 
+/// The rest of the file. `S` is how it holds the snapshots: written from the run's own
+/// (`&Snapshot`, nothing copied), read into `Snapshot`s; the two encode alike.
 #[derive(Serialize, Deserialize)]
-struct Body {
+struct Body<S> {
     /// The run's start and script, as a scenario file holds them.
     scenario: String,
     events: Vec<Event>,
@@ -38,12 +40,12 @@ struct Body {
     /// The probe's dataset indices and how many of them are the kNN reference split.
     probe_indices: Vec<usize>,
     n_reference: usize,
-    snapshots: Vec<Snapshot>,
+    snapshots: Vec<S>,
     /// Seconds after the first snapshot, per snapshot.
     times: Vec<f64>,
     /// A sweep's other runs, in the sweep's order (version 2).
-    #[serde(default)]
-    others: Vec<Body>,
+    #[serde(default = "Vec::new")]
+    others: Vec<Body<S>>,
 }
 
 /// A run as its file holds it.
@@ -104,25 +106,20 @@ impl RecordedRun {
         )
     }
 
-    fn body(&self) -> Body {
+    fn body(&self) -> Body<&Snapshot> {
         Body {
             scenario: self.scenario.to_toml(),
             events: self.events.clone(),
             class_names: self.class_names.clone(),
             probe_indices: self.probe_indices.clone(),
             n_reference: self.n_reference,
-            snapshots: self
-                .recording
-                .snapshots()
-                .iter()
-                .map(|s| (**s).clone())
-                .collect(),
+            snapshots: self.recording.snapshots().iter().map(|s| &**s).collect(),
             times: self.recording.times().to_vec(),
             others: self.others.iter().map(Self::body).collect(),
         }
     }
 
-    fn from_body(body: Body, path: &Path) -> Result<Self> {
+    fn from_body(body: Body<Snapshot>, path: &Path) -> Result<Self> {
         if body.times.len() != body.snapshots.len() {
             return Err(refused(
                 path,
@@ -207,20 +204,22 @@ impl RecordedRun {
         Ok(dirs)
     }
 
-    /// Write the run to `path` (atomically: a temporary file, then a rename).
+    /// Write the run to `path` (atomically: a temporary file, then a rename), encoded and
+    /// compressed as it is written: no copy of the recording is made, in memory or as bytes.
     pub fn save(&self, path: &Path) -> Result<()> {
         let header = Header {
             format: FORMAT.into(),
             version: if self.others.is_empty() { 1 } else { VERSION },
         };
         let body = self.body();
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        let failed = |e: &dyn std::fmt::Display| refused(path, format!("could not encode: {e}"));
-        ciborium::into_writer(&header, &mut gz).map_err(|e| failed(&e))?;
-        ciborium::into_writer(&body, &mut gz).map_err(|e| failed(&e))?;
-        gz.flush().map_err(|e| LabError::io(path, e))?;
-        let bytes = gz.finish().map_err(|e| LabError::io(path, e))?;
-        crate::export::write_atomic_bytes(path, &bytes)
+        crate::export::write_atomic_with(path, |file| {
+            let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::fast());
+            let failed =
+                |e: &dyn std::fmt::Display| std::io::Error::other(format!("could not encode: {e}"));
+            ciborium::into_writer(&header, &mut gz).map_err(|e| failed(&e))?;
+            ciborium::into_writer(&body, &mut gz).map_err(|e| failed(&e))?;
+            gz.try_finish()
+        })
     }
 
     /// Read a recorded run; anything but a whole recording of this version is refused.
@@ -251,8 +250,48 @@ impl RecordedRun {
                 ),
             ));
         }
-        let body: Body = ciborium::from_reader(&mut reader)
+        let body: Body<Snapshot> = ciborium::from_reader(&mut reader)
             .map_err(|e| refused(path, format!("the recording is damaged: {e}")))?;
         Self::from_body(body, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Written from the run's own snapshots by reference, a body encodes exactly as the owned
+    /// body a reader decodes: files written before and after read alike.
+    #[test]
+    fn a_body_of_borrowed_snapshots_encodes_as_an_owned_one() {
+        let snapshot = Snapshot {
+            step: 40,
+            loss: 1.5,
+            z: vec![0.25, -1.0, 3.5],
+            dim: 3,
+            labels: vec![2],
+            ..Snapshot::default()
+        };
+        fn body<S>(s: S) -> Body<S> {
+            Body {
+                scenario: "x".into(),
+                events: Vec::new(),
+                class_names: vec!["a".into()],
+                probe_indices: vec![7],
+                n_reference: 1,
+                snapshots: vec![s],
+                times: vec![0.5],
+                others: Vec::new(),
+            }
+        }
+        let mut owned = Vec::new();
+        let mut borrowed = Vec::new();
+        ciborium::into_writer(&body(snapshot.clone()), &mut owned)
+            .unwrap_or_else(|e| panic!("{e}"));
+        ciborium::into_writer(&body(&snapshot), &mut borrowed).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(owned, borrowed);
+        let back: Body<Snapshot> =
+            ciborium::from_reader(borrowed.as_slice()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.snapshots[0].z, snapshot.z);
     }
 }
