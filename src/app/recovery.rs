@@ -360,17 +360,24 @@ mod tests {
         }
     }
 
+    /// `o`'s [`ABOUT`] saying `kept`.
+    fn write_about(o: &RecoveryOptions, kept: &Kept) {
+        let text = toml::to_string(kept).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(o.about(), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+
     #[test]
     fn an_offer_without_its_recording_is_nothing_to_recover_and_is_removed() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let o = options(dir.path());
-        let kept = Kept {
-            step: 7,
-            saved: 0,
-            title: "t".into(),
-        };
-        let text = toml::to_string(&kept).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(o.about(), text).unwrap_or_else(|e| panic!("{e}"));
+        write_about(
+            &o,
+            &Kept {
+                step: 7,
+                saved: 0,
+                title: "t".into(),
+            },
+        );
         assert_eq!(left_behind(&o), Ok(None));
         assert!(!o.about().exists());
         assert_eq!(left_behind(&o), Ok(None), "an empty folder: nothing");
@@ -385,8 +392,7 @@ mod tests {
             saved: 1,
             title: "τ \"quoted\"".into(),
         };
-        let text = toml::to_string(&kept).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(o.about(), text).unwrap_or_else(|e| panic!("{e}"));
+        write_about(&o, &kept);
         std::fs::write(o.recording(), b"kept").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(left_behind(&o), Ok(Some(kept)));
         assert!(o.recording().exists(), "left where it is until taken");
