@@ -157,3 +157,21 @@ pub fn three_classes(seed: u64, n: usize) -> Vec<(Vec<String>, usize)> {
         })
         .collect()
 }
+
+/// A 30-step SimCLR run on blobs (200 probe points, a snapshot every 10 steps) recorded to
+/// `path` by `contrastive-lab run --record`, its other outputs in `out`.
+pub fn record_a_short_run(path: &std::path::Path, out: &std::path::Path) -> Result<(), String> {
+    let args = contrastive_lab::cli::RunArgs {
+        method: Some("simclr".into()),
+        steps: Some(30),
+        out: out.to_path_buf(),
+        record: Some(path.to_path_buf()),
+        set: vec!["probe_size=200".into(), "snapshot_every=10".into()],
+        quiet: true,
+        device: "cpu".into(),
+        ..Default::default()
+    };
+    contrastive_lab::cli::run::execute(&args)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}

@@ -16,7 +16,6 @@ use common::harness_with;
 use contrastive_lab::app::files::FileWindow;
 use contrastive_lab::app::recovery::{ABOUT, Kept, RecoveryOptions};
 use contrastive_lab::app::{AppCommand, AppOptions, LabApp};
-use contrastive_lab::cli::RunArgs;
 use contrastive_lab::config::{Key, Method, RunConfig, Setting};
 use contrastive_lab::sweep::SweepSpec;
 use egui_kittest::Harness;
@@ -249,17 +248,7 @@ fn leave_a_run(dir: &Path) -> Result<RecoveryOptions, String> {
         dir: dir.join("recovery"),
         every: Duration::from_millis(200),
     };
-    let args = RunArgs {
-        method: Some("simclr".into()),
-        steps: Some(30),
-        out: dir.join("left"),
-        record: Some(recovery.recording()),
-        set: vec!["probe_size=200".into(), "snapshot_every=10".into()],
-        quiet: true,
-        device: "cpu".into(),
-        ..RunArgs::default()
-    };
-    contrastive_lab::cli::run::execute(&args).map_err(|e| e.to_string())?;
+    common::record_a_short_run(&recovery.recording(), &dir.join("left"))?;
     let kept = Kept {
         step: 30,
         saved: 0,

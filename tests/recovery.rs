@@ -256,7 +256,10 @@ fn started_with(dir: &Path) -> egui_kittest::Harness<'static, contrastive_lab::a
 fn an_unreadable_offer_sets_its_recording_aside_and_says_where() {
     for about in [Some("step = \"many\"\n\u{0}"), None] {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let run = record_a_short_run(&dir.path().join(RECORDING));
+        let path = dir.path().join(RECORDING);
+        common::record_a_short_run(&path, &dir.path().join("out"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let run = RecordedRun::load(&path).unwrap_or_else(|e| panic!("{e}"));
         if let Some(text) = about {
             std::fs::write(dir.path().join(ABOUT), text).unwrap_or_else(|e| panic!("{e}"));
         }
@@ -330,20 +333,4 @@ fn wait_until_kept(
     });
     let file = RecordedRun::load(&dir.join(RECORDING)).unwrap_or_else(|e| panic!("{e}"));
     assert!(!file.recording.is_empty(), "the new run kept");
-}
-
-/// A 30-step SimCLR run recorded to `path` by `contrastive-lab run --record`.
-fn record_a_short_run(path: &Path) -> RecordedRun {
-    let args = contrastive_lab::cli::RunArgs {
-        method: Some("simclr".into()),
-        steps: Some(30),
-        out: path.with_extension("out"),
-        record: Some(path.to_path_buf()),
-        set: vec!["probe_size=200".into(), "snapshot_every=10".into()],
-        quiet: true,
-        device: "cpu".into(),
-        ..Default::default()
-    };
-    contrastive_lab::cli::run::execute(&args).unwrap_or_else(|e| panic!("{e}"));
-    RecordedRun::load(path).unwrap_or_else(|e| panic!("{e}"))
 }
