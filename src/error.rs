@@ -12,7 +12,9 @@ pub enum LabError {
         value: String,
         reason: String,
     },
-    #[error("config file {path}: {reason}")]
+    /// A file the user gave (a config, scenario, lesson, recording, table) refused: the path
+    /// names it, whatever kind it is.
+    #[error("{path}: {reason}")]
     ConfigFile { path: String, reason: String },
     #[error("training stopped at {0}")]
     Diverged(String),

@@ -269,21 +269,8 @@ fn an_unreadable_offer_sets_its_recording_aside_and_says_where() {
             h.query_by_label_contains("could not be read").is_some(),
             "{about:?}: the bar says why"
         );
-        let aside: Vec<PathBuf> = std::fs::read_dir(dir.path())
-            .unwrap_or_else(|e| panic!("{e}"))
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.to_string_lossy().contains("recovery-unreadable-"))
-            .collect();
-        assert_eq!(aside.len(), 1, "{about:?}: set aside once");
-        let name = aside[0]
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        assert!(
-            h.query_by_label_contains(&name).is_some(),
-            "{about:?}: the bar names {name}"
-        );
-        let opened = RecordedRun::load(&aside[0]).unwrap_or_else(|e| panic!("{e}"));
+        let aside = set_aside_on_the_bar(&h, dir.path());
+        let opened = RecordedRun::load(&aside).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             opened.recording.steps(),
             run.recording.steps(),
@@ -296,13 +283,14 @@ fn an_unreadable_offer_sets_its_recording_aside_and_says_where() {
     }
 }
 
-/// An offer whose recording is damaged: taking it gives an error naming the file, and the app
-/// keeps running (it trains on and keeps its new run).
+/// An offer whose recording is damaged (or of a newer build): taking it gives an error naming
+/// the file, the file is set aside where no keep overwrites it, and the app keeps running (it
+/// trains on and keeps its new run).
 #[test]
-fn a_damaged_recording_offered_is_refused_naming_the_file() {
+fn a_damaged_recording_offered_is_refused_naming_the_file_and_set_aside() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(dir.path().join(RECORDING), b"\x1f\x8b not a recording")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let damaged = b"\x1f\x8b not a recording";
+    std::fs::write(dir.path().join(RECORDING), damaged).unwrap_or_else(|e| panic!("{e}"));
     let kept = Kept {
         step: 120,
         saved: 0,
@@ -318,9 +306,39 @@ fn a_damaged_recording_offered_is_refused_naming_the_file() {
     assert!(error.contains(RECORDING), "names the file: {error}");
     assert!(h.query_by_label_contains(RECORDING).is_some(), "on the bar");
     assert!(h.state().status().recovering.is_none());
+    h.run_steps(2);
+    let aside = set_aside_on_the_bar(&h, dir.path());
     h.state_mut().apply(AppCommand::ClearError);
+    h.state_mut().apply(AppCommand::DismissNotice);
     h.state_mut().apply(AppCommand::TogglePlay);
     wait_until_kept(&mut h, dir.path());
+    assert_eq!(
+        std::fs::read(&aside).unwrap_or_default(),
+        damaged,
+        "the damaged file is kept as it was"
+    );
+}
+
+/// The one recording set aside in `dir`, named on the app's bar.
+fn set_aside_on_the_bar(
+    h: &egui_kittest::Harness<'static, contrastive_lab::app::LabApp>,
+    dir: &Path,
+) -> PathBuf {
+    let aside: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().contains("recovery-unreadable-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "set aside once: {aside:?}");
+    let name = aside[0]
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    assert!(
+        h.query_by_label_contains(&name).is_some(),
+        "the bar names {name}"
+    );
+    aside[0].clone()
 }
 
 /// Frames until the app has kept its run past step 20 in `dir`.

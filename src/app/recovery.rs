@@ -104,6 +104,8 @@ pub struct Keeper {
     pub offer: Option<Kept>,
     /// Why the run could not be kept, shown once.
     pub failure: Option<String>,
+    /// The id run A had when its recovery was asked for, until the trainer has answered.
+    taken: Option<u64>,
 }
 
 impl Keeper {
@@ -119,6 +121,7 @@ impl Keeper {
             writer: None,
             offer,
             failure,
+            taken: None,
         }
     }
 
@@ -208,25 +211,35 @@ fn left_behind(options: &RecoveryOptions) -> Result<Option<Kept>, String> {
         Ok(Err(e)) => format!("{} could not be read ({})", about.display(), e.message()),
         Err(e) => format!("{} could not be read ({e})", about.display()),
     };
+    let _ = std::fs::remove_file(&about);
+    Err(match set_aside(options) {
+        Ok(aside) => format!(
+            "The last session left a run to recover, but {why}. Its recording was set aside as \
+             {} (File → Open run opens it).",
+            aside.display()
+        ),
+        Err(e) => format!("The last session left a run to recover, but {why}, and {e}."),
+    })
+}
+
+/// Rename the recording to `recovery-unreadable-<seconds>.clr` beside it, where no keep
+/// overwrites it; or say why it could not be.
+fn set_aside(options: &RecoveryOptions) -> Result<PathBuf, String> {
     let seconds = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let aside = options
         .dir
         .join(format!("recovery-unreadable-{seconds}.clr"));
-    let _ = std::fs::remove_file(&about);
-    Err(match std::fs::rename(&recording, &aside) {
-        Ok(()) => format!(
-            "The last session left a run to recover, but {why}. Its recording was set aside as \
-             {} (File → Open run opens it).",
-            aside.display()
-        ),
-        Err(e) => format!(
-            "The last session left a run to recover, but {why}, and its recording {} could \
-             not be set aside ({e}): the next keep will overwrite it.",
-            recording.display()
-        ),
-    })
+    let recording = options.recording();
+    std::fs::rename(&recording, &aside)
+        .map(|()| aside)
+        .map_err(|e| {
+            format!(
+                "its recording {} could not be set aside ({e}): the next keep will overwrite it",
+                recording.display()
+            )
+        })
 }
 
 /// The recording, then what the offer says: an [`ABOUT`] always describes a complete
@@ -251,6 +264,18 @@ impl super::LabApp {
             || slot.last_sent() > status.handled
         {
             return;
+        }
+        if keeper.taken.take() == Some(status.run_id) {
+            // The trainer refused the recording (its error is on the bar): keep it from being
+            // overwritten by this session's keeps.
+            keeper.failure = Some(match set_aside(&keeper.options) {
+                Ok(aside) => format!(
+                    "The run was not recovered; its recording was set aside as {}, where no \
+                     keep overwrites it.",
+                    aside.display()
+                ),
+                Err(e) => format!("The run was not recovered, and {e}."),
+            });
         }
         let newest = slot
             .pipeline()
@@ -298,6 +323,9 @@ impl super::LabApp {
             .map(std::sync::Arc::new);
         self.lesson.answer = None;
         if let Some(a) = self.slots.first_mut() {
+            if let Some(k) = self.recovery.as_mut() {
+                k.taken = Some(a.status().run_id);
+            }
             a.send(crate::train::Command::Recover(path));
         }
     }
