@@ -72,8 +72,13 @@ fn refused(path: &Path, reason: impl Into<String>) -> LabError {
 impl RecordedRun {
     /// The config at the end of the run: the start with every logged change applied.
     pub fn final_config(&self) -> Result<crate::config::RunConfig> {
+        self.config_at(usize::MAX)
+    }
+
+    /// The config at `step`: the start with every change logged up to it applied.
+    pub fn config_at(&self, step: usize) -> Result<crate::config::RunConfig> {
         let mut c = self.scenario.config.clone();
-        for e in &self.events {
+        for e in self.events.iter().filter(|e| e.step <= step) {
             c.apply(e.new.clone())?;
         }
         Ok(c)

@@ -142,22 +142,19 @@ impl Worker {
         // While a recovery replays, the run shown is the recorded one at the step it is
         // recovered to (its snapshot, config and changes, all at once) and its script is what
         // lies beyond that step.
-        s.config = Some(match &self.recovery {
-            Some(r) => r.config.clone(),
-            None => self.session.config().clone(),
-        });
-        let (events, beyond) = match &self.recovery {
-            Some(r) => (r.events.as_slice(), r.target),
-            None => (self.session.events(), 0),
+        let (config, events, recovering) = match &self.recovery {
+            Some(r) => (&r.config, r.events.as_slice(), Some(r.target)),
+            None => (self.session.config(), self.session.events(), None),
         };
+        s.config = Some(config.clone());
         if s.events.len() != events.len() || s.events.last() != events.last() {
             s.events = events.to_vec();
         }
         s.script = self.session.script().to_vec();
-        if self.recovery.is_some() {
-            s.script.retain(|c| c.step > beyond);
+        if let Some(target) = recovering {
+            s.script.retain(|c| c.step > target);
         }
-        s.recovering = self.recovery.as_ref().map(|r| r.target);
+        s.recovering = recovering;
     }
 
     fn refresh_preview(&mut self) {
@@ -290,6 +287,14 @@ impl Worker {
                     "the recording holds no snapshot",
                 )
             })?;
+        // What the window shows while the replay runs: the run at `target`.
+        let config = run.config_at(target)?;
+        let events: Vec<Event> = run
+            .events
+            .iter()
+            .filter(|e| e.step <= target)
+            .cloned()
+            .collect();
         let mut start = Session::new(run.scenario.config.clone(), self.session.device().clone())?;
         start.set_script(run.scenario.script.clone());
         start.measure_initial_loss()?;
@@ -310,14 +315,10 @@ impl Worker {
             self.state.snapshot = Some(Arc::clone(last));
         }
         *lock(&self.record) = recording;
-        let mut config = run.scenario.config.clone();
-        for e in run.events.iter().filter(|e| e.step <= target) {
-            config.apply(e.new.clone())?;
-        }
         self.recovery = Some(Recovery {
             target,
             snapshot_steps: replay_snapshots(&steps, target),
-            events: run.events,
+            events,
             config,
         });
         Ok(())
@@ -532,7 +533,7 @@ impl Worker {
 }
 
 /// A recovery under way: the step it replays to, the steps the run took snapshots at (those
-/// [`replay_snapshots`] keeps), the changes the run recorded, and its config at `target`.
+/// [`replay_snapshots`] keeps), and the run's changes and config at `target`.
 struct Recovery {
     target: usize,
     snapshot_steps: Vec<usize>,
