@@ -65,6 +65,20 @@ impl BatchStream {
         }
     }
 
+    /// The same stream without the batch drawn ahead (which it draws again, the same, at its
+    /// next step): what a checkpoint keeps, a batch lighter.
+    pub fn without_ahead(&self) -> Self {
+        let (sampler, rng) = match &self.ahead {
+            Some(ahead) => ahead.rewind.clone(),
+            None => (self.sampler.clone(), self.rng.clone()),
+        };
+        Self {
+            sampler,
+            rng,
+            ahead: None,
+        }
+    }
+
     /// The batch for this step: the one drawn ahead if it was drawn with these settings.
     pub fn next(&mut self, source: &dyn Source, size: usize, strength: f32) -> Batch {
         if let Some(ahead) = self.ahead.take() {
@@ -155,6 +169,23 @@ mod tests {
             assert_eq!(batch.x2, expected[i].x2, "batch {i}");
             // Drawn ahead with this step's settings; the next step may use others.
             stream.while_drawing_next(&source, (n, s), || ());
+        }
+    }
+
+    #[test]
+    fn a_stream_without_its_batch_ahead_draws_the_same_batches() {
+        let source = Blobs::new(0);
+        let mut stream = BatchStream::new(source.len(), 3);
+        for _ in 0..3 {
+            stream.next(&source, 16, 1.0);
+            stream.while_drawing_next(&source, (16, 1.0), || ());
+        }
+        let mut light = stream.without_ahead();
+        assert!(stream.ahead.is_some() && light.ahead.is_none());
+        for _ in 0..3 {
+            let (a, b) = (stream.next(&source, 16, 1.0), light.next(&source, 16, 1.0));
+            assert_eq!((a.indices, a.x1, a.x2), (b.indices, b.x1, b.x2));
+            stream.while_drawing_next(&source, (16, 1.0), || ());
         }
     }
 

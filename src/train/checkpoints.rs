@@ -32,13 +32,23 @@ impl Checkpoints {
         }
         self.kept.push(session.fork());
         let max = max_checkpoints(session);
-        if self.kept.len() > max {
-            let mut i = 0;
-            self.kept.retain(|_| {
-                i += 1;
-                i > max / 2 || i % 2 == 1
-            });
+        while self.kept.len() > max {
+            let before = self.kept.len();
+            let mut drop = thinning(before, max).into_iter();
+            self.kept.retain(|_| !drop.next().unwrap_or(false));
+            if self.kept.len() == before {
+                break;
+            }
         }
+    }
+
+    /// How many checkpoints are kept.
+    pub fn len(&self) -> usize {
+        self.kept.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty()
     }
 
     /// The nearest checkpoint at or before `step`.
@@ -52,13 +62,81 @@ impl Checkpoints {
     }
 }
 
-/// Checkpoints that fit a quarter of the `history_mb` budget (each holds the weights, the
-/// optimizer's moments, the teacher and the probe), at least 2, at most [`MAX_CHECKPOINTS`].
-fn max_checkpoints(session: &Session) -> usize {
+/// Which of `len` checkpoints (oldest first) go when there are more than `max`:
+/// every other one of the older ones, the first (where the run starts) staying, so that old
+/// checkpoints are sparser than recent ones; the newest `max / 2` always stay. For `max` ≥ 2
+/// (what [`max_checkpoints`] allows at least) at least one goes.
+fn thinning(len: usize, max: usize) -> Vec<bool> {
+    let older = len.saturating_sub(max.div_ceil(2));
+    (0..len).map(|i| i < older && i % 2 == 1).collect()
+}
+
+/// Checkpoints that fit a quarter of the `history_mb` budget, at least 2, at most
+/// [`MAX_CHECKPOINTS`]. Each holds the weights, the optimizer's two moments and the teacher
+/// (4 × the weights, as f32); the data, the probe and the batch drawn ahead are not copied
+/// (see [`Session::fork`]).
+pub fn max_checkpoints(session: &Session) -> usize {
     use burn::module::Module;
-    let params = session.learner().online.num_params();
-    let probe = session.probe();
-    let bytes = 4 * (4 * params + probe.inputs.len() + probe.view_a.len() + probe.view_b.len());
+    let bytes = 4 * 4 * session.learner().online.num_params();
     let budget = (session.config().history_mb << 20) / 4;
     (budget / bytes.max(1)).clamp(2, MAX_CHECKPOINTS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RunConfig;
+    use crate::train::TrainDevice;
+
+    #[test]
+    fn thinning_keeps_within_any_budget_the_first_and_the_newest() {
+        for max in 2..=MAX_CHECKPOINTS {
+            // Checkpoint numbers, kept as `keep` keeps them over 10 × max checkpoints.
+            let mut kept: Vec<usize> = vec![0];
+            for n in 1..10 * max {
+                kept.push(n);
+                while kept.len() > max {
+                    let before = kept.len();
+                    let mut drop = thinning(before, max).into_iter();
+                    kept.retain(|_| !drop.next().unwrap_or(false));
+                    assert!(kept.len() < before, "max {max}: nothing went of {before}");
+                }
+                assert!(kept.len() <= max, "max {max}: {} kept", kept.len());
+                assert_eq!((kept[0], kept.last()), (0, Some(&n)), "max {max}");
+            }
+            // Older ones are sparser: the gaps never shrink towards the past.
+            let gaps: Vec<usize> = kept.windows(2).map(|w| w[1] - w[0]).collect();
+            assert!(gaps.windows(2).all(|g| g[0] >= g[1]), "max {max}: {gaps:?}");
+        }
+    }
+
+    #[test]
+    fn a_run_on_images_keeps_no_more_checkpoints_than_its_budget_holds() {
+        // Shapes (16 × 16 RGB) in the smallest budget: 4 MB of checkpoints, 2.8 MB each.
+        let mut config = RunConfig::default();
+        for pair in ["dataset=shapes", "history_mb=16", "batch_size=16"] {
+            config.set_pair(pair).expect("a valid setting");
+        }
+        let mut session = Session::new(config, TrainDevice::cpu()).expect("a session");
+        let max = max_checkpoints(&session);
+        assert_eq!(max, 2);
+        let mut checkpoints = Checkpoints::default();
+        checkpoints.restart(&session);
+        for _ in 0..6 * CHECKPOINT_EVERY {
+            session.step().expect("a step").expect("a healthy step");
+            checkpoints.keep(&session);
+            assert!(checkpoints.len() <= max, "{} kept", checkpoints.len());
+        }
+        // The start and the newest stay: a rewind can reach any step.
+        assert_eq!(
+            checkpoints.at_or_before(0).map(Session::step_count),
+            Some(0)
+        );
+        assert_eq!(
+            checkpoints
+                .at_or_before(usize::MAX)
+                .map(Session::step_count),
+            Some(6 * CHECKPOINT_EVERY)
+        );
+    }
 }

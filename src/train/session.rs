@@ -37,7 +37,8 @@ pub struct Session {
     config: RunConfig,
     device: TrainDevice,
     source: Arc<dyn Source>,
-    probe: Probe,
+    /// Fixed for the run: forks (checkpoints, run B) share it.
+    probe: Arc<Probe>,
     learner: Learner,
     batches: BatchStream,
     step: usize,
@@ -64,12 +65,12 @@ impl Session {
 
     /// A session on a dataset built elsewhere (e.g. an image folder).
     pub fn with_source(config: RunConfig, device: TrainDevice, source: Arc<dyn Source>) -> Self {
-        let probe = Probe::build(
+        let probe = Arc::new(Probe::build(
             source.as_ref(),
             config.probe_size,
             config.seed,
             config.augment_strength as f32,
-        );
+        ));
         let learner = Learner::new(&config, source.as_ref(), &device.device);
         Self {
             batches: BatchStream::new(source.len(), config.seed),
@@ -312,17 +313,18 @@ impl Session {
     }
 
     /// Run B of a comparison, forked from this one now: the exact training state (weights,
-    /// optimizer, teacher, queue, centre), the data order and augmentation RNG (including the
-    /// batch drawn ahead), the events and what is left of the script. With no change it trains
+    /// optimizer, teacher, queue, centre), the data order and augmentation RNG (the batch drawn
+    /// ahead is drawn again, the same), the events and what is left of the script; the data and
+    /// the probe are shared. With no change it trains
     /// on bit for bit as this one does.
     pub fn fork(&self) -> Session {
         Session {
             config: self.config.clone(),
             device: self.device.clone(),
             source: Arc::clone(&self.source),
-            probe: self.probe.clone(),
+            probe: Arc::clone(&self.probe),
             learner: self.learner.fork(),
-            batches: self.batches.clone(),
+            batches: self.batches.without_ahead(),
             step: self.step,
             events: self.events.clone(),
             recent_losses: self.recent_losses.clone(),
