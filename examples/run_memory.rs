@@ -34,8 +34,9 @@ fn main() -> Result<()> {
         }
     }
     let session = Session::new(config, TrainDevice::cpu())?;
-    let run = Pipeline::start(session, false, None)?;
     println!("seconds,step,rss_mb,recorded_mb");
+    println!("0,0,{:.1},0.0", rss_mb());
+    let run = Pipeline::start(session, false, None)?;
     for i in 1..=seconds / 5 {
         std::thread::sleep(Duration::from_secs(5));
         let step = run.published().status.step;

@@ -239,6 +239,19 @@ impl Learner {
         copy
     }
 
+    /// The floats of the training state a fork ends up holding on its own once this one trains
+    /// on: the online weights and (at most) two optimizer moments for each, the teacher's
+    /// weights, MoCo's queue, DINO's centre.
+    pub fn state_floats(&self) -> usize {
+        let teacher = self.teacher.as_ref().map_or(0, |t| t.num_params());
+        let state: usize = [&self.state.queue, &self.state.center]
+            .into_iter()
+            .flatten()
+            .map(|t| t.shape().num_elements())
+            .sum();
+        3 * self.online.num_params() + teacher + state
+    }
+
     /// The base (non-autodiff) device, for no-graph work.
     pub fn inference_device(&self) -> Device {
         self.device.clone().without_autodiff()
