@@ -315,7 +315,7 @@ fn the_stats_log_records_what_the_status_bar_shows_and_the_memory() {
         .split(',')
         .map(|v| v.parse().unwrap_or(f64::NAN))
         .collect();
-    assert_eq!(first.len(), 12, "{text}");
+    assert_eq!(first.len(), 13, "{text}");
     assert!(first[4] > 10.0, "resident memory {} MB", first[4]);
     assert!(
         first[11] >= 0.0 && first[11] < first[4],
@@ -323,4 +323,13 @@ fn the_stats_log_records_what_the_status_bar_shows_and_the_memory() {
         first[11],
         first[4]
     );
+    // What the allocator handed out holds the recording.
+    if cfg!(all(target_os = "linux", target_env = "gnu")) {
+        assert!(
+            first[12] >= first[11],
+            "heap {} MB, recorded {} MB",
+            first[12],
+            first[11]
+        );
+    }
 }

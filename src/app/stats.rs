@@ -5,7 +5,9 @@
 //! `projector_cores`; `window_cores`: every other thread of the process, the UI and Mesa's
 //! rasterisers; `other_cores`: every other process on the machine, so that a slower minute can
 //! be told apart from a busier machine), the t-SNE projector's ms per iteration, and the MB
-//! the shown runs' recordings hold (`recorded_mb`, every slot's, within their `history_mb`).
+//! the shown runs' recordings hold (`recorded_mb`, every slot's, within their `history_mb`),
+//! and what the allocator has handed out (`heap_mb`: beside `rss_mb`, a leak grows both,
+//! fragmentation only the RSS).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -16,7 +18,7 @@ pub const EVERY: Duration = Duration::from_secs(10);
 
 /// The header of the file.
 pub const HEADER: &str = "seconds,step,steps_per_s,frames_per_s,rss_mb,history_rows,\
-                          train_cores,projector_cores,window_cores,other_cores,tsne_ms_per_iter,recorded_mb";
+                          train_cores,projector_cores,window_cores,other_cores,tsne_ms_per_iter,recorded_mb,heap_mb";
 
 pub struct StatsLog {
     path: PathBuf,
@@ -152,7 +154,7 @@ impl StatsLog {
         let mut f = std::fs::OpenOptions::new().append(true).open(&self.path)?;
         writeln!(
             f,
-            "{:.1},{},{:.1},{:.1},{:.1},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.1}",
+            "{:.1},{},{:.1},{:.1},{:.1},{},{:.2},{:.2},{:.2},{:.2},{:.2},{:.1},{:.1}",
             self.started.elapsed().as_secs_f64(),
             s.step,
             s.steps_per_s,
@@ -165,6 +167,7 @@ impl StatsLog {
             cores[3],
             s.tsne_ms_per_iter,
             s.recorded_bytes as f64 / (1024.0 * 1024.0),
+            crate::train::allocator::heap_in_use_mb(),
         )
     }
 }

@@ -52,6 +52,22 @@ pub fn release_freed_memory() {
     }
 }
 
+/// What the C allocator has handed out and not had back, in MB (glibc's `mallinfo2`: the
+/// chunks in use in every heap and the blocks mapped on their own); NaN off glibc. Beside the
+/// resident memory it tells a leak (this grows) from fragmentation (only the RSS grows).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+pub fn heap_in_use_mb() -> f64 {
+    // SAFETY: `mallinfo2` only reads the allocator's counters (under its locks).
+    let m = unsafe { libc::mallinfo2() };
+    (m.uordblks + m.hblkhd) as f64 / (1024.0 * 1024.0)
+}
+
+/// What the C allocator has handed out (known on glibc only).
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+pub fn heap_in_use_mb() -> f64 {
+    f64::NAN
+}
+
 /// When a run has ended (a restart, a slot dropped), its memory is freed by other threads
 /// over the next moments: the free pages are handed back a little later, once, off the
 /// caller's thread.
