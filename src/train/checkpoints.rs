@@ -31,15 +31,7 @@ impl Checkpoints {
             return;
         }
         self.kept.push(session.fork());
-        let max = max_checkpoints(session);
-        while self.kept.len() > max {
-            let before = self.kept.len();
-            let mut drop = thinning(before, max).into_iter();
-            self.kept.retain(|_| !drop.next().unwrap_or(false));
-            if self.kept.len() == before {
-                break;
-            }
-        }
+        thin(&mut self.kept, max_checkpoints(session));
     }
 
     /// How many checkpoints are kept.
@@ -71,6 +63,18 @@ fn thinning(len: usize, max: usize) -> Vec<bool> {
     (0..len).map(|i| i < older && i % 2 == 1).collect()
 }
 
+/// Thin `kept` (oldest first) by [`thinning`] until at most `max` stay.
+fn thin<T>(kept: &mut Vec<T>, max: usize) {
+    while kept.len() > max {
+        let before = kept.len();
+        let mut drop = thinning(before, max).into_iter();
+        kept.retain(|_| !drop.next().unwrap_or(false));
+        if kept.len() == before {
+            break;
+        }
+    }
+}
+
 /// Checkpoints that fit a quarter of the `history_mb` budget, at least 2, at most
 /// [`MAX_CHECKPOINTS`]. Each holds the training state ([`crate::methods::Learner::state_floats`],
 /// as f32) and what comes with it (the healthy state it was confirmed from, the data order):
@@ -93,16 +97,11 @@ mod tests {
     #[test]
     fn thinning_keeps_within_any_budget_the_first_and_the_newest() {
         for max in 2..=MAX_CHECKPOINTS {
-            // Checkpoint numbers, kept as `keep` keeps them over 10 × max checkpoints.
+            // Checkpoint numbers, thinned as `keep` thins them, over 10 × max checkpoints.
             let mut kept: Vec<usize> = vec![0];
             for n in 1..10 * max {
                 kept.push(n);
-                while kept.len() > max {
-                    let before = kept.len();
-                    let mut drop = thinning(before, max).into_iter();
-                    kept.retain(|_| !drop.next().unwrap_or(false));
-                    assert!(kept.len() < before, "max {max}: nothing went of {before}");
-                }
+                thin(&mut kept, max);
                 assert!(kept.len() <= max, "max {max}: {} kept", kept.len());
                 assert_eq!((kept[0], kept.last()), (0, Some(&n)), "max {max}");
             }

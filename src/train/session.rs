@@ -315,8 +315,7 @@ impl Session {
     /// Run B of a comparison, forked from this one now: the exact training state (weights,
     /// optimizer, teacher, queue, centre), the data order and augmentation RNG (the batch drawn
     /// ahead is drawn again, the same), the events and what is left of the script; the data and
-    /// the probe are shared. With no change it trains
-    /// on bit for bit as this one does.
+    /// the probe are shared. With no change it trains on bit for bit as this one does.
     pub fn fork(&self) -> Session {
         Session {
             config: self.config.clone(),
