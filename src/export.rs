@@ -5,7 +5,7 @@ use crate::config::{Method, RunConfig};
 use crate::data::{Probe, Source};
 use crate::error::{LabError, Result};
 use crate::train::{Event, MetricsRow, Snapshot};
-use std::io::Write as _;
+use std::io::Write;
 use std::path::Path;
 
 /// How a `metrics.csv` row gives one column's value.
@@ -228,8 +228,15 @@ pub fn write_atomic_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
 /// temporary file behind.
 pub fn write_atomic_with(
     path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
+    // In the browser, a file written is a download (see `browser_files`).
+    if cfg!(target_arch = "wasm32") {
+        let mut bytes = Vec::new();
+        write(&mut bytes).map_err(|e| LabError::io(path, e))?;
+        crate::browser_files::offer_download(path, bytes);
+        return Ok(());
+    }
     // The folder first: a page or a lesson saved into one that does not exist yet.
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| LabError::io(dir, e))?;

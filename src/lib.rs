@@ -56,6 +56,10 @@
 //! to add a method, a metric, a view or a lesson, and which files are one declarative table.
 
 pub mod app;
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
+pub mod browser_files;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod config;
 pub mod cpu;
@@ -64,6 +68,7 @@ pub mod error;
 pub mod export;
 pub mod lessons;
 pub mod limits;
+pub mod link;
 pub mod methods;
 pub mod metrics;
 pub mod model;
@@ -72,6 +77,7 @@ pub mod projection;
 pub mod recorded;
 pub mod render;
 pub mod rng;
+pub mod run;
 pub mod scenario;
 pub mod sweep;
 pub mod train;

@@ -45,14 +45,24 @@ fn mb(bytes: u64) -> String {
 /// The bytes of `path`, refused when it is larger than `limit` (its length is checked before
 /// it is read, and the read stops at the limit: a file still growing cannot pass it).
 pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
-    let file = std::fs::File::open(path).map_err(|e| LabError::io(path, e))?;
-    let len = file.metadata().map_err(|e| LabError::io(path, e))?.len();
     let too_big = || {
         refused(
             path,
             format!("is larger than a {what} can be ({} at most)", mb(limit)),
         )
     };
+    // A file picked in the browser is in memory already (see `browser_files`).
+    if crate::browser_files::is_picked(path) {
+        let bytes = crate::browser_files::read(path).ok_or_else(|| {
+            refused(path, "is not in this page's memory (the browser could not read it, or it was picked in another page): pick it again".into())
+        })?;
+        if bytes.len() as u64 > limit {
+            return Err(too_big());
+        }
+        return Ok(bytes.to_vec());
+    }
+    let file = std::fs::File::open(path).map_err(|e| LabError::io(path, e))?;
+    let len = file.metadata().map_err(|e| LabError::io(path, e))?.len();
     if len > limit {
         return Err(too_big());
     }

@@ -1,26 +1,29 @@
-//! A run is a pipeline: a trainer thread that hands each snapshot to its own projector thread,
-//! and the state both publish. N runs are N pipelines; nothing is global.
+//! A run is a pipeline: a trainer that hands each snapshot to its own projector, and the state
+//! both publish. N runs are N pipelines; nothing is global.
 //!
 //! ```text
-//!  commands ──► trainer thread ──Arc<Snapshot>──► projector thread
-//!                 │ (owns the Session)              │ (PCA, sphere view, t-SNE)
-//!                 ▼                                 ▼
+//!  commands ──► trainer ──Arc<Snapshot>──► projector
+//!                 │ (owns the Session)       │ (PCA, sphere view, t-SNE)
+//!                 ▼                          ▼
 //!          Arc<Published> {status, snapshot,   Arc<Layouts> {run_id, …}
 //!                          history, …}
 //!                 └──────────────┬──────────────────┘
 //!                                ▼
 //!              RunView: the published state and the layouts of the same run
 //! ```
+//!
+//! The two run on threads of their own ([`Drive::Threads`], the desktop) or in the caller's
+//! [`Pipeline::tick`], once a frame ([`Drive::Frames`], the browser); see [`crate::run::drive`].
 
 use crate::error::Result;
 use crate::projection::projector::RecordedRequest;
 use crate::projection::{Layouts, Projector, ProjectorSettings};
-use crate::train::worker::Waker;
+use crate::run::Drive;
+pub use crate::run::SharedWaker;
+use crate::run::drive::{Ticked, boxed};
 use crate::train::{Command, Published, Session, Trainer};
 use std::sync::Arc;
-
-/// Called after every publication of either thread (the app passes `request_repaint`).
-pub type SharedWaker = Arc<dyn Fn() + Send + Sync + 'static>;
+use web_time::Instant;
 
 /// One run: its trainer and its projector. Dropping it stops both (the trainer first).
 pub struct Pipeline {
@@ -37,16 +40,41 @@ pub struct RunView {
 }
 
 impl Pipeline {
-    /// Start both threads on `session`, training unless `paused`.
+    /// Start both on `session`, training unless `paused`, driven as this build drives runs
+    /// ([`Drive::for_this_target`]).
     pub fn start(session: Session, paused: bool, waker: Option<SharedWaker>) -> Result<Self> {
-        let boxed = |w: &Option<SharedWaker>| -> Option<Waker> {
-            w.clone().map(|w| Box::new(move || w()) as Waker)
-        };
-        let projector = Projector::start(boxed(&waker))?;
+        Self::driven(Drive::for_this_target(), session, paused, waker)
+    }
+
+    /// Start both on `session`, driven by `drive`.
+    pub fn driven(
+        drive: Drive,
+        session: Session,
+        paused: bool,
+        waker: Option<SharedWaker>,
+    ) -> Result<Self> {
+        let projector = Projector::driven(drive, boxed(&waker))?;
         let inbox = projector.inbox();
         let sink = Box::new(move |run_id, snapshot| inbox.submit(run_id, snapshot));
-        let trainer = Trainer::spawn(session, paused, boxed(&waker), Some(sink))?;
+        let trainer = Trainer::driven(drive, session, paused, boxed(&waker), Some(sink))?;
         Ok(Self { trainer, projector })
+    }
+
+    /// How this run is driven.
+    pub fn drive(&self) -> Drive {
+        self.trainer.drive()
+    }
+
+    /// Under [`Drive::Frames`]: train until `until` or the next snapshot, then lay out what
+    /// waits (a new snapshot at least) and iterate t-SNE until `until`. Under threads, nothing.
+    pub fn tick(&self, until: Instant) -> Ticked {
+        let trained = self.trainer.tick(until);
+        let laid_out = self.projector.tick(until);
+        Ticked {
+            worked: trained.worked || laid_out.worked,
+            snapshot: trained.snapshot,
+            stopped: trained.stopped || laid_out.stopped,
+        }
     }
 
     /// Send `command` to the trainer; returns its number (see [`crate::train::Status::handled`]).
@@ -97,7 +125,7 @@ impl Pipeline {
         self.projector.reseed();
     }
 
-    /// Both threads still run (they end only when dropped, or by a bug).
+    /// Both still run (they end only when dropped, or by a bug).
     pub fn is_alive(&self) -> bool {
         self.trainer.is_alive() && self.projector.running()
     }

@@ -230,14 +230,22 @@ impl RecordedRun {
     /// Read a recorded run; anything but a whole recording of this version is refused.
     pub fn load(path: &Path) -> Result<Self> {
         // Its first two bytes first: a large file of anything else is refused unread.
-        let mut magic = [0u8; 2];
-        std::fs::File::open(path)
-            .and_then(|mut f| f.read_exact(&mut magic))
-            .map_err(|_| refused(path, "not a contrastive-lab recording"))?;
-        if magic != [0x1f, 0x8b] {
+        let bytes = match crate::browser_files::read(path) {
+            Some(picked) => picked.to_vec(),
+            None => {
+                let mut magic = [0u8; 2];
+                std::fs::File::open(path)
+                    .and_then(|mut f| f.read_exact(&mut magic))
+                    .map_err(|_| refused(path, "not a contrastive-lab recording"))?;
+                if magic != [0x1f, 0x8b] {
+                    return Err(refused(path, "not a contrastive-lab recording"));
+                }
+                std::fs::read(path).map_err(|e| LabError::io(path, e))?
+            }
+        };
+        if bytes.get(..2) != Some(&[0x1f, 0x8b][..]) {
             return Err(refused(path, "not a contrastive-lab recording"));
         }
-        let bytes = std::fs::read(path).map_err(|e| LabError::io(path, e))?;
         let text = crate::limits::gunzip_bounded(path, &bytes)?;
         drop(bytes);
         let mut reader = text.as_slice();

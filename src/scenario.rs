@@ -52,6 +52,23 @@ pub struct CompareSpec {
     pub fork_at: Option<usize>,
 }
 
+/// "B: stop_gradient = false, lr = 0.01" (forked at step 100).
+pub fn difference_label(changes: &[Setting], fork_at: Option<usize>) -> String {
+    let what = if changes.is_empty() {
+        "no change".to_string()
+    } else {
+        changes
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match fork_at {
+        Some(at) => format!("B: {what} (forked at step {at})"),
+        None => format!("B: {what}"),
+    }
+}
+
 /// The line (from 1) of byte `at` in `text`: where a TOML error points.
 pub fn line_of(text: &str, at: usize) -> usize {
     text.get(..at).map_or(1, |t| t.matches('\n').count() + 1)

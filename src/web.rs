@@ -367,7 +367,7 @@ pub fn page_of_recording(
         .or_else(|| crate::lessons::by_title(&run.scenario.title))
         .map(LessonCard::of);
     if let (Some(c), [b]) = (&run.scenario.compare, run.others.as_slice()) {
-        let label = crate::cli::compare::difference_label(&c.changes, c.fork_at);
+        let label = crate::scenario::difference_label(&c.changes, c.fork_at);
         return page(
             &[
                 PageRun::plain("A: this run", run),

@@ -113,8 +113,13 @@ fn app_commands_steer_a_pipeline_without_a_window() {
     use contrastive_lab::config::{Method, Setting};
     let c = small(&[]);
     let session = Session::new(c, TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
-    let mut slot = RunSlot::start(session, false, std::sync::Arc::new(|| {}))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut slot = RunSlot::start(
+        session,
+        false,
+        std::sync::Arc::new(|| {}),
+        contrastive_lab::run::Drive::Threads,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let apply = |command: AppCommand, slot: &mut RunSlot| {
         let paused = slot.pipeline().published().status.paused;
         for c in command.for_run(slot.config(), paused, 3) {
@@ -243,7 +248,7 @@ fn the_recording_at_a_step_is_what_a_fresh_run_shows_there() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_compute_threads_give_way_to_the_window() {
-    use contrastive_lab::train::priority::{
+    use contrastive_lab::run::priority::{
         COMPUTE_NICENESS, niceness_of_threads, this_thread_niceness,
     };
     let before = this_thread_niceness();
@@ -263,4 +268,144 @@ fn the_compute_threads_give_way_to_the_window() {
     // The thread that started them (the UI thread in the app) keeps its priority.
     assert_eq!(this_thread_niceness(), before);
     assert_ne!(before, Some(COMPUTE_NICENESS));
+}
+
+/// What a drive made of one command script: metrics.csv, every recorded snapshot (encoded:
+/// equal bytes are equal bits), the events; of the first run and of the scenario's.
+struct Driven {
+    metrics_csv: String,
+    snapshots: Vec<Vec<u8>>,
+    events: Vec<contrastive_lab::train::Event>,
+}
+
+impl Driven {
+    fn of(p: &Pipeline) -> Self {
+        let published = p.published();
+        let rows = published.history.to_vec();
+        let snapshots = p
+            .recording()
+            .snapshots()
+            .iter()
+            .map(|s| {
+                let mut bytes = Vec::new();
+                ciborium::into_writer(&**s, &mut bytes).unwrap_or_else(|e| panic!("{e}"));
+                bytes
+            })
+            .collect();
+        Self {
+            metrics_csv: contrastive_lab::export::metrics_csv_rows(
+                contrastive_lab::Method::SimSiam,
+                &rows,
+            ),
+            snapshots,
+            events: published.status.events.clone(),
+        }
+    }
+}
+
+/// The same script of commands under `drive`: steps in paused mode (so that each command
+/// arrives at a known step however fast the run goes), changes between them, a scenario with a
+/// scripted change, a restart.
+fn drive_script(drive: contrastive_lab::run::Drive) -> [Driven; 2] {
+    use contrastive_lab::config::Setting;
+    use contrastive_lab::run::Drive;
+    use contrastive_lab::scenario::{Scenario, ScriptStep};
+    let c = config(
+        "simsiam",
+        "blobs",
+        100_000,
+        &[
+            ("batch_size", "64"),
+            ("snapshot_every", "5"),
+            ("probe_size", "200"),
+        ],
+    );
+    let session = Session::new(c.clone(), TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
+    let p = Pipeline::driven(drive, session, true, None).unwrap_or_else(|e| panic!("{e}"));
+    let reach = |step: usize, handled: u64| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let s = p.published().status.clone();
+            if s.step == step && s.handled == handled && s.paused {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{drive:?}: stuck at step {}",
+                s.step
+            );
+            match drive {
+                Drive::Frames => {
+                    p.tick(Instant::now() + Duration::from_millis(12));
+                }
+                Drive::Threads => std::thread::sleep(Duration::from_millis(2)),
+            }
+        }
+    };
+    let mut sent = 0;
+    let mut send = |command: Command| {
+        sent = p.send(command);
+        sent
+    };
+    let n = send(Command::Step(23));
+    reach(23, n);
+    send(Command::Set(Setting::Lr(0.01)));
+    let n = send(Command::Step(17));
+    reach(40, n);
+    let first = Driven::of(&p);
+    let mut scenario = Scenario::new(c);
+    scenario.config.seed = 5;
+    scenario.script = vec![ScriptStep {
+        step: 30,
+        setting: Setting::StopGradient(false),
+    }];
+    send(Command::Load(Box::new(scenario)));
+    let n = send(Command::Step(45));
+    reach(45, n);
+    send(Command::Set(Setting::BatchSize(32)));
+    let n = send(Command::Step(12));
+    reach(57, n);
+    [first, Driven::of(&p)]
+}
+
+#[test]
+fn threads_and_frames_make_the_same_run_bit_for_bit() {
+    use contrastive_lab::run::Drive;
+    let [threads_first, threads] = drive_script(Drive::Threads);
+    let [frames_first, frames] = drive_script(Drive::Frames);
+    // The scripted change and the user's change after the scenario's start both happened.
+    assert_eq!(threads.events.len(), 2, "{:?}", threads.events);
+    for (t, f, run) in [
+        (&threads_first, &frames_first, "first"),
+        (&threads, &frames, "scenario"),
+    ] {
+        assert_eq!(t.events, f.events, "{run} run");
+        assert!(t.metrics_csv.lines().count() > 5, "{}", t.metrics_csv);
+        assert_eq!(t.metrics_csv, f.metrics_csv, "{run} run");
+        assert_eq!(t.snapshots.len(), f.snapshots.len(), "{run} run");
+        for (i, (a, b)) in t.snapshots.iter().zip(&f.snapshots).enumerate() {
+            assert!(a == b, "{run} run: snapshot {i} differs between the drives");
+        }
+    }
+}
+
+#[test]
+fn under_frames_nothing_runs_between_ticks_and_a_tick_ends_at_a_snapshot() {
+    use contrastive_lab::run::Drive;
+    let session = Session::new(small(&[]), TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
+    let p = Pipeline::driven(Drive::Frames, session, false, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.drive(), Drive::Frames);
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(p.published().snapshot.is_none(), "trained without a tick");
+    // The first tick takes the first snapshot and lays it out.
+    let first = p.tick(Instant::now() + Duration::from_secs(5));
+    assert!(first.snapshot && first.worked);
+    assert_eq!(p.published().status.step, 0);
+    assert!(p.view().layouts.is_some_and(|l| l.step == 0));
+    // A long budget still ends at the next snapshot (every 5 steps), with its layouts.
+    let next = p.tick(Instant::now() + Duration::from_secs(60));
+    assert!(next.snapshot);
+    assert_eq!(p.published().status.step, 5);
+    assert!(p.view().layouts.is_some_and(|l| l.step == 5));
+    assert!(p.is_alive());
 }

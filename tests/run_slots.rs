@@ -147,3 +147,126 @@ fn a_scripted_change_shows_in_the_config_as_the_trainer_makes_it() {
     });
     assert!(app.config().predictor, "A is the control");
 }
+
+/// A headless app whose runs are driven by its frames, as in the browser (each
+/// [`LabApp::refresh`] is a frame's share of the training).
+fn app_driven_by_frames() -> LabApp {
+    LabApp::headless(AppOptions {
+        device: DeviceChoice::Cpu,
+        fresh: true,
+        drive: contrastive_lab::run::Drive::Frames,
+        ..AppOptions::default()
+    })
+}
+
+#[test]
+fn a_link_opens_its_run_and_names_what_it_left_out() {
+    let mut app = app_driven_by_frames();
+    assert_eq!(app.drive(), contrastive_lab::run::Drive::Frames);
+    let errors = app.open_link("#method=simsiam&stop_gradient=false&seed=3&view=pca&nonsense=1");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].contains("nonsense"), "{errors:?}");
+    poll_until(&mut app, "the linked run to train", |a| {
+        a.status().step > 10 && settled(a)
+    });
+    let c = app.status().config.clone().unwrap_or_default();
+    assert_eq!(
+        (c.method, c.seed, c.stop_gradient),
+        (Method::SimSiam, 3, false)
+    );
+    assert_eq!(
+        app.state.view.projection,
+        contrastive_lab::app::embedding::Projection::Pca
+    );
+    // The message the page shows (and lists in #lab-status).
+    let status = app.lab_status(&app.messages_shown());
+    let shown = status["errors"].to_string();
+    assert!(shown.contains("nonsense"), "{status}");
+    assert_eq!(status["config"]["method"], "simsiam", "{status}");
+    assert_eq!(status["drive"], "frames", "{status}");
+
+    // A lesson's link opens its card and its run.
+    let errors = app.open_link("#lesson=simsiam-stop-gradient");
+    assert!(errors.is_empty(), "{errors:?}");
+    poll_until(&mut app, "the lesson's run", |a| {
+        a.lesson() == Some("simsiam-stop-gradient") && a.status().step > 5 && settled(a)
+    });
+    assert!(
+        app.status()
+            .script
+            .iter()
+            .any(|s| s.setting == Setting::StopGradient(false)),
+        "the lesson's change is scripted: {:?}",
+        app.status().script
+    );
+}
+
+#[test]
+fn a_shared_link_replays_the_run_to_the_same_numbers() {
+    let mut a = app_driven_by_frames();
+    a.open_link("#method=byol&seed=4");
+    poll_until(&mut a, "BYOL to train", |a| {
+        a.status().step >= 15 && settled(a)
+    });
+    a.apply(AppCommand::Set(Setting::Predictor(false)));
+    poll_until(&mut a, "the change and more steps", |a| {
+        a.status().events.len() == 1 && a.status().step >= 40
+    });
+    a.apply(AppCommand::ShareLink);
+    let hash = a.take_shared_link().unwrap_or_default();
+    assert!(
+        hash.contains("method=byol") && hash.contains("script="),
+        "{hash}"
+    );
+    let rows_a = a.history().to_vec();
+
+    let mut b = app_driven_by_frames();
+    let errors = b.open_link(&hash);
+    assert!(errors.is_empty(), "{hash}: {errors:?}");
+    let last = rows_a.last().map_or(0, |r| r.step);
+    poll_until(&mut b, "the link's run to reach A's step", |b| {
+        b.history().last().is_some_and(|r| r.step >= last)
+    });
+    assert_eq!(b.status().events, a.status().events, "{hash}");
+    let rows_b = b.history().to_vec();
+    for ra in &rows_a {
+        let rb = rows_b.iter().find(|r| r.step == ra.step);
+        let same = rb.is_some_and(|rb| {
+            rb.loss.to_bits() == ra.loss.to_bits()
+                && rb.diagnostics.knn_acc.to_bits() == ra.diagnostics.knn_acc.to_bits()
+                && rb.diagnostics.std.to_bits() == ra.diagnostics.std.to_bits()
+        });
+        assert!(same, "step {}: {:?} vs {:?}", ra.step, ra, rb);
+    }
+}
+
+#[test]
+fn a_file_picked_in_the_browser_opens_in_the_window_that_asked() {
+    use contrastive_lab::app::files::FileWindow;
+    let mut app = app_driven_by_frames();
+    let text = std::fs::read_to_string("assets/lessons/temperature.toml")
+        .unwrap_or_else(|e| panic!("{e}"))
+        .replace("id = \"temperature\"", "id = \"picked-temperature\"");
+    app.apply(AppCommand::PickFile(FileWindow::OpenLesson));
+    let asked = contrastive_lab::browser_files::take_requests();
+    assert_eq!(
+        asked.last().and_then(|r| r.extension.as_deref()),
+        Some("toml")
+    );
+    let path = contrastive_lab::browser_files::keep("my lesson.toml", text.into_bytes());
+    app.apply(AppCommand::FilePicked(path));
+    assert_eq!(
+        app.lesson(),
+        Some("picked-temperature"),
+        "{:?}",
+        app.files().message
+    );
+    // A picked file the page no longer holds is refused by name, and the run goes on.
+    app.apply(AppCommand::PickFile(FileWindow::OpenScenario));
+    app.apply(AppCommand::FilePicked("picked:/gone.toml".into()));
+    let message = format!("{:?}", app.files().message);
+    assert!(
+        message.contains("gone.toml") && message.contains("pick it again"),
+        "{message}"
+    );
+}

@@ -148,6 +148,24 @@ impl LabApp {
             AppCommand::ExportWindow => self.request_shot(Shot::Window),
             AppCommand::ExportAnimation => self.files.message = Some(self.export_animation()),
             AppCommand::ExportWebPage => self.files.message = Some(self.export_web_page()),
+            AppCommand::OpenLink(hash) => {
+                self.open_link(hash);
+            }
+            AppCommand::ShareLink => self.share(),
+            AppCommand::PickFile(which) => {
+                self.files.picking = Some(*which);
+                crate::browser_files::request_pick(super::files::picked_extension(*which));
+            }
+            AppCommand::FilePicked(path) => {
+                if let Some(next) = self
+                    .files
+                    .picking
+                    .take()
+                    .and_then(|w| self.file_picked(w, path.clone()))
+                {
+                    self.apply(next);
+                }
+            }
             _ => {}
         }
     }

@@ -105,6 +105,14 @@ pub enum AppCommand {
     ExportWindow,
     ExportAnimation,
     ExportWebPage,
+    /// Open the run a link describes (the browser lab's address: `#method=simsiam&…`).
+    OpenLink(String),
+    /// Copy the link of the run on screen.
+    ShareLink,
+    /// Open the browser's file picker for this File window.
+    PickFile(FileWindow),
+    /// The file the picker gave (kept in memory at this path, see `browser_files`).
+    FilePicked(PathBuf),
 }
 
 /// The keyboard shortcuts, each with the command its button gives.
@@ -181,7 +189,11 @@ impl AppCommand {
             | AppCommand::ExportMetrics
             | AppCommand::ExportWindow
             | AppCommand::ExportAnimation
-            | AppCommand::ExportWebPage => Vec::new(),
+            | AppCommand::ExportWebPage
+            | AppCommand::OpenLink(_)
+            | AppCommand::ShareLink
+            | AppCommand::PickFile(_)
+            | AppCommand::FilePicked(_) => Vec::new(),
             AppCommand::ContinueFromHere(step) => vec![Command::Rewind(*step)],
         }
     }

@@ -52,7 +52,7 @@ impl Comparison {
 
     /// "B: stop_gradient = false (forked at step 100)".
     pub fn label(&self) -> String {
-        crate::cli::compare::difference_label(&self.changes, self.fork_at)
+        crate::scenario::difference_label(&self.changes, self.fork_at)
     }
 
     /// Whether `setting` is one B keeps different from A (a knob change then acts on A only).
@@ -81,13 +81,8 @@ impl Agreement {
         if self.job.as_ref().is_some_and(|(_, j)| j.is_finished())
             && let Some((step, job)) = self.job.take()
             && let Ok(per) = job.join()
-            && !per.is_empty()
         {
-            let mean = per.iter().sum::<f64>() / per.len() as f64;
-            // A restarted pair starts its series again.
-            self.series.retain(|(s, _)| *s < step);
-            self.series.push((step, mean));
-            self.per_sample = per;
+            self.record(step, per);
         }
         let (Some(a), Some(b)) = (a, b) else {
             return;
@@ -97,6 +92,21 @@ impl Agreement {
         }
         let (a, b) = (Arc::clone(a), Arc::clone(b));
         let step = a.step;
+        if cfg!(target_arch = "wasm32") {
+            // A page has one thread: computed in the frame, every few snapshots only.
+            if self
+                .last_step
+                .is_some_and(|s| step > s && step < s + WEB_AGREEMENT_EVERY)
+            {
+                return;
+            }
+            self.last_step = Some(step);
+            self.record(
+                step,
+                neighbour_agreement(&a.z, a.dim, &b.z, b.dim, AGREEMENT_K),
+            );
+            return;
+        }
         let job = std::thread::Builder::new()
             .name("agreement".into())
             .spawn(move || neighbour_agreement(&a.z, a.dim, &b.z, b.dim, AGREEMENT_K));
@@ -106,7 +116,23 @@ impl Agreement {
             self.last_step = Some(step);
         }
     }
+
+    /// The agreement `per` sample of the pair at `step`.
+    fn record(&mut self, step: usize, per: Vec<f64>) {
+        if per.is_empty() {
+            return;
+        }
+        let mean = per.iter().sum::<f64>() / per.len() as f64;
+        // A restarted pair starts its series again.
+        self.series.retain(|(s, _)| *s < step);
+        self.series.push((step, mean));
+        self.per_sample = per;
+    }
 }
+
+/// In the browser, the agreement is computed at most every this many steps (≈ 20 ms each, in
+/// the frame).
+const WEB_AGREEMENT_EVERY: usize = 50;
 
 /// The Compare menu: start a comparison or a sweep, or, during one, lockstep, colours and the
 /// end.
@@ -230,7 +256,7 @@ impl CompareDialog {
                 }
                 let changes = differences(a, draft);
                 ui.separator();
-                ui.label(crate::cli::compare::difference_label(&changes, None));
+                ui.label(crate::scenario::difference_label(&changes, None));
                 ui.horizontal(|ui| {
                     if ui
                         .add_enabled(!changes.is_empty(), egui::Button::new("Start comparison"))
@@ -319,7 +345,7 @@ impl LabApp {
         fork_at: Option<usize>,
         lockstep: (LockstepSide, LockstepSide),
     ) {
-        match RunSlot::start(session, true, Arc::clone(&self.waker)) {
+        match RunSlot::start(session, true, Arc::clone(&self.waker), self.drive) {
             Ok(mut b) => {
                 // A fork's t-SNE begins where A's is, so the two begin alike.
                 let a_tsne = self

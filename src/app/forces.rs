@@ -161,7 +161,7 @@ pub fn overlay(run: &RunFrame, layout: &SphereLayout, selected: Option<usize>) -
             })
         }
         Method::Moco => {
-            let Some(crate::train::snapshot::ForceInputs::Queue { keys, queue }) = &snap.forces
+            let Some(crate::run::snapshot::ForceInputs::Queue { keys, queue }) = &snap.forces
             else {
                 return None;
             };
@@ -210,7 +210,7 @@ pub fn overlay(run: &RunFrame, layout: &SphereLayout, selected: Option<usize>) -
             })
         }
         Method::Byol | Method::SimSiam => {
-            let Some(crate::train::snapshot::ForceInputs::Pull(pull)) = &snap.forces else {
+            let Some(crate::run::snapshot::ForceInputs::Pull(pull)) = &snap.forces else {
                 return None;
             };
             let forces = forces::cosine_pull(&pull.prediction, &pull.target, d, pull.weight);

@@ -292,13 +292,8 @@ impl LabApp {
     /// Start `id` as a fresh run: its configuration, and its change scripted when auto-play
     /// is on. The app keeps its own snapshot rate and probe size.
     pub fn start_lesson(&mut self, id: &str) {
-        let started = self
-            .find_lesson(id)
-            .and_then(|l| Ok((l.scenario(self.state.autoplay)?, l)));
-        match started {
+        match self.lesson_scenario(id) {
             Ok((mut s, lesson)) => {
-                s.config.snapshot_every = self.config().snapshot_every;
-                s.config.probe_size = self.config().probe_size;
                 self.show_phenomenon(lesson.phenomenon);
                 self.lesson.lesson = Some(lesson);
                 self.lesson.answer = None;
@@ -313,6 +308,17 @@ impl LabApp {
             }
             Err(e) => self.files.message = Some(Err(e.to_string())),
         }
+    }
+
+    /// The run lesson `id` starts: its scenario (its change scripted when auto-play is on), at
+    /// the app's own snapshot rate and probe size.
+    pub(super) fn lesson_scenario(
+        &self,
+        id: &str,
+    ) -> crate::error::Result<(crate::scenario::Scenario, Arc<Lesson>)> {
+        let lesson = self.find_lesson(id)?;
+        let s = lesson_start(&lesson, self.state.autoplay, self.config())?;
+        Ok((s, lesson))
     }
 
     /// The lesson as a comparison: A its control (no change), B the lesson (the change at its
@@ -350,7 +356,7 @@ impl LabApp {
     /// a collapse on the sphere view's fixed scale, where it looks like one; the temperature's
     /// and CLIP's effects in the softmax rows of "What the loss sees"; DINO's in the teacher's
     /// and student's distributions over the prototypes.
-    fn show_phenomenon(&mut self, phenomenon: lessons::Phenomenon) {
+    pub(super) fn show_phenomenon(&mut self, phenomenon: lessons::Phenomenon) {
         use super::embedding::{CentralTab, Projection};
         use super::loss_view::Matrix;
         use lessons::Phenomenon::*;
@@ -371,4 +377,17 @@ impl LabApp {
             }
         }
     }
+}
+
+/// The run `lesson` starts (its change scripted when `autoplay`), at the snapshot rate and
+/// probe size of `app` (the app keeps its own).
+pub fn lesson_start(
+    lesson: &Lesson,
+    autoplay: bool,
+    app: &crate::config::RunConfig,
+) -> crate::error::Result<crate::scenario::Scenario> {
+    let mut s = lesson.scenario(autoplay)?;
+    s.config.snapshot_every = app.snapshot_every;
+    s.config.probe_size = app.probe_size;
+    Ok(s)
 }

@@ -175,7 +175,7 @@ pub fn window(ui: &mut Ui, app: &mut LabApp) -> Option<AppCommand> {
     app.lesson.draft.ui(ui);
     ui.separator();
     ui.label(RichText::new("Save to").strong());
-    super::files::browser(ui, &mut app.state.paths.lesson, Some("toml"));
+    super::files::destination(ui, &mut app.state.paths.lesson, Some("toml"));
     ui.button("Save lesson")
         .clicked()
         .then(|| AppCommand::SaveLesson(app.state.paths.lesson.clone().into()))

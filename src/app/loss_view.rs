@@ -163,7 +163,7 @@ pub fn view(ui: &mut Ui, view: &mut ViewState, run: &RunFrame) {
 /// class) the teacher's centred and sharpened distribution over the K prototypes, and the
 /// student's. One bright column in every teacher row: one prototype wins (no centering); every
 /// teacher row flat: the output has gone uniform (no sharpening).
-fn prototypes(ui: &mut Ui, run: &RunFrame, d: &crate::train::snapshot::PrototypeDistributions) {
+fn prototypes(ui: &mut Ui, run: &RunFrame, d: &crate::run::snapshot::PrototypeDistributions) {
     let m = d.labels.len();
     if m == 0 || d.k == 0 {
         return;

@@ -15,8 +15,10 @@ pub mod controls;
 pub mod embedding;
 pub mod files;
 pub mod forces;
+pub mod lab_status;
 pub mod lesson_card;
 pub mod lesson_draft;
+pub mod link;
 pub mod loss_view;
 pub mod pacing;
 pub mod plots;
@@ -41,6 +43,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 pub use command::{AppCommand, config_for_method};
+#[cfg(not(target_arch = "wasm32"))]
 pub use window::run;
 
 /// What the app remembers between launches (eframe storage).
@@ -100,6 +103,9 @@ pub struct AppOptions {
     pub tour: Option<tour::Tour>,
     /// Keep the run recoverable here (the app: its data folder; tests: a temporary one).
     pub recovery: Option<recovery::RecoveryOptions>,
+    /// How the runs are driven: their own threads (the desktop), or each frame (the browser;
+    /// tests of the frame drive).
+    pub drive: crate::run::Drive,
 }
 
 impl Default for AppOptions {
@@ -117,6 +123,7 @@ impl Default for AppOptions {
             stats: None,
             tour: None,
             recovery: None,
+            drive: crate::run::Drive::for_this_target(),
         }
     }
 }
@@ -165,9 +172,14 @@ pub struct LabApp {
     recovery: Option<recovery::Keeper>,
     /// Hands a finished run's memory back to the system (a class switches lessons for hours).
     release: crate::train::allocator::Release,
-    /// What a second run needs: the training device and the waker of the first.
+    /// What a second run needs: the training device, the waker and the drive of the first.
     device: Option<crate::train::TrainDevice>,
     waker: crate::pipeline::SharedWaker,
+    drive: crate::run::Drive,
+    /// The link last shared, for the page's address bar ([`LabApp::take_shared_link`]).
+    shared_link: Option<String>,
+    /// When the last frame's share of the runs' work began (the frame drive's clock).
+    last_frame: Option<web_time::Instant>,
 }
 
 /// One run as a frame sees it: what it published, its layouts, and its config as the app's
@@ -233,7 +245,7 @@ impl LabApp {
             .as_ref()
             .map_err(|e| crate::error::LabError::Device(e.to_string()))
             .and_then(|d| Session::new(state.config.clone(), d.clone()))
-            .and_then(|s| RunSlot::start(s, options.paused, Arc::clone(&waker)));
+            .and_then(|s| RunSlot::start(s, options.paused, Arc::clone(&waker), options.drive));
         let (slots, startup_error) = match started {
             Ok(slot) => (vec![slot], None),
             Err(e) => (Vec::new(), Some(e.to_string())),
@@ -260,6 +272,9 @@ impl LabApp {
             release: Default::default(),
             device: device.ok(),
             waker,
+            drive: options.drive,
+            shared_link: None,
+            last_frame: None,
         };
         if options.present {
             app.state.view.present = true;
@@ -429,6 +444,7 @@ impl LabApp {
     /// what the timeline and the comparison need of it. The window calls this at the start of
     /// each frame; a test without a window calls it between commands.
     pub fn refresh(&mut self) {
+        self.drive_frames();
         self.receive_fork();
         self.follow_replay();
         let projection = self.state.view.projector_settings();
@@ -449,4 +465,51 @@ impl LabApp {
         }
         self.update_branch_frame();
     }
+
+    /// How the runs are driven.
+    pub fn drive(&self) -> crate::run::Drive {
+        self.drive
+    }
+
+    /// Under [`crate::run::Drive::Frames`], this frame's share of the runs' work: every run a
+    /// turn in turn (so that runs in lockstep keep pace) until the frame's budget is spent
+    /// ([`frame_budget`]), a run took a snapshot (the frame shows each one) or none has
+    /// anything to do. Under threads, nothing: the runs' threads work by themselves.
+    fn drive_frames(&mut self) {
+        if self.drive != crate::run::Drive::Frames {
+            return;
+        }
+        let now = web_time::Instant::now();
+        let interval = self.last_frame.map(|t| now.saturating_duration_since(t));
+        self.last_frame = Some(now);
+        let until = now + frame_budget(interval);
+        loop {
+            let (mut worked, mut snapshot) = (false, false);
+            for slot in &self.slots {
+                let ticked = slot.pipeline().tick(until);
+                worked |= ticked.worked;
+                snapshot |= ticked.snapshot;
+            }
+            if !worked || snapshot || web_time::Instant::now() >= until {
+                break;
+            }
+        }
+    }
 }
+
+/// Under the frame drive, the training's share of a frame: [`FRAME_BUDGET`] at the display's
+/// rate, and more when frames come slower than that, up to half the time between them. A
+/// page drawn by a software renderer (another process rasterises) waits most of a slow frame
+/// for it: the training takes that time instead (measured in headless Chromium: the page's
+/// thread idle 59% of the time at a fixed 12 ms).
+pub fn frame_budget(interval: Option<std::time::Duration>) -> std::time::Duration {
+    let share = interval.map_or(FRAME_BUDGET, |i| i.mul_f64(0.5));
+    share.clamp(FRAME_BUDGET, MAX_FRAME_BUDGET)
+}
+
+/// The most a frame gives the training (frames slower than this are the drawing's own).
+pub const MAX_FRAME_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Under the frame drive, what each frame gives the runs' training and layouts at least: most of
+/// a 60 Hz frame, leaving the rest for drawing.
+pub const FRAME_BUDGET: std::time::Duration = std::time::Duration::from_millis(12);

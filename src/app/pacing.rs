@@ -9,7 +9,8 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 /// The animation's frame interval (30 frames/s): while training the window draws one frame
 /// per interval, whatever wakes it.

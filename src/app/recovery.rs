@@ -32,8 +32,12 @@ pub struct RecoveryOptions {
 impl RecoveryOptions {
     /// The app's data folder (where eframe keeps its state: `$XDG_DATA_HOME/contrastive-lab`
     /// on Linux), every [`EVERY`].
+    /// `None` in the browser, which has no data folder (its runs are not kept).
     pub fn in_data_dir() -> Option<Self> {
-        eframe::storage_dir("contrastive-lab").map(|dir| Self { dir, every: EVERY })
+        #[cfg(not(target_arch = "wasm32"))]
+        return eframe::storage_dir("contrastive-lab").map(|dir| Self { dir, every: EVERY });
+        #[cfg(target_arch = "wasm32")]
+        None
     }
 
     pub fn recording(&self) -> PathBuf {
@@ -68,28 +72,16 @@ impl Kept {
 
 /// `HH:MM` of `unix` seconds in the local time zone (`YYYY-MM-DD HH:MM` when not today).
 fn local_time(unix: u64) -> String {
-    let parts = |secs: u64| {
-        let t = libc::time_t::try_from(secs).unwrap_or(0);
-        // SAFETY: `localtime_r` writes only into the `tm` it is given.
-        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-        let ok = !unsafe { libc::localtime_r(&t, &mut tm) }.is_null();
-        ok.then_some((
-            tm.tm_year + 1900,
-            tm.tm_mon + 1,
-            tm.tm_mday,
-            tm.tm_hour,
-            tm.tm_min,
-        ))
-    };
-    let now = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    match (parts(unix), parts(now)) {
-        (Some((y, mo, d, h, mi)), Some((ny, nmo, nd, ..))) if (y, mo, d) == (ny, nmo, nd) => {
-            format!("{h:02}:{mi:02}")
+    use chrono::TimeZone;
+    let when = i64::try_from(unix)
+        .ok()
+        .and_then(|secs| chrono::Local.timestamp_opt(secs, 0).single());
+    match when {
+        Some(t) if t.date_naive() == chrono::Local::now().date_naive() => {
+            t.format("%H:%M").to_string()
         }
-        (Some((y, mo, d, h, mi)), _) => format!("{y}-{mo:02}-{d:02} {h:02}:{mi:02}"),
-        (None, _) => format!("{unix} s after 1970"),
+        Some(t) => t.format("%Y-%m-%d %H:%M").to_string(),
+        None => format!("{unix} s after 1970"),
     }
 }
 

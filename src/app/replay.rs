@@ -76,7 +76,7 @@ impl LabApp {
             let (_, state) = recorded_state(other, path, run_id + 1 + i as u64)?;
             let config = other.final_config().map_err(|e| e.to_string())?;
             let mut slot = crate::train::Session::new(config, device.clone())
-                .and_then(|s| RunSlot::start(s, true, Arc::clone(&self.waker)))
+                .and_then(|s| RunSlot::start(s, true, Arc::clone(&self.waker), self.drive))
                 .map_err(|e| e.to_string())?;
             slot.show_recording(other.clone(), state);
             others.push(slot);
@@ -98,7 +98,7 @@ impl LabApp {
                 ),
                 (None, Some(c)) => format!(
                     "a comparison, {}, ",
-                    crate::cli::compare::difference_label(&c.changes, c.fork_at)
+                    crate::scenario::difference_label(&c.changes, c.fork_at)
                 ),
                 (None, None) => String::new(),
             },

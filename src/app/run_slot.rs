@@ -17,6 +17,7 @@ use crate::pipeline::{Pipeline, SharedWaker};
 use crate::projection::projector::TsneView;
 use crate::projection::{Layouts, ProjectorSettings};
 use crate::recorded::RecordedRun;
+use crate::run::Drive;
 use crate::train::{Command, History, Published, Recording, Session, Status};
 use std::sync::Arc;
 
@@ -71,10 +72,15 @@ pub struct RunSlot {
 }
 
 impl RunSlot {
-    /// Start a pipeline on `session`, training unless `paused`.
-    pub fn start(session: Session, paused: bool, waker: SharedWaker) -> crate::error::Result<Self> {
+    /// Start a pipeline on `session`, training unless `paused`, driven by `drive`.
+    pub fn start(
+        session: Session,
+        paused: bool,
+        waker: SharedWaker,
+        drive: Drive,
+    ) -> crate::error::Result<Self> {
         let shown = session.config().clone();
-        let pipeline = Pipeline::start(session, paused, Some(waker))?;
+        let pipeline = Pipeline::driven(drive, session, paused, Some(waker))?;
         Ok(Self {
             published: pipeline.published(),
             pipeline,

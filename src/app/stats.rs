@@ -11,7 +11,8 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 /// Seconds between lines.
 pub const EVERY: Duration = Duration::from_secs(10);
@@ -55,8 +56,12 @@ pub struct CpuTimes {
 impl CpuTimes {
     /// Now (Linux: `/proc/self/task/*/stat` and `/proc/stat`); `None` where they cannot be read.
     pub fn now() -> Option<Self> {
+        #[cfg(target_os = "linux")]
         // SAFETY: `sysconf` reads no memory of ours.
         let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        // No `/proc` to read elsewhere.
+        #[cfg(not(target_os = "linux"))]
+        let tick = 0.0;
         if tick <= 0.0 {
             return None;
         }
@@ -64,7 +69,7 @@ impl CpuTimes {
             machine: machine_busy_ticks()? / tick,
             ..Self::default()
         };
-        crate::train::priority::for_each_thread_stat(|name, fields| {
+        crate::run::priority::for_each_thread_stat(|name, fields| {
             let Some(ticks) = cpu_ticks(fields) else {
                 return;
             };
@@ -98,7 +103,7 @@ impl CpuTimes {
 }
 
 /// A thread's user + system time in clock ticks, from the fields of its `stat` line after the
-/// name ([`crate::train::priority::for_each_thread_stat`]: the state, field 3, comes first;
+/// name ([`crate::run::priority::for_each_thread_stat`]: the state, field 3, comes first;
 /// utime is field 14, stime field 15).
 fn cpu_ticks(fields: &[&str]) -> Option<f64> {
     let user: f64 = fields.get(11)?.parse().ok()?;
@@ -121,7 +126,12 @@ fn machine_busy_ticks() -> Option<f64> {
 /// The resident memory of this process in MB (the `memory-stats` crate: Linux, macOS and
 /// Windows); NaN where it cannot be read.
 pub fn rss_mb() -> f64 {
-    memory_stats::memory_stats().map_or(f64::NAN, |m| m.physical_mem as f64 / (1024.0 * 1024.0))
+    #[cfg(not(target_arch = "wasm32"))]
+    return memory_stats::memory_stats()
+        .map_or(f64::NAN, |m| m.physical_mem as f64 / (1024.0 * 1024.0));
+    // A page is told nothing of its memory.
+    #[cfg(target_arch = "wasm32")]
+    f64::NAN
 }
 
 impl StatsLog {
@@ -179,7 +189,7 @@ mod tests {
     #[test]
     fn a_thread_stat_line_gives_its_cpu_ticks() {
         let line = "4242 (gemm) x) S 1 2 3 4 5 6 7 8 9 10 1200 34 0 0 30 10 1 0";
-        let (_, fields) = crate::train::priority::stat_fields(line).unwrap_or_default();
+        let (_, fields) = crate::run::priority::stat_fields(line).unwrap_or_default();
         assert_eq!(cpu_ticks(&fields), Some(1234.0));
         assert_eq!(cpu_ticks(&fields[..12]), None, "cut short");
     }

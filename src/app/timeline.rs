@@ -5,7 +5,7 @@
 
 use super::command::AppCommand;
 use egui::{Color32, Sense, Stroke, Ui, pos2, vec2};
-use std::time::Instant;
+use web_time::Instant;
 
 /// Replay speeds offered, × the recorded pace.
 pub const SPEEDS: [f32; 6] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0];

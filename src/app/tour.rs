@@ -7,7 +7,8 @@
 //! at any time (the next lesson still comes on time).
 
 use super::AppCommand;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 /// Every how many lessons one is a comparison with its control.
 pub const COMPARE_EVERY: usize = 3;

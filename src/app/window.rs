@@ -6,7 +6,7 @@
 
 use super::{AppCommand, AppState, LabApp, RunFrame, embedding, pacing, stats};
 use crate::train::{DeviceChoice, device};
-use std::time::Instant;
+use web_time::Instant;
 
 const STATE_KEY: &str = "contrastive-lab-state";
 
@@ -33,6 +33,7 @@ impl Window {
             cc.egui_ctx
                 .all_styles_mut(|s| s.visuals.panel_fill = egui::Color32::TRANSPARENT);
         }
+        #[cfg(not(target_arch = "wasm32"))]
         let gpu_points = match cc.wgpu_render_state.as_ref() {
             Some(rs) => {
                 crate::render::points::install(rs);
@@ -40,6 +41,9 @@ impl Window {
             }
             None => false,
         };
+        // The browser draws with WebGL (glow): egui_plot draws the points.
+        #[cfg(target_arch = "wasm32")]
+        let gpu_points = false;
         Self {
             gpu_points,
             stats: stats.and_then(|p| stats::StatsLog::create(p).ok()),
@@ -343,6 +347,13 @@ impl eframe::App for LabApp {
                     &mut self.state.view,
                 ));
                 super::appearance::menu(ui, &mut self.state.view);
+                if ui
+                    .button("Share")
+                    .on_hover_text("copy the link of this run: its settings, seed and changes so far; opening it in the browser lab replays the same run")
+                    .clicked()
+                {
+                    commands.push(AppCommand::ShareLink);
+                }
             });
         });
         commands.extend(super::files::windows(&ctx, self));
@@ -397,8 +408,14 @@ impl eframe::App for LabApp {
         }
         self.keep_recoverable();
         // Keep animating while training (or replaying) even if no snapshot arrives this frame.
+        // Under the frame drive the frames are the training's clock: the next one at once (the
+        // browser draws at the display's rate), not at the pacer's next slot.
         if !self.status().paused || self.timeline.replaying() {
-            pacing::request_frame(&ctx);
+            if self.drive == crate::run::Drive::Frames {
+                ctx.request_repaint();
+            } else {
+                pacing::request_frame(&ctx);
+            }
         }
     }
 
@@ -418,31 +435,35 @@ impl eframe::App for LabApp {
 
 /// The training device: with `auto` and a window rendered by wgpu on a real GPU (or with
 /// `wgpu` and any wgpu window), Burn trains on the window's own device, and only the probe
-/// embeddings travel back to the CPU, at snapshot time. Otherwise as `device::select`.
+/// embeddings travel back to the CPU, at snapshot time. Otherwise as `device::select` (in the
+/// browser: flex).
 pub fn training_device(
     cc: &eframe::CreationContext<'_>,
     choice: DeviceChoice,
 ) -> crate::error::Result<crate::train::TrainDevice> {
-    let share = cc.wgpu_render_state.as_ref().filter(|rs| match choice {
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(rs) = cc.wgpu_render_state.as_ref().filter(|rs| match choice {
         DeviceChoice::Auto => device::AdapterSummary::of(&rs.adapter).is_real_gpu(),
         DeviceChoice::Wgpu => true,
         DeviceChoice::Cpu => false,
-    });
-    match share {
-        Some(rs) => device::shared_with_window(
+    }) {
+        return device::shared_with_window(
             rs.instance.clone(),
             rs.adapter.clone(),
             rs.device.clone(),
             rs.queue.clone(),
         )
-        .or_else(|_| device::select(choice)),
-        None => device::select(choice),
+        .or_else(|_| device::select(choice));
     }
+    #[cfg(target_arch = "wasm32")]
+    let _ = cc;
+    device::select(choice)
 }
 
 /// The renderer: wgpu on a real GPU; glow (OpenGL) otherwise, which draws egui about 4× faster
 /// than wgpu on a software Vulkan adapter (measured under Xvfb: 208 vs 56 frames/s for a
 /// 2 000-point scatter).
+#[cfg(not(target_arch = "wasm32"))]
 fn renderer() -> eframe::Renderer {
     if device::adapters().iter().any(|a| a.is_real_gpu()) {
         eframe::Renderer::Wgpu
@@ -452,6 +473,7 @@ fn renderer() -> eframe::Renderer {
 }
 
 /// Open the native window. `cargo run --release` lands here.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn run(options: super::AppOptions) -> anyhow::Result<()> {
     let mut setup = eframe::egui_wgpu::WgpuSetupCreateNew::without_display_handle();
     setup.device_descriptor = std::sync::Arc::new(device::full_device_descriptor);

@@ -15,6 +15,7 @@ use crate::error::{LabError, Result};
 use crate::export::{self, LATER_COLUMNS, METRIC_COLUMNS};
 use crate::metrics::agreement::{AGREEMENT_K, mean_agreement};
 use crate::scenario::Scenario;
+use crate::scenario::difference_label;
 use crate::train::{MetricsRow, Session, Snapshot, device};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -44,23 +45,6 @@ pub fn parse_change(pair: &str) -> Result<Setting> {
     let setting = Key::from_name(key)?.parse_value(value)?;
     setting.check()?;
     Ok(setting)
-}
-
-/// "B: stop_gradient = false, lr = 0.01" (forked at step 100).
-pub fn difference_label(changes: &[Setting], fork_at: Option<usize>) -> String {
-    let what = if changes.is_empty() {
-        "no change".to_string()
-    } else {
-        changes
-            .iter()
-            .map(|c| c.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match fork_at {
-        Some(at) => format!("B: {what} (forked at step {at})"),
-        None => format!("B: {what}"),
-    }
 }
 
 /// Whether `args` ask for a comparison: `--compare`, `--fork-at`, or a scenario file with a

@@ -197,9 +197,11 @@ fn copy_row_major(b: Mat) -> Vec<f32> {
     // Each of the k·n values is written once below (the tiles, then the edges): no zeros first.
     let mut out: Vec<f32> = Vec::with_capacity(k * n);
     let dst = out.as_mut_ptr();
+    #[cfg(target_arch = "x86_64")]
     let (k4, n4) = (k / 4 * 4, n / 4 * 4);
     // Blocks of 32×32 values, so that a block's rows (often a power of two apart) do not all
     // fall in the same few cache sets.
+    #[cfg(target_arch = "x86_64")]
     const BLOCK: usize = 32;
     #[cfg(target_arch = "x86_64")]
     for j0 in (0..n4).step_by(BLOCK) {

@@ -18,7 +18,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread::{self, Thread};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 /// Work divided into numbered blocks that may run on either thread, in any order.
 pub trait Blocks: Sync {
@@ -107,7 +108,7 @@ static HELPER: OnceLock<Option<&'static Helper>> = OnceLock::new();
 pub const THREAD_NAME: &str = "gemm-helper";
 
 /// The helper, started on first use, at the compute threads' priority
-/// ([`crate::train::priority`]). `None` on a one-core machine or where no thread starts.
+/// ([`crate::run::priority`]). `None` on a one-core machine or where no thread starts.
 fn helper() -> Option<&'static Helper> {
     *HELPER.get_or_init(|| {
         if thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
@@ -118,7 +119,7 @@ fn helper() -> Option<&'static Helper> {
             .name(THREAD_NAME.into())
             .spawn(move || {
                 // A compute thread like the trainer it helps: it gives way to the window.
-                crate::train::priority::lower_this_thread();
+                crate::run::priority::lower_this_thread();
                 if let Ok(helper) = rx.recv() {
                     helper.serve();
                 }

@@ -101,6 +101,7 @@ impl Pairs {
             tc * TILE..n.min(tc * TILE + TILE),
         );
         // The 4×4 blocks that fit, in SSE registers; the rest value by value.
+        #[cfg(target_arch = "x86_64")]
         let whole = |r: &std::ops::Range<usize>| r.start..r.start + (r.end - r.start) / 4 * 4;
         #[cfg(target_arch = "x86_64")]
         let (rows4, cols4) = (whole(&rows), whole(&cols));

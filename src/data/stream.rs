@@ -250,7 +250,7 @@ mod tests {
             source.seen.lock().unwrap().clear();
             stream.while_drawing_next(&source, (64, 1.0), || {
                 // The learner's step: long enough for the helper to take a sample.
-                let start = std::time::Instant::now();
+                let start = web_time::Instant::now();
                 while !helper_drew(&source.seen.lock().unwrap())
                     && start.elapsed() < std::time::Duration::from_millis(500)
                 {

@@ -9,7 +9,7 @@ use crate::config::{Key, Knob, Method, RunConfig};
 use crate::error::Result;
 use crate::metrics::Extra;
 use crate::model::Network;
-use crate::train::snapshot::FORCE_SAMPLES;
+use crate::run::snapshot::FORCE_SAMPLES;
 use burn::tensor::Tensor;
 
 pub const SPEC: MethodSpec = MethodSpec {

@@ -15,7 +15,7 @@ use crate::config::{Key, Knob, Method, RunConfig};
 use crate::error::Result;
 use crate::metrics::Extra;
 use crate::metrics::diagnostics::{normalize_rows, normalize_rows_f32};
-use crate::train::snapshot::PromptEmbeddings;
+use crate::run::snapshot::PromptEmbeddings;
 use burn::module::Module;
 use burn::tensor::Tensor;
 

@@ -18,7 +18,7 @@ use crate::config::{Centering, Key, Knob, Method, RunConfig};
 use crate::error::Result;
 use crate::metrics::Extra;
 use crate::model::Network;
-use crate::train::snapshot::PrototypeDistributions;
+use crate::run::snapshot::PrototypeDistributions;
 use burn::module::Module;
 use burn::tensor::activation::{log_softmax, softmax};
 use burn::tensor::{Int, Tensor};

@@ -9,7 +9,7 @@ use crate::config::{Key, Knob, Method, RunConfig};
 use crate::error::Result;
 use crate::metrics::Extra;
 use crate::rng::Rng;
-use crate::train::snapshot::{FORCE_SAMPLES, ForceInputs};
+use crate::run::snapshot::{FORCE_SAMPLES, ForceInputs};
 use burn::tensor::{Device, Tensor, TensorData};
 
 pub const SPEC: MethodSpec = MethodSpec {

@@ -6,7 +6,7 @@ use crate::config::RunConfig;
 use crate::data::Probe;
 use crate::error::Result;
 use crate::metrics::Extra;
-use crate::train::snapshot::{
+use crate::run::snapshot::{
     FORCE_SAMPLES, ForceInputs, PromptEmbeddings, PrototypeDistributions, Pull,
 };
 use burn::module::Module;

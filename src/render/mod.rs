@@ -4,8 +4,11 @@
 pub mod animation;
 pub mod grid;
 pub mod palette;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod plot_item;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod points;
 
 pub use grid::SpatialGrid;
+#[cfg(not(target_arch = "wasm32"))]
 pub use points::{PointInstance, PointPipeline, PointsCallback, ViewUniform};

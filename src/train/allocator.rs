@@ -73,7 +73,7 @@ pub fn heap_in_use_mb() -> f64 {
 /// caller's thread.
 #[derive(Debug, Default)]
 pub struct Release {
-    due: Option<std::time::Instant>,
+    due: Option<web_time::Instant>,
 }
 
 impl Release {
@@ -82,12 +82,12 @@ impl Release {
 
     /// A run ended now.
     pub fn run_ended(&mut self) {
-        self.due = Some(std::time::Instant::now() + Self::AFTER);
+        self.due = Some(web_time::Instant::now() + Self::AFTER);
     }
 
     /// Hand the free pages back if it is time (called often, e.g. each frame).
     pub fn tick(&mut self) {
-        if self.due.is_some_and(|t| std::time::Instant::now() >= t) {
+        if self.due.is_some_and(|t| web_time::Instant::now() >= t) {
             self.due = None;
             let _ = std::thread::Builder::new()
                 .name("release-memory".into())

@@ -5,7 +5,7 @@
 //! every row, the rows are kept in sealed, shared chunks of [`CHUNK`] plus a short open tail: a
 //! clone copies at most `CHUNK − 1` rows and a pointer per sealed chunk.
 
-use super::snapshot::Snapshot;
+use crate::run::snapshot::Snapshot;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 

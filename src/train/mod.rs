@@ -7,19 +7,17 @@ pub mod command;
 pub mod device;
 pub mod history;
 pub mod lockstep;
-pub mod priority;
 pub mod published;
 pub mod recording;
 pub mod session;
-pub mod snapshot;
 pub mod trainer;
 pub mod worker;
 
+pub use crate::run::{Event, Snapshot};
 pub use device::{DeviceChoice, TrainDevice};
 pub use history::{History, MetricsRow};
 pub use recording::Recording;
 pub use session::{Incident, Session};
-pub use snapshot::{Event, Snapshot};
 pub use worker::{
     AugmentationPreview, Branch, Command, Lockstep, LockstepSide, ProbeSamples, Published, Reply,
     SnapshotSink, Status, Trainer,

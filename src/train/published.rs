@@ -3,8 +3,8 @@
 
 use super::history::History;
 use super::session::{Incident, Session};
-use super::snapshot::{Event, Snapshot};
 use crate::config::RunConfig;
+use crate::run::snapshot::{Event, Snapshot};
 use std::sync::Arc;
 
 /// What the UI shows besides the snapshot. Cheap to clone.

@@ -5,7 +5,7 @@
 //! the whole run; the first, the newest and every event's snapshot (a knob change, a scripted
 //! change, an incident) always stay, so the moments a lesson is about are there.
 
-use super::snapshot::Snapshot;
+use crate::run::snapshot::Snapshot;
 use std::sync::Arc;
 
 /// A run's snapshots, oldest first, with the memory they take.
@@ -14,7 +14,7 @@ pub struct Recording {
     snapshots: Vec<Arc<Snapshot>>,
     /// Seconds since the first snapshot, per snapshot: the pace replay follows.
     times: Vec<f64>,
-    start: Option<std::time::Instant>,
+    start: Option<web_time::Instant>,
     bytes: usize,
     budget: usize,
     /// Steps that must stay (events, incidents).
@@ -65,7 +65,7 @@ impl Recording {
     pub fn push(&mut self, snapshot: Arc<Snapshot>) {
         let now = self
             .start
-            .get_or_insert_with(std::time::Instant::now)
+            .get_or_insert_with(web_time::Instant::now)
             .elapsed();
         self.push_at(snapshot, now.as_secs_f64());
     }

@@ -3,7 +3,6 @@
 //! every RNG, so the same config and seed give the same numbers.
 
 use super::device::TrainDevice;
-use super::snapshot::{Event, FORCE_SAMPLES, PairSimilarity, Snapshot};
 use crate::config::{Apply, Key, RunConfig, Setting};
 use crate::data::stream::BatchStream;
 use crate::data::{self, Probe, Source};
@@ -11,6 +10,7 @@ use crate::error::{LabError, Result};
 use crate::methods::Probed;
 use crate::methods::{Learner, tensor2, to_vec};
 use crate::metrics::diagnostics::{self, ProbeEmbeddings};
+use crate::run::snapshot::{Event, FORCE_SAMPLES, PairSimilarity, Snapshot};
 use crate::scenario::{Scenario, ScriptStep};
 use burn::module::Module;
 use std::sync::Arc;
@@ -391,7 +391,7 @@ impl Session {
         &mut self,
         target: usize,
         snapshot_steps: &[usize],
-        deadline: Option<std::time::Instant>,
+        deadline: Option<web_time::Instant>,
     ) -> Result<bool> {
         while self.step < target {
             if let Err(incident) = self.step()? {
@@ -400,7 +400,7 @@ impl Session {
             if snapshot_steps.binary_search(&self.step).is_ok() {
                 self.snapshot()?;
             }
-            if deadline.is_some_and(|d| std::time::Instant::now() >= d) && self.step < target {
+            if deadline.is_some_and(|d| web_time::Instant::now() >= d) && self.step < target {
                 return Ok(false);
             }
         }

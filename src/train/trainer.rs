@@ -1,20 +1,24 @@
-//! The handle the UI (or a test) holds on a trainer thread: it sends commands and reads the
-//! latest [`Published`] state, which the thread (see [`super::worker`]) replaces as a whole (one
-//! `Arc` swap), so a reader never waits for training and never sees one run's snapshot with
-//! another run's id.
+//! The handle the UI (or a test) holds on a trainer: it sends commands and reads the latest
+//! [`Published`] state, which the trainer's worker (see [`super::worker`]) replaces as a whole
+//! (one `Arc` swap), so a reader never waits for training and never sees one run's snapshot
+//! with another run's id. The worker runs on a thread of its own ([`Drive::Threads`]) or in
+//! the caller's [`Trainer::tick`] ([`Drive::Frames`]): the same turns either way.
 
 use super::command::Command;
 use super::device::TrainDevice;
 use super::published::{Published, Status};
 use super::session::Session;
-use super::snapshot::Snapshot;
 use super::worker::Worker;
 use crate::config::{RunConfig, Setting};
 use crate::error::{LabError, Result};
+use crate::run::drive::Ticked;
+use crate::run::snapshot::Snapshot;
+use crate::run::{Drive, Waker};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Sender};
+use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
+use web_time::Instant;
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // The guarded value is an `Arc` swapped in one move: a panic cannot leave it half-written.
@@ -27,23 +31,39 @@ pub type SnapshotSink = Box<dyn Fn(u64, Arc<Snapshot>) + Send + 'static>;
 /// The trainer thread's name (the CPU accounting of `--stats` and the priority tests find it).
 pub const THREAD_NAME: &str = "trainer";
 
-/// Called after each publish (the app passes `ctx.request_repaint`).
-pub type Waker = Box<dyn Fn() + Send + 'static>;
-
-/// A running trainer thread: commands in, published state out. Dropping it stops the thread.
+/// A running trainer: commands in, published state out. Dropping it stops it.
 pub struct Trainer {
     tx: Sender<Command>,
     /// Commands sent so far (the number of the last one).
     sent: AtomicU64,
     published: Arc<Mutex<Arc<Published>>>,
     recording: Arc<Mutex<super::Recording>>,
-    join: Option<JoinHandle<()>>,
+    engine: Engine,
+}
+
+/// Who runs the worker's turns.
+enum Engine {
+    Thread(Option<JoinHandle<()>>),
+    /// [`Trainer::tick`]: the worker and its end of the channel (`None` once it stopped).
+    Frames(Mutex<Option<(Box<Worker>, Receiver<Command>)>>),
 }
 
 impl Trainer {
     /// Start a trainer thread on `session`, running unless `paused`. `sink` receives every
     /// snapshot; `waker` is called after every publication.
     pub fn spawn(
+        session: Session,
+        paused: bool,
+        waker: Option<Waker>,
+        sink: Option<SnapshotSink>,
+    ) -> Result<Self> {
+        Self::driven(Drive::Threads, session, paused, waker, sink)
+    }
+
+    /// Start a trainer on `session` driven by `drive`: on a thread of its own, or by
+    /// [`Self::tick`] (its first tick takes the run's first snapshot).
+    pub fn driven(
+        drive: Drive,
         session: Session,
         paused: bool,
         waker: Option<Waker>,
@@ -65,23 +85,56 @@ impl Trainer {
             session.config().history_mb << 20,
         )));
         let record = Arc::clone(&recording);
-        let join = std::thread::Builder::new()
-            .name(THREAD_NAME.into())
-            .spawn(move || {
-                super::priority::lower_this_thread();
-                Worker::new(session, paused, first, out, waker, sink, record).run(rx);
-            })
-            .map_err(|source| LabError::Thread {
-                what: "trainer",
-                source,
-            })?;
+        let worker = Worker::new(session, paused, first, out, waker, sink, record);
+        let engine = match drive {
+            Drive::Threads => {
+                let join = std::thread::Builder::new()
+                    .name(THREAD_NAME.into())
+                    .spawn(move || {
+                        crate::run::priority::lower_this_thread();
+                        let mut worker = worker;
+                        worker.run(rx);
+                    })
+                    .map_err(|source| LabError::Thread {
+                        what: "trainer",
+                        source,
+                    })?;
+                Engine::Thread(Some(join))
+            }
+            Drive::Frames => Engine::Frames(Mutex::new(Some((Box::new(worker), rx)))),
+        };
         Ok(Self {
             tx,
             sent: AtomicU64::new(0),
             published,
             recording,
-            join: Some(join),
+            engine,
         })
+    }
+
+    /// How this trainer is driven.
+    pub fn drive(&self) -> Drive {
+        match self.engine {
+            Engine::Thread(_) => Drive::Threads,
+            Engine::Frames(_) => Drive::Frames,
+        }
+    }
+
+    /// Under [`Drive::Frames`], take turns until `until`, a snapshot, or nothing to do (at
+    /// least one); on a thread, nothing (the thread takes its own).
+    pub fn tick(&self, until: Instant) -> Ticked {
+        let Engine::Frames(worker) = &self.engine else {
+            return Ticked::default();
+        };
+        let mut guard = lock(worker);
+        let Some((w, rx)) = guard.as_mut() else {
+            return Ticked::default();
+        };
+        let ticked = w.tick(rx, until);
+        if ticked.stopped {
+            *guard = None;
+        }
+        ticked
     }
 
     /// Start a trainer for `config` on `device`.
@@ -128,14 +181,19 @@ impl Trainer {
     }
 
     pub fn is_alive(&self) -> bool {
-        self.join.as_ref().is_some_and(|j| !j.is_finished())
+        match &self.engine {
+            Engine::Thread(join) => join.as_ref().is_some_and(|j| !j.is_finished()),
+            Engine::Frames(worker) => lock(worker).is_some(),
+        }
     }
 }
 
 impl Drop for Trainer {
     fn drop(&mut self) {
         let _ = self.tx.send(Command::Shutdown);
-        if let Some(j) = self.join.take() {
+        if let Engine::Thread(join) = &mut self.engine
+            && let Some(j) = join.take()
+        {
             let _ = j.join();
         }
     }

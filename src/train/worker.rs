@@ -10,19 +10,22 @@ pub use super::lockstep::{Lockstep, LockstepSide};
 pub use super::published::{
     AugmentationPreview, Branch, PREVIEW_VIEWS, ProbeSamples, Published, Status,
 };
-pub use super::trainer::{SnapshotSink, THREAD_NAME, Trainer, Waker};
+pub use super::trainer::{SnapshotSink, THREAD_NAME, Trainer};
+use crate::run::Waker;
 
 use super::checkpoints::Checkpoints;
 use super::history::{History, MetricsRow};
 use super::published::{make_preview, probe_samples};
 use super::session::Session;
-use super::snapshot::{Event, Snapshot};
 use super::trainer::lock;
 use crate::config::{Apply, Key};
 use crate::error::{LabError, Result};
+use crate::run::drive::Ticked;
+use crate::run::snapshot::{Event, Snapshot};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use web_time::Instant;
 
 /// Commands taken from the channel before the next step, at most.
 const MAX_COMMANDS_AT_ONCE: usize = 4096;
@@ -48,6 +51,20 @@ pub(super) struct Worker {
     checkpoints: Checkpoints,
     /// A recovery under way.
     recovery: Option<Recovery>,
+    /// The first snapshot is taken (by the first turn of either drive).
+    started: bool,
+    /// Snapshots shown so far (a tick ends at a new one).
+    shown: u64,
+}
+
+/// What one turn did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Turn {
+    /// A shutdown: the worker is done.
+    Stop,
+    /// Nothing to do (paused, or held back by the lockstep).
+    Idle,
+    Worked,
 }
 
 impl Worker {
@@ -74,49 +91,99 @@ impl Worker {
             record,
             checkpoints: Checkpoints::default(),
             recovery: None,
+            started: false,
+            shown: 0,
         }
     }
 
+    /// The thread's loop ([`crate::run::Drive::Threads`]): turns until a shutdown, waiting for
+    /// a command while there is nothing to train.
     pub(super) fn run(&mut self, rx: Receiver<Command>) {
-        self.initial_snapshot();
+        self.start();
+        while self.turn(&rx, true) != Turn::Stop {}
+    }
+
+    /// Turns until `until`, a snapshot (its projector has it to lay out) or nothing left to do,
+    /// never waiting ([`crate::run::Drive::Frames`]: the caller's frame). At least one turn.
+    pub(super) fn tick(&mut self, rx: &Receiver<Command>, until: Instant) -> Ticked {
+        let mut out = Ticked::default();
+        if !self.started {
+            self.start();
+            out.worked = true;
+            out.snapshot = true;
+            return out;
+        }
         loop {
-            // Drain every waiting command first: a knob change applies at the very next step.
-            let idle = self.paused && self.pending_steps == 0;
-            let held = !idle && !self.lockstep_allows();
-            let first = if idle || held {
-                let wait = if held { 1 } else { 200 };
-                match rx.recv_timeout(Duration::from_millis(wait)) {
-                    Ok(c) => Some(c),
-                    Err(RecvTimeoutError::Timeout) => None,
-                    Err(RecvTimeoutError::Disconnected) => return,
+            let shown = self.shown;
+            match self.turn(rx, false) {
+                Turn::Stop => {
+                    out.stopped = true;
+                    break;
                 }
-            } else {
-                rx.try_recv().ok()
-            };
-            let mut commands: Vec<Command> = first.into_iter().collect();
-            commands.extend(rx.try_iter().take(MAX_COMMANDS_AT_ONCE));
-            let any = !commands.is_empty();
-            let taken = commands.len() as u64;
-            for c in coalesce(commands) {
-                if !self.handle(c) {
-                    return;
-                }
+                Turn::Idle => break,
+                Turn::Worked => out.worked = true,
             }
-            // Published with the state these commands made (a coalesced one counts: it was
-            // made moot by a later one of the same batch).
-            self.state.status.handled += taken;
-            if any {
-                self.publish();
+            if self.shown != shown {
+                out.snapshot = true;
+                break;
             }
-            if self.recovery.is_some() {
-                self.recover_some();
-            } else if (!self.paused || self.pending_steps > 0) && self.lockstep_allows() {
-                self.train_one();
-            }
-            if let Some(l) = &self.lockstep {
-                l.report(self.session.step_count());
+            if Instant::now() >= until {
+                break;
             }
         }
+        out
+    }
+
+    /// The run's first snapshot, as either drive starts it.
+    fn start(&mut self) {
+        self.started = true;
+        self.initial_snapshot();
+    }
+
+    /// One turn, the same under either drive: take every waiting command (waiting for one, if
+    /// `wait`, while paused or held back by the lockstep), then one step of training or of a
+    /// recovery's replay.
+    fn turn(&mut self, rx: &Receiver<Command>, wait: bool) -> Turn {
+        // Drain every waiting command first: a knob change applies at the very next step.
+        let idle = self.paused && self.pending_steps == 0;
+        let held = !idle && !self.lockstep_allows();
+        let first = if wait && (idle || held) {
+            let wait = if held { 1 } else { 200 };
+            match rx.recv_timeout(Duration::from_millis(wait)) {
+                Ok(c) => Some(c),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => return Turn::Stop,
+            }
+        } else {
+            rx.try_recv().ok()
+        };
+        let mut commands: Vec<Command> = first.into_iter().collect();
+        commands.extend(rx.try_iter().take(MAX_COMMANDS_AT_ONCE));
+        let any = !commands.is_empty();
+        let taken = commands.len() as u64;
+        for c in coalesce(commands) {
+            if !self.handle(c) {
+                return Turn::Stop;
+            }
+        }
+        // Published with the state these commands made (a coalesced one counts: it was
+        // made moot by a later one of the same batch).
+        self.state.status.handled += taken;
+        if any {
+            self.publish();
+        }
+        let mut worked = any;
+        if self.recovery.is_some() {
+            self.recover_some();
+            worked = true;
+        } else if (!self.paused || self.pending_steps > 0) && self.lockstep_allows() {
+            self.train_one();
+            worked = true;
+        }
+        if let Some(l) = &self.lockstep {
+            l.report(self.session.step_count());
+        }
+        if worked { Turn::Worked } else { Turn::Idle }
     }
 
     fn lockstep_allows(&self) -> bool {
@@ -195,6 +262,7 @@ impl Worker {
 
     /// Hand `snap` to the projector, the recording and the next publication.
     fn show(&mut self, snap: Arc<Snapshot>) {
+        self.shown += 1;
         if let Some(sink) = &self.sink {
             sink(self.state.status.run_id, Arc::clone(&snap));
         }

@@ -7,11 +7,12 @@ use super::layout::{Target, on_sphere, project};
 use super::{Projection, ViewState};
 use crate::app::RunFrame;
 use crate::app::forces::Overlay;
-use crate::render::PointInstance;
 use crate::render::palette::{ClassScheme, sequential};
-use crate::render::plot_item::GpuPoints;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::render::{plot_item::GpuPoints, points::PointInstance};
 use egui::{Color32, Ui};
 use egui_plot::{Line, PlotPoints, PlotUi, Points};
+#[cfg(not(target_arch = "wasm32"))]
 use std::sync::Arc;
 
 /// A segment from `a` to `b` in the colour of class `label`.
@@ -141,15 +142,20 @@ impl Scene {
         }
         let groups = self.palette.len().max(1);
         let mut series: Vec<Vec<[f64; 2]>> = vec![Vec::new(); 2 * groups];
+        // The WGSL renderer's points (the desktop's wgpu window; `gpu` is never set elsewhere).
+        #[cfg(not(target_arch = "wasm32"))]
         let mut instances: Vec<PointInstance> = Vec::new();
         for ((p, &g), &far) in self.points.iter().zip(&self.groups).zip(&self.far) {
+            #[cfg(not(target_arch = "wasm32"))]
             if self.gpu {
                 let c = self.colour(g, far).to_srgba_unmultiplied();
                 instances.push(PointInstance {
                     position: *p,
                     colour: c.map(|v| v as f32 / 255.0),
                 });
-            } else if let Some(s) = series.get_mut(g + if far { groups } else { 0 }) {
+                continue;
+            }
+            if let Some(s) = series.get_mut(g + if far { groups } else { 0 }) {
                 s.push(wide(*p));
             }
         }
@@ -176,6 +182,7 @@ impl Scene {
                     .radius(self.radius),
             );
         }
+        #[cfg(not(target_arch = "wasm32"))]
         if self.gpu {
             plot.add(GpuPoints::new(
                 Arc::new(instances),
@@ -227,7 +234,7 @@ fn view_pairs(view: &ViewState, run: &RunFrame, labels: &[usize]) -> Vec<Segment
     snap.view_a
         .chunks_exact(d)
         .zip(snap.view_b.chunks_exact(d))
-        .take(crate::train::snapshot::VIEW_LINES)
+        .take(crate::run::snapshot::VIEW_LINES)
         .enumerate()
         .filter_map(|(i, (a, b))| {
             let (pa, pb) = (project(view, run, a)?, project(view, run, b)?);

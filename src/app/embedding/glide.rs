@@ -1,6 +1,6 @@
 //! Points that glide between layouts at frame rate, and one optimizer step in slow motion.
 
-use std::time::Instant;
+use web_time::Instant;
 
 /// The positions on screen, easing towards each new layout so that points glide; or, in slow
 /// motion, travelling in a straight line from before an optimizer step to after it.

@@ -42,6 +42,8 @@ impl FileWindow {
 #[derive(Default)]
 pub struct Files {
     pub open: Option<FileWindow>,
+    /// The window the browser's file picker was opened for (its file is on its way).
+    pub picking: Option<FileWindow>,
     /// The outcome of the last file action: `Ok(what was written)` or `Err(why not)`.
     pub message: Option<Result<String, String>>,
     /// A screenshot on its way from the renderer, and what it is for.
@@ -194,7 +196,11 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
                 } else {
                     (&mut app.state.paths.run, "clr")
                 };
-                browser(ui, field, Some(extension));
+                if opens {
+                    out.extend(choose(ui, field, Some(extension), which));
+                } else {
+                    destination(ui, field, Some(extension));
+                }
                 let path = PathBuf::from(field.as_str());
                 if ui.button(if opens { "Open" } else { "Save" }).clicked() {
                     out.push(match which {
@@ -207,27 +213,36 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
             }
             FileWindow::OpenLesson => {
                 ui.label("A lesson file (.toml, docs/lessons.md): the run it starts, its card and question, what it must show. It is listed in the Lessons menu once open.");
-                browser(ui, &mut app.state.paths.lesson, Some("toml"));
+                out.extend(choose(ui, &mut app.state.paths.lesson, Some("toml"), which));
                 if ui.button("Open").clicked() {
                     out.push(AppCommand::OpenLesson(PathBuf::from(&app.state.paths.lesson)));
                 }
             }
             FileWindow::SaveLesson => out.extend(super::lesson_draft::window(ui, app)),
+            FileWindow::ImageFolder if cfg!(target_arch = "wasm32") => {
+                ui.label("A page cannot read a folder of your disk, so the browser lab trains on the built-in data sets and on a CSV of vectors (File → Train on a CSV). The desktop app trains on a folder of images.");
+            }
             FileWindow::ImageFolder => out.extend(train_on(
                 ui,
                 "One sub-folder per class (folder/cats/1.png, folder/dogs/2.jpg ...). Images are resized to 24 x 24; unreadable files are skipped and counted.",
                 &mut app.state.paths.image_folder,
                 (None, "Use this folder", "folder:"),
+                which,
             )),
             FileWindow::CsvFile => out.extend(train_on(
                 ui,
                 "One sample per row: numeric columns and a label column (headed label, class, target or y; else the last column). Columns are standardised; malformed rows are skipped and counted.",
                 &mut app.state.paths.csv_file,
                 (Some("csv"), "Use this file", "csv:"),
+                which,
             )),
             FileWindow::Export => {
-                ui.label("Into the folder:");
-                browser(ui, &mut app.state.paths.export_dir, None);
+                if cfg!(target_arch = "wasm32") {
+                    ui.label("Each export is a file your browser downloads:");
+                } else {
+                    ui.label("Into the folder:");
+                    browser(ui, &mut app.state.paths.export_dir, None);
+                }
                 ui.horizontal_wrapped(|ui| {
                     if ui.button("Embeddings (Projector TSV)").clicked() {
                         out.push(AppCommand::ExportEmbeddings);
@@ -272,13 +287,97 @@ fn train_on(
     help: &str,
     path: &mut String,
     (extension, button, prefix): (Option<&str>, &str, &'static str),
-) -> Option<AppCommand> {
+    which: FileWindow,
+) -> Vec<AppCommand> {
     ui.label(help);
+    let mut out: Vec<AppCommand> = choose(ui, path, extension, which).into_iter().collect();
+    if ui.button(button).clicked() {
+        out.push(AppCommand::TrainOn {
+            prefix,
+            path: path.clone(),
+        });
+    }
+    out
+}
+
+/// Where an Open window's file comes from: natively the path field and its folder browser; in
+/// the browser, the browser's file picker (the file opens once picked, see
+/// [`LabApp::file_picked`]).
+fn choose(
+    ui: &mut Ui,
+    path: &mut String,
+    extension: Option<&str>,
+    which: FileWindow,
+) -> Option<AppCommand> {
+    if cfg!(target_arch = "wasm32") {
+        let picked = path
+            .strip_prefix(crate::browser_files::PREFIX)
+            .unwrap_or("none yet");
+        ui.label(RichText::new(format!("file: {picked}")).weak());
+        let kind = extension.map_or("a file".to_string(), |x| format!("a .{x} file"));
+        return ui
+            .button(format!("Choose {kind}…"))
+            .clicked()
+            .then_some(AppCommand::PickFile(which));
+    }
     browser(ui, path, extension);
-    ui.button(button).clicked().then(|| AppCommand::TrainOn {
-        prefix,
-        path: path.clone(),
-    })
+    None
+}
+
+/// Where a Save window writes: natively a path (with the folder browser); in the browser, a
+/// download of this name.
+pub(super) fn destination(ui: &mut Ui, path: &mut String, extension: Option<&str>) {
+    if cfg!(target_arch = "wasm32") {
+        ui.label("Your browser downloads it as:");
+        ui.add(egui::TextEdit::singleline(path).desired_width(f32::INFINITY));
+        return;
+    }
+    browser(ui, path, extension);
+}
+
+impl LabApp {
+    /// A file arrived from the browser's picker (at `path`, see [`crate::browser_files`]) for
+    /// the window that asked: its field shows it and the window's action opens it.
+    pub(super) fn file_picked(&mut self, which: FileWindow, path: PathBuf) -> Option<AppCommand> {
+        let text = path.display().to_string();
+        let paths = &mut self.state.paths;
+        match which {
+            FileWindow::OpenScenario => {
+                paths.scenario = text;
+                Some(AppCommand::OpenScenario(path))
+            }
+            FileWindow::OpenRun => {
+                paths.run = text;
+                Some(AppCommand::OpenRun(path))
+            }
+            FileWindow::OpenLesson => {
+                paths.lesson = text;
+                Some(AppCommand::OpenLesson(path))
+            }
+            FileWindow::CsvFile => {
+                paths.csv_file = text.clone();
+                Some(AppCommand::TrainOn {
+                    prefix: "csv:",
+                    path: text,
+                })
+            }
+            FileWindow::ImageFolder
+            | FileWindow::SaveScenario
+            | FileWindow::SaveRun
+            | FileWindow::Export
+            | FileWindow::SaveLesson => None,
+        }
+    }
+}
+
+/// The extension the picker offers for `which`.
+pub fn picked_extension(which: FileWindow) -> Option<&'static str> {
+    match which {
+        FileWindow::OpenScenario | FileWindow::OpenLesson => Some("toml"),
+        FileWindow::OpenRun => Some("clr"),
+        FileWindow::CsvFile => Some("csv"),
+        _ => None,
+    }
 }
 
 /// The outcome of the last file action, until dismissed.

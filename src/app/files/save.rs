@@ -11,6 +11,10 @@ use std::sync::Arc;
 
 impl LabApp {
     pub(super) fn export_dir(&self) -> Result<PathBuf, String> {
+        // In the browser each export is a download of its own name.
+        if cfg!(target_arch = "wasm32") {
+            return Ok(PathBuf::new());
+        }
         let dir = PathBuf::from(self.state.paths.export_dir.trim());
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         Ok(dir)
@@ -22,7 +26,15 @@ impl LabApp {
     }
 
     pub fn open_scenario(&mut self, path: &Path) -> Result<String, String> {
-        let mut scenario = Scenario::load(path).map_err(|e| e.to_string())?;
+        let scenario = Scenario::load(path).map_err(|e| e.to_string())?;
+        let what = self.load_scenario(scenario)?;
+        Ok(format!("opened {} ({what})", path.display()))
+    }
+
+    /// Start `scenario` in place of the runs shown: run A with its script, and run B beside
+    /// it or the sweep's runs when it holds one. Returns what started ("2 scripted changes,
+    /// compared with B: …"), or why run B could not.
+    pub fn load_scenario(&mut self, mut scenario: Scenario) -> Result<String, String> {
         let changes = scenario.script.len();
         let compare = scenario.compare.take();
         let sweep = scenario.sweep.take();
@@ -30,7 +42,7 @@ impl LabApp {
         self.end_sweep();
         let compared = match compare {
             Some(spec) => {
-                let label = crate::cli::compare::difference_label(&spec.changes, spec.fork_at);
+                let label = crate::scenario::difference_label(&spec.changes, spec.fork_at);
                 self.compare_scenario(&scenario, spec)
                     .map_err(|e| format!("run B could not start: {e}"))?;
                 format!(", compared with {label}")
@@ -52,8 +64,7 @@ impl LabApp {
             }
         };
         Ok(format!(
-            "opened {} ({changes} scripted change{}{compared})",
-            path.display(),
+            "{changes} scripted change{}{compared}",
             if changes == 1 { "" } else { "s" }
         ))
     }

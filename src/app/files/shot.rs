@@ -42,7 +42,8 @@ pub fn crop(image: &ColorImage, rect: Rect, pixels_per_point: f32) -> ColorImage
     ColorImage::new([x1 - x0, y1 - y0], pixels)
 }
 
-/// Write `image` as a PNG (atomically: temporary file, then rename).
+/// Write `image` as a PNG (atomically: temporary file, then rename; in the browser, a
+/// download).
 pub fn save_png(image: &ColorImage, path: &Path) -> Result<(), String> {
     let [w, h] = image.size;
     let bytes: Vec<u8> = image
@@ -52,11 +53,11 @@ pub fn save_png(image: &ColorImage, path: &Path) -> Result<(), String> {
         .collect();
     let buffer = image::RgbaImage::from_raw(w as u32, h as u32, bytes)
         .ok_or_else(|| "the screenshot has no pixels".to_string())?;
-    let tmp = path.with_extension("png.tmp");
+    let mut png = std::io::Cursor::new(Vec::new());
     buffer
-        .save_with_format(&tmp, image::ImageFormat::Png)
-        .map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+        .write_to(&mut png, image::ImageFormat::Png)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    crate::export::write_atomic_bytes(path, png.get_ref()).map_err(|e| e.to_string())
 }
 
 /// File name friendly form of a plot title.

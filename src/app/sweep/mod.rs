@@ -26,6 +26,13 @@ use std::sync::Arc;
 pub const APP_MAX_VALUES: usize = 8;
 /// Seeds per value in the app.
 pub const APP_MAX_SEEDS: u64 = 3;
+/// Runs (values × seeds) a sweep in the app may hold: every one natively; in the browser, whose
+/// one thread trains the runs in turn, as many as the built-in sweep lesson has.
+pub const APP_MAX_RUNS: usize = if cfg!(target_arch = "wasm32") {
+    6
+} else {
+    APP_MAX_VALUES * APP_MAX_SEEDS as usize
+};
 
 /// The sweep the app shows: its spec, the run each slot is, and their lockstep.
 pub struct SweepRuns {
@@ -122,6 +129,13 @@ impl LabApp {
             )));
             return;
         }
+        let runs = spec.values.len() * spec.seeds as usize;
+        if runs > APP_MAX_RUNS {
+            self.files.message = Some(Err(format!(
+                "{runs} runs: the browser lab trains at most {APP_MAX_RUNS} runs of a sweep (values × seeds), in turn on the page's one thread; the desktop app trains them all"
+            )));
+            return;
+        }
         let base = self.config().clone();
         let configs = match run_configs(&base, &spec) {
             Ok(c) => c,
@@ -142,7 +156,7 @@ impl LabApp {
         let mut slots = Vec::new();
         for (config, side) in configs.iter().zip(&sides).skip(1) {
             let started = Session::new(config.clone(), device.clone())
-                .and_then(|s| RunSlot::start(s, true, Arc::clone(&self.waker)));
+                .and_then(|s| RunSlot::start(s, true, Arc::clone(&self.waker), self.drive));
             match started {
                 Ok(mut slot) => {
                     slot.send(Command::Lockstep(Some(side.clone())));

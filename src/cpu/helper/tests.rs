@@ -156,7 +156,7 @@ fn a_panicking_unit_leaves_the_helper_serving() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_helper_runs_at_the_compute_threads_priority() {
-    use crate::train::priority::{COMPUTE_NICENESS, niceness_of_threads};
+    use crate::run::priority::{COMPUTE_NICENESS, niceness_of_threads};
     share(&Record(Mutex::new(Vec::new()), 2));
     if helper().is_some() {
         assert_eq!(niceness_of_threads(THREAD_NAME), vec![COMPUTE_NICENESS]);

@@ -163,15 +163,21 @@ impl Grid {
 
     /// Row `y`'s taps into `row`.
     fn row(&self, y: usize, row: &mut RowTaps) {
-        let mut x = 0;
+        // Four at a time in SSE registers where there are any, then one at a time.
         #[cfg(target_arch = "x86_64")]
-        while x + 4 <= self.width {
-            // SAFETY: SSE2 is part of every x86-64 processor.
-            if !unsafe { self.four_taps(x, y, row) } {
-                break; // coordinates past ±2²³ (or NaN): one at a time, as `floor` does
+        let x = {
+            let mut x = 0;
+            while x + 4 <= self.width {
+                // SAFETY: SSE2 is part of every x86-64 processor.
+                if !unsafe { self.four_taps(x, y, row) } {
+                    break; // coordinates past ±2²³ (or NaN): one at a time, as `floor` does
+                }
+                x += 4;
             }
-            x += 4;
-        }
+            x
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let x = 0;
         for x in x..self.width {
             (row.k[x], row.fx[x], row.fy[x]) = self.tap(x, y);
         }

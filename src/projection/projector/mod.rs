@@ -15,10 +15,12 @@
 use super::pca::{PcaLayout, pca_2d};
 use super::sphere::{SphereLayout, sphere_2d};
 use super::tsne::TsneParams;
-use crate::train::Snapshot;
+use crate::run::drive::Ticked;
+use crate::run::{Drive, Snapshot, Waker};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
+use web_time::Instant;
 
 pub const MIN_ITERS_PER_INPUT: usize = 40;
 pub const MIN_INPUT_INTERVAL: Duration = Duration::from_millis(250);
@@ -170,10 +172,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Handle to the projector thread; dropping it stops the thread.
+/// Handle to a projector; dropping it stops it.
 pub struct Projector {
     shared: Arc<Shared>,
-    handle: Option<JoinHandle<()>>,
+    engine: Engine,
+}
+
+/// Who runs the projector's turns (see [`crate::run::drive`]).
+enum Engine {
+    Thread(Option<JoinHandle<()>>),
+    /// [`Projector::tick`]: the worker (`None` once it stopped).
+    Frames(Mutex<Option<Box<Worker>>>),
 }
 
 /// Where snapshots go in: a handle the trainer thread keeps (it does not keep the thread alive).
@@ -191,28 +200,54 @@ impl ProjectorInbox {
 }
 
 impl Projector {
-    pub fn start(waker: Option<crate::train::worker::Waker>) -> crate::error::Result<Self> {
+    /// A projector on a thread of its own.
+    pub fn start(waker: Option<Waker>) -> crate::error::Result<Self> {
+        Self::driven(Drive::Threads, waker)
+    }
+
+    /// A projector driven by `drive`: on a thread of its own, or by [`Self::tick`].
+    pub fn driven(drive: Drive, waker: Option<Waker>) -> crate::error::Result<Self> {
         let shared = Arc::new(Shared {
             inbox: Mutex::new(Inbox::default()),
             wake: Condvar::new(),
             output: Mutex::new(None),
             recorded: Mutex::new(Vec::new()),
         });
-        let worker = Arc::clone(&shared);
-        let handle = std::thread::Builder::new()
-            .name(THREAD_NAME.into())
-            .spawn(move || {
-                crate::train::priority::lower_this_thread();
-                Worker::new(worker, waker).run()
-            })
-            .map_err(|source| crate::error::LabError::Thread {
-                what: "projector",
-                source,
-            })?;
-        Ok(Self {
-            shared,
-            handle: Some(handle),
-        })
+        let worker = Worker::new(Arc::clone(&shared), waker);
+        let engine = match drive {
+            Drive::Threads => {
+                let handle = std::thread::Builder::new()
+                    .name(THREAD_NAME.into())
+                    .spawn(move || {
+                        crate::run::priority::lower_this_thread();
+                        worker.run()
+                    })
+                    .map_err(|source| crate::error::LabError::Thread {
+                        what: "projector",
+                        source,
+                    })?;
+                Engine::Thread(Some(handle))
+            }
+            Drive::Frames => Engine::Frames(Mutex::new(Some(Box::new(worker)))),
+        };
+        Ok(Self { shared, engine })
+    }
+
+    /// Under [`Drive::Frames`], lay out what waits and iterate t-SNE until `until` (at least
+    /// one turn, so a new snapshot is always laid out); on a thread, nothing.
+    pub fn tick(&self, until: Instant) -> Ticked {
+        let Engine::Frames(worker) = &self.engine else {
+            return Ticked::default();
+        };
+        let mut guard = lock(worker);
+        let Some(w) = guard.as_mut() else {
+            return Ticked::default();
+        };
+        let ticked = w.tick(until);
+        if ticked.stopped {
+            *guard = None;
+        }
+        ticked
     }
 
     pub fn inbox(&self) -> ProjectorInbox {
@@ -273,9 +308,12 @@ impl Projector {
             .map(|(_, l)| Arc::clone(l))
     }
 
-    /// Whether the thread is still alive (it only ends on drop, or by a bug).
+    /// Whether the projector still runs (it only ends on drop, or by a bug).
     pub fn running(&self) -> bool {
-        self.handle.as_ref().is_some_and(|h| !h.is_finished())
+        match &self.engine {
+            Engine::Thread(h) => h.as_ref().is_some_and(|h| !h.is_finished()),
+            Engine::Frames(w) => lock(w).is_some(),
+        }
     }
 }
 
@@ -283,7 +321,9 @@ impl Drop for Projector {
     fn drop(&mut self) {
         lock(&self.shared.inbox).stop = true;
         self.shared.wake.notify_one();
-        if let Some(h) = self.handle.take() {
+        if let Engine::Thread(h) = &mut self.engine
+            && let Some(h) = h.take()
+        {
             let _ = h.join();
         }
     }

@@ -5,15 +5,24 @@ use super::*;
 use crate::projection::pca::PcaLayout;
 use crate::projection::sphere::SphereLayout;
 use crate::projection::tsne::{Tsne, TsneParams, affinities};
-use crate::train::Snapshot;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// What one turn did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Turn {
+    Stop,
+    Idle,
+    Worked,
+}
 
 /// The thread's own state.
 pub(super) struct Worker {
     shared: Arc<Shared>,
     /// Wakes the UI after each publication.
-    waker: Option<crate::train::worker::Waker>,
+    waker: Option<Waker>,
+    /// Under [`Drive::Frames`], the end of the caller's tick: t-SNE's iterations stop there.
+    until: Option<Instant>,
     settings: ProjectorSettings,
     run_id: u64,
     pca: Option<PcaLayout>,
@@ -37,10 +46,11 @@ pub(super) struct Worker {
 }
 
 impl Worker {
-    pub(super) fn new(shared: Arc<Shared>, waker: Option<crate::train::worker::Waker>) -> Self {
+    pub(super) fn new(shared: Arc<Shared>, waker: Option<Waker>) -> Self {
         Self {
             shared,
             waker,
+            until: None,
             settings: ProjectorSettings::default(),
             run_id: u64::MAX,
             pca: None,
@@ -60,53 +70,88 @@ impl Worker {
         }
     }
 
+    /// The thread's loop ([`Drive::Threads`]): turns until stopped, waiting while idle.
     pub(super) fn run(mut self) {
+        while self.turn(true) != Turn::Stop {}
+    }
+
+    /// Turns until `until` or nothing left to do, never waiting ([`Drive::Frames`]); t-SNE's
+    /// iterations stop at `until` too. At least one turn.
+    pub(super) fn tick(&mut self, until: Instant) -> Ticked {
+        let mut out = Ticked::default();
+        self.until = Some(until);
         loop {
-            let (snapshot, settings, reseed) = {
-                let mut inbox = lock(&self.shared.inbox);
-                while !inbox.stop
-                    && inbox.snapshot.is_none()
-                    && inbox.recorded.is_empty()
-                    && !inbox.reseed
-                    && inbox.settings == self.settings
-                    && !self.has_tsne_work()
-                {
-                    inbox = self
-                        .shared
-                        .wake
-                        .wait_timeout(inbox, MIN_INPUT_INTERVAL / 5)
-                        .map(|(g, _)| g)
-                        .unwrap_or_else(|e| e.into_inner().0);
+            match self.turn(false) {
+                Turn::Stop => {
+                    out.stopped = true;
+                    break;
                 }
-                if inbox.stop {
-                    return;
-                }
-                let recorded = std::mem::take(&mut inbox.recorded);
-                drop(inbox);
-                self.lay_out_recorded(recorded);
-                let mut inbox = lock(&self.shared.inbox);
-                // Taken with the snapshot, under one lock: a start given just before a snapshot
-                // (`start_layout_from`, then `submit`) is never left behind for a later one.
-                if let Some(points) = inbox.start_from.take() {
-                    self.start_from = Some(points);
-                }
-                (
-                    inbox.snapshot.take(),
-                    inbox.settings,
-                    std::mem::take(&mut inbox.reseed),
-                )
-            };
-            let work = std::panic::AssertUnwindSafe(|| self.work(snapshot, settings, reseed));
-            if std::panic::catch_unwind(work).is_err() {
-                // A bug in t-SNE must not take the view down: report it, start t-SNE over.
-                // (The linear projections catch their own panics and never reach here.)
-                self.tsne = None;
-                self.tsne_pending = None;
-                self.budget = 0;
-                self.tsne_error = Some("internal error in the projector (see stderr)".into());
-                self.publish();
+                Turn::Idle => break,
+                Turn::Worked => out.worked = true,
+            }
+            if Instant::now() >= until {
+                break;
             }
         }
+        self.until = None;
+        out
+    }
+
+    /// Whether nothing waits: no snapshot, request or setting, and no t-SNE work.
+    fn nothing_to_do(&self, inbox: &Inbox) -> bool {
+        !inbox.stop
+            && inbox.snapshot.is_none()
+            && inbox.recorded.is_empty()
+            && !inbox.reseed
+            && inbox.settings == self.settings
+            && !self.has_tsne_work()
+    }
+
+    /// One turn, the same under either drive: what waits in the inbox (waiting for it, if
+    /// `wait`), then the layouts' work on it.
+    fn turn(&mut self, wait: bool) -> Turn {
+        let (snapshot, settings, reseed) = {
+            let mut inbox = lock(&self.shared.inbox);
+            while wait && self.nothing_to_do(&inbox) {
+                inbox = self
+                    .shared
+                    .wake
+                    .wait_timeout(inbox, MIN_INPUT_INTERVAL / 5)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|e| e.into_inner().0);
+            }
+            if inbox.stop {
+                return Turn::Stop;
+            }
+            if self.nothing_to_do(&inbox) {
+                return Turn::Idle;
+            }
+            let recorded = std::mem::take(&mut inbox.recorded);
+            drop(inbox);
+            self.lay_out_recorded(recorded);
+            let mut inbox = lock(&self.shared.inbox);
+            // Taken with the snapshot, under one lock: a start given just before a snapshot
+            // (`start_layout_from`, then `submit`) is never left behind for a later one.
+            if let Some(points) = inbox.start_from.take() {
+                self.start_from = Some(points);
+            }
+            (
+                inbox.snapshot.take(),
+                inbox.settings,
+                std::mem::take(&mut inbox.reseed),
+            )
+        };
+        let work = std::panic::AssertUnwindSafe(|| self.work(snapshot, settings, reseed));
+        if std::panic::catch_unwind(work).is_err() {
+            // A bug in t-SNE must not take the view down: report it, start t-SNE over.
+            // (The linear projections catch their own panics and never reach here.)
+            self.tsne = None;
+            self.tsne_pending = None;
+            self.budget = 0;
+            self.tsne_error = Some("internal error in the projector (see stderr)".into());
+            self.publish();
+        }
+        Turn::Worked
     }
 
     /// Answer the timeline's requests (each a PCA and a sphere fit: ≈ 1 ms).
@@ -359,9 +404,14 @@ impl Worker {
             return;
         };
         let start = Instant::now();
-        let k = iters.min(self.budget.max(1));
-        for _ in 0..k {
+        let mut k = 0;
+        // Under frames, the tick's end stops the iterations (at least one is made).
+        while k < iters.min(self.budget.max(1)) {
             t.step();
+            k += 1;
+            if self.until.is_some_and(|until| Instant::now() >= until) {
+                break;
+            }
         }
         self.budget = self.budget.saturating_sub(k);
         self.since_input.0 += k;
