@@ -21,6 +21,8 @@
 //! - A run = one [`pipeline::Pipeline`] (trainer → projector → published state, and its
 //!   recording); N runs are N pipelines (compare mode: run B is a second one, held in lockstep).
 //!   Headless `run` drives a [`train::Session`] directly, with the same projections.
+//! - In the browser there are no threads: the same trainer and projector take their turns in
+//!   a slice of each frame ([`run::Drive::Frames`], `Pipeline::tick`), with the same numbers.
 //!
 //! # Modules
 //! - [`config`]: `RunConfig`, the one description of an experiment; every setting declared
@@ -35,6 +37,8 @@
 //!   [`methods::MethodSpec`] (title, knobs, metrics and how they are measured, `forward`);
 //!   the CPU's fast paths apart in [`methods::fast`] and [`methods::parallel`].
 //! - [`metrics`]: collapse diagnostics, kNN accuracy, neighbour agreement of two runs.
+//! - [`run`]: what a run's parts share, below them: the snapshot, how they are driven
+//!   (threads or frames), the waker, the compute threads' priority.
 //! - [`train`]: the session (and its fork, its rewind, its checkpoints), the trainer thread
 //!   and its handle, what it publishes and records (every snapshot, for the timeline), device
 //!   choice.
@@ -50,7 +54,11 @@
 //! - [`export`]: metrics/events CSV and Embedding Projector TSV; [`recorded`]: a whole run
 //!   (every snapshot) in one file, for the timeline; [`web`]: a recording as one offline web
 //!   page.
-//! - [`cli`]: the headless `run` (one run, two compared, a sweep) and `bench` commands.
+//! - [`cli`]: the headless `run` (one run, two compared, a sweep) and `bench` commands (the
+//!   desktop's).
+//! - [`link`]: a run as the browser lab's URL hash; [`browser_files`]: files in the browser
+//!   (picked ones in memory, written ones downloaded); `browser` (wasm only): the page around
+//!   the app.
 //!
 //! `ARCHITECTURE.md` at the root follows a knob change and a snapshot hop by hop, says where
 //! to add a method, a metric, a view or a lesson, and which files are one declarative table.

@@ -333,3 +333,32 @@ fn the_stats_log_records_what_the_status_bar_shows_and_the_memory() {
         );
     }
 }
+
+#[test]
+fn under_the_frame_drive_the_app_trains_in_its_frames_and_shares_its_link() {
+    // The browser's drive, natively: nothing trains but in the frames the harness draws.
+    let mut h = common::harness_with(contrastive_lab::app::AppOptions {
+        config: Some(blobs("simsiam")),
+        drive: contrastive_lab::run::Drive::Frames,
+        ..contrastive_lab::app::AppOptions::default()
+    });
+    frames_until(&mut h, "training in the frames", 120, |a| {
+        a.status().step >= 20 && common::sphere_drawn(a)
+    });
+    h.get_by_label("Pause").click();
+    frames_until(&mut h, "pause", 30, |a| a.status().paused);
+    let at = h.state().status().step;
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(h.state().status().step, at, "trained between frames");
+    h.get_by_label("Step").click();
+    frames_until(&mut h, "one step", 30, |a| a.status().step == at + 1);
+    h.get_by_label("stop-gradient").click();
+    frames_until(&mut h, "the change", 30, |a| !a.config().stop_gradient);
+    h.get_by_label("Share").click();
+    h.run_steps(2);
+    let message = format!("{:?}", h.state().files().message);
+    assert!(
+        message.contains("method=simsiam") && message.contains("stop_gradient=false"),
+        "{message}"
+    );
+}

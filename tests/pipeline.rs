@@ -409,3 +409,36 @@ fn under_frames_nothing_runs_between_ticks_and_a_tick_ends_at_a_snapshot() {
     assert!(p.view().layouts.is_some_and(|l| l.step == 5));
     assert!(p.is_alive());
 }
+
+#[test]
+fn under_frames_t_sne_follows_in_the_ticks_time() {
+    use contrastive_lab::projection::ProjectorSettings;
+    use contrastive_lab::run::Drive;
+    let session = Session::new(small(&[]), TrainDevice::cpu()).unwrap_or_else(|e| panic!("{e}"));
+    let p = Pipeline::driven(Drive::Frames, session, false, None).unwrap_or_else(|e| panic!("{e}"));
+    p.configure_projection(ProjectorSettings {
+        tsne: true,
+        ..ProjectorSettings::default()
+    });
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut longest = Duration::ZERO;
+    let tsne = loop {
+        let start = Instant::now();
+        p.tick(start + Duration::from_millis(12));
+        longest = longest.max(start.elapsed());
+        if let Some(Ok(t)) = p.view().layouts.and_then(|l| l.tsne.clone())
+            && t.iterations >= 100
+        {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "no t-SNE layout from the ticks");
+    };
+    assert_eq!(tsne.points.len(), 200);
+    assert!(
+        tsne.points
+            .iter()
+            .all(|q| q[0].is_finite() && q[1].is_finite())
+    );
+    // A tick overruns its budget by at most one turn (a step, a snapshot, an iteration).
+    assert!(longest < Duration::from_secs(2), "a tick took {longest:?}");
+}

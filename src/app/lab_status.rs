@@ -3,11 +3,12 @@
 //!
 //! ```json
 //! {"step":420,"loss":-0.93,"knn":0.97,"std_sqrt_d":0.88,"config":{"method":"simsiam",…},
-//!  "runs":1,"errors":[],"drive":"frames","lesson":null,"snapshot_step":420,"steps_per_s":61.0}
+//!  "runs":1,"errors":[],"drive":"frames","lesson":null,"snapshot_step":420,"steps_per_s":61.0,
+//!  "timeline_step":null,"paused":false,"frames_per_s":30.2}
 //! ```
 //! `loss`, `knn` and `std_sqrt_d` are those of run A's newest snapshot (`null` before its
 //! first); `config` is run A's config as its trainer published it; `errors` every message the
-//! page showed.
+//! page showed; `timeline_step` the recorded step the views show (`null`: live).
 
 use super::LabApp;
 use serde_json::{Value, json};
@@ -35,6 +36,7 @@ impl LabApp {
             "drive": self.drive.name(),
             "paused": published.status.paused,
             "lesson": self.lesson(),
+            "timeline_step": self.shown_step(),
             "steps_per_s": published.status.steps_per_s,
             "frames_per_s": self.frames_per_second(),
         })

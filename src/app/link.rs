@@ -103,14 +103,15 @@ impl LabApp {
         link
     }
 
-    /// Share: the link of the run on screen, copied; the page also shows it in its address.
+    /// Share: the link of the run on screen, copied (in the browser the page copies its whole
+    /// address once the link is in it, see [`Self::take_shared_link`]).
     pub(super) fn share(&mut self) {
         let hash = self.share_link().to_hash();
-        self.window.ctx.copy_text(hash.clone());
         self.files.message = Some(Ok(if cfg!(target_arch = "wasm32") {
             "copied the link of this run: opening it replays the run (same seed, same build)"
                 .to_string()
         } else {
+            self.window.ctx.copy_text(hash.clone());
             format!(
                 "copied {hash}: add it to the browser lab's address (contrastive-lab.html{hash}) to open this run there"
             )

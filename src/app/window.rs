@@ -25,6 +25,9 @@ pub struct Window {
 impl Window {
     pub fn new(cc: &eframe::CreationContext<'_>, stats: Option<std::path::PathBuf>) -> Self {
         install_fallback_font(&cc.egui_ctx);
+        // The app's colours (the lesson card, the gauge, the class palette) are chosen on a
+        // dark ground: a system (or a browser) in light mode does not make them unreadable.
+        cc.egui_ctx.set_theme(egui::ThemePreference::Dark);
         // With OpenGL (the renderer without a real GPU, where Mesa's llvmpipe rasterises on
         // the CPU and a frame's fragments are most of its cost) the panels paint no background
         // of their own: they cover the whole window, so the window's clear colour is theirs

@@ -148,6 +148,10 @@ impl Page {
                     "the link could not be put in the address bar: {e:?}"
                 )]);
             }
+            // The whole address, to paste anywhere.
+            if let Some(href) = window().and_then(|w| w.location().href().ok()) {
+                self.ctx.copy_text(href);
+            }
             *self.hash.borrow_mut() = hash;
         }
         self.shown(app.messages_shown());

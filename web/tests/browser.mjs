@@ -70,6 +70,16 @@ async function openLab(hash = '', { width = 1280, height = 800 } = {}) {
       }
       throw new Error(`${what}: not within ${timeoutMs / 1000} s; last status ${JSON.stringify(last)}`);
     },
+    /** Click at (x, y) as a hand does: over it first (egui takes a press on what the pointer
+     * is over since the last frame), then press and release. */
+    async click([x, y]) {
+      await page.mouse.move(x, y);
+      await page.waitForTimeout(300);
+      await page.mouse.down();
+      await page.waitForTimeout(100);
+      await page.mouse.up();
+      await page.waitForTimeout(400);
+    },
     async shot(name) {
       const png = await page.screenshot();
       if (shots) writeFileSync(path.join(shots, `${name}.png`), png);
@@ -117,13 +127,15 @@ check('trains', async () => {
   const lab = await openLab('#seed=0');
   const first = await lab.until('the first snapshot', (s) => s.snapshot_step === 0);
   const firstAt = Date.now() - lab.opened;
+  await lab.until('the first trained snapshot', (s) => s.snapshot_step > 0);
+  const trainedAt = Date.now() - lab.opened;
   const trained = await lab.until('kNN >= 0.9 on blobs', (s) => s.knn >= 0.9 && s.step > 0);
   assert(first.knn < 0.9, `the random encoder's kNN is already ${first.knn}`);
   assert(trained.config.method === 'simclr' && trained.drive === 'frames', JSON.stringify(trained));
   const later = await lab.until('the step to grow', (s) => s.step > trained.step);
   assert(lab.problems.length === 0, lab.problems.join('\n'));
   await lab.close();
-  return `kNN ${first.knn.toFixed(3)} at step 0 -> ${trained.knn.toFixed(3)} at step ${trained.snapshot_step}; first snapshot ${firstAt} ms after opening; step ${later.step}`;
+  return `kNN ${first.knn.toFixed(3)} at step 0 -> ${trained.knn.toFixed(3)} at step ${trained.snapshot_step}; step 0's snapshot ${firstAt} ms after opening, the first trained one ${trainedAt} ms; step ${later.step}`;
 });
 
 check('simsiam-collapses-without-stop-gradient', async () => {
@@ -184,6 +196,162 @@ check('compare-two-runs-side-by-side', async () => {
   await lab.shot('compare');
   await lab.close();
   return `runs ${s.runs} at step ${s.step}`;
+});
+
+// The File menu's windows sit where egui lays them out in a 1280 × 800 page (the menu's
+// entries 23 px apart, a window's first button under its text).
+const FILE_MENU = [19, 12];
+const TRAIN_ON_A_CSV = [62, 177];
+const CHOOSE_A_FILE = [86, 133];
+const OPEN_LESSON = [56, 85];
+const EXPORT = [41, 200];
+const SHARE = [221, 12];
+const EXPORT_METRICS = [220, 85];
+const EXPORT_WINDOW = [92, 108];
+const EXPORT_PAGE = [343, 108];
+const SAVE_RUN = [46, 131];
+const SAVE_BUTTON = [44, 141];
+
+/** A training page whose File menu `entry` is given `file` through the browser's file picker. */
+async function pickInTheFileMenu(entry, file) {
+  const lab = await openLab('#seed=0');
+  await lab.until('training', (s) => s.step > 5);
+  await lab.click(FILE_MENU);
+  await lab.click(entry);
+  const [chooser] = await Promise.all([
+    lab.page.waitForEvent('filechooser', { timeout: 10_000 }),
+    lab.click(CHOOSE_A_FILE),
+  ]);
+  await chooser.setFiles(file);
+  return lab;
+}
+
+check('a-picked-csv-trains', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-csv-'));
+  const csv = path.join(dir, 'three classes.csv');
+  // Three classes of 4-d vectors well apart (as tests/common.rs three_classes), 300 rows.
+  let rows = 'a,b,c,d,label\n';
+  let seed = 7;
+  const noise = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648 - 0.5; };
+  for (let i = 0; i < 300; i++) {
+    const k = i % 3;
+    rows += [3 * k + noise(), -2 * k + noise(), 1 + noise(), noise(), `class${k}`].join(',') + '\n';
+  }
+  writeFileSync(csv, rows);
+  const lab = await pickInTheFileMenu(TRAIN_ON_A_CSV, csv);
+  const s = await lab.until('training on the picked CSV', (s) => String(s.config.dataset).startsWith('csv:') && s.snapshot_step >= 20);
+  assert(s.errors.length === 0, JSON.stringify(s.errors));
+  assert(lab.problems.length === 0, lab.problems.join('\n'));
+  await lab.close();
+  return `dataset ${s.config.dataset}, kNN ${s.knn.toFixed(3)} at step ${s.snapshot_step}`;
+});
+
+check('a-picked-lesson-file-opens', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-lesson-'));
+  const file = path.join(dir, 'my lesson.toml');
+  const text = readFileSync(path.join(root, 'assets/lessons/temperature.toml'), 'utf8')
+    .replace('id = "temperature"', 'id = "my-temperature"');
+  writeFileSync(file, text);
+  const lab = await pickInTheFileMenu(OPEN_LESSON, file);
+  const s = await lab.until('the picked lesson', (s) => s.lesson === 'my-temperature' && s.snapshot_step >= 10);
+  assert(lab.problems.length === 0, lab.problems.join('\n'));
+  await lab.close();
+  return `lesson ${s.lesson}, ${s.config.method} at step ${s.snapshot_step}`;
+});
+
+check('a-run-downloads-as-a-recording-the-desktop-opens', async () => {
+  const lab = await openLab('#method=simsiam&seed=1');
+  await lab.until('some snapshots', (s) => s.snapshot_step >= 30);
+  await lab.click(FILE_MENU);
+  await lab.click(SAVE_RUN);
+  const [download] = await Promise.all([
+    lab.page.waitForEvent('download', { timeout: 20_000 }),
+    lab.click(SAVE_BUTTON),
+  ]);
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-download-'));
+  const saved = path.join(dir, download.suggestedFilename());
+  await download.saveAs(saved);
+  const s = await lab.status();
+  assert(s.errors.length === 0, JSON.stringify(s.errors));
+  await lab.close();
+  assert(download.suggestedFilename() === 'run.clr', download.suggestedFilename());
+  const bin = process.env.LAB_BIN;
+  if (!bin) return `downloaded ${saved} (not opened: LAB_BIN is not set)`;
+  const page = path.join(dir, 'run.html');
+  execFileSync(bin, ['export-html', saved, '--out', page], { stdio: 'inherit' });
+  const html = readFileSync(page, 'utf8');
+  assert(html.includes('SimSiam'), 'the exported page does not name the run');
+  return `downloaded run.clr (${readFileSync(saved).length} bytes), which export-html opens`;
+});
+
+check('the-timeline-scrubs-back-and-returns-live', async () => {
+  const lab = await openLab('#seed=0');
+  await lab.until('some snapshots', (s) => s.snapshot_step >= 40);
+  await lab.click([590, 680]); // the embedding view: the keys go to the page
+  await lab.page.keyboard.press('Space');
+  const paused = await lab.until('paused', (s) => s.paused);
+  for (let i = 0; i < 3; i++) await lab.page.keyboard.press('ArrowLeft');
+  const back = await lab.until('three snapshots back', (s) => s.timeline_step !== null);
+  assert(back.timeline_step < paused.snapshot_step, `timeline at ${back.timeline_step}, run at ${paused.snapshot_step}`);
+  await lab.page.keyboard.press('End');
+  const live = await lab.until('live again', (s) => s.timeline_step === null);
+  await lab.close();
+  return `paused at step ${paused.snapshot_step}, scrubbed to ${back.timeline_step}, live at ${live.snapshot_step}`;
+});
+
+check('exports-are-downloads', async () => {
+  const lab = await openLab('#seed=0');
+  await lab.until('some snapshots', (s) => s.snapshot_step >= 20);
+  const downloads = [];
+  lab.page.on('download', (d) => downloads.push(d));
+  await lab.click(FILE_MENU);
+  await lab.click(EXPORT);
+  for (const button of [EXPORT_METRICS, EXPORT_WINDOW, EXPORT_PAGE]) {
+    await lab.click(button);
+    await lab.page.waitForTimeout(1500);
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'lab-exports-'));
+  const names = [];
+  for (const d of downloads) {
+    const to = path.join(dir, d.suggestedFilename());
+    await d.saveAs(to);
+    names.push(d.suggestedFilename());
+  }
+  const named = (re) => names.find((n) => re.test(n));
+  for (const re of [/^metrics-step\d+\.csv$/, /^events-step\d+\.csv$/, /^window-step\d+\.png$/, /^page-step\d+\.html$/]) {
+    assert(named(re), `no download like ${re}: ${names.join(', ')}`);
+  }
+  const png = readFileSync(path.join(dir, named(/\.png$/)));
+  assert(png.subarray(1, 4).toString() === 'PNG' && png.length > 10_000, `the window's PNG: ${png.length} bytes`);
+  const csv = readFileSync(path.join(dir, named(/^metrics/)), 'utf8');
+  assert(csv.startsWith('step,loss'), csv.slice(0, 80));
+  const s = await lab.status();
+  assert(s.errors.length === 0, JSON.stringify(s.errors));
+  await lab.close();
+  return `downloads: ${names.join(', ')}`;
+});
+
+check('a-shared-link-replays-the-run', async () => {
+  const a = await openLab('#lesson=simsiam-stop-gradient&seed=2');
+  await a.until('past the lesson\'s change', (s) => s.snapshot_step >= 150);
+  await a.click(SHARE);
+  const link = await a.page.evaluate(() => location.hash);
+  assert(link.includes('lesson=simsiam-stop-gradient') && link.includes('script=100:stop_gradient=false') && link.includes('seed=2'), link);
+  const at = (statuses, step) => statuses.find((s) => s.snapshot_step === step);
+  const recorded = await a.statuses();
+  await a.close();
+  const b = await openLab(link);
+  await b.until('the shared run past step 150', (s) => s.snapshot_step >= 150);
+  const replayed = await b.statuses();
+  await b.close();
+  const compared = [50, 100, 120, 150].filter((step) => at(recorded, step) && at(replayed, step));
+  assert(compared.length >= 2, `few steps seen in both: ${compared}`);
+  for (const step of compared) {
+    const [x, y] = [at(recorded, step), at(replayed, step)];
+    assert(x.loss === y.loss && x.knn === y.knn && x.std_sqrt_d === y.std_sqrt_d,
+      `step ${step}: ${JSON.stringify([x.loss, x.knn, x.std_sqrt_d])} vs ${JSON.stringify([y.loss, y.knn, y.std_sqrt_d])}`);
+  }
+  return `${link}: the same loss, kNN and std·√d at steps ${compared.join(', ')}`;
 });
 
 check('the-screenshot-shows-class-coloured-points', async () => {
