@@ -4,7 +4,7 @@
 use crate::config::{Method, RunConfig};
 use crate::data::{Probe, Source};
 use crate::error::{LabError, Result};
-use crate::train::{Event, MetricsRow, Snapshot};
+use crate::run::{Event, MetricsRow, Snapshot};
 use std::io::Write;
 use std::path::Path;
 

@@ -15,8 +15,8 @@
 //! [`Link::parse`] reads back to the same run.
 
 use crate::config::{DatasetKind, Key, Method, RunConfig, Setting};
+use crate::run::Event;
 use crate::scenario::{CompareSpec, Scenario, ScriptStep};
-use crate::train::Event;
 
 /// A hash longer than this is refused whole (a link is a few hundred bytes; this bounds what a
 /// pasted text can make the page parse).

@@ -9,8 +9,8 @@
 //! the sweep or the comparison it was.
 
 use crate::error::{LabError, Result};
+use crate::run::{Event, Recording, Snapshot};
 use crate::scenario::Scenario;
-use crate::train::{Event, Recording, Snapshot};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::Path;

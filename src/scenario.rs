@@ -19,8 +19,8 @@
 
 use crate::config::{Key, RunConfig, Setting};
 use crate::error::{LabError, Result};
+use crate::run::Event;
 use crate::sweep::SweepSpec;
-use crate::train::Event;
 use std::path::Path;
 
 pub const SCENARIO_VERSION: i64 = 1;

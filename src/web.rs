@@ -14,8 +14,8 @@ use crate::metrics::Extra;
 use crate::projection::eig::align_points;
 use crate::projection::{pca_2d, sphere_2d};
 use crate::recorded::RecordedRun;
+use crate::run::Snapshot;
 use crate::sweep::SweepSpec;
-use crate::train::Snapshot;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -302,7 +302,7 @@ pub fn page(
     };
     let config = main.run.final_config()?;
     let title = if main.run.scenario.title.is_empty() {
-        format!("{} on {}", config.method.title(), config.dataset)
+        crate::methods::run_title(&config)
     } else {
         main.run.scenario.title.clone()
     };

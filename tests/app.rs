@@ -130,7 +130,7 @@ fn the_loss_view_shows_the_similarities_and_their_softmax() {
     h.run_steps(3);
     assert_eq!(
         h.state().state.view.matrix,
-        contrastive_lab::app::loss_view::Matrix::Softmax
+        contrastive_lab::app::embedding::Matrix::Softmax
     );
     let options = egui_kittest::SnapshotOptions::new().max_failed_pixels(600);
     h.snapshot_options("loss_view_softmax", &options);

@@ -248,14 +248,14 @@ fn the_recording_at_a_step_is_what_a_fresh_run_shows_there() {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_compute_threads_give_way_to_the_window() {
-    use contrastive_lab::run::priority::{
+    use contrastive_lab::cpu::priority::{
         COMPUTE_NICENESS, niceness_of_threads, this_thread_niceness,
     };
     let before = this_thread_niceness();
     let pipeline = start(&[]);
     wait_for("the first layouts", || pipeline.view().layouts);
     for name in [
-        contrastive_lab::train::worker::THREAD_NAME,
+        contrastive_lab::train::trainer::THREAD_NAME,
         contrastive_lab::projection::projector::THREAD_NAME,
     ] {
         let nice = niceness_of_threads(name);

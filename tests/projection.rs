@@ -378,3 +378,75 @@ fn a_layout_started_from_another_begins_alike() {
     println!("mean squared distance to A's layout: warm start {w:.4}, cold start {c:.4}");
     assert!(w < 0.25 * c, "warm {w} vs cold {c}");
 }
+
+/// The project's PCA (its own d × d eigendecomposition) against linfa-reduction's (a truncated
+/// SVD of the centred data): the same explained variance and the same axes up to sign.
+fn assert_pca_matches_linfa(x: &[f32], n: usize, d: usize, what: &str) {
+    use linfa::traits::Fit;
+    let ours = contrastive_lab::projection::pca::pca_2d(x, n, d, None)
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let records = ndarray::Array2::from_shape_vec((n, d), x.iter().map(|&v| v as f64).collect())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let theirs = linfa_reduction::Pca::params(2)
+        .fit(&linfa::DatasetBase::from(records.clone()))
+        .unwrap_or_else(|e| panic!("{what}: linfa: {e}"));
+    // Their σₖ²/(n − 1) are the covariance's eigenvalues; ours are fractions of its trace.
+    let mean = records.mean_axis(ndarray::Axis(0)).unwrap_or_default();
+    let total: f64 = (&records - &mean).mapv(|v| v * v).sum() / (n as f64 - 1.0);
+    for k in 0..2 {
+        let sigma = theirs.singular_values()[k];
+        let explained = sigma * sigma / (n as f64 - 1.0) / total;
+        assert!(
+            (ours.explained[k] - explained).abs() < 1e-4,
+            "{what}: axis {k} explains {} here, {explained} by linfa",
+            ours.explained[k]
+        );
+        let axis = &ours.axes[k * d..(k + 1) * d];
+        let cosine: f64 = axis
+            .iter()
+            .zip(theirs.components().row(k))
+            .map(|(a, b)| a * b)
+            .sum();
+        assert!(
+            (cosine.abs() - 1.0).abs() < 1e-3,
+            "{what}: axis {k} at cosine {cosine} to linfa's"
+        );
+    }
+}
+
+#[test]
+fn pca_equals_linfa_reductions_on_digits_and_on_a_collapsed_embedding() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/digits/optdigits.csv"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let digits: Vec<f32> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .flat_map(|l| {
+            l.split(',')
+                .take(64)
+                .map(|v| v.trim().parse::<f32>().unwrap_or(f32::NAN))
+        })
+        .collect();
+    let n = digits.len() / 64;
+    assert_eq!(n, 1797);
+    assert_pca_matches_linfa(&digits, n, 64, "digits");
+    // A collapsing embedding: 1000 points of 32 dimensions near one point, spread mostly along
+    // one direction, then another, then noise.
+    let mut rng = Rng::fork(3, "collapsed");
+    let (u, v): (Vec<f32>, Vec<f32>) = (
+        (0..32).map(|_| rng.normal()).collect(),
+        (0..32).map(|_| rng.normal()).collect(),
+    );
+    let collapsed: Vec<f32> = (0..1000)
+        .flat_map(|_| {
+            let (a, b) = (0.05 * rng.normal(), 0.01 * rng.normal());
+            let noise: Vec<f32> = (0..32).map(|_| 0.001 * rng.normal()).collect();
+            (0..32)
+                .map(|j| 1.0 + a * u[j] + b * v[j] + noise[j])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_pca_matches_linfa(&collapsed, 1000, 32, "a collapsed embedding");
+}

@@ -116,10 +116,17 @@ impl Controls {
 fn method_and_dataset(ui: &mut Ui, config: &RunConfig, out: &mut Vec<AppCommand>) {
     // The closed box shows the method's name (the full titles are long for the panel).
     egui::ComboBox::from_label(Key::Method.spec().label)
-        .selected_text(config.method.title().split(" (").next().unwrap_or_default())
+        .selected_text(
+            crate::methods::title(config.method)
+                .split(" (")
+                .next()
+                .unwrap_or_default(),
+        )
         .show_ui(ui, |ui| {
             for m in Method::ALL {
-                if ui.selectable_label(config.method == m, m.title()).clicked()
+                if ui
+                    .selectable_label(config.method == m, crate::methods::title(m))
+                    .clicked()
                     && config.method != m
                 {
                     out.push(AppCommand::SwitchMethod(m));

@@ -357,8 +357,8 @@ impl LabApp {
     /// and CLIP's effects in the softmax rows of "What the loss sees"; DINO's in the teacher's
     /// and student's distributions over the prototypes.
     pub(super) fn show_phenomenon(&mut self, phenomenon: lessons::Phenomenon) {
+        use super::embedding::Matrix;
         use super::embedding::{CentralTab, Projection};
-        use super::loss_view::Matrix;
         use lessons::Phenomenon::*;
         let view = &mut self.state.view;
         match phenomenon {

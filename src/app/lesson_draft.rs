@@ -73,7 +73,7 @@ impl LessonDraft {
             .collect();
         let config = &scenario.config;
         Self {
-            title: format!("{} on {}", config.method.title(), config.dataset),
+            title: crate::methods::run_title(config),
             now: if changes.is_empty() {
                 "Watch the run.".into()
             } else {
@@ -175,7 +175,7 @@ pub fn window(ui: &mut Ui, app: &mut LabApp) -> Option<AppCommand> {
     app.lesson.draft.ui(ui);
     ui.separator();
     ui.label(RichText::new("Save to").strong());
-    super::files::destination(ui, &mut app.state.paths.lesson, Some("toml"));
+    super::file_field::destination(ui, &mut app.state.paths.lesson, Some("toml"));
     ui.button("Save lesson")
         .clicked()
         .then(|| AppCommand::SaveLesson(app.state.paths.lesson.clone().into()))

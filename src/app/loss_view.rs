@@ -4,20 +4,10 @@
 //! For DINO, the teacher's target distribution over the prototypes beside the student's.
 
 use super::RunFrame;
-use super::embedding::ViewState;
+use super::embedding::{Matrix, ViewState};
 use crate::config::Centering;
 use crate::render::palette::{class_colour, diverging, sequential};
 use egui::{Rect, Sense, Ui, pos2, vec2};
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub enum Matrix {
-    #[default]
-    Cosine,
-    Softmax,
-    /// DINO: teacher and student distributions over the prototypes.
-    Prototypes,
-}
 
 /// What the loss sees for `run`; `view` holds which matrix is shown.
 pub fn view(ui: &mut Ui, view: &mut ViewState, run: &RunFrame) {

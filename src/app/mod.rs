@@ -13,6 +13,7 @@ pub mod command;
 pub mod compare;
 pub mod controls;
 pub mod embedding;
+pub mod file_field;
 pub mod files;
 pub mod forces;
 pub mod lab_status;

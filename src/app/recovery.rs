@@ -281,7 +281,7 @@ impl super::LabApp {
         if !keeper.due(status.run_id, step, status.paused) {
             return;
         }
-        let mut run = match super::files::recorded_run_of(slot) {
+        let mut run = match slot.recorded_run() {
             Ok(run) => run,
             Err(e) => {
                 keeper.failure = Some(format!("the run could not be kept for recovery: {e}"));

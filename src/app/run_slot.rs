@@ -100,6 +100,29 @@ impl RunSlot {
         &self.pipeline
     }
 
+    /// The run as a recording: its start config and changes as the scenario, every snapshot.
+    pub fn recorded_run(&self) -> Result<RecordedRun, String> {
+        let recording = self.pipeline().recording().clone();
+        let status = self.status();
+        let config = self.config().clone();
+        let mut scenario = crate::scenario::Scenario::from_run(&config, &status.events)
+            .map_err(|e| e.to_string())?;
+        scenario.title = crate::methods::run_title(&config);
+        let probe = self.published().probe.clone();
+        Ok(RecordedRun {
+            scenario,
+            events: status.events.clone(),
+            class_names: status.class_names.clone(),
+            probe_indices: probe
+                .as_ref()
+                .map(|p| p.indices.clone())
+                .unwrap_or_default(),
+            n_reference: probe.as_ref().map_or(0, |p| p.n_reference),
+            recording,
+            others: Vec::new(),
+        })
+    }
+
     /// Send `command` to the trainer. A setting or a new config shows in [`Self::config`] at
     /// once, as pending, until the trainer publishes that it took the command.
     pub fn send(&mut self, command: Command) {

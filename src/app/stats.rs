@@ -69,13 +69,13 @@ impl CpuTimes {
             machine: machine_busy_ticks()? / tick,
             ..Self::default()
         };
-        crate::run::priority::for_each_thread_stat(|name, fields| {
+        crate::cpu::priority::for_each_thread_stat(|name, fields| {
             let Some(ticks) = cpu_ticks(fields) else {
                 return;
             };
             let seconds = ticks / tick;
             match name {
-                crate::train::worker::THREAD_NAME | crate::cpu::helper::THREAD_NAME => {
+                crate::train::trainer::THREAD_NAME | crate::cpu::helper::THREAD_NAME => {
                     t.train += seconds
                 }
                 crate::projection::projector::THREAD_NAME => t.projector += seconds,
@@ -103,7 +103,7 @@ impl CpuTimes {
 }
 
 /// A thread's user + system time in clock ticks, from the fields of its `stat` line after the
-/// name ([`crate::run::priority::for_each_thread_stat`]: the state, field 3, comes first;
+/// name ([`crate::cpu::priority::for_each_thread_stat`]: the state, field 3, comes first;
 /// utime is field 14, stime field 15).
 fn cpu_ticks(fields: &[&str]) -> Option<f64> {
     let user: f64 = fields.get(11)?.parse().ok()?;
@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn a_thread_stat_line_gives_its_cpu_ticks() {
         let line = "4242 (gemm) x) S 1 2 3 4 5 6 7 8 9 10 1200 34 0 0 30 10 1 0";
-        let (_, fields) = crate::run::priority::stat_fields(line).unwrap_or_default();
+        let (_, fields) = crate::cpu::priority::stat_fields(line).unwrap_or_default();
         assert_eq!(cpu_ticks(&fields), Some(1234.0));
         assert_eq!(cpu_ticks(&fields[..12]), None, "cut short");
     }

@@ -4,6 +4,7 @@
 //! steps/s on the same model and batch when torch is installed.
 
 use super::BenchArgs;
+use super::reference::{printed_number, python_has, reference_file};
 use crate::config::{DatasetKind, Method, RunConfig};
 use crate::data::{self, InputKind};
 use crate::error::{LabError, Result};
@@ -88,25 +89,6 @@ pub fn measure(config: RunConfig, steps: usize, dev: &TrainDevice) -> Result<Ben
     })
 }
 
-/// A reference script at `rel`, looked up from the working directory, then the crate.
-pub fn reference_file(rel: &str) -> Option<PathBuf> {
-    [
-        std::env::current_dir().ok().map(|d| d.join(rel)),
-        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(rel)),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|p| p.is_file())
-}
-
-/// Whether `python3` can import `module`.
-pub fn python_has(module: &str) -> bool {
-    Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// `../shared/bench/torch_reference.py` (or `$CONTRASTIVE_LAB_TORCH_REFERENCE`).
 pub fn torch_script() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("CONTRASTIVE_LAB_TORCH_REFERENCE") {
@@ -155,23 +137,6 @@ pub fn torch_steps_per_s(
         .output()
         .map_err(|e| LabError::Device(format!("could not start python3: {e}")))?;
     printed_number(&out, "steps_per_s", "torch reference")
-}
-
-/// The number a reference script printed as `key=<x>`, or its last error line.
-pub fn printed_number(out: &std::process::Output, key: &str, script: &str) -> Result<f64> {
-    let prefix = format!("{key}=");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix(prefix.as_str()).and_then(|v| v.parse().ok()))
-        .ok_or_else(|| {
-            LabError::Device(format!(
-                "{script} printed no {key}: {}",
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            ))
-        })
 }
 
 pub fn execute(args: &BenchArgs) -> Result<Vec<String>> {

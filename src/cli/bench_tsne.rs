@@ -81,7 +81,7 @@ fn python_reference(
     let _ = std::fs::remove_dir_all(&dir);
     let out = out?;
     keys.iter()
-        .map(|key| super::bench::printed_number(&out, key, what))
+        .map(|key| super::reference::printed_number(&out, key, what))
         .collect()
 }
 
@@ -91,10 +91,10 @@ fn compared(
     measure: impl FnOnce(&PathBuf) -> Result<Vec<f64>>,
     lines: impl FnOnce(&[f64]) -> [String; 2],
 ) -> Vec<String> {
-    let Some(script) = super::bench::reference_file(script) else {
+    let Some(script) = super::reference::reference_file(script) else {
         return vec![format!("# {script} not found: comparison skipped")];
     };
-    if !super::bench::python_has(module) {
+    if !super::reference::python_has(module) {
         return vec![format!(
             "# {module} comparison skipped (needs `pip install {module}`)"
         )];

@@ -6,6 +6,7 @@ pub mod bench_points;
 pub mod bench_sweep;
 pub mod bench_tsne;
 pub mod compare;
+pub mod reference;
 pub mod run;
 pub mod sweep;
 pub mod sweep_table;

@@ -9,7 +9,7 @@
 //! `sweep.csv` the whole sweep would have written.
 
 use super::RunArgs;
-use super::run::{self, RunSummary};
+use super::run;
 use crate::error::{LabError, Result};
 use crate::export;
 use crate::lessons::ValueMeans;
@@ -17,7 +17,7 @@ use crate::scenario::Scenario;
 use crate::sweep::{Shard, SweepSpec};
 use std::path::{Path, PathBuf};
 
-pub use super::sweep_table::{SweepRow, SweepTable};
+pub use super::sweep_table::{SweepRow, SweepRun, SweepTable};
 
 /// The scenario of the sweep `args` describe (`--sweep`, or a `--config` file holding a
 /// `sweep = { … }`), its `sweep` set; `None` when they describe no sweep.
@@ -41,14 +41,6 @@ pub fn plan(args: &RunArgs) -> Result<Option<Scenario>> {
         ));
     }
     Ok(scenario.sweep.is_some().then_some(scenario))
-}
-
-/// One run of a sweep.
-pub struct SweepRun {
-    pub value: String,
-    pub seed: u64,
-    pub dir: PathBuf,
-    pub summary: RunSummary,
 }
 
 /// What a sweep (or a shard of one) did.

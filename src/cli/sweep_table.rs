@@ -1,13 +1,21 @@
 //! `sweep.csv`: a row per run of a sweep (its value, its seed, its last `metrics.csv` row),
 //! written and read through the csv crate, and the per-value means a sweep lesson checks.
 
-use super::sweep::SweepRun;
+use super::run::RunSummary;
 use crate::error::{LabError, Result};
 use crate::export;
 use crate::lessons::ValueMeans;
 use crate::sweep::SweepSpec;
 use crate::train::MetricsRow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// One run of a sweep.
+pub struct SweepRun {
+    pub value: String,
+    pub seed: u64,
+    pub dir: PathBuf,
+    pub summary: RunSummary,
+}
 
 /// The rows of `sweep.csv`: `key,value,seed,` then the `metrics.csv` header, and per run its
 /// value, seed and last `metrics.csv` row, kept as written (so that merged shards give the

@@ -74,10 +74,6 @@ impl Method {
         self.required_dataset().is_none_or(|d| *dataset == d)
     }
 
-    pub fn title(self) -> &'static str {
-        crate::methods::spec(self).title
-    }
-
     /// DINO and DINOv2: a student matching an EMA teacher over K prototypes.
     pub fn is_dino(self) -> bool {
         matches!(self, Method::Dino | Method::DinoV2)

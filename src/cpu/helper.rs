@@ -108,7 +108,7 @@ static HELPER: OnceLock<Option<&'static Helper>> = OnceLock::new();
 pub const THREAD_NAME: &str = "gemm-helper";
 
 /// The helper, started on first use, at the compute threads' priority
-/// ([`crate::run::priority`]). `None` on a one-core machine or where no thread starts.
+/// ([`crate::cpu::priority`]). `None` on a one-core machine or where no thread starts.
 fn helper() -> Option<&'static Helper> {
     *HELPER.get_or_init(|| {
         if thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
@@ -119,7 +119,7 @@ fn helper() -> Option<&'static Helper> {
             .name(THREAD_NAME.into())
             .spawn(move || {
                 // A compute thread like the trainer it helps: it gives way to the window.
-                crate::run::priority::lower_this_thread();
+                crate::cpu::priority::lower_this_thread();
                 if let Ok(helper) = rx.recv() {
                     helper.serve();
                 }

@@ -5,7 +5,7 @@
 use super::{ValueMeans, Verdict, name_in, parse_in};
 use crate::config::{Method, RunConfig};
 use crate::metrics::Extra;
-use crate::train::{MetricsRow, Snapshot};
+use crate::run::{MetricsRow, Snapshot};
 
 /// Metrics a lesson may name beyond `metrics.csv`'s columns: std·√d (the collapse gauge: 1 for
 /// a uniform spread, 0 collapsed) and DINO's teacher entropy as a fraction of ln K.

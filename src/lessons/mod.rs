@@ -8,8 +8,8 @@
 
 use crate::config::{RunConfig, Setting};
 use crate::error::{LabError, Result};
+use crate::run::Snapshot;
 use crate::scenario::Scenario;
-use crate::train::Snapshot;
 use std::path::Path;
 use std::sync::LazyLock;
 

@@ -196,7 +196,7 @@ fn retrieval_accuracy(images: &[f32], captions: &[f32], d: usize) -> f64 {
         return 0.0;
     }
     let mut hits = 0;
-    crate::methods::host::for_each_dot_row(&a, &b, d, |i, row| {
+    crate::cpu::dots::for_each_dot_row(&a, &b, d, |i, row| {
         // Ties (two probe samples with the same caption) count as found.
         let own = row[i];
         if row.iter().all(|&s| s <= own + 1e-6) {

@@ -1,10 +1,9 @@
 //! The fast paths of training on the CPU, each equal to a formula in a method file and tested
 //! against it (`tests/losses.rs`): NT-Xent and MoCo's InfoNCE computed with their gradients by
-//! the fused host kernels of [`super::host`] and handed back to Burn's autodiff. (The other
+//! the fused host kernels of [`super::host`] and handed back to Burn's autodiff. A method file
+//! takes the fast path where it runs and its own formula elsewhere. (The other
 //! fast path, each view of BYOL, SimSiam and DINO on its own core, is [`super::parallel`].)
 
-use super::moco::info_nce;
-use super::simclr::nt_xent;
 use super::{host, l2_normalize, tensor2, to_vec};
 use burn::tensor::{Device, Tensor};
 
@@ -39,39 +38,31 @@ pub fn host_loss(
     Some((u * grad).sum().add_scalar(loss - offset))
 }
 
-/// NT-Xent over both views stacked as `z: [2n, d]` (`z[i] ↔ z[i + n]`), as training uses it:
-/// the same value and gradient as [`nt_xent`]. On the CPU both come from the fused host
-/// kernel [`host::nt_xent_rows`] (see [`host_loss`]); elsewhere it is [`nt_xent`]. `→ [1]`
-pub fn nt_xent_views(z: Tensor<2>, temperature: f64) -> Tensor<1> {
-    let [rows, d] = z.dims();
-    host_loss(l2_normalize(z.clone()), |u| {
-        host::nt_xent_rows(u, d, temperature)
-    })
-    .unwrap_or_else(|| {
-        let n = rows / 2;
-        nt_xent(z.clone().narrow(0, 0, n), z.narrow(0, n, n), temperature)
-    })
+/// NT-Xent over both views stacked as `u: [2n, d]`, ℓ2-normalised (`u[i] ↔ u[i + n]`), value
+/// and gradient from the fused host kernel [`host::nt_xent_rows`] (see [`host_loss`]); `None`
+/// off the CPU (SimCLR's file then uses the formula). `→ [1]`
+pub fn nt_xent_on_host(u: Tensor<2>, temperature: f64) -> Option<Tensor<1>> {
+    let [_, d] = u.dims();
+    host_loss(u, |u| host::nt_xent_rows(u, d, temperature))
 }
 
-/// [`info_nce`] as training uses it: on the CPU the value and the gradient with respect to
-/// `q` come from the fused host kernel [`host::info_nce_rows`] (see [`host_loss`]); `k` and
-/// `queue` carry no gradient in MoCo. `q, k: [n, d]`, `queue: [K, d]` → `[1]`
-pub fn info_nce_training(
+/// MoCo's InfoNCE with its value and its gradient with respect to `q` from the fused host
+/// kernel [`host::info_nce_rows`] (see [`host_loss`]); `k` and `queue` carry no gradient in
+/// MoCo. `None` off the CPU, or where the keys cannot be read back (MoCo's file then uses the
+/// formula). `q, k: [n, d]`, `queue: [K, d]` → `[1]`
+pub fn info_nce_on_host(
     q: Tensor<2>,
     k: Tensor<2>,
     queue: Tensor<2>,
     temperature: f64,
-) -> Tensor<1> {
+) -> Option<Tensor<1>> {
     if !on_cpu(&q.device()) {
-        return info_nce(q, k, queue, temperature);
+        return None;
     }
     let [_, d] = q.dims();
-    let host_keys =
-        to_vec(l2_normalize(k.clone()).detach()).and_then(|k| Ok((k, to_vec(queue.clone())?)));
-    let fused = host_keys.ok().and_then(|(k_host, queue_host)| {
-        host_loss(l2_normalize(q.clone()), |q_host| {
-            host::info_nce_rows(q_host, &k_host, &queue_host, d, temperature)
-        })
-    });
-    fused.unwrap_or_else(|| info_nce(q, k, queue, temperature))
+    let k_host = to_vec(l2_normalize(k).detach()).ok()?;
+    let queue_host = to_vec(queue).ok()?;
+    host_loss(l2_normalize(q), |q_host| {
+        host::info_nce_rows(q_host, &k_host, &queue_host, d, temperature)
+    })
 }

@@ -12,6 +12,18 @@ use crate::rng::Rng;
 use crate::run::snapshot::{FORCE_SAMPLES, ForceInputs};
 use burn::tensor::{Device, Tensor, TensorData};
 
+/// [`info_nce`] as training uses it: on the CPU its value and gradient from the fused host
+/// kernel ([`fast::info_nce_on_host`]). `q, k: [n, d]`, `queue: [K, d]` → `[1]`
+pub fn info_nce_training(
+    q: Tensor<2>,
+    k: Tensor<2>,
+    queue: Tensor<2>,
+    temperature: f64,
+) -> Tensor<1> {
+    fast::info_nce_on_host(q.clone(), k.clone(), queue.clone(), temperature)
+        .unwrap_or_else(|| info_nce(q, k, queue, temperature))
+}
+
 pub const SPEC: MethodSpec = MethodSpec {
     method: Method::Moco,
     title: "MoCo v2 (momentum encoder + queue)",
@@ -82,8 +94,8 @@ pub fn forward(learner: &Learner, Views { x1, x2, .. }: Views, config: &RunConfi
         .unwrap_or_else(|| k.clone().narrow(0, 0, 1));
     Forward {
         // `info_nce`; on the CPU a fused kernel with the same value and gradient
-        // (`fast::info_nce_training`, tested against `info_nce`).
-        loss: fast::info_nce_training(q.clone(), k.clone(), queue, config.temperature),
+        // (`info_nce_training`, tested against `info_nce`).
+        loss: info_nce_training(q.clone(), k.clone(), queue, config.temperature),
         outputs: vec![q],
         update: StateUpdate::Enqueue(k),
         halves: None,

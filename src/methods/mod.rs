@@ -52,6 +52,16 @@ pub fn spec(method: Method) -> &'static MethodSpec {
     SPECS[method as usize]
 }
 
+/// `method`'s title: "SimSiam (predictor + stop-gradient)".
+pub fn title(method: Method) -> &'static str {
+    spec(method).title
+}
+
+/// What a run of `config` is called where it is saved or shown: "SimSiam (…) on blobs".
+pub fn run_title(config: &crate::config::RunConfig) -> String {
+    format!("{} on {}", title(config.method), config.dataset)
+}
+
 /// For the InfoNCE methods, the number N of candidates each anchor's softmax chooses among:
 /// the loss of a uniform softmax (chance) is ln N, and ln N − loss is a lower bound on the
 /// mutual information of the two views (Oord et al. 2018), so it can never exceed ln N.

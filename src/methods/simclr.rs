@@ -9,6 +9,16 @@ use crate::error::Result;
 use crate::metrics::Extra;
 use burn::tensor::Tensor;
 
+/// NT-Xent over both views stacked as `z: [2n, d]` (`z[i] ↔ z[i + n]`), as training uses it:
+/// the value and gradient of [`nt_xent`], on the CPU from the fused host kernel
+/// ([`fast::nt_xent_on_host`]). `→ [1]`
+pub fn nt_xent_views(z: Tensor<2>, temperature: f64) -> Tensor<1> {
+    fast::nt_xent_on_host(l2_normalize(z.clone()), temperature).unwrap_or_else(|| {
+        let n = z.dims()[0] / 2;
+        nt_xent(z.clone().narrow(0, 0, n), z.narrow(0, n, n), temperature)
+    })
+}
+
 pub const SPEC: MethodSpec = MethodSpec {
     method: Method::SimClr,
     title: "SimCLR (NT-Xent)",
@@ -55,8 +65,8 @@ pub fn forward(learner: &Learner, Views { x1, x2, .. }: Views, config: &RunConfi
     let (h, z) = learner.online.embed(x, config.projector_norm()); // [2n, feat], [2n, out]
     Forward {
         // `nt_xent` of the two halves of z; on the CPU a fused kernel with the same value and
-        // gradient (`fast::nt_xent_views`, tested against `nt_xent`).
-        loss: fast::nt_xent_views(z.clone(), config.temperature),
+        // gradient (`nt_xent_views`, tested against `nt_xent`).
+        loss: nt_xent_views(z.clone(), config.temperature),
         outputs: vec![h, z],
         update: StateUpdate::None,
         halves: None,

@@ -2,7 +2,7 @@
 
 use super::knn::{DEFAULT_K, knn_accuracy};
 use super::linalg::singular_values;
-use crate::methods::host;
+use crate::cpu::dots;
 use serde::Serialize;
 
 /// Numbers a class watches. Embeddings z are ℓ2-normalised before every measure except the
@@ -131,13 +131,13 @@ pub fn uniformity(x: &[f32], d: usize) -> f64 {
     }
     let xn = normalize_rows_f32(x, d);
     let mut sum = 0.0f64;
-    host::for_each_dot_row(&xn, &xn, d, |i, row| {
+    dots::for_each_dot_row(&xn, &xn, d, |i, row| {
         // ‖x̂_i − x̂_j‖² = 2 − 2 x̂_i·x̂_j: the exponent lies in [−8, 0].
         sum += row[i + 1..]
             .chunks(256)
             .map(|c| {
                 c.iter()
-                    .map(|&dot| host::exp_poly(4.0 * dot - 4.0))
+                    .map(|&dot| dots::exp_poly(4.0 * dot - 4.0))
                     .sum::<f32>() as f64
             })
             .sum::<f64>();

@@ -27,7 +27,7 @@ pub fn knn_accuracy(x: &[f32], d: usize, labels: &[usize], n_ref: usize, k: usiz
     let mut correct = 0usize;
     let mut sims: Vec<(f32, usize)> = Vec::with_capacity(n_ref);
     let (references, queries) = x.split_at(n_ref * d);
-    crate::methods::host::for_each_dot_row(queries, references, d, |i, row| {
+    crate::cpu::dots::for_each_dot_row(queries, references, d, |i, row| {
         let q = n_ref + i;
         sims.clear();
         sims.extend(row.iter().copied().zip(0..n_ref));

@@ -7,6 +7,7 @@
 //! mode (the probe is embedded as one batch of ~1000 samples). Batch statistics are also what
 //! makes BN matter for collapse: they couple the samples of a batch.
 
+use crate::cpu::layers::{batch_norm, batch_norm_relu};
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Tensor};
 
@@ -33,6 +34,11 @@ impl BatchNorm1d {
         batch_norm(x, self.gamma.val(), self.beta.val(), self.epsilon)
     }
 
+    /// `relu(bn(x))` in one host op on the CPU path: `[batch, features] → [batch, features]`.
+    pub fn forward_relu(&self, x: Tensor<2>) -> Tensor<2> {
+        batch_norm_relu(x, self.gamma.val(), self.beta.val(), self.epsilon)
+    }
+
     /// Layer norm with the same γ/β: each sample standardised over its own features, so no
     /// sample's output depends on another's. `[batch, features] → [batch, features]`
     pub fn forward_layer(&self, x: Tensor<2>) -> Tensor<2> {
@@ -42,17 +48,4 @@ impl BatchNorm1d {
         let scaled = centred * var.add_scalar(self.epsilon).sqrt().recip();
         scaled * self.gamma.val().unsqueeze_dim(0) + self.beta.val().unsqueeze_dim(0)
     }
-}
-
-/// Batch norm with the batch's own (biased) statistics: `x: [batch, features]`, `γ, β:
-/// [features]` → `[batch, features]`.
-pub fn batch_norm(x: Tensor<2>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64) -> Tensor<2> {
-    let mean = x.clone().mean_dim(0); // [1, features]
-    let centred = x - mean;
-    let var = centred.clone().square().mean_dim(0); // [1, features], biased as in training
-    // γ/√(var + ε) on the small [1, features] row, then one multiply of the big tensor:
-    // two passes over [batch, features] fewer than dividing and scaling separately,
-    // forward and backward.
-    let scale = var.add_scalar(epsilon).sqrt().recip() * gamma.unsqueeze_dim(0);
-    centred * scale + beta.unsqueeze_dim(0)
 }

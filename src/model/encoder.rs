@@ -4,7 +4,7 @@
 use super::bn::BatchNorm1d;
 use super::conv::{Conv3x3S2, Layout};
 use super::init;
-use crate::cpu::layers::{Activation::Relu, batch_norm_relu, linear};
+use crate::cpu::layers::{Activation::Relu, linear};
 use crate::data::InputKind;
 use crate::rng::Rng;
 use burn::module::Module;
@@ -94,10 +94,10 @@ impl Encoder {
             Encoder::Mlp(m) => linear(&m.l2, linear(&m.l1, x, Relu), Relu),
             Encoder::Cnn(m) => {
                 let [batch, _] = x.dims();
-                let h = batch_norm_relu(&m.bn1, m.conv1.forward(x)); // [b·h/2·w/2, 32]
+                let h = m.bn1.forward_relu(m.conv1.forward(x)); // [b·h/2·w/2, 32]
                 let [rows, c1] = h.dims();
                 let h = h.reshape([batch, rows / batch.max(1) * c1]); // [b, h/2·w/2·32]
-                let h = batch_norm_relu(&m.bn2, m.conv2.forward(h)); // [b·h/4·w/4, 64]
+                let h = m.bn2.forward_relu(m.conv2.forward(h)); // [b·h/4·w/4, 64]
                 let [rows, c2] = h.dims();
                 let flat = h.reshape([batch, rows / batch.max(1) * c2]); // [b, h/4·w/4·64]
                 linear(&m.fc2, linear(&m.fc1, flat, Relu), Relu)

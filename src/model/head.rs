@@ -7,7 +7,7 @@
 use super::bn::BatchNorm1d;
 use super::init;
 use crate::config::NormKind;
-use crate::cpu::layers::{Activation::*, batch_norm_relu, linear};
+use crate::cpu::layers::{Activation::*, linear};
 use crate::rng::Rng;
 use burn::module::Module;
 use burn::nn::Linear;
@@ -33,7 +33,7 @@ impl Head {
     /// `[batch, d_in] → [batch, d_out]`
     pub fn forward(&self, x: Tensor<2>, norm: NormKind) -> Tensor<2> {
         let h = match norm {
-            NormKind::Batch => batch_norm_relu(&self.bn1, linear(&self.l1, x, Identity)),
+            NormKind::Batch => self.bn1.forward_relu(linear(&self.l1, x, Identity)),
             NormKind::Layer => relu(self.bn1.forward_layer(linear(&self.l1, x, Identity))),
             NormKind::None => linear(&self.l1, x, Relu),
         }; // [batch, hidden]

@@ -6,7 +6,7 @@
 use crate::error::{LabError, Result};
 use crate::projection::sphere_2d;
 use crate::render::palette::class_colour;
-use crate::train::Snapshot;
+use crate::run::Snapshot;
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::{Delay, Frame, Rgba, RgbaImage};
 use std::path::Path;

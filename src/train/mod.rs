@@ -5,20 +5,18 @@ pub mod allocator;
 pub mod checkpoints;
 pub mod command;
 pub mod device;
-pub mod history;
 pub mod lockstep;
 pub mod published;
-pub mod recording;
 pub mod session;
 pub mod trainer;
 pub mod worker;
 
-pub use crate::run::{Event, Snapshot};
+// The run's own types, where a trainer's user looks for them.
+pub use crate::run::{Event, History, MetricsRow, Recording, Snapshot};
+pub use command::{Command, Reply};
 pub use device::{DeviceChoice, TrainDevice};
-pub use history::{History, MetricsRow};
-pub use recording::Recording;
+pub use lockstep::{Lockstep, LockstepSide};
+pub use published::{AugmentationPreview, Branch, ProbeSamples, Published, Status};
 pub use session::{Incident, Session};
-pub use worker::{
-    AugmentationPreview, Branch, Command, Lockstep, LockstepSide, ProbeSamples, Published, Reply,
-    SnapshotSink, Status, Trainer,
-};
+pub use trainer::Trainer;
+pub use worker::SnapshotSink;

@@ -1,9 +1,9 @@
 //! What a trainer thread publishes: one [`Published`] value, replaced whole (one `Arc` swap),
 //! so that every field a reader takes belongs to the same run and the same moment.
 
-use super::history::History;
 use super::session::{Incident, Session};
 use crate::config::RunConfig;
+use crate::run::History;
 use crate::run::snapshot::{Event, Snapshot};
 use std::sync::Arc;
 
@@ -128,5 +128,5 @@ pub struct Published {
 pub struct Branch {
     pub from: usize,
     pub history: History,
-    pub recording: super::Recording,
+    pub recording: crate::run::Recording,
 }

@@ -8,7 +8,7 @@ use super::command::Command;
 use super::device::TrainDevice;
 use super::published::{Published, Status};
 use super::session::Session;
-use super::worker::Worker;
+use super::worker::{SnapshotSink, Worker, lock};
 use crate::config::{RunConfig, Setting};
 use crate::error::{LabError, Result};
 use crate::run::drive::Ticked;
@@ -20,14 +20,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use web_time::Instant;
 
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // The guarded value is an `Arc` swapped in one move: a panic cannot leave it half-written.
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Receives each new snapshot with its run id (a pipeline passes its projector's inbox).
-pub type SnapshotSink = Box<dyn Fn(u64, Arc<Snapshot>) + Send + 'static>;
-
 /// The trainer thread's name (the CPU accounting of `--stats` and the priority tests find it).
 pub const THREAD_NAME: &str = "trainer";
 
@@ -37,7 +29,7 @@ pub struct Trainer {
     /// Commands sent so far (the number of the last one).
     sent: AtomicU64,
     published: Arc<Mutex<Arc<Published>>>,
-    recording: Arc<Mutex<super::Recording>>,
+    recording: Arc<Mutex<crate::run::Recording>>,
     engine: Engine,
 }
 
@@ -81,7 +73,7 @@ impl Trainer {
         };
         let published = Arc::new(Mutex::new(Arc::new(first.clone())));
         let out = Arc::clone(&published);
-        let recording = Arc::new(Mutex::new(super::Recording::with_budget(
+        let recording = Arc::new(Mutex::new(crate::run::Recording::with_budget(
             session.config().history_mb << 20,
         )));
         let record = Arc::clone(&recording);
@@ -91,7 +83,7 @@ impl Trainer {
                 let join = std::thread::Builder::new()
                     .name(THREAD_NAME.into())
                     .spawn(move || {
-                        crate::run::priority::lower_this_thread();
+                        crate::cpu::priority::lower_this_thread();
                         let mut worker = worker;
                         worker.run(rx);
                     })
@@ -162,7 +154,7 @@ impl Trainer {
 
     /// Every snapshot of the current run, within the `history_mb` budget (the timeline reads
     /// it; hold the lock briefly).
-    pub fn recording(&self) -> MutexGuard<'_, super::Recording> {
+    pub fn recording(&self) -> MutexGuard<'_, crate::run::Recording> {
         lock(&self.recording)
     }
 

@@ -5,27 +5,31 @@
 //! draws.
 
 pub use super::checkpoints::CHECKPOINT_EVERY;
-pub use super::command::{Command, Reply, coalesce};
-pub use super::lockstep::{Lockstep, LockstepSide};
-pub use super::published::{
-    AugmentationPreview, Branch, PREVIEW_VIEWS, ProbeSamples, Published, Status,
-};
-pub use super::trainer::{SnapshotSink, THREAD_NAME, Trainer};
+use super::command::{Command, coalesce};
+use super::lockstep::LockstepSide;
+use super::published::{Branch, Published};
 use crate::run::Waker;
 
 use super::checkpoints::Checkpoints;
-use super::history::{History, MetricsRow};
 use super::published::{make_preview, probe_samples};
 use super::session::Session;
-use super::trainer::lock;
 use crate::config::{Apply, Key};
 use crate::error::{LabError, Result};
 use crate::run::drive::Ticked;
 use crate::run::snapshot::{Event, Snapshot};
+use crate::run::{History, MetricsRow, Recording};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use web_time::Instant;
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The guarded value is an `Arc` swapped in one move: a panic cannot leave it half-written.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Receives each new snapshot with its run id (a pipeline passes its projector's inbox).
+pub type SnapshotSink = Box<dyn Fn(u64, Arc<Snapshot>) + Send + 'static>;
 
 /// Commands taken from the channel before the next step, at most.
 const MAX_COMMANDS_AT_ONCE: usize = 4096;
@@ -46,7 +50,7 @@ pub(super) struct Worker {
     rate: (Instant, usize),
     last_publish: Instant,
     lockstep: Option<LockstepSide>,
-    record: Arc<Mutex<super::Recording>>,
+    record: Arc<Mutex<Recording>>,
     /// Where a rewind starts its replay.
     checkpoints: Checkpoints,
     /// A recovery under way.
@@ -75,7 +79,7 @@ impl Worker {
         out: Arc<Mutex<Arc<Published>>>,
         waker: Option<Waker>,
         sink: Option<SnapshotSink>,
-        record: Arc<Mutex<super::Recording>>,
+        record: Arc<Mutex<Recording>>,
     ) -> Self {
         Self {
             session,
@@ -447,7 +451,7 @@ impl Worker {
         self.recovery = None;
         self.checkpoints.restart(&self.session);
         self.state.branch = None;
-        *lock(&self.record) = super::Recording::with_budget(self.session.config().history_mb << 20);
+        *lock(&self.record) = Recording::with_budget(self.session.config().history_mb << 20);
         self.state.history = History::default();
         self.state.snapshot = None;
         self.data_changed();

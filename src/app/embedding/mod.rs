@@ -47,6 +47,16 @@ pub enum CentralTab {
     LossView,
 }
 
+/// Which matrix "What the loss sees" shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Matrix {
+    #[default]
+    Cosine,
+    Softmax,
+    /// DINO: teacher and student distributions over the prototypes.
+    Prototypes,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ViewState {
@@ -57,7 +67,7 @@ pub struct ViewState {
     pub yaw: f32,
     pub pitch: f32,
     pub tab: CentralTab,
-    pub matrix: super::loss_view::Matrix,
+    pub matrix: Matrix,
     /// t-SNE perplexity (2–100) and learning rate (10–1000), as in the Embedding Projector.
     pub perplexity: f32,
     pub tsne_lr: f32,
@@ -117,7 +127,7 @@ impl Default for ViewState {
             yaw: 0.6,
             pitch: 0.4,
             tab: CentralTab::default(),
-            matrix: super::loss_view::Matrix::default(),
+            matrix: Matrix::default(),
             perplexity: ProjectorSettings::default().perplexity,
             tsne_lr: ProjectorSettings::default().learning_rate,
             renderer: PointRenderer::default(),

@@ -3,9 +3,10 @@
 //! the outcome (saved paths, or why not) shows in a banner. A bad file or folder never touches
 //! the running session.
 
+use super::file_field::{browser, choose, destination};
 use super::{AppCommand, LabApp, status};
 use egui::{ColorImage, RichText, Ui};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 /// Which window of the File menu is open.
@@ -110,66 +111,6 @@ pub fn menu(ui: &mut Ui, recording_open: bool) -> Vec<AppCommand> {
     out
 }
 
-/// The folder `path` points into: itself if it is a folder, else its parent ("." if none).
-fn folder_of(path: &str) -> PathBuf {
-    let p = Path::new(path);
-    if p.is_dir() {
-        p.to_path_buf()
-    } else {
-        p.parent()
-            .filter(|d| !d.as_os_str().is_empty() && d.is_dir())
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."))
-    }
-}
-
-/// A small folder browser under a path field: ".." and sub-folders navigate, files with the
-/// `extension` (if any) are picked by a click.
-pub(super) fn browser(ui: &mut Ui, path: &mut String, extension: Option<&str>) {
-    ui.add(egui::TextEdit::singleline(path).desired_width(f32::INFINITY));
-    let dir = folder_of(path);
-    let mut entries: Vec<(bool, PathBuf)> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    let hidden = p
-                        .file_name()
-                        .and_then(|n| n.to_str())
-                        .is_some_and(|n| n.starts_with('.'));
-                    let wanted = p.is_dir()
-                        || extension.is_some_and(|x| p.extension().is_some_and(|e| e == x));
-                    !hidden && wanted
-                })
-                .map(|p| (!p.is_dir(), p))
-                .collect()
-        })
-        .unwrap_or_default();
-    entries.sort();
-    ui.label(RichText::new(format!("in {}", dir.display())).weak());
-    egui::ScrollArea::vertical()
-        .max_height(160.0)
-        .auto_shrink([false, true])
-        .show(ui, |ui| {
-            if ui.selectable_label(false, "[..] up").clicked() {
-                let up = std::fs::canonicalize(&dir)
-                    .ok()
-                    .and_then(|d| d.parent().map(Path::to_path_buf))
-                    .unwrap_or(dir.clone());
-                *path = up.display().to_string();
-            }
-            for (is_file, p) in entries {
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let label = if is_file { name } else { format!("[{name}]") };
-                if ui.selectable_label(false, label).clicked() {
-                    *path = p.display().to_string();
-                }
-            }
-        });
-}
-
 /// The open File window, if any.
 pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
     let mut out = Vec::new();
@@ -197,7 +138,9 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
                     (&mut app.state.paths.run, "clr")
                 };
                 if opens {
-                    out.extend(choose(ui, field, Some(extension), which));
+                    if choose(ui, field, Some(extension)) {
+                        out.push(AppCommand::PickFile(which));
+                    }
                 } else {
                     destination(ui, field, Some(extension));
                 }
@@ -213,7 +156,9 @@ pub fn windows(ctx: &egui::Context, app: &mut LabApp) -> Vec<AppCommand> {
             }
             FileWindow::OpenLesson => {
                 ui.label("A lesson file (.toml, docs/lessons.md): the run it starts, its card and question, what it must show. It is listed in the Lessons menu once open.");
-                out.extend(choose(ui, &mut app.state.paths.lesson, Some("toml"), which));
+                if choose(ui, &mut app.state.paths.lesson, Some("toml")) {
+                    out.push(AppCommand::PickFile(which));
+                }
                 if ui.button("Open").clicked() {
                     out.push(AppCommand::OpenLesson(PathBuf::from(&app.state.paths.lesson)));
                 }
@@ -290,7 +235,10 @@ fn train_on(
     which: FileWindow,
 ) -> Vec<AppCommand> {
     ui.label(help);
-    let mut out: Vec<AppCommand> = choose(ui, path, extension, which).into_iter().collect();
+    let mut out = Vec::new();
+    if choose(ui, path, extension) {
+        out.push(AppCommand::PickFile(which));
+    }
     if ui.button(button).clicked() {
         out.push(AppCommand::TrainOn {
             prefix,
@@ -298,41 +246,6 @@ fn train_on(
         });
     }
     out
-}
-
-/// Where an Open window's file comes from: natively the path field and its folder browser; in
-/// the browser, the browser's file picker (the file opens once picked, see
-/// [`LabApp::file_picked`]).
-fn choose(
-    ui: &mut Ui,
-    path: &mut String,
-    extension: Option<&str>,
-    which: FileWindow,
-) -> Option<AppCommand> {
-    if cfg!(target_arch = "wasm32") {
-        let picked = path
-            .strip_prefix(crate::browser_files::PREFIX)
-            .unwrap_or("none yet");
-        ui.label(RichText::new(format!("file: {picked}")).weak());
-        let kind = extension.map_or("a file".to_string(), |x| format!("a .{x} file"));
-        return ui
-            .button(format!("Choose {kind}…"))
-            .clicked()
-            .then_some(AppCommand::PickFile(which));
-    }
-    browser(ui, path, extension);
-    None
-}
-
-/// Where a Save window writes: natively a path (with the folder browser); in the browser, a
-/// download of this name.
-pub(super) fn destination(ui: &mut Ui, path: &mut String, extension: Option<&str>) {
-    if cfg!(target_arch = "wasm32") {
-        ui.label("Your browser downloads it as:");
-        ui.add(egui::TextEdit::singleline(path).desired_width(f32::INFINITY));
-        return;
-    }
-    browser(ui, path, extension);
 }
 
 impl LabApp {
@@ -410,7 +323,6 @@ impl LabApp {
 mod save;
 mod shot;
 
-pub use save::recorded_run_of;
 pub use shot::{Shot, crop, save_plot_menu, save_png};
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ impl LabApp {
         let config = self.config().clone();
         let mut scenario =
             Scenario::from_run(&config, &self.status().events).map_err(|e| e.to_string())?;
-        scenario.title = format!("{} on {}", config.method.title(), config.dataset);
+        scenario.title = crate::methods::run_title(&config);
         // In a comparison, the file says how B differs: opening it compares again; in a sweep,
         // what is swept: opening it sweeps again.
         scenario.compare = self.comparison().map(|b| crate::scenario::CompareSpec {
@@ -147,7 +147,7 @@ impl LabApp {
         let mut runs = self
             .slots
             .iter()
-            .map(recorded_run_of)
+            .map(|slot| slot.recorded_run())
             .collect::<Result<Vec<_>, String>>()?
             .into_iter();
         let Some(mut run) = runs.next() else {
@@ -228,28 +228,4 @@ impl LabApp {
             .map_err(|e| e.to_string())?;
         Ok(format!("saved {} ({frames} frames)", path.display()))
     }
-}
-
-/// A slot's run as a recording: its start config and changes as the scenario, every snapshot.
-pub fn recorded_run_of(
-    slot: &crate::app::run_slot::RunSlot,
-) -> Result<crate::recorded::RecordedRun, String> {
-    let recording = slot.pipeline().recording().clone();
-    let status = slot.status();
-    let config = slot.config().clone();
-    let mut scenario = Scenario::from_run(&config, &status.events).map_err(|e| e.to_string())?;
-    scenario.title = format!("{} on {}", config.method.title(), config.dataset);
-    let probe = slot.published().probe.clone();
-    Ok(RecordedRun {
-        scenario,
-        events: status.events.clone(),
-        class_names: status.class_names.clone(),
-        probe_indices: probe
-            .as_ref()
-            .map(|p| p.indices.clone())
-            .unwrap_or_default(),
-        n_reference: probe.as_ref().map_or(0, |p| p.n_reference),
-        recording,
-        others: Vec::new(),
-    })
 }

@@ -14,7 +14,6 @@
 //! Off the CPU (a GPU), or for tensors these ops cannot read, each function runs Burn's own
 //! formula: the same layer, the same numbers up to float rounding (`tests.rs`).
 
-use crate::model::{BatchNorm1d, bn};
 use burn::nn::Linear;
 use burn::tensor::activation::relu;
 use burn::tensor::{Int, Tensor, TensorData};
@@ -56,9 +55,30 @@ pub fn affine(
     }
 }
 
-/// `relu(bn(x))` with the current batch's statistics: `[rows, features] → [rows, features]`.
-pub fn batch_norm_relu(bn: &BatchNorm1d, x: Tensor<2>) -> Tensor<2> {
-    normalize_relu(x, bn.gamma.val(), bn.beta.val(), bn.epsilon)
+/// `relu(bn(x))` with the current batch's statistics, `γ, β: [features]`:
+/// `[rows, features] → [rows, features]`.
+pub fn batch_norm_relu(x: Tensor<2>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64) -> Tensor<2> {
+    match Inputs::of([x.clone().into(), gamma.clone().into(), beta.clone().into()]) {
+        Some(inputs) => inputs
+            .run(BatchNormReluOp {
+                epsilon: epsilon as f32,
+            })
+            .into_tensor(),
+        None => relu(batch_norm(x, gamma, beta, epsilon)),
+    }
+}
+
+/// Batch norm with the batch's own (biased) statistics: `x: [batch, features]`, `γ, β:
+/// [features]` → `[batch, features]`.
+pub fn batch_norm(x: Tensor<2>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64) -> Tensor<2> {
+    let mean = x.clone().mean_dim(0); // [1, features]
+    let centred = x - mean;
+    let var = centred.clone().square().mean_dim(0); // [1, features], biased as in training
+    // γ/√(var + ε) on the small [1, features] row, then one multiply of the big tensor:
+    // two passes over [batch, features] fewer than dividing and scaling separately,
+    // forward and backward.
+    let scale = var.add_scalar(epsilon).sqrt().recip() * gamma.unsqueeze_dim(0);
+    centred * scale + beta.unsqueeze_dim(0)
 }
 
 /// `out[r, j] = x[r, index[j]]`, or 0 where `index[j]` is the row's length (one past its end):
@@ -84,18 +104,6 @@ pub fn gather_columns(x: Tensor<2>, index: &[u32]) -> Tensor<2> {
             let padded = Tensor::cat(vec![x, Tensor::zeros([rows, 1], &device)], 1); // [rows, len + 1]
             padded.select(1, taps)
         }
-    }
-}
-
-/// [`batch_norm_relu`] with its parameters given: `γ, β: [features]`.
-fn normalize_relu(x: Tensor<2>, gamma: Tensor<1>, beta: Tensor<1>, epsilon: f64) -> Tensor<2> {
-    match Inputs::of([x.clone().into(), gamma.clone().into(), beta.clone().into()]) {
-        Some(inputs) => inputs
-            .run(BatchNormReluOp {
-                epsilon: epsilon as f32,
-            })
-            .into_tensor(),
-        None => relu(bn::batch_norm(x, gamma, beta, epsilon)),
     }
 }
 

@@ -132,8 +132,8 @@ fn host_batch_norm_with_relu_equals_burns_forward_and_backward() {
         compare(
             rows,
             [cols, cols],
-            |x, g, b| normalize_relu(x, gamma(g), b, 1e-5),
-            |x, g, b| relu(bn::batch_norm(x, gamma(g), b, 1e-5)),
+            |x, g, b| batch_norm_relu(x, gamma(g), b, 1e-5),
+            |x, g, b| relu(batch_norm(x, gamma(g), b, 1e-5)),
             true,
         );
     }

@@ -219,7 +219,7 @@ impl Projector {
                 let handle = std::thread::Builder::new()
                     .name(THREAD_NAME.into())
                     .spawn(move || {
-                        crate::run::priority::lower_this_thread();
+                        crate::cpu::priority::lower_this_thread();
                         worker.run()
                     })
                     .map_err(|source| crate::error::LabError::Thread {
